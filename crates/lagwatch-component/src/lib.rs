@@ -1,0 +1,30 @@
+//! # lagwatch-component
+//!
+//! The small, object-safe traits that join lagwatch's crates:
+//!
+//! * [`OffsetSource`] — reads a cluster (or a Burrow, or a simulator) and emits
+//!   [`Event`](lagwatch_core::Event)s until cancelled.
+//! * [`LagSink`] — receives each evaluation [`Snapshot`](lagwatch_core::Snapshot) and
+//!   acknowledges it only once it is durably accepted.
+//! * [`Alerter`] — delivers [`AlertNotification`](lagwatch_core::alert::AlertNotification)s.
+//! * [`RuleEngine`] — turns snapshots into alert state changes (pure; the runtime calls it).
+//!
+//! Every trait is implemented for `Box<T>` and `Arc<T>`, and `Vec<Box<dyn LagSink>>` /
+//! `Vec<Box<dyn Alerter>>` fan out to each element, so composing components needs no glue.
+
+mod alerter;
+mod error;
+mod rules;
+mod sink;
+mod source;
+
+pub use alerter::{Alerter, Delivery};
+pub use error::{ComponentError, ErrorClass};
+pub use rules::{NoRules, RuleEngine};
+pub use sink::{Ack, LagSink};
+pub use source::{EventSender, OffsetSource, SourceContext};
+
+/// Re-exported so implementors need not depend on `async-trait` themselves.
+pub use async_trait::async_trait;
+/// Re-exported cancellation token used by [`SourceContext`].
+pub use tokio_util::sync::CancellationToken;

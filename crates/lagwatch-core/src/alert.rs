@@ -1,0 +1,141 @@
+//! Alert notifications: what an alert rule hands to an alerter when its state changes.
+
+use crate::TimestampMs;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Severity of an alert rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// For information only.
+    Info,
+    /// Needs attention soon.
+    #[default]
+    Warning,
+    /// Needs attention now.
+    Critical,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        })
+    }
+}
+
+/// The state an alert moved into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertState {
+    /// The condition holds (and has held for the rule's `for` duration).
+    Firing,
+    /// The condition no longer holds.
+    Resolved,
+}
+
+impl fmt::Display for AlertState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AlertState::Firing => "firing",
+            AlertState::Resolved => "resolved",
+        })
+    }
+}
+
+/// One alert state change, ready to be delivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AlertNotification {
+    /// Stable id of the incident: the same for the firing and the resolved notification.
+    pub incident_id: String,
+    /// Name of the rule.
+    pub rule: String,
+    /// New state.
+    pub state: AlertState,
+    /// Severity of the rule.
+    pub severity: Severity,
+    /// What the alert is about: `cluster`, `group`, and where relevant `topic`, `partition`,
+    /// plus the rule's own labels.
+    pub labels: BTreeMap<String, String>,
+    /// The value that was compared with the threshold (e.g. the average lag).
+    pub value: f64,
+    /// The threshold, for threshold rules.
+    pub threshold: Option<f64>,
+    /// One line a person can read.
+    pub summary: String,
+    /// When the incident started firing (ms).
+    pub started_at_ms: TimestampMs,
+    /// When this notification was produced (ms).
+    pub at_ms: TimestampMs,
+}
+
+impl AlertNotification {
+    /// Builds a notification; `incident_id` is derived from the rule and the labels.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        rule: impl Into<String>,
+        state: AlertState,
+        severity: Severity,
+        labels: BTreeMap<String, String>,
+        value: f64,
+        threshold: Option<f64>,
+        summary: impl Into<String>,
+        started_at_ms: TimestampMs,
+        at_ms: TimestampMs,
+    ) -> AlertNotification {
+        let rule = rule.into();
+        let incident_id = incident_id(&rule, &labels);
+        AlertNotification {
+            incident_id,
+            rule,
+            state,
+            severity,
+            labels,
+            value,
+            threshold,
+            summary: summary.into(),
+            started_at_ms,
+            at_ms,
+        }
+    }
+}
+
+/// A stable incident id: FNV-1a 64 of the rule name and the sorted labels, in hex.
+pub fn incident_id(rule: &str, labels: &BTreeMap<String, String>) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    feed(rule.as_bytes());
+    for (k, v) in labels {
+        feed(b"\n");
+        feed(k.as_bytes());
+        feed(b"=");
+        feed(v.as_bytes());
+    }
+    format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incident_id_is_stable_and_label_sensitive() {
+        let mut a = BTreeMap::new();
+        a.insert("group".to_string(), "g1".to_string());
+        let mut b = a.clone();
+        b.insert("group".to_string(), "g2".to_string());
+        assert_eq!(incident_id("r", &a), incident_id("r", &a));
+        assert_ne!(incident_id("r", &a), incident_id("r", &b));
+        assert_eq!(incident_id("r", &a).len(), 16);
+    }
+}

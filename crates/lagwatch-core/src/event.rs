@@ -1,0 +1,121 @@
+//! Events: what an offset source tells the model.
+//!
+//! Every source (Kafka Admin API polling, `__consumer_offsets` streaming, ZooKeeper, a Burrow
+//! REST API, the demo simulator) reduces what it reads to these few shapes.
+
+use crate::TimestampMs;
+use serde::{Deserialize, Serialize};
+
+/// The newest known offsets of one partition on the brokers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerOffset {
+    /// Partition number.
+    pub partition: i32,
+    /// Log end offset (high-water mark): the offset the next produced message will get.
+    pub high_water: i64,
+    /// Log start offset (the oldest offset still on disk), when the source knows it.
+    pub log_start: Option<i64>,
+}
+
+/// One assigned partition of a group member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberAssignment {
+    /// Topic of the assigned partition.
+    pub topic: String,
+    /// Partition number.
+    pub partition: i32,
+    /// Host of the consumer that owns it (Burrow's `owner`, e.g. `/10.0.0.5`).
+    pub owner: String,
+    /// Client id of the consumer that owns it.
+    pub client_id: String,
+}
+
+/// Something a source observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// A fresh sample of the broker offsets of (some of) a topic's partitions.
+    BrokerOffsets {
+        /// Cluster name.
+        cluster: String,
+        /// Topic name.
+        topic: String,
+        /// Number of partitions the topic has in metadata (may exceed `offsets.len()` when a
+        /// partition has no leader).
+        partition_count: u32,
+        /// The sampled offsets.
+        offsets: Vec<BrokerOffset>,
+        /// When the sample was taken (the source's clock).
+        observed_ms: TimestampMs,
+    },
+    /// A consumer group committed an offset.
+    Commit {
+        /// Cluster name.
+        cluster: String,
+        /// Consumer group.
+        group: String,
+        /// Topic.
+        topic: String,
+        /// Partition number.
+        partition: i32,
+        /// The committed offset (the next message the group will read).
+        offset: i64,
+        /// Commit time from the commit record (ms).
+        timestamp_ms: TimestampMs,
+        /// Position of the commit in the source's own order (the record offset in
+        /// `__consumer_offsets`, a znode mzxid); `None` when the source has no such order,
+        /// in which case commits are taken in arrival order.
+        order: Option<i64>,
+    },
+    /// The current members of a group and what each owns. An empty list means the group has
+    /// no active members (owners are cleared).
+    Members {
+        /// Cluster name.
+        cluster: String,
+        /// Consumer group.
+        group: String,
+        /// Every assigned partition with its owner.
+        assignments: Vec<MemberAssignment>,
+    },
+    /// A consumer group was deleted (or no longer exists).
+    GroupDeleted {
+        /// Cluster name.
+        cluster: String,
+        /// Consumer group.
+        group: String,
+    },
+    /// A topic was deleted from the cluster.
+    TopicDeleted {
+        /// Cluster name.
+        cluster: String,
+        /// Topic name.
+        topic: String,
+    },
+    /// The source's view of a cluster became stale (it could not read) or fresh again.
+    ///
+    /// While a cluster is stale the model keeps its data but reports it as stale instead of
+    /// evaluating STOP / STALL from the absence of news.
+    SourceHealth {
+        /// Cluster name.
+        cluster: String,
+        /// `true` when the source reads the cluster normally.
+        healthy: bool,
+        /// Human-readable reason when unhealthy.
+        reason: Option<String>,
+    },
+}
+
+impl Event {
+    /// The cluster this event is about.
+    pub fn cluster(&self) -> &str {
+        match self {
+            Event::BrokerOffsets { cluster, .. }
+            | Event::Commit { cluster, .. }
+            | Event::Members { cluster, .. }
+            | Event::GroupDeleted { cluster, .. }
+            | Event::TopicDeleted { cluster, .. }
+            | Event::SourceHealth { cluster, .. } => cluster,
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! # lagwatch-core
+//!
+//! The pure heart of lagwatch: everything that turns offsets into verdicts, with no I/O, no
+//! async runtime and no global state, so it can be tested with exact vectors.
+//!
+//! * [`event`] — what sources report: broker offsets, consumer commits, membership, deletions.
+//! * [`model`] — per-partition bounded windows of commits and broker offsets, stored exactly the
+//!   way Burrow's in-memory storage stores them (`intervals`, `min-distance`, `expire-group`,
+//!   allow/deny lists).
+//! * [`evaluator`] — Burrow's partition and group status rules (OK / WARN / STOP / STALL /
+//!   REWIND; OK / WARN / ERR / NOTFOUND), same order of checks and same edge cases.
+//! * [`report`] — the evaluated group and partition objects, serialised like Burrow's v3 `/lag`.
+//! * [`time_lag`] — seconds behind, interpolated from the high-water-mark history.
+//! * [`rule`] — aggregate a lag series over a window and compare it with a threshold.
+//! * [`measurement`] — Telegraf-compatible `burrow_partition` / `burrow_group` / `burrow_topic`
+//!   records that every sink writes.
+//! * [`filter`], [`secret`], [`duration`] — small shared building blocks.
+//!
+//! Time is always passed in explicitly as milliseconds since the Unix epoch (`now_ms`), which is
+//! what makes every function here deterministic.
+
+pub mod alert;
+pub mod duration;
+pub mod evaluator;
+pub mod event;
+pub mod filter;
+pub mod measurement;
+pub mod model;
+pub mod report;
+pub mod rule;
+pub mod secret;
+pub mod snapshot;
+pub mod status;
+pub mod time_lag;
+
+pub use event::{BrokerOffset, Event, MemberAssignment};
+pub use report::{GroupReport, OffsetPoint, PartitionReport};
+pub use snapshot::Snapshot;
+pub use status::{GroupStatus, PartitionStatus};
+
+/// Milliseconds since the Unix epoch. Every timestamp in lagwatch uses this unit.
+pub type TimestampMs = i64;

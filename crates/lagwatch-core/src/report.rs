@@ -1,0 +1,143 @@
+//! Evaluated groups and partitions, shaped like Burrow's v3 `/lag` status objects.
+//!
+//! Field names and status strings serialise exactly as Burrow writes them (`current_lag`,
+//! `observedAt`, `partition_count`, `maxlag`, `totallag`). Fields lagwatch adds beyond Burrow
+//! live in [`PartitionExtras`] and are skipped when serialising in Burrow's shape.
+
+use crate::status::{GroupStatus, PartitionStatus};
+use crate::time_lag::TimeLag;
+use crate::TimestampMs;
+use serde::{Deserialize, Serialize};
+
+/// One stored consumer commit (Burrow's `ConsumerOffset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffsetPoint {
+    /// Committed offset.
+    pub offset: i64,
+    /// Commit time from the commit record (ms).
+    pub timestamp: TimestampMs,
+    /// When lagwatch stored the commit (ms), Burrow's `observedAt`.
+    #[serde(rename = "observedAt", default)]
+    pub observed_at: TimestampMs,
+    /// Lag at the time of the commit against the newest broker sample then known; `None` for
+    /// commits inserted out of order.
+    pub lag: Option<u64>,
+}
+
+/// Evaluation of one partition of a group (Burrow's `PartitionStatus`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartitionReport {
+    /// Topic.
+    pub topic: String,
+    /// Partition number.
+    pub partition: i32,
+    /// Host of the owning consumer, empty when unknown.
+    #[serde(default)]
+    pub owner: String,
+    /// Client id of the owning consumer, empty when unknown.
+    #[serde(default)]
+    pub client_id: String,
+    /// Partition status.
+    pub status: PartitionStatus,
+    /// Oldest commit in the window.
+    pub start: Option<OffsetPoint>,
+    /// Newest commit in the window.
+    pub end: Option<OffsetPoint>,
+    /// Newest broker end offset minus newest committed offset, floored at 0.
+    pub current_lag: u64,
+    /// Filled slots of the window divided by its size.
+    pub complete: f32,
+    /// What lagwatch knows beyond Burrow (not part of Burrow's JSON).
+    #[serde(skip)]
+    pub extras: PartitionExtras,
+}
+
+/// Per-partition facts lagwatch adds to Burrow's evaluation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PartitionExtras {
+    /// Newest broker high-water mark, when known.
+    pub log_end_offset: Option<i64>,
+    /// Newest broker log-start offset, when known.
+    pub log_start_offset: Option<i64>,
+    /// Estimated time lag.
+    pub time_lag: Option<TimeLag>,
+    /// Age of the newest broker sample at evaluation time (ms), when any sample exists.
+    pub broker_sample_age_ms: Option<i64>,
+    /// `true` when the source could not read the cluster recently, so the data may be old.
+    pub stale: bool,
+}
+
+/// Evaluation of one consumer group (Burrow's `ConsumerGroupStatus`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupReport {
+    /// Cluster name.
+    pub cluster: String,
+    /// Group name.
+    pub group: String,
+    /// Group status: OK, WARN, ERR or NOTFOUND.
+    pub status: GroupStatus,
+    /// Share of partitions whose window is full (1.0 for NOTFOUND).
+    pub complete: f32,
+    /// Partition evaluations (all of them, as Burrow's `/lag` lists them).
+    pub partitions: Vec<PartitionReport>,
+    /// Number of partitions of the group.
+    pub partition_count: u32,
+    /// The partition with the highest current lag (first in topic/partition order on ties).
+    pub maxlag: Option<PartitionReport>,
+    /// Sum of every partition's current lag.
+    pub totallag: u64,
+    /// Evaluation time (ms). Not part of Burrow's JSON.
+    #[serde(skip)]
+    pub evaluated_at: TimestampMs,
+    /// The worst partition status, before Burrow caps it to ERR (`None` without partitions).
+    #[serde(skip)]
+    pub worst_partition: Option<PartitionStatus>,
+    /// `true` when any of the group's data is stale.
+    #[serde(skip)]
+    pub stale: bool,
+}
+
+impl GroupReport {
+    /// Burrow's answer for an unknown cluster or group.
+    pub fn not_found(cluster: &str, group: &str, now_ms: TimestampMs) -> GroupReport {
+        GroupReport {
+            cluster: cluster.to_owned(),
+            group: group.to_owned(),
+            status: GroupStatus::NotFound,
+            complete: 1.0,
+            partitions: Vec::new(),
+            partition_count: 0,
+            maxlag: None,
+            totallag: 0,
+            evaluated_at: now_ms,
+            worst_partition: None,
+            stale: false,
+        }
+    }
+
+    /// A copy with only the non-OK partitions listed, as Burrow's `/status` endpoint returns.
+    pub fn only_problems(&self) -> GroupReport {
+        let mut copy = self.clone();
+        copy.partitions.retain(|p| p.status != PartitionStatus::Ok);
+        copy
+    }
+
+    /// Sum of the committed offsets of the newest commit of every partition (Telegraf's
+    /// `burrow_group.offset`).
+    pub fn offset_sum(&self) -> i64 {
+        self.partitions
+            .iter()
+            .filter_map(|p| p.end.map(|e| e.offset))
+            .fold(0i64, i64::saturating_add)
+    }
+
+    /// Newest commit timestamp over all partitions, 0 when none (Telegraf's
+    /// `burrow_group.timestamp`).
+    pub fn newest_commit_ms(&self) -> TimestampMs {
+        self.partitions
+            .iter()
+            .filter_map(|p| p.end.map(|e| e.timestamp))
+            .max()
+            .unwrap_or(0)
+    }
+}

@@ -1,0 +1,1 @@
+//! lagwatch-runtime (being written).

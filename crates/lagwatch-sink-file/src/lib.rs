@@ -1,0 +1,1 @@
+//! lagwatch-sink-file (being written).

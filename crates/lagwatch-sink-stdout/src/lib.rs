@@ -1,0 +1,1 @@
+//! lagwatch-sink-stdout (being written).

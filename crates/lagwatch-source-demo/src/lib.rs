@@ -1,0 +1,1 @@
+//! lagwatch-source-demo (being written).

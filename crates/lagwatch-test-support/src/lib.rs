@@ -1,0 +1,1 @@
+//! lagwatch-test-support (being written).

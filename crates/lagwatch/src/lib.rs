@@ -1,0 +1,1 @@
+//! lagwatch (being written).

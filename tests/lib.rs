@@ -1,0 +1,1 @@
+//! Cross-crate integration tests live beside this file; see each `[[test]]` in Cargo.toml.
