@@ -1,0 +1,1 @@
+//! Sample data for tests (being written).
