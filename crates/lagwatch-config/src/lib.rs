@@ -4,6 +4,9 @@
 //! named sections tagged with their `type`:
 //!
 //! ```toml
+//! [general]
+//! evaluation_interval = "10s"
+//!
 //! [sources.live]
 //! type = "demo"
 //!
@@ -13,7 +16,27 @@
 //!
 //! Component crates take their section's struct from here, so a library user can build a
 //! component from the same struct an operator writes in a file.
+//!
+//! * Loading: [`Config::from_file`] (TOML or YAML by extension), [`Config::from_str`],
+//!   and with `LAGWATCH_<SECTION>__<KEY>` environment overrides [`Config::load`] /
+//!   [`Config::load_with_env`] (the environment is a parameter, so tests stay pure).
+//! * Checking: every problem is reported at once with its key path
+//!   (`sinks.out.path: missing required key`), see [`ConfigError`]. [`Config::validate`]
+//!   runs the semantic checks on a configuration built in code.
+//! * Showing: [`Config::to_toml_redacted`] writes the effective configuration back out.
+//! * [`Config::demo`] is the built-in configuration of `lagwatch demo`.
+//!
+//! Every key is described in `docs/configuration.md`; a test keeps that file complete.
 
+#[cfg(test)]
+mod doc_tests;
+mod error;
+mod load;
+mod show;
+mod tree;
 pub mod types;
+mod validate;
 
+pub use error::{ConfigError, Error, Problem};
+pub use load::{ENV_PREFIX, ENV_SEPARATOR, Format, process_env};
 pub use types::*;

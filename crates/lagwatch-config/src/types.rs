@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The whole configuration of a lagwatch collector.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Build one with [`Config::from_file`], [`Config::load`] or [`Config::demo`]; the default
+/// value has no source and no sink and so does not pass [`Config::validate`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Process-wide settings.
@@ -20,18 +23,6 @@ pub struct Config {
     pub sources: BTreeMap<String, SourceConfig>,
     /// Sinks by name.
     pub sinks: BTreeMap<String, SinkConfig>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            general: GeneralConfig::default(),
-            model: ModelConfig::default(),
-            evaluator: EvaluatorConfig::default(),
-            sources: BTreeMap::new(),
-            sinks: BTreeMap::new(),
-        }
-    }
 }
 
 /// Process-wide settings.
@@ -144,12 +135,29 @@ pub enum EvaluatorMode {
 }
 
 /// An offset source, selected by `type`.
+///
+/// Adding a variant: add its tag to [`SourceConfig::TYPES`] and
+/// [`SourceConfig::type_name`], an arm in the loader (`validate::parse_source`) and in the
+/// semantic checks, and a `Source type` section in `docs/configuration.md` (a test fails
+/// until every key is documented).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SourceConfig {
     /// A simulated cluster (no external service).
     Demo(DemoSourceConfig),
+}
+
+impl SourceConfig {
+    /// Every `type` a source section may have.
+    pub const TYPES: &'static [&'static str] = &["demo"];
+
+    /// This source's `type` tag.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            SourceConfig::Demo(_) => "demo",
+        }
+    }
 }
 
 /// The simulated cluster of `lagwatch demo`.
@@ -179,6 +187,10 @@ impl Default for DemoSourceConfig {
 }
 
 /// A sink, selected by `type`.
+///
+/// Adding a variant: add its tag to [`SinkConfig::TYPES`] and [`SinkConfig::type_name`], an
+/// arm in the loader (`validate::parse_sink`) and in the semantic checks, and a `Sink type`
+/// section in `docs/configuration.md` (a test fails until every key is documented).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -187,6 +199,19 @@ pub enum SinkConfig {
     Stdout(StdoutSinkConfig),
     /// Newline-delimited JSON files.
     File(FileSinkConfig),
+}
+
+impl SinkConfig {
+    /// Every `type` a sink section may have.
+    pub const TYPES: &'static [&'static str] = &["stdout", "file"];
+
+    /// This sink's `type` tag.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            SinkConfig::Stdout(_) => "stdout",
+            SinkConfig::File(_) => "file",
+        }
+    }
 }
 
 /// Standard output sink.

@@ -14,14 +14,28 @@ pub fn format(d: Duration) -> String {
     humantime::format_duration(d).to_string()
 }
 
+/// Reads a duration from text; any other type gets an error that shows how to write one.
+struct TextVisitor;
+
+impl serde::de::Visitor<'_> for TextVisitor {
+    type Value = Duration;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a duration such as \"30s\", \"5m\" or \"500ms\"")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
+        parse(v).map_err(E::custom)
+    }
+}
+
 /// `#[serde(with = "lagwatch_core::duration::serde_text")]` for `Duration` fields.
 pub mod serde_text {
     use super::*;
 
     /// Deserialises a duration from text.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let text = String::deserialize(d)?;
-        parse(&text).map_err(serde::de::Error::custom)
+        d.deserialize_str(TextVisitor)
     }
 
     /// Serialises a duration as text.
@@ -36,9 +50,9 @@ pub mod serde_text_opt {
 
     /// Deserialises an optional duration from text.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-        let text = Option::<String>::deserialize(d)?;
-        text.map(|t| parse(&t).map_err(serde::de::Error::custom))
-            .transpose()
+        #[derive(Deserialize)]
+        struct Wrapped(#[serde(with = "super::serde_text")] Duration);
+        Option::<Wrapped>::deserialize(d).map(|w| w.map(|Wrapped(d)| d))
     }
 
     /// Serialises an optional duration as text.
@@ -53,6 +67,20 @@ pub mod serde_text_opt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_is_refused_with_an_example() {
+        #[derive(Debug, Deserialize)]
+        struct S {
+            #[serde(with = "serde_text")]
+            #[allow(dead_code)]
+            d: Duration,
+        }
+        let err = serde_json::from_str::<S>(r#"{"d": 5}"#).err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("a duration such as \"30s\"")));
+        let ok = serde_json::from_str::<S>(r#"{"d": "5s"}"#).map(|s| s.d).ok();
+        assert_eq!(ok, Some(Duration::from_secs(5)));
+    }
 
     #[test]
     fn parses_common_forms() {

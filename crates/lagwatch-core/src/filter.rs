@@ -51,7 +51,7 @@ impl NameFilter {
 fn compile(pattern: Option<&str>) -> Result<Option<Regex>, FilterError> {
     match pattern {
         None => Ok(None),
-        Some(p) if p.is_empty() => Ok(None),
+        Some("") => Ok(None),
         Some(p) => Regex::new(p).map(Some).map_err(|source| FilterError {
             pattern: p.to_owned(),
             source,

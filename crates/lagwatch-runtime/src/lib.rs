@@ -1,1 +1,49 @@
-//! lagwatch-runtime (being written).
+//! # lagwatch-runtime
+//!
+//! The pipeline that joins lagwatch's components:
+//!
+//! ```text
+//! sources ──events──▶ model (windows) ──every evaluation_interval──▶ snapshot
+//!                                                                     ├──▶ sink queues ──▶ sinks
+//!                                                                     ├──▶ rule engine ──▶ alert queue ──▶ alerters
+//!                                                                     └──▶ latest-snapshot watch (HTTP API, tests)
+//! ```
+//!
+//! * Sources send event batches through a bounded channel: when the model falls behind, sources
+//!   wait (backpressure) — nothing they sent is dropped.
+//! * Evaluation runs on its own schedule and never waits for a sink or an alerter: each sink
+//!   has a small queue of snapshots; when a sink cannot keep up, its *oldest* queued snapshot
+//!   is dropped and counted, so what it receives is always the newest data.
+//! * Shutdown (cancelling the token, e.g. on SIGINT/SIGTERM) stops the sources, evaluates one
+//!   last time, lets every sink write what is queued and flushes it.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use lagwatch_runtime::{Pipeline, CancellationToken};
+//! # let source: Box<dyn lagwatch_component::OffsetSource> = todo!();
+//! # let sink: Box<dyn lagwatch_component::LagSink> = todo!();
+//! let shutdown = CancellationToken::new();
+//! let summary = Pipeline::builder()
+//!     .source(source)
+//!     .sink(sink)
+//!     .build()
+//!     .run(shutdown)
+//!     .await?;
+//! println!("{} evaluation cycles", summary.cycles);
+//! # Ok(()) }
+//! ```
+
+mod changes;
+mod clock;
+mod pipeline;
+mod queue;
+mod signal;
+mod stats;
+
+pub use clock::{Clock, SystemClock};
+pub use pipeline::{Pipeline, PipelineBuilder, RuntimeError};
+pub use queue::DropOldestQueue;
+pub use signal::cancel_on_signals;
+pub use stats::{ComponentStats, RunSummary};
+
+pub use tokio_util::sync::CancellationToken;

@@ -7,3 +7,4 @@
 
 pub mod conformance;
 pub mod sample;
+pub mod services;

@@ -1,0 +1,127 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Kafka consumer-lag monitoring in one process: reads committed and broker offsets, judges every
+/// consumer group the way Burrow does, writes Telegraf-compatible records and raises alerts.
+#[derive(Debug, Parser)]
+#[command(name = "lagwatch", version, propagate_version = true, arg_required_else_help = true)]
+pub struct Cli {
+    /// More log output (-v debug, -vv trace). RUST_LOG, when set, takes precedence.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Less log output (-q warnings and errors only).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the whole pipeline on a simulated cluster, with no external service.
+    Demo(DemoArgs),
+    /// Runs the collector with a configuration file.
+    Run(RunArgs),
+    /// Checks a configuration file and prints "ok" or every problem with its key path.
+    Validate(ConfigArgs),
+    /// Evaluates offset windows given as JSON, exactly as Burrow would, and prints Burrow's
+    /// status objects as JSON.
+    Eval(EvalArgs),
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `lagwatch demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Stop after this long (e.g. "20s"); without it the demo runs until Ctrl-C.
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Output format: a refreshing table on a terminal and JSON lines otherwise (auto), or
+    /// force one.
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub format: Format,
+
+    /// Seed of the simulation (the same seed gives the same run).
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Time between evaluations.
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    pub interval: Duration,
+}
+
+/// Output formats of `lagwatch demo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Table on a terminal, JSON lines otherwise.
+    Auto,
+    /// Human table.
+    Table,
+    /// JSON lines (Telegraf's Elasticsearch document shape).
+    Json,
+}
+
+/// `lagwatch run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// A configuration file.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Configuration file (TOML or YAML). LAGWATCH_<SECTION>__<KEY> environment variables
+    /// override its values.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: PathBuf,
+}
+
+/// `lagwatch eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Input JSON file, or "-" (the default) for standard input.
+    #[arg(default_value = "-")]
+    pub input: String,
+
+    /// List only the partitions that are not OK, like Burrow's /status endpoint (default: all
+    /// partitions, like /lag).
+    #[arg(long)]
+    pub problems_only: bool,
+
+    /// Print compact JSON on one line.
+    #[arg(long)]
+    pub compact: bool,
+}
+
+/// `lagwatch config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Prints the effective configuration (defaults and environment applied, secrets redacted).
+    Show(ConfigArgs),
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    lagwatch_lib::core::duration::parse(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn arguments_are_consistent() {
+        Cli::command().debug_assert();
+    }
+}

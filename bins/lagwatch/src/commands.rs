@@ -1,0 +1,152 @@
+//! What each subcommand does.
+
+use crate::cli::{Cli, Command, ConfigCommand, DemoArgs, EvalArgs, Format};
+use anyhow::Context;
+use lagwatch_lib::config::{Config, SinkConfig, SourceConfig, StdoutFormat};
+use lagwatch_lib::core::eval_input::{self, EvalInput};
+use lagwatch_lib::runtime::{CancellationToken, RunSummary};
+use std::io::Read;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Runs the chosen subcommand.
+pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Demo(args) => demo(args),
+        Command::Run(args) => run(&args.config.config),
+        Command::Validate(args) => Ok(validate(&args.config)),
+        Command::Eval(args) => eval(args),
+        Command::Config(ConfigCommand::Show(args)) => {
+            let config = load(&args.config)?;
+            print!("{}", config.to_toml_redacted()?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Loads a configuration file with `LAGWATCH_<SECTION>__<KEY>` environment overrides.
+fn load(path: &Path) -> anyhow::Result<Config> {
+    Config::load(path).map_err(|e| match e {
+        // Validation problems name key paths, not the file: add it.
+        lagwatch_lib::config::Error::Invalid(_) => anyhow::anyhow!("{}: {e}", path.display()),
+        other => anyhow::Error::new(other),
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("lagwatch")
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let mut config = Config::demo_with_env(lagwatch_lib::config::process_env())?;
+    config.general.evaluation_interval = args.interval;
+    for source in config.sources.values_mut() {
+        if let (SourceConfig::Demo(demo), Some(seed)) = (source, args.seed) {
+            demo.seed = seed;
+        }
+    }
+    for sink in config.sinks.values_mut() {
+        if let SinkConfig::Stdout(stdout) = sink {
+            stdout.format = match args.format {
+                Format::Auto => StdoutFormat::Auto,
+                Format::Table => StdoutFormat::Table,
+                Format::Json => StdoutFormat::Json,
+            };
+        }
+    }
+    tracing::info!(
+        duration = ?args.duration,
+        interval = ?args.interval,
+        "demo: simulated cluster with healthy, slow, stalled, stopped, rewinding and catching-up groups"
+    );
+    let summary = execute(&config, args.duration)?;
+    tracing::info!(cycles = summary.cycles, events = summary.events, "demo finished");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run(path: &Path) -> anyhow::Result<ExitCode> {
+    let config = load(path)?;
+    execute(&config, None)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the pipeline from `config` and runs it until a signal (or `duration`).
+fn execute(config: &Config, duration: Option<std::time::Duration>) -> anyhow::Result<RunSummary> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let pipeline = lagwatch_lib::assemble(config)?.build();
+        let shutdown = CancellationToken::new();
+        lagwatch_lib::runtime::cancel_on_signals(shutdown.clone());
+        if let Some(d) = duration {
+            let token = shutdown.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(d).await;
+                token.cancel();
+            });
+        }
+        let summary = pipeline.run(shutdown).await?;
+        for sink in &summary.sinks {
+            if sink.failed > 0 || sink.dropped > 0 {
+                tracing::warn!(sink = %sink.name, failed = sink.failed, dropped = sink.dropped, "sink did not accept every snapshot");
+            }
+        }
+        Ok(summary)
+    })
+}
+
+/// Prints "ok", or one line per problem (key path first), and returns 0 or 1.
+fn validate(path: &Path) -> ExitCode {
+    match Config::load(path) {
+        Ok(_) => {
+            println!("ok");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            match e.problems() {
+                Some(problems) => {
+                    println!(
+                        "{}: {} problem{}",
+                        path.display(),
+                        problems.len(),
+                        if problems.len() == 1 { "" } else { "s" }
+                    );
+                    for p in problems {
+                        println!("  {p}");
+                    }
+                }
+                None => println!("{e}"),
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let text = if args.input == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read standard input")?;
+        text
+    } else {
+        std::fs::read_to_string(&args.input).with_context(|| format!("cannot read {}", args.input))?
+    };
+    let name = if args.input == "-" { "standard input" } else { &args.input };
+    let input: EvalInput = serde_json::from_str(&text)
+        .with_context(|| format!("{name} is not a valid evaluation input"))?;
+    let mut reports = eval_input::evaluate(&input).with_context(|| format!("{name}"))?;
+    if args.problems_only {
+        reports = reports.iter().map(|r| r.only_problems()).collect();
+    }
+    let out = if args.compact {
+        serde_json::to_string(&reports)?
+    } else {
+        serde_json::to_string_pretty(&reports)?
+    };
+    println!("{out}");
+    Ok(ExitCode::SUCCESS)
+}

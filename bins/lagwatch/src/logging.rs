@@ -1,0 +1,39 @@
+//! Log setup: structured `tracing` output on standard error.
+
+use crate::cli::{Cli, Command, Format};
+use std::io::IsTerminal;
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber. `RUST_LOG` wins over `-v`/`-q`.
+pub fn init(cli: &Cli) {
+    let default = if cli.quiet {
+        "warn"
+    } else {
+        match cli.verbose {
+            0 => default_level(&cli.command),
+            1 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+}
+
+fn default_level(command: &Command) -> &'static str {
+    match command {
+        // The demo's refreshing table owns the terminal; log lines would scroll it away.
+        Command::Demo(args)
+            if args.format == Format::Table
+                || (args.format == Format::Auto && std::io::stdout().is_terminal()) =>
+        {
+            "warn"
+        }
+        Command::Eval(_) | Command::Validate(_) | Command::Config(_) => "warn",
+        _ => "info",
+    }
+}

@@ -1,0 +1,202 @@
+//! End-to-end tests of the `lagwatch` binary.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn lagwatch() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_lagwatch"))
+}
+
+fn run_with_stdin(mut cmd: Command, stdin: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start lagwatch");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait for lagwatch")
+}
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../crates/lagwatch-core/tests/fixtures/burrow_vectors.json")
+}
+
+/// Every Burrow vector of the shared fixture, fed through `lagwatch eval` on standard input,
+/// gives the expected group status, partition statuses and total lag.
+#[test]
+fn eval_reproduces_burrow_on_every_fixture_vector() {
+    let text = std::fs::read_to_string(fixture()).expect("read fixture");
+    let fixture: Value = serde_json::from_str(&text).expect("fixture is JSON");
+    let cases = fixture["cases"].as_array().expect("cases array");
+    assert!(cases.len() >= 20, "fixture has {} cases", cases.len());
+    for case in cases {
+        let name = case["name"].as_str().unwrap_or("?");
+        let mut cmd = lagwatch();
+        cmd.args(["eval", "-", "--compact"]);
+        let out = run_with_stdin(cmd, &case["input"].to_string());
+        assert!(
+            out.status.success(),
+            "{name}: eval failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let reports: Value = serde_json::from_slice(&out.stdout).expect("eval prints JSON");
+        let report = &reports[0];
+        let expect = &case["expect"];
+        assert_eq!(report["status"], expect["status"], "{name}: group status");
+        if let Some(total) = expect.get("totallag") {
+            assert_eq!(&report["totallag"], total, "{name}: totallag");
+        }
+        let got: Vec<&Value> = report["partitions"]
+            .as_array()
+            .expect("partitions")
+            .iter()
+            .map(|p| &p["status"])
+            .collect();
+        let want: Vec<&Value> = expect["partitions"].as_array().expect("expected partitions").iter().collect();
+        assert_eq!(got, want, "{name}: partition statuses");
+    }
+}
+
+#[test]
+fn eval_output_uses_burrow_field_names() {
+    let input = r#"{"now_ms": 1000000, "intervals": 5, "groups": [{"cluster": "c", "group": "g",
+        "partitions": [{"topic": "t", "partition": 0, "broker_offset": 600, "offsets": [
+          {"offset": 100, "timestamp": 900000, "lag": 50}, {"offset": 200, "timestamp": 920000, "lag": 60},
+          {"offset": 300, "timestamp": 940000, "lag": 60}, {"offset": 400, "timestamp": 960000, "lag": 70},
+          {"offset": 500, "timestamp": 980000, "lag": 80}]}]}]}"#;
+    let mut cmd = lagwatch();
+    cmd.arg("eval");
+    let out = run_with_stdin(cmd, input);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let reports: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let g = &reports[0];
+    for key in [
+        "cluster",
+        "group",
+        "status",
+        "complete",
+        "partitions",
+        "partition_count",
+        "maxlag",
+        "totallag",
+    ] {
+        assert!(g.get(key).is_some(), "missing {key} in {g}");
+    }
+    assert_eq!(g["status"], "WARN");
+    let p = &g["partitions"][0];
+    assert_eq!(p["status"], "WARN");
+    assert_eq!(p["current_lag"], 100);
+    assert_eq!(p["start"]["offset"], 100);
+    assert!(p["end"].get("observedAt").is_some(), "{p}");
+}
+
+#[test]
+fn eval_names_the_problem_in_bad_input() {
+    let mut cmd = lagwatch();
+    cmd.arg("eval");
+    let out = run_with_stdin(cmd, r#"{"groups": []}"#);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("now_ms"), "{err}");
+}
+
+#[test]
+fn validate_reports_every_problem_with_its_key_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        r#"
+[model]
+intervals = "ten"
+
+[sources.live]
+type = "kafak"
+
+[sinks.archive]
+type = "file"
+"#,
+    )
+    .expect("write config");
+    let out = lagwatch()
+        .args(["validate", "--config"])
+        .arg(&path)
+        .output()
+        .expect("run validate");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    for key in ["model.intervals", "sources.live.type", "sinks.archive.path"] {
+        assert!(text.contains(key), "{key} not named in:\n{text}");
+    }
+}
+
+#[test]
+fn validate_accepts_the_example_configurations() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/config");
+    for name in ["lagwatch.toml", "lagwatch.yaml"] {
+        let out = lagwatch()
+            .args(["validate", "--config"])
+            .arg(root.join(name))
+            .output()
+            .expect("run validate");
+        assert!(
+            out.status.success(),
+            "{name}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+    }
+}
+
+/// The acceptance run of the demo: 20 seconds of the simulated cluster show every partition
+/// status, and the command exits 0 by itself.
+#[test]
+fn demo_shows_every_partition_status_and_exits() {
+    let out = lagwatch()
+        .args(["demo", "--duration", "20s", "--format", "json"])
+        .output()
+        .expect("run demo");
+    assert!(
+        out.status.success(),
+        "demo failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut seen = BTreeSet::new();
+    let mut lines = 0;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let doc: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        lines += 1;
+        if doc["measurement_name"] == "burrow_partition" {
+            if let Some(s) = doc["burrow_partition"]["status"].as_str() {
+                seen.insert(s.to_owned());
+            }
+        }
+    }
+    assert!(lines > 0, "demo printed nothing");
+    for status in ["OK", "WARN", "STOP", "STALL", "REWIND"] {
+        assert!(seen.contains(status), "{status} never appeared; saw {seen:?}");
+    }
+}
+
+#[test]
+fn help_and_version_work_for_every_subcommand() {
+    let out = lagwatch().arg("--version").output().expect("run");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("lagwatch "));
+    for sub in ["demo", "run", "validate", "eval", "config"] {
+        let out = lagwatch().args([sub, "--help"]).output().expect("run");
+        assert!(out.status.success(), "{sub} --help");
+        assert!(!out.stdout.is_empty());
+    }
+}

@@ -1,0 +1,57 @@
+//! The effective configuration written back out, and the built-in demo configuration.
+
+use crate::error::Error;
+use crate::load::Format;
+use crate::types::{Config, DemoSourceConfig, SinkConfig, SourceConfig, StdoutSinkConfig};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+impl Config {
+    /// The configuration as TOML with every key present (defaults filled in) and secrets
+    /// replaced by `<redacted>`: what `lagwatch config show` prints.
+    ///
+    /// ```
+    /// use lagwatch_config::Config;
+    /// # fn main() -> Result<(), lagwatch_config::Error> {
+    /// let text = Config::demo().to_toml_redacted()?;
+    /// assert!(text.contains("evaluation_interval = \"1s\""));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Render`] if a value has no TOML form (no value of today's sections hits
+    /// this; the error is there for sections yet to come).
+    pub fn to_toml_redacted(&self) -> Result<String, Error> {
+        toml::to_string(self).map_err(|e| Error::Render {
+            message: e.to_string(),
+        })
+    }
+
+    /// The built-in configuration of `lagwatch demo`: one simulated cluster (source `demo`),
+    /// a console sink (sink `console`), an evaluation every second and windows of 10
+    /// commits. Everything else is at its default.
+    pub fn demo() -> Config {
+        let mut config = Config::default();
+        config.general.evaluation_interval = Duration::from_secs(1);
+        config.model.intervals = 10;
+        config.sources = BTreeMap::from([(
+            "demo".to_owned(),
+            SourceConfig::Demo(DemoSourceConfig::default()),
+        )]);
+        config.sinks = BTreeMap::from([(
+            "console".to_owned(),
+            SinkConfig::Stdout(StdoutSinkConfig::default()),
+        )]);
+        config
+    }
+
+    /// [`Config::demo`] with `LAGWATCH_*` overrides from `env` applied, e.g.
+    /// `LAGWATCH_SOURCES__DEMO__PARTITIONS=8`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when an override is invalid.
+    pub fn demo_with_env(env: impl IntoIterator<Item = (String, String)>) -> Result<Config, Error> {
+        let text = Config::demo().to_toml_redacted()?;
+        Config::from_str_with_env(&text, Format::Toml, env)
+    }
+}

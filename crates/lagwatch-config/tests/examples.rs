@@ -1,0 +1,61 @@
+//! The example configurations under deploy/config load, agree with each other and survive a
+//! round trip through `to_toml_redacted`.
+
+use lagwatch_config::{Config, Format, SinkConfig, SourceConfig};
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn example(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy/config")
+        .join(name)
+}
+
+fn load(name: &str) -> Config {
+    match Config::from_file(example(name)) {
+        Ok(c) => c,
+        Err(e) => panic!("{name}: {e}"),
+    }
+}
+
+#[test]
+fn toml_example_loads() {
+    let c = load("lagwatch.toml");
+    assert_eq!(c.model.intervals, 15);
+    assert_eq!(c.model.min_distance, Duration::from_secs(1));
+    assert_eq!(c.model.expire_group, Duration::from_secs(7 * 86_400));
+    assert_eq!(c.evaluator.minimum_complete, 0.5);
+    assert_eq!(c.sources.keys().collect::<Vec<_>>(), ["sim"]);
+    assert_eq!(c.sinks.keys().collect::<Vec<_>>(), ["archive", "console"]);
+    match c.sinks.get("archive") {
+        Some(SinkConfig::File(f)) => {
+            assert_eq!(f.path, PathBuf::from("/var/lib/lagwatch/lag.ndjson"));
+            assert_eq!(f.max_files, 14);
+        }
+        other => panic!("archive sink: {other:?}"),
+    }
+    match c.sources.get("sim") {
+        Some(SourceConfig::Demo(d)) => {
+            assert_eq!(d.cluster, "sim");
+            assert_eq!(d.seed, 7);
+        }
+        other => panic!("sim source: {other:?}"),
+    }
+    assert_eq!(c.validate(), Ok(()));
+}
+
+#[test]
+fn yaml_example_is_the_same_configuration() {
+    assert_eq!(load("lagwatch.yaml"), load("lagwatch.toml"));
+}
+
+#[test]
+fn example_round_trips_through_the_shown_toml() {
+    let c = load("lagwatch.toml");
+    let shown = match c.to_toml_redacted() {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    let again = Config::from_str(&shown, Format::Toml);
+    assert_eq!(again.ok(), Some(c));
+}

@@ -1,0 +1,170 @@
+//! From a configuration to a runnable pipeline.
+
+use lagwatch_component::ComponentError;
+use lagwatch_config::{Config, ModelConfig, SinkConfig, SourceConfig};
+use lagwatch_core::evaluator::EvaluatorSettings;
+use lagwatch_core::filter::{FilterError, NameFilter};
+use lagwatch_core::model::ModelSettings;
+use lagwatch_runtime::{Pipeline, PipelineBuilder};
+use std::time::Duration;
+
+/// Why a configuration could not be turned into a pipeline.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AssembleError {
+    /// A regular expression of the model section does not compile.
+    #[error("model.{key}: {source}")]
+    Filter {
+        /// The key holding the pattern.
+        key: &'static str,
+        /// What was wrong.
+        #[source]
+        source: FilterError,
+    },
+    /// A component could not be built from its section.
+    #[error("{section}: {source}")]
+    Component {
+        /// The section, e.g. `sinks.archive`.
+        section: String,
+        /// What was wrong.
+        #[source]
+        source: ComponentError,
+    },
+    /// A section names a component this build of lagwatch does not include.
+    #[error("{section}: type {kind:?} is not included in this build (cargo feature {feature:?})")]
+    NotIncluded {
+        /// The section.
+        section: String,
+        /// The `type` value.
+        kind: &'static str,
+        /// The cargo feature that adds it.
+        feature: &'static str,
+    },
+}
+
+/// The model settings a [`ModelConfig`] describes.
+pub fn model_settings(model: &ModelConfig) -> Result<ModelSettings, AssembleError> {
+    let filter = |key_allow: &'static str, allow: &str, key_deny: &'static str, deny: &str| {
+        NameFilter::new(Some(allow), None)
+            .map_err(|source| AssembleError::Filter {
+                key: key_allow,
+                source,
+            })
+            .and_then(|_| {
+                NameFilter::new(Some(allow), Some(deny)).map_err(|source| AssembleError::Filter {
+                    key: key_deny,
+                    source,
+                })
+            })
+    };
+    Ok(ModelSettings {
+        intervals: model.intervals,
+        min_distance_ms: millis(model.min_distance),
+        expire_group_ms: millis(model.expire_group),
+        broker_history: model.broker_history.max(model.intervals),
+        groups: filter(
+            "group_allowlist",
+            &model.group_allowlist,
+            "group_denylist",
+            &model.group_denylist,
+        )?,
+        topics: filter(
+            "topic_allowlist",
+            &model.topic_allowlist,
+            "topic_denylist",
+            &model.topic_denylist,
+        )?,
+    })
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Builds the pipeline a configuration describes: every source and sink section becomes a
+/// component, the model, evaluator and general sections become pipeline settings.
+///
+/// Validate the configuration first (`lagwatch_config`'s loader does); this function reports
+/// only what can go wrong while building components (an unwritable file, say).
+pub fn assemble(config: &Config) -> Result<PipelineBuilder, AssembleError> {
+    let mut builder = Pipeline::builder()
+        .model(model_settings(&config.model)?)
+        .evaluator(EvaluatorSettings {
+            minimum_complete: config.evaluator.minimum_complete,
+            allowed_lag: config.evaluator.allowed_lag,
+        })
+        .evaluation_interval(config.general.evaluation_interval)
+        .event_queue(config.general.event_queue)
+        .sink_queue(config.general.sink_queue);
+
+    for (name, source) in &config.sources {
+        let section = format!("sources.{name}");
+        builder = builder.source(build_source(&section, source)?);
+    }
+    for (name, sink) in &config.sinks {
+        let section = format!("sinks.{name}");
+        builder = builder.sink(build_sink(&section, sink)?);
+    }
+    Ok(builder)
+}
+
+#[allow(unreachable_patterns)]
+fn build_source(
+    section: &str,
+    source: &SourceConfig,
+) -> Result<Box<dyn lagwatch_component::OffsetSource>, AssembleError> {
+    match source {
+        #[cfg(feature = "demo")]
+        SourceConfig::Demo(cfg) => Ok(Box::new(lagwatch_source_demo::DemoSource::new(
+            cfg.clone(),
+        ))),
+        #[cfg(not(feature = "demo"))]
+        SourceConfig::Demo(_) => Err(AssembleError::NotIncluded {
+            section: section.to_owned(),
+            kind: "demo",
+            feature: "demo",
+        }),
+        _ => Err(AssembleError::NotIncluded {
+            section: section.to_owned(),
+            kind: "unknown",
+            feature: "unknown",
+        }),
+    }
+}
+
+#[allow(unreachable_patterns)]
+fn build_sink(
+    section: &str,
+    sink: &SinkConfig,
+) -> Result<Box<dyn lagwatch_component::LagSink>, AssembleError> {
+    match sink {
+        #[cfg(feature = "stdout")]
+        SinkConfig::Stdout(cfg) => Ok(Box::new(lagwatch_sink_stdout::StdoutSink::new(
+            cfg.clone(),
+        ))),
+        #[cfg(not(feature = "stdout"))]
+        SinkConfig::Stdout(_) => Err(AssembleError::NotIncluded {
+            section: section.to_owned(),
+            kind: "stdout",
+            feature: "stdout",
+        }),
+        #[cfg(feature = "file")]
+        SinkConfig::File(cfg) => lagwatch_sink_file::FileSink::open(cfg.clone())
+            .map(|s| Box::new(s) as Box<dyn lagwatch_component::LagSink>)
+            .map_err(|source| AssembleError::Component {
+                section: section.to_owned(),
+                source,
+            }),
+        #[cfg(not(feature = "file"))]
+        SinkConfig::File(_) => Err(AssembleError::NotIncluded {
+            section: section.to_owned(),
+            kind: "file",
+            feature: "file",
+        }),
+        _ => Err(AssembleError::NotIncluded {
+            section: section.to_owned(),
+            kind: "unknown",
+            feature: "unknown",
+        }),
+    }
+}

@@ -1,0 +1,58 @@
+//! # lagwatch-lib
+//!
+//! Kafka consumer-lag monitoring as a library. This facade re-exports lagwatch's crates behind
+//! cargo features and offers [`assemble`], which turns a [`config::Config`] into a ready
+//! [`runtime::Pipeline`] — the same wiring the `lagwatch` collector binary uses.
+//!
+//! | module | crate | what it is |
+//! |---|---|---|
+//! | [`core`] | `lagwatch-core` | events, the Burrow-compatible lag model and evaluator, time lag, rules |
+//! | [`component`] | `lagwatch-component` | the `OffsetSource`, `LagSink`, `Alerter`, `RuleEngine` traits |
+//! | [`config`] | `lagwatch-config` | the typed configuration tree |
+//! | [`runtime`] | `lagwatch-runtime` | the pipeline |
+//! | [`sources::demo`] | `lagwatch-source-demo` (feature `demo`) | a simulated cluster |
+//! | [`sinks::stdout`], [`sinks::file`] | `lagwatch-sink-stdout`, `lagwatch-sink-file` (features `stdout`, `file`) | sinks |
+//!
+//! Wiring components by hand, without the configuration system:
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "demo", feature = "stdout"))]
+//! # async fn run() -> Result<(), lagwatch_lib::runtime::RuntimeError> {
+//! use lagwatch_lib::config::{DemoSourceConfig, StdoutSinkConfig};
+//! use lagwatch_lib::runtime::{CancellationToken, Pipeline};
+//!
+//! let pipeline = Pipeline::builder()
+//!     .source(Box::new(lagwatch_lib::sources::demo::DemoSource::new(DemoSourceConfig::default())))
+//!     .sink(Box::new(lagwatch_lib::sinks::stdout::StdoutSink::new(StdoutSinkConfig::default())))
+//!     .evaluation_interval(std::time::Duration::from_secs(1))
+//!     .build();
+//! let shutdown = CancellationToken::new();
+//! lagwatch_lib::runtime::cancel_on_signals(shutdown.clone());
+//! pipeline.run(shutdown).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod assemble;
+
+pub use assemble::{AssembleError, assemble, model_settings};
+pub use lagwatch_component as component;
+pub use lagwatch_config as config;
+pub use lagwatch_core as core;
+pub use lagwatch_runtime as runtime;
+
+/// Offset sources.
+pub mod sources {
+    /// The simulated cluster.
+    #[cfg(feature = "demo")]
+    pub use lagwatch_source_demo as demo;
+}
+
+/// Sinks.
+pub mod sinks {
+    /// Newline-delimited JSON files.
+    #[cfg(feature = "file")]
+    pub use lagwatch_sink_file as file;
+    /// Standard output.
+    #[cfg(feature = "stdout")]
+    pub use lagwatch_sink_stdout as stdout;
+}

@@ -1,0 +1,209 @@
+//! Kafka's own Java command-line tools, as an independent reference for what lagwatch reports.
+//!
+//! Each call starts a JVM (about a second of CPU), so use these for checks, not in loops.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow, bail};
+use tokio::io::AsyncWriteExt as _;
+
+use super::env::KafkaTools;
+
+/// Upper bound of one tool run.
+pub const TOOL_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// What a tool printed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ToolOutput {
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs `<tools_dir>/<tool> <args...>`, feeding `stdin` if given; fails when the tool exits
+/// non-zero or runs longer than [`TOOL_TIMEOUT`].
+pub async fn run(tools: &KafkaTools, tool: &str, args: &[&str], stdin: Option<&[u8]>) -> anyhow::Result<ToolOutput> {
+    run_in(&tools.dir, tool, args, stdin).await
+}
+
+async fn run_in(dir: &Path, tool: &str, args: &[&str], stdin: Option<&[u8]>) -> anyhow::Result<ToolOutput> {
+    let path = dir.join(tool);
+    let mut command = tokio::process::Command::new(&path);
+    command
+        .args(args)
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let shown = format!("{tool} {}", args.join(" "));
+    let mut child = command.spawn().with_context(|| format!("cannot start {}", path.display()))?;
+    if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(data).await.with_context(|| format!("writing to {shown}"))?;
+        drop(pipe);
+    }
+    let output = tokio::time::timeout(TOOL_TIMEOUT, child.wait_with_output())
+        .await
+        .map_err(|_| anyhow!("{shown} took longer than {TOOL_TIMEOUT:?}"))?
+        .with_context(|| format!("waiting for {shown}"))?;
+    let result = ToolOutput {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    if !output.status.success() {
+        bail!(
+            "{shown} failed ({}):\n{}\n{}",
+            output.status,
+            result.stdout.trim(),
+            result.stderr.trim()
+        );
+    }
+    Ok(result)
+}
+
+/// One row of `kafka-consumer-groups --describe`.
+///
+/// `-` in the tool's output becomes `None`. A member without partitions has a row with
+/// topic `-` (kept as `"-"`) and no partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DescribeRow {
+    /// Group id.
+    pub group: String,
+    /// Topic, or `-` for a member without partitions.
+    pub topic: String,
+    /// Partition number.
+    pub partition: Option<i32>,
+    /// Committed offset.
+    pub current_offset: Option<i64>,
+    /// Log end offset (high watermark).
+    pub log_end_offset: Option<i64>,
+    /// Lag as the tool computes it.
+    pub lag: Option<i64>,
+    /// Member id of the owning member, if any.
+    pub consumer_id: Option<String>,
+    /// Host of the owning member, if any.
+    pub host: Option<String>,
+    /// `client.id` of the owning member, if any.
+    pub client_id: Option<String>,
+}
+
+/// `kafka-consumer-groups --bootstrap-server <bootstrap> --describe --group <group>`, parsed.
+pub async fn consumer_groups_describe(tools: &KafkaTools, bootstrap: &str, group: &str) -> anyhow::Result<Vec<DescribeRow>> {
+    let output = run(
+        tools,
+        "kafka-consumer-groups",
+        &["--bootstrap-server", bootstrap, "--describe", "--group", group],
+        None,
+    )
+    .await?;
+    parse_describe(&output.stdout).with_context(|| format!("parsing the describe output:\n{}", output.stdout))
+}
+
+fn optional_text(value: &str) -> Option<String> {
+    (value != "-").then(|| value.to_owned())
+}
+
+fn optional_number<T: std::str::FromStr>(column: &str, value: &str) -> anyhow::Result<Option<T>> {
+    if value == "-" {
+        return Ok(None);
+    }
+    value
+        .parse()
+        .map(Some)
+        .map_err(|_| anyhow!("column {column}: {value:?} is not a number"))
+}
+
+/// Parses the table `kafka-consumer-groups --describe` prints (Kafka 3.x and 4.x layouts).
+///
+/// Lines before the header (e.g. "Consumer group 'g' has no active members.") and blank
+/// lines are skipped; columns are found by their header names.
+pub fn parse_describe(text: &str) -> anyhow::Result<Vec<DescribeRow>> {
+    let mut header: Option<Vec<&str>> = None;
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.is_empty() {
+            continue;
+        }
+        if fields[0] == "GROUP" && fields.contains(&"TOPIC") {
+            header = Some(fields);
+            continue;
+        }
+        let Some(columns) = &header else { continue };
+        if fields.len() != columns.len() {
+            bail!("row {line:?} has {} columns, the header {}", fields.len(), columns.len());
+        }
+        let get = |name: &str| -> anyhow::Result<&str> {
+            columns
+                .iter()
+                .position(|c| *c == name)
+                .map(|i| fields[i])
+                .ok_or_else(|| anyhow!("no {name} column"))
+        };
+        rows.push(DescribeRow {
+            group: get("GROUP")?.to_owned(),
+            topic: get("TOPIC")?.to_owned(),
+            partition: optional_number("PARTITION", get("PARTITION")?)?,
+            current_offset: optional_number("CURRENT-OFFSET", get("CURRENT-OFFSET")?)?,
+            log_end_offset: optional_number("LOG-END-OFFSET", get("LOG-END-OFFSET")?)?,
+            lag: optional_number("LAG", get("LAG")?)?,
+            consumer_id: optional_text(get("CONSUMER-ID")?),
+            host: optional_text(get("HOST")?),
+            client_id: optional_text(get("CLIENT-ID")?),
+        });
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_group_without_members() {
+        let text = "\nConsumer group 'g1' has no active members.\n\n\
+            GROUP  TOPIC    PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG  CONSUMER-ID  HOST  CLIENT-ID\n\
+            g1     lagtest  0          100             300             200  -            -     -\n\
+            g1     lagtest  1          -               0               -    -            -     -\n";
+        let rows = parse_describe(text).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].partition, Some(0));
+        assert_eq!(rows[0].current_offset, Some(100));
+        assert_eq!(rows[0].log_end_offset, Some(300));
+        assert_eq!(rows[0].lag, Some(200));
+        assert_eq!(rows[0].consumer_id, None);
+        assert_eq!(rows[1].current_offset, None);
+        assert_eq!(rows[1].lag, None);
+    }
+
+    #[test]
+    fn parses_active_members_and_members_without_partitions() {
+        let text = "GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID\n\
+            g2 t 0 5 9 4 rdkafka-abc /127.0.0.1 c1\n\
+            g2 - - - - - rdkafka-def /127.0.0.1 c2\n";
+        let rows = parse_describe(text).unwrap();
+        assert_eq!(rows[0].consumer_id.as_deref(), Some("rdkafka-abc"));
+        assert_eq!(rows[0].host.as_deref(), Some("/127.0.0.1"));
+        assert_eq!(rows[0].client_id.as_deref(), Some("c1"));
+        assert_eq!(rows[1].topic, "-");
+        assert_eq!(rows[1].partition, None);
+    }
+
+    #[test]
+    fn columns_are_found_by_name() {
+        let text = "GROUP TOPIC PARTITION LEADER-EPOCH CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID\n\
+            g t 2 0 7 10 3 - - -\n";
+        let rows = parse_describe(text).unwrap();
+        assert_eq!(rows[0].partition, Some(2));
+        assert_eq!(rows[0].lag, Some(3));
+    }
+
+    #[test]
+    fn malformed_rows_are_errors() {
+        let text = "GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID\ng t x 1 2 1 - - -\n";
+        assert!(parse_describe(text).is_err());
+        assert!(parse_describe("GROUP TOPIC PARTITION\ng t\n").is_err());
+    }
+}

@@ -1,1 +1,0 @@
-//! lagwatch (being written).
