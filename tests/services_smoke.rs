@@ -257,6 +257,9 @@ async fn burrow_reports_exact_lag_of_kafka_and_zookeeper_groups() {
     kafka::create_topic(&broker, &topic, 2).await.unwrap();
     kafka::produce(&broker, &topic, Some(0), 10).await.unwrap();
     kafka::produce(&broker, &topic, Some(1), 6).await.unwrap();
+    // Burrow drops commits for topics it has not discovered yet: wait for it first.
+    let timeout = Duration::from_secs(120);
+    burrow::wait_for_topic_offsets(&burrow_api, &topic, &[10, 6], timeout).await.unwrap();
 
     // Broker-committed group (Burrow's `kafka` consumer module): lag 7 + 0.
     kafka::commit_offsets(&broker, &kafka_group, &[(topic.as_str(), 0, 2), (topic.as_str(), 1, 5)]).await.unwrap();
@@ -265,7 +268,6 @@ async fn burrow_reports_exact_lag_of_kafka_and_zookeeper_groups() {
     zookeeper::write_offset(&zk, &zk_group, &topic, 0, 4).await.unwrap();
     zookeeper::write_offset(&zk, &zk_group, &topic, 1, 1).await.unwrap();
 
-    let timeout = Duration::from_secs(120);
     let status = burrow::wait_for_total_lag(&burrow_api, &kafka_group, 7, timeout).await.unwrap();
     assert_eq!(status["group"], json!(kafka_group));
     burrow::wait_for_total_lag(&burrow_api, &zk_group, 11, timeout).await.unwrap();

@@ -10,6 +10,8 @@
 //! * [`evaluator`] — Burrow's partition and group status rules (OK / WARN / STOP / STALL /
 //!   REWIND; OK / WARN / ERR / NOTFOUND), same order of checks and same edge cases.
 //! * [`report`] — the evaluated group and partition objects, serialised like Burrow's v3 `/lag`.
+//! * [`eval_input`] — the JSON input of `lagwatch eval`: groups and windows written out by hand,
+//!   evaluated without a model.
 //! * [`time_lag`] — seconds behind, interpolated from the high-water-mark history.
 //! * [`rule`] — aggregate a lag series over a window and compare it with a threshold.
 //! * [`measurement`] — Telegraf-compatible `burrow_partition` / `burrow_group` / `burrow_topic`
@@ -21,6 +23,7 @@
 
 pub mod alert;
 pub mod duration;
+pub mod eval_input;
 pub mod evaluator;
 pub mod event;
 pub mod filter;
@@ -33,7 +36,9 @@ pub mod snapshot;
 pub mod status;
 pub mod time_lag;
 
+pub use evaluator::{EvaluatorSettings, PartitionWindow};
 pub use event::{BrokerOffset, Event, MemberAssignment};
+pub use model::{Applied, LagModel, ModelSettings};
 pub use report::{GroupReport, OffsetPoint, PartitionReport};
 pub use snapshot::Snapshot;
 pub use status::{GroupStatus, PartitionStatus};

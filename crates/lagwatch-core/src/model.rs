@@ -1,1 +1,1126 @@
-//! Placeholder: being written.
+//! The lag model: Burrow's in-memory storage, fed by [`Event`]s.
+//!
+//! [`LagModel`] keeps, per cluster, a history of broker end offsets for every partition of
+//! every topic and, per consumer group, a ring of the last `intervals` commits for every
+//! partition the group consumes. It stores commits by the same rules as Burrow's `inmemory`
+//! storage module (drop conditions, ordering by the source's commit order, `min-distance`,
+//! lag frozen at commit time, lazy `expire-group`), so evaluating it with
+//! [`crate::evaluator`] gives Burrow's answers.
+//!
+//! What lagwatch adds: a topic allow/deny list, log-start offsets, time lag, the age of the
+//! broker data, and protection against its own outages: while a source reports a cluster
+//! unhealthy ([`Event::SourceHealth`]), reports of that cluster are marked stale and no
+//! partition is newly reported STOP, STALL, REWIND or WARN (each keeps the status it had at
+//! the last evaluation before the outage, or OK).
+//!
+//! # Memory
+//!
+//! Memory is bounded by the number of partitions, never by the number of events:
+//!
+//! * per partition of a group: a ring of at most `intervals` commits of 48 bytes each
+//!   ([`OffsetPoint`] plus the commit order), allocated once, plus about 80 bytes of
+//!   bookkeeping and the owner and client-id strings — about 560 bytes plus the two strings with
+//!   the default `intervals` of 10;
+//! * per partition of a topic: a ring of at most `broker_history` samples of 32 bytes each
+//!   (time, high-water mark, log-start offset), allocated once — about 1.9 KiB with the default
+//!   of 60.
+//!
+//! Groups and topics themselves are created by events and removed by deletion events and
+//! expiry; [`LagModel::stats`] reports how many are held.
+
+use crate::TimestampMs;
+use crate::evaluator::{self, EvaluatorSettings, PartitionWindow};
+use crate::event::{BrokerOffset, Event, MemberAssignment};
+use crate::filter::NameFilter;
+use crate::report::{GroupReport, OffsetPoint};
+use crate::snapshot::{SnapshotData, TopicOffsets};
+use crate::status::PartitionStatus;
+use crate::time_lag;
+use std::collections::{BTreeMap, VecDeque};
+
+/// How the model stores data, named after Burrow's `[storage]` keys.
+#[derive(Debug, Clone)]
+pub struct ModelSettings {
+    /// Size of every commit ring (Burrow's `intervals`, default 10). Values below 1 count as 1.
+    pub intervals: usize,
+    /// Commits closer than this to the previous stored commit replace it instead of taking a
+    /// new slot, keeping the previous slot's timestamp (Burrow's `min-distance`, in ms here;
+    /// default 0).
+    pub min_distance_ms: i64,
+    /// Groups whose last commit is older than this are dropped when read, and older commits are
+    /// ignored (Burrow's `expire-group`, in ms here; default 7 days).
+    pub expire_group_ms: i64,
+    /// Broker end-offset samples kept per partition (default 60, never below `intervals`). The
+    /// evaluator uses only the newest `intervals` of them, as Burrow does; the rest feed the
+    /// time-lag estimate.
+    pub broker_history: usize,
+    /// Which groups are stored (Burrow's group allow/deny lists).
+    pub groups: NameFilter,
+    /// Which topics are stored (a lagwatch addition).
+    pub topics: NameFilter,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        ModelSettings {
+            intervals: 10,
+            min_distance_ms: 0,
+            expire_group_ms: 604_800_000,
+            broker_history: 60,
+            groups: NameFilter::allow_all(),
+            topics: NameFilter::allow_all(),
+        }
+    }
+}
+
+/// What [`LagModel::apply`] did with an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// The event changed the model (for a broker-offset or membership event: at least part of
+    /// it did).
+    Stored,
+    /// The event was dropped, and why.
+    Ignored(IgnoreReason),
+}
+
+/// Why an event was dropped. The message names the cluster, group, topic and partition
+/// concerned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IgnoreReason {
+    /// Nothing is known about the cluster yet (no broker offsets, no health report).
+    #[error("cluster {cluster:?} is unknown: no broker offsets received for it yet")]
+    UnknownCluster {
+        /// Cluster name.
+        cluster: String,
+    },
+    /// A commit older than `expire-group`.
+    #[error(
+        "commit of group {group:?} on {topic}/{partition} in cluster {cluster:?} at {timestamp_ms} ms is older than expire-group allows (cutoff {cutoff_ms} ms)"
+    )]
+    OldCommit {
+        /// Cluster name.
+        cluster: String,
+        /// Group name.
+        group: String,
+        /// Topic.
+        topic: String,
+        /// Partition.
+        partition: i32,
+        /// Commit timestamp.
+        timestamp_ms: TimestampMs,
+        /// Oldest accepted timestamp.
+        cutoff_ms: TimestampMs,
+    },
+    /// The group allow/deny list rejects the group.
+    #[error("group {group:?} of cluster {cluster:?} is excluded by the group allow/deny list")]
+    GroupFiltered {
+        /// Cluster name.
+        cluster: String,
+        /// Group name.
+        group: String,
+    },
+    /// The topic allow/deny list rejects the topic.
+    #[error("topic {topic:?} of cluster {cluster:?} is excluded by the topic allow/deny list")]
+    TopicFiltered {
+        /// Cluster name.
+        cluster: String,
+        /// Topic.
+        topic: String,
+    },
+    /// No broker offsets were received for the topic (or it was deleted).
+    #[error("topic {topic:?} of cluster {cluster:?} is unknown: no broker offsets received for it")]
+    UnknownTopic {
+        /// Cluster name.
+        cluster: String,
+        /// Topic.
+        topic: String,
+    },
+    /// The partition is negative or beyond the partition count known from the brokers.
+    #[error(
+        "partition {partition} of topic {topic:?} in cluster {cluster:?} is out of range: the brokers report {partition_count} partitions"
+    )]
+    PartitionOutOfRange {
+        /// Cluster name.
+        cluster: String,
+        /// Topic.
+        topic: String,
+        /// The partition number received.
+        partition: i32,
+        /// Partitions known from broker offsets.
+        partition_count: usize,
+    },
+    /// The partition exists but no broker offset was sampled for it yet.
+    #[error("partition {topic}/{partition} of cluster {cluster:?} has no broker offset sample yet")]
+    NoBrokerSample {
+        /// Cluster name.
+        cluster: String,
+        /// Topic.
+        topic: String,
+        /// Partition.
+        partition: i32,
+    },
+    /// An out-of-order commit older than every stored one while the ring is full.
+    #[error(
+        "commit of group {group:?} on {topic}/{partition} in cluster {cluster:?} with order {order} is a backfill commit: the window is full and its oldest commit has order {oldest_order}"
+    )]
+    BackfillFull {
+        /// Cluster name.
+        cluster: String,
+        /// Group name.
+        group: String,
+        /// Topic.
+        topic: String,
+        /// Partition.
+        partition: i32,
+        /// The commit's order.
+        order: i64,
+        /// Order of the oldest stored commit.
+        oldest_order: i64,
+    },
+    /// A commit with the same order is already stored.
+    #[error(
+        "commit of group {group:?} on {topic}/{partition} in cluster {cluster:?} with order {order} is already stored"
+    )]
+    DuplicateOrder {
+        /// Cluster name.
+        cluster: String,
+        /// Group name.
+        group: String,
+        /// Topic.
+        topic: String,
+        /// Partition.
+        partition: i32,
+        /// The duplicated order.
+        order: i64,
+    },
+    /// A membership or deletion event for a group the model does not hold.
+    #[error("group {group:?} of cluster {cluster:?} is unknown")]
+    UnknownGroup {
+        /// Cluster name.
+        cluster: String,
+        /// Group name.
+        group: String,
+    },
+}
+
+/// The kind of an [`IgnoreReason`], without its details (for counting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum IgnoreKind {
+    /// [`IgnoreReason::UnknownCluster`].
+    UnknownCluster,
+    /// [`IgnoreReason::OldCommit`].
+    OldCommit,
+    /// [`IgnoreReason::GroupFiltered`].
+    GroupFiltered,
+    /// [`IgnoreReason::TopicFiltered`].
+    TopicFiltered,
+    /// [`IgnoreReason::UnknownTopic`].
+    UnknownTopic,
+    /// [`IgnoreReason::PartitionOutOfRange`].
+    PartitionOutOfRange,
+    /// [`IgnoreReason::NoBrokerSample`].
+    NoBrokerSample,
+    /// [`IgnoreReason::BackfillFull`].
+    BackfillFull,
+    /// [`IgnoreReason::DuplicateOrder`].
+    DuplicateOrder,
+    /// [`IgnoreReason::UnknownGroup`].
+    UnknownGroup,
+}
+
+impl IgnoreKind {
+    /// A short snake_case name, for metrics labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IgnoreKind::UnknownCluster => "unknown_cluster",
+            IgnoreKind::OldCommit => "old_commit",
+            IgnoreKind::GroupFiltered => "group_filtered",
+            IgnoreKind::TopicFiltered => "topic_filtered",
+            IgnoreKind::UnknownTopic => "unknown_topic",
+            IgnoreKind::PartitionOutOfRange => "partition_out_of_range",
+            IgnoreKind::NoBrokerSample => "no_broker_sample",
+            IgnoreKind::BackfillFull => "backfill_full",
+            IgnoreKind::DuplicateOrder => "duplicate_order",
+            IgnoreKind::UnknownGroup => "unknown_group",
+        }
+    }
+}
+
+impl IgnoreReason {
+    /// The kind of reason.
+    pub fn kind(&self) -> IgnoreKind {
+        match self {
+            IgnoreReason::UnknownCluster { .. } => IgnoreKind::UnknownCluster,
+            IgnoreReason::OldCommit { .. } => IgnoreKind::OldCommit,
+            IgnoreReason::GroupFiltered { .. } => IgnoreKind::GroupFiltered,
+            IgnoreReason::TopicFiltered { .. } => IgnoreKind::TopicFiltered,
+            IgnoreReason::UnknownTopic { .. } => IgnoreKind::UnknownTopic,
+            IgnoreReason::PartitionOutOfRange { .. } => IgnoreKind::PartitionOutOfRange,
+            IgnoreReason::NoBrokerSample { .. } => IgnoreKind::NoBrokerSample,
+            IgnoreReason::BackfillFull { .. } => IgnoreKind::BackfillFull,
+            IgnoreReason::DuplicateOrder { .. } => IgnoreKind::DuplicateOrder,
+            IgnoreReason::UnknownGroup { .. } => IgnoreKind::UnknownGroup,
+        }
+    }
+}
+
+/// Counts describing what the model holds and what it dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelStats {
+    /// Clusters known.
+    pub clusters: usize,
+    /// Clusters currently reported unhealthy by their source.
+    pub stale_clusters: usize,
+    /// Consumer groups held (including expired ones not read since they expired).
+    pub groups: usize,
+    /// Topics with broker offsets.
+    pub topics: usize,
+    /// Topic partitions with a broker-offset ring.
+    pub broker_partitions: usize,
+    /// Group partitions (every partition of every topic of every group).
+    pub partitions: usize,
+    /// Commits currently held in the rings.
+    pub stored_commits: usize,
+    /// Commit events stored since the model was created (including merged ones).
+    pub commits_accepted: u64,
+    /// Dropped events by reason.
+    pub ignored: BTreeMap<IgnoreKind, u64>,
+    /// Entries inside otherwise stored broker-offset or membership events that were dropped
+    /// (a partition out of range, an assignment without broker data).
+    pub entries_ignored: u64,
+}
+
+impl ModelStats {
+    /// Total dropped events.
+    pub fn ignored_total(&self) -> u64 {
+        self.ignored.values().sum()
+    }
+}
+
+/// One broker sample: 32 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BrokerSample {
+    observed_ms: TimestampMs,
+    high_water: i64,
+    log_start: Option<i64>,
+}
+
+/// One stored commit: 48 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct StoredCommit {
+    point: OffsetPoint,
+    order: i64,
+}
+
+#[derive(Debug, Default)]
+struct TopicState {
+    /// Index = partition; each ring oldest first.
+    partitions: Vec<VecDeque<BrokerSample>>,
+}
+
+#[derive(Debug, Default)]
+struct GroupPartition {
+    /// `None`: the partition exists only because the topic has that many partitions. `Some`
+    /// with fewer than `intervals` commits: the leading slots are empty.
+    ring: Option<VecDeque<StoredCommit>>,
+    owner: String,
+    client_id: String,
+    /// Status at the last evaluation while the cluster was not stale.
+    last_status: Option<PartitionStatus>,
+}
+
+#[derive(Debug)]
+struct GroupState {
+    topics: BTreeMap<String, Vec<GroupPartition>>,
+    /// Timestamp of the last appended commit (Burrow's `lastCommit`).
+    last_commit_ms: Option<TimestampMs>,
+    /// When the group was created, the expiry base until it commits.
+    created_ms: TimestampMs,
+}
+
+#[derive(Debug, Default)]
+struct ClusterState {
+    topics: BTreeMap<String, TopicState>,
+    groups: BTreeMap<String, GroupState>,
+    stale: bool,
+}
+
+/// Burrow's in-memory storage, for every cluster. See the [module documentation](self).
+#[derive(Debug)]
+pub struct LagModel {
+    settings: ModelSettings,
+    clusters: BTreeMap<String, ClusterState>,
+    ignored: BTreeMap<IgnoreKind, u64>,
+    entries_ignored: u64,
+    commits_accepted: u64,
+}
+
+/// Burrow's clock has a one-second resolution.
+fn whole_seconds(now_ms: TimestampMs) -> TimestampMs {
+    evaluator::rules::burrow_now_ms(now_ms)
+}
+
+/// `high_water - offset`, floored at 0.
+fn lag_between(high_water: i64, offset: i64) -> u64 {
+    let lag = i128::from(high_water) - i128::from(offset);
+    u64::try_from(lag.max(0)).unwrap_or(u64::MAX)
+}
+
+impl LagModel {
+    /// An empty model.
+    pub fn new(settings: ModelSettings) -> LagModel {
+        let mut settings = settings;
+        settings.intervals = settings.intervals.max(1);
+        settings.broker_history = settings.broker_history.max(settings.intervals);
+        LagModel {
+            settings,
+            clusters: BTreeMap::new(),
+            ignored: BTreeMap::new(),
+            entries_ignored: 0,
+            commits_accepted: 0,
+        }
+    }
+
+    /// The settings in effect (after raising `intervals` to at least 1 and `broker_history` to
+    /// at least `intervals`).
+    pub fn settings(&self) -> &ModelSettings {
+        &self.settings
+    }
+
+    /// Applies one event observed at `now_ms`.
+    ///
+    /// * `BrokerOffsets` creates the cluster and topic as needed, grows the topic's partition
+    ///   list to `partition_count` (it never shrinks) and appends one sample to the ring of
+    ///   each listed partition. Offsets for partitions out of range are dropped.
+    /// * `Commit` is stored like Burrow stores a commit; see `docs/evaluator.md` for the drop
+    ///   conditions, ordering and `min-distance` rules.
+    /// * `Members` sets owner and client id of every assigned partition that has broker data
+    ///   (creating the group and the partition's empty ring if needed); other partitions keep
+    ///   their owner. An empty assignment list clears every owner of the group.
+    /// * `GroupDeleted` removes the group; `TopicDeleted` removes the topic's broker data and
+    ///   the topic from every group (a group left without topics stays, as in Burrow).
+    /// * `SourceHealth` marks the cluster stale (`healthy: false`) or fresh.
+    pub fn apply(&mut self, event: &Event, now_ms: TimestampMs) -> Applied {
+        let result = match event {
+            Event::BrokerOffsets {
+                cluster,
+                topic,
+                partition_count,
+                offsets,
+                observed_ms,
+            } => self.apply_broker(cluster, topic, *partition_count, offsets, *observed_ms),
+            Event::Commit {
+                cluster,
+                group,
+                topic,
+                partition,
+                offset,
+                timestamp_ms,
+                order,
+            } => self.apply_commit(
+                CommitRef {
+                    cluster,
+                    group,
+                    topic,
+                    partition: *partition,
+                    offset: *offset,
+                    timestamp_ms: *timestamp_ms,
+                    order: *order,
+                },
+                now_ms,
+            ),
+            Event::Members {
+                cluster,
+                group,
+                assignments,
+            } => self.apply_members(cluster, group, assignments, now_ms),
+            Event::GroupDeleted { cluster, group } => self.apply_group_deleted(cluster, group),
+            Event::TopicDeleted { cluster, topic } => self.apply_topic_deleted(cluster, topic),
+            Event::SourceHealth {
+                cluster, healthy, ..
+            } => {
+                self.clusters.entry(cluster.clone()).or_default().stale = !healthy;
+                Applied::Stored
+            }
+        };
+        if let Applied::Ignored(reason) = &result {
+            *self.ignored.entry(reason.kind()).or_default() += 1;
+        }
+        result
+    }
+
+    fn apply_broker(
+        &mut self,
+        cluster: &str,
+        topic: &str,
+        partition_count: u32,
+        offsets: &[BrokerOffset],
+        observed_ms: TimestampMs,
+    ) -> Applied {
+        let state = self.clusters.entry(cluster.to_owned()).or_default();
+        if !self.settings.topics.accepts(topic) {
+            return Applied::Ignored(IgnoreReason::TopicFiltered {
+                cluster: cluster.to_owned(),
+                topic: topic.to_owned(),
+            });
+        }
+        let history = self.settings.broker_history;
+        let topic_state = state.topics.entry(topic.to_owned()).or_default();
+        let count = usize::try_from(partition_count).unwrap_or(usize::MAX);
+        if count > topic_state.partitions.len() {
+            topic_state
+                .partitions
+                .resize_with(count, || VecDeque::with_capacity(history));
+        }
+        let known = topic_state.partitions.len();
+        let mut stored = 0usize;
+        let mut bad = 0u64;
+        let mut first_bad = None;
+        for o in offsets {
+            let ring = usize::try_from(o.partition)
+                .ok()
+                .and_then(|p| topic_state.partitions.get_mut(p));
+            let Some(ring) = ring else {
+                bad += 1;
+                first_bad.get_or_insert(o.partition);
+                continue;
+            };
+            if ring.len() >= history {
+                ring.pop_front();
+            }
+            ring.push_back(BrokerSample {
+                observed_ms,
+                high_water: o.high_water,
+                log_start: o.log_start,
+            });
+            stored += 1;
+        }
+        match first_bad {
+            Some(partition) if stored == 0 => Applied::Ignored(IgnoreReason::PartitionOutOfRange {
+                cluster: cluster.to_owned(),
+                topic: topic.to_owned(),
+                partition,
+                partition_count: known,
+            }),
+            _ => {
+                self.entries_ignored += bad;
+                Applied::Stored
+            }
+        }
+    }
+
+    /// Finds the newest broker sample of a partition, or why a commit or owner for it must be
+    /// dropped. Returns (newest high-water mark, partition index, partition count).
+    fn broker_check(
+        cluster_state: &ClusterState,
+        cluster: &str,
+        topic: &str,
+        partition: i32,
+    ) -> Result<(i64, usize, usize), IgnoreReason> {
+        let Some(t) = cluster_state.topics.get(topic) else {
+            return Err(IgnoreReason::UnknownTopic {
+                cluster: cluster.to_owned(),
+                topic: topic.to_owned(),
+            });
+        };
+        let count = t.partitions.len();
+        let index = usize::try_from(partition).ok().filter(|&p| p < count);
+        let Some(index) = index else {
+            return Err(IgnoreReason::PartitionOutOfRange {
+                cluster: cluster.to_owned(),
+                topic: topic.to_owned(),
+                partition,
+                partition_count: count,
+            });
+        };
+        match t.partitions[index].back() {
+            Some(sample) => Ok((sample.high_water, index, count)),
+            None => Err(IgnoreReason::NoBrokerSample {
+                cluster: cluster.to_owned(),
+                topic: topic.to_owned(),
+                partition,
+            }),
+        }
+    }
+
+    fn apply_commit(&mut self, c: CommitRef<'_>, now_ms: TimestampMs) -> Applied {
+        let settings = &self.settings;
+        let Some(state) = self.clusters.get_mut(c.cluster) else {
+            return Applied::Ignored(IgnoreReason::UnknownCluster {
+                cluster: c.cluster.to_owned(),
+            });
+        };
+        let cutoff_ms = whole_seconds(now_ms).saturating_sub(settings.expire_group_ms);
+        if c.timestamp_ms < cutoff_ms {
+            return Applied::Ignored(IgnoreReason::OldCommit {
+                cluster: c.cluster.to_owned(),
+                group: c.group.to_owned(),
+                topic: c.topic.to_owned(),
+                partition: c.partition,
+                timestamp_ms: c.timestamp_ms,
+                cutoff_ms,
+            });
+        }
+        if !settings.groups.accepts(c.group) {
+            return Applied::Ignored(IgnoreReason::GroupFiltered {
+                cluster: c.cluster.to_owned(),
+                group: c.group.to_owned(),
+            });
+        }
+        if !settings.topics.accepts(c.topic) {
+            return Applied::Ignored(IgnoreReason::TopicFiltered {
+                cluster: c.cluster.to_owned(),
+                topic: c.topic.to_owned(),
+            });
+        }
+        let (high_water, index, count) =
+            match Self::broker_check(state, c.cluster, c.topic, c.partition) {
+                Ok(found) => found,
+                Err(reason) => return Applied::Ignored(reason),
+            };
+
+        let group = state
+            .groups
+            .entry(c.group.to_owned())
+            .or_insert_with(|| GroupState {
+                topics: BTreeMap::new(),
+                last_commit_ms: None,
+                created_ms: now_ms,
+            });
+        let intervals = settings.intervals;
+        let ring = group_partition(group, c.topic, index, count)
+            .ring
+            .get_or_insert_with(|| VecDeque::with_capacity(intervals));
+        let commit = NewCommit {
+            offset: c.offset,
+            timestamp_ms: c.timestamp_ms,
+            order: c.order,
+            observed_ms: whole_seconds(now_ms),
+            high_water,
+        };
+        match store_commit(ring, intervals, settings.min_distance_ms, commit) {
+            Ok(Placement::Appended) => {
+                group.last_commit_ms = Some(c.timestamp_ms);
+                self.commits_accepted += 1;
+                Applied::Stored
+            }
+            Ok(Placement::Inserted) => {
+                self.commits_accepted += 1;
+                Applied::Stored
+            }
+            Err(Rejected::BackfillFull { oldest_order }) => {
+                Applied::Ignored(IgnoreReason::BackfillFull {
+                    cluster: c.cluster.to_owned(),
+                    group: c.group.to_owned(),
+                    topic: c.topic.to_owned(),
+                    partition: c.partition,
+                    order: c.order.unwrap_or_default(),
+                    oldest_order,
+                })
+            }
+            Err(Rejected::Duplicate) => Applied::Ignored(IgnoreReason::DuplicateOrder {
+                cluster: c.cluster.to_owned(),
+                group: c.group.to_owned(),
+                topic: c.topic.to_owned(),
+                partition: c.partition,
+                order: c.order.unwrap_or_default(),
+            }),
+        }
+    }
+
+    fn apply_members(
+        &mut self,
+        cluster: &str,
+        group: &str,
+        assignments: &[MemberAssignment],
+        now_ms: TimestampMs,
+    ) -> Applied {
+        let Some(state) = self.clusters.get_mut(cluster) else {
+            return Applied::Ignored(IgnoreReason::UnknownCluster {
+                cluster: cluster.to_owned(),
+            });
+        };
+        if !self.settings.groups.accepts(group) {
+            return Applied::Ignored(IgnoreReason::GroupFiltered {
+                cluster: cluster.to_owned(),
+                group: group.to_owned(),
+            });
+        }
+        if assignments.is_empty() {
+            let Some(g) = state.groups.get_mut(group) else {
+                return Applied::Ignored(IgnoreReason::UnknownGroup {
+                    cluster: cluster.to_owned(),
+                    group: group.to_owned(),
+                });
+            };
+            for p in g.topics.values_mut().flatten() {
+                p.owner.clear();
+                p.client_id.clear();
+            }
+            return Applied::Stored;
+        }
+
+        let mut first_bad: Option<IgnoreReason> = None;
+        let mut valid = Vec::with_capacity(assignments.len());
+        for a in assignments {
+            let checked = if self.settings.topics.accepts(&a.topic) {
+                Self::broker_check(state, cluster, &a.topic, a.partition)
+            } else {
+                Err(IgnoreReason::TopicFiltered {
+                    cluster: cluster.to_owned(),
+                    topic: a.topic.clone(),
+                })
+            };
+            match checked {
+                Ok((_, index, count)) => valid.push((a, index, count)),
+                Err(reason) => {
+                    first_bad.get_or_insert(reason);
+                }
+            }
+        }
+        if valid.is_empty() {
+            return match first_bad {
+                Some(reason) => Applied::Ignored(reason),
+                None => Applied::Stored,
+            };
+        }
+        self.entries_ignored += (assignments.len() - valid.len()) as u64;
+        let intervals = self.settings.intervals;
+        let g = state
+            .groups
+            .entry(group.to_owned())
+            .or_insert_with(|| GroupState {
+                topics: BTreeMap::new(),
+                last_commit_ms: None,
+                created_ms: now_ms,
+            });
+        for (a, index, count) in valid {
+            let p = group_partition(g, &a.topic, index, count);
+            // Like Burrow, naming an owner gives the partition a (still empty) commit ring.
+            p.ring
+                .get_or_insert_with(|| VecDeque::with_capacity(intervals));
+            p.owner.clone_from(&a.owner);
+            p.client_id.clone_from(&a.client_id);
+        }
+        Applied::Stored
+    }
+
+    fn apply_group_deleted(&mut self, cluster: &str, group: &str) -> Applied {
+        let Some(state) = self.clusters.get_mut(cluster) else {
+            return Applied::Ignored(IgnoreReason::UnknownCluster {
+                cluster: cluster.to_owned(),
+            });
+        };
+        match state.groups.remove(group) {
+            Some(_) => Applied::Stored,
+            None => Applied::Ignored(IgnoreReason::UnknownGroup {
+                cluster: cluster.to_owned(),
+                group: group.to_owned(),
+            }),
+        }
+    }
+
+    fn apply_topic_deleted(&mut self, cluster: &str, topic: &str) -> Applied {
+        let Some(state) = self.clusters.get_mut(cluster) else {
+            return Applied::Ignored(IgnoreReason::UnknownCluster {
+                cluster: cluster.to_owned(),
+            });
+        };
+        let mut removed = state.topics.remove(topic).is_some();
+        for g in state.groups.values_mut() {
+            removed |= g.topics.remove(topic).is_some();
+        }
+        if removed {
+            Applied::Stored
+        } else {
+            Applied::Ignored(IgnoreReason::UnknownTopic {
+                cluster: cluster.to_owned(),
+                topic: topic.to_owned(),
+            })
+        }
+    }
+
+    /// Evaluates one group at `now_ms`.
+    ///
+    /// Like Burrow, a group whose last commit is older than `expire_group_ms` is deleted when it
+    /// is read and reported NOTFOUND; an unknown cluster or group is NOTFOUND too. A group that
+    /// never committed (created by a membership event) expires `expire_group_ms` after it was
+    /// created (Burrow would drop it at the first read).
+    pub fn evaluate_group(
+        &mut self,
+        cluster: &str,
+        group: &str,
+        now_ms: TimestampMs,
+        settings: &EvaluatorSettings,
+    ) -> GroupReport {
+        let intervals = self.settings.intervals;
+        let expire = self.settings.expire_group_ms;
+        let Some(state) = self.clusters.get_mut(cluster) else {
+            return GroupReport::not_found(cluster, group, now_ms);
+        };
+        let ClusterState {
+            topics,
+            groups,
+            stale,
+        } = state;
+        let expired = groups.get(group).map(|g| {
+            let base = g.last_commit_ms.unwrap_or(g.created_ms);
+            whole_seconds(now_ms).saturating_sub(expire) > base
+        });
+        match expired {
+            None => GroupReport::not_found(cluster, group, now_ms),
+            Some(true) => {
+                groups.remove(group);
+                GroupReport::not_found(cluster, group, now_ms)
+            }
+            Some(false) => match groups.get_mut(group) {
+                Some(g) => evaluate_state(
+                    cluster, group, g, topics, *stale, intervals, now_ms, settings,
+                ),
+                None => GroupReport::not_found(cluster, group, now_ms),
+            },
+        }
+    }
+
+    /// Evaluates every group of every cluster (sorted by cluster, then group; expired groups
+    /// are removed and left out) and lists every topic's newest high-water marks (sorted by
+    /// cluster, then topic).
+    pub fn snapshot(
+        &mut self,
+        now_ms: TimestampMs,
+        settings: &EvaluatorSettings,
+        cycle: u64,
+    ) -> SnapshotData {
+        let mut groups = Vec::new();
+        for cluster in self.clusters() {
+            for group in self.groups(&cluster) {
+                let report = self.evaluate_group(&cluster, &group, now_ms, settings);
+                if report.status != crate::status::GroupStatus::NotFound {
+                    groups.push(report);
+                }
+            }
+        }
+        let topics = self
+            .clusters
+            .iter()
+            .flat_map(|(cluster, state)| {
+                state.topics.iter().map(move |(topic, t)| TopicOffsets {
+                    cluster: cluster.clone(),
+                    topic: topic.clone(),
+                    high_water: t
+                        .partitions
+                        .iter()
+                        .map(|ring| ring.back().map(|s| s.high_water))
+                        .collect(),
+                })
+            })
+            .collect();
+        SnapshotData {
+            at_ms: now_ms,
+            cycle,
+            groups,
+            topics,
+        }
+    }
+
+    /// Known clusters, sorted.
+    pub fn clusters(&self) -> Vec<String> {
+        self.clusters.keys().cloned().collect()
+    }
+
+    /// Groups held for a cluster, sorted (empty for an unknown cluster). Like Burrow's group
+    /// list, this still shows an expired group until it is read.
+    pub fn groups(&self, cluster: &str) -> Vec<String> {
+        self.clusters
+            .get(cluster)
+            .map(|c| c.groups.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Topics with broker offsets for a cluster, sorted (empty for an unknown cluster).
+    pub fn topics(&self, cluster: &str) -> Vec<String> {
+        self.clusters
+            .get(cluster)
+            .map(|c| c.topics.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether a source currently reports the cluster unhealthy.
+    pub fn is_stale(&self, cluster: &str) -> bool {
+        self.clusters.get(cluster).is_some_and(|c| c.stale)
+    }
+
+    /// What the model holds and what it dropped.
+    pub fn stats(&self) -> ModelStats {
+        let mut stats = ModelStats {
+            clusters: self.clusters.len(),
+            commits_accepted: self.commits_accepted,
+            ignored: self.ignored.clone(),
+            entries_ignored: self.entries_ignored,
+            ..ModelStats::default()
+        };
+        for c in self.clusters.values() {
+            stats.stale_clusters += usize::from(c.stale);
+            stats.groups += c.groups.len();
+            stats.topics += c.topics.len();
+            stats.broker_partitions += c.topics.values().map(|t| t.partitions.len()).sum::<usize>();
+            for p in c.groups.values().flat_map(|g| g.topics.values().flatten()) {
+                stats.partitions += 1;
+                stats.stored_commits += p.ring.as_ref().map_or(0, VecDeque::len);
+            }
+        }
+        stats
+    }
+}
+
+/// The group's entry for a partition, creating the topic and growing its partition list to
+/// `count` when `index` is beyond it (Burrow grows it only then).
+fn group_partition<'g>(
+    group: &'g mut GroupState,
+    topic: &str,
+    index: usize,
+    count: usize,
+) -> &'g mut GroupPartition {
+    let list = group.topics.entry(topic.to_owned()).or_default();
+    if index >= list.len() {
+        list.resize_with(count.max(index + 1), GroupPartition::default);
+    }
+    &mut list[index]
+}
+
+#[allow(clippy::too_many_arguments)]
+fn evaluate_state(
+    cluster: &str,
+    group: &str,
+    state: &mut GroupState,
+    topics: &BTreeMap<String, TopicState>,
+    stale: bool,
+    intervals: usize,
+    now_ms: TimestampMs,
+    settings: &EvaluatorSettings,
+) -> GroupReport {
+    let mut reports = Vec::new();
+    for (topic, partitions) in &mut state.topics {
+        let broker = topics.get(topic);
+        for (index, p) in partitions.iter_mut().enumerate() {
+            let samples = broker.and_then(|t| t.partitions.get(index));
+            let newest_commit = p.ring.as_ref().and_then(|r| r.back()).map(|c| c.point);
+            let newest_sample = samples.and_then(|s| s.back());
+            let current_lag = match (newest_commit, newest_sample) {
+                (Some(c), Some(s)) => lag_between(s.high_water, c.offset),
+                _ => 0,
+            };
+            let offsets = match &p.ring {
+                None => Vec::new(),
+                Some(ring) => {
+                    let mut slots = vec![None; intervals.saturating_sub(ring.len())];
+                    slots.extend(ring.iter().map(|c| Some(c.point)));
+                    slots
+                }
+            };
+            let window = PartitionWindow {
+                topic: topic.clone(),
+                partition: i32::try_from(index).unwrap_or(i32::MAX),
+                owner: p.owner.clone(),
+                client_id: p.client_id.clone(),
+                offsets,
+                broker_offsets: samples
+                    .map(|s| s.iter().map(|b| b.high_water).collect())
+                    .unwrap_or_default(),
+                current_lag,
+            };
+            let mut report = evaluator::evaluate_partition(&window, intervals, now_ms, settings);
+            if stale {
+                report.status = p.last_status.unwrap_or(PartitionStatus::Ok);
+            } else {
+                p.last_status = Some(report.status);
+            }
+            let extras = &mut report.extras;
+            extras.stale = stale;
+            if let Some(samples) = samples {
+                extras.log_start_offset = samples.iter().rev().find_map(|s| s.log_start);
+                extras.broker_sample_age_ms =
+                    newest_sample.map(|s| now_ms.saturating_sub(s.observed_ms).max(0));
+                if let Some(commit) = newest_commit {
+                    let history: Vec<(TimestampMs, i64)> = samples
+                        .iter()
+                        .map(|s| (s.observed_ms, s.high_water))
+                        .collect();
+                    extras.time_lag = Some(time_lag::estimate(&history, commit.offset, now_ms));
+                }
+            }
+            reports.push(report);
+        }
+    }
+    let mut report = evaluator::aggregate_group(cluster, group, reports, now_ms);
+    report.stale = stale;
+    report
+}
+
+/// A commit event, borrowed.
+struct CommitRef<'e> {
+    cluster: &'e str,
+    group: &'e str,
+    topic: &'e str,
+    partition: i32,
+    offset: i64,
+    timestamp_ms: TimestampMs,
+    order: Option<i64>,
+}
+
+/// What [`store_commit`] needs to know about a commit.
+#[derive(Debug, Clone, Copy)]
+struct NewCommit {
+    offset: i64,
+    timestamp_ms: TimestampMs,
+    order: Option<i64>,
+    /// Model clock, whole seconds.
+    observed_ms: TimestampMs,
+    /// Newest broker high-water mark of the partition.
+    high_water: i64,
+}
+
+/// Where a stored commit went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    /// Stored as the newest commit (or merged into the newest): lag computed, `lastCommit`
+    /// updated.
+    Appended,
+    /// Stored before newer commits (or merged into an older one): lag unknown.
+    Inserted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rejected {
+    BackfillFull { oldest_order: i64 },
+    Duplicate,
+}
+
+/// Stores a commit in a ring holding at most `capacity` commits sorted by order, oldest first,
+/// the way Burrow's storage does:
+///
+/// * without an order, or with an order above the newest stored one, the commit is appended
+///   (the oldest commit falls out of a full ring) with lag = high-water mark − offset, floored
+///   at 0;
+/// * otherwise it is dropped when the ring is full and the oldest commit's order is not below
+///   it, or when a commit with the same order is stored; else it is inserted at its place by
+///   order (the oldest commit falls out of a full ring) with an unknown lag;
+/// * `min-distance`: when the commit before the chosen place (the newest one for an append)
+///   has a timestamp less than `min_distance_ms` before the new commit's, the new commit
+///   replaces it and keeps its timestamp. A commit inserted as the oldest one is never merged.
+fn store_commit(
+    ring: &mut VecDeque<StoredCommit>,
+    capacity: usize,
+    min_distance_ms: i64,
+    commit: NewCommit,
+) -> Result<Placement, Rejected> {
+    let placement = match (commit.order, ring.back()) {
+        (Some(order), Some(newest)) if order <= newest.order => {
+            let full = ring.len() >= capacity;
+            if let Some(oldest) = ring.front() {
+                if full && oldest.order >= order {
+                    return Err(Rejected::BackfillFull {
+                        oldest_order: oldest.order,
+                    });
+                }
+            }
+            let mut position = 0;
+            for (i, stored) in ring.iter().enumerate().rev() {
+                if stored.order == order {
+                    return Err(Rejected::Duplicate);
+                }
+                if stored.order < order {
+                    position = i + 1;
+                    break;
+                }
+            }
+            // Burrow never merges a commit that becomes the oldest one.
+            let becomes_oldest = position == 0 || (full && position == 1);
+            (Placement::Inserted, position, becomes_oldest)
+        }
+        _ => (Placement::Appended, ring.len(), false),
+    };
+    let (kind, position, becomes_oldest) = placement;
+    let order = commit
+        .order
+        .unwrap_or_else(|| ring.back().map_or(0, |c| c.order.saturating_add(1)));
+    let lag = match kind {
+        Placement::Appended => Some(lag_between(commit.high_water, commit.offset)),
+        Placement::Inserted => None,
+    };
+    let mut point = OffsetPoint {
+        offset: commit.offset,
+        timestamp: commit.timestamp_ms,
+        observed_at: commit.observed_ms,
+        lag,
+    };
+
+    if !becomes_oldest && position > 0 {
+        if let Some(previous) = ring.get_mut(position - 1) {
+            let distance = i128::from(commit.timestamp_ms) - i128::from(previous.point.timestamp);
+            if distance < i128::from(min_distance_ms) {
+                point.timestamp = previous.point.timestamp;
+                *previous = StoredCommit { point, order };
+                return Ok(kind);
+            }
+        }
+    }
+    ring.insert(position, StoredCommit { point, order });
+    if ring.len() > capacity {
+        ring.pop_front();
+    }
+    Ok(kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit(offset: i64, timestamp_ms: i64, order: Option<i64>) -> NewCommit {
+        NewCommit {
+            offset,
+            timestamp_ms,
+            order,
+            observed_ms: 0,
+            high_water: 100,
+        }
+    }
+
+    fn orders(ring: &VecDeque<StoredCommit>) -> Vec<i64> {
+        ring.iter().map(|c| c.order).collect()
+    }
+
+    #[test]
+    fn sizes_match_the_documented_memory() {
+        assert_eq!(std::mem::size_of::<StoredCommit>(), 48);
+        assert_eq!(std::mem::size_of::<BrokerSample>(), 32);
+    }
+
+    #[test]
+    fn out_of_order_commits_are_inserted_by_order() {
+        let mut ring = VecDeque::new();
+        for order in [10, 30, 20] {
+            assert!(store_commit(&mut ring, 3, 0, commit(order, order, Some(order))).is_ok());
+        }
+        assert_eq!(orders(&ring), vec![10, 20, 30]);
+        assert_eq!(ring[1].point.lag, None);
+        assert_eq!(ring[2].point.lag, Some(70));
+        // Full: an order older than the oldest is a backfill commit.
+        assert_eq!(
+            store_commit(&mut ring, 3, 0, commit(5, 5, Some(5))),
+            Err(Rejected::BackfillFull { oldest_order: 10 })
+        );
+        assert_eq!(
+            store_commit(&mut ring, 3, 0, commit(20, 20, Some(20))),
+            Err(Rejected::Duplicate)
+        );
+        // Full, between the two newest: inserted, the oldest falls out.
+        assert_eq!(
+            store_commit(&mut ring, 3, 0, commit(25, 25, Some(25))),
+            Ok(Placement::Inserted)
+        );
+        assert_eq!(orders(&ring), vec![20, 25, 30]);
+    }
+}

@@ -1,1 +1,201 @@
-//! Placeholder: being written.
+//! The threshold primitive alert rules are built from: aggregate a time series over a window
+//! ending at "now" and compare the result with a value.
+//!
+//! It reproduces the seed's Grafana alert, `WHEN avg() OF query(A, 1m, now) IS ABOVE 10`,
+//! evaluated every minute:
+//!
+//! ```
+//! use lagwatch_core::rule::{Aggregate, Comparison, Threshold};
+//!
+//! let rule = Threshold { aggregate: Aggregate::Avg, window_ms: 60_000, comparison: Comparison::Gt, value: 10.0 };
+//! // Samples every 20 s; the window (now - 60 s, now] holds the last three.
+//! let series = [(0, 100.0), (20_000, 4.0), (40_000, 12.0), (60_000, 14.0)];
+//! assert_eq!(rule.check(&series, 60_000), Some((10.0, false))); // avg 10 is not above 10
+//! assert_eq!(rule.check(&series, 70_000), Some((13.0, true)));
+//! assert_eq!(rule.check(&series, 200_000), None); // no data in the window
+//! ```
+
+use crate::TimestampMs;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How the samples inside the window are reduced to one value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Aggregate {
+    /// Arithmetic mean (Grafana's `avg()`).
+    Avg,
+    /// Largest value.
+    Max,
+    /// Smallest value.
+    Min,
+    /// The sample with the newest timestamp (the later one in the series on equal timestamps).
+    Last,
+}
+
+/// How the aggregated value is compared with the threshold value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Comparison {
+    /// Breached when the value is strictly greater (Grafana's `IS ABOVE`).
+    Gt,
+    /// Breached when the value is greater or equal.
+    Ge,
+    /// Breached when the value is strictly smaller (Grafana's `IS BELOW`).
+    Lt,
+    /// Breached when the value is smaller or equal.
+    Le,
+}
+
+impl Comparison {
+    /// Whether `observed` breaches `value`. A NaN on either side never breaches.
+    pub fn breached(self, observed: f64, value: f64) -> bool {
+        match self {
+            Comparison::Gt => observed > value,
+            Comparison::Ge => observed >= value,
+            Comparison::Lt => observed < value,
+            Comparison::Le => observed <= value,
+        }
+    }
+
+    /// The operator as written in rule text (`>`, `>=`, `<`, `<=`).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Gt => ">",
+            Comparison::Ge => ">=",
+            Comparison::Lt => "<",
+            Comparison::Le => "<=",
+        }
+    }
+}
+
+impl fmt::Display for Comparison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
+/// A threshold: `aggregate` of the samples in the last `window_ms`, compared with `value`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Threshold {
+    /// How samples are reduced.
+    pub aggregate: Aggregate,
+    /// Window length in milliseconds; the window is `(now - window_ms, now]`.
+    pub window_ms: i64,
+    /// How the reduced value is compared.
+    pub comparison: Comparison,
+    /// The threshold value.
+    pub value: f64,
+}
+
+impl Threshold {
+    /// Aggregates `series` over the window ending at `now_ms` and compares it: `Some((observed,
+    /// breached))`, or `None` when the window holds no sample.
+    pub fn check(&self, series: &[(TimestampMs, f64)], now_ms: TimestampMs) -> Option<(f64, bool)> {
+        let observed = aggregate(series, self.aggregate, self.window_ms, now_ms)?;
+        Some((observed, self.comparison.breached(observed, self.value)))
+    }
+
+    /// [`Threshold::check`] over a [`Series`].
+    pub fn check_series(&self, series: &Series, now_ms: TimestampMs) -> Option<(f64, bool)> {
+        self.check(series.samples(), now_ms)
+    }
+}
+
+/// Reduces the samples with `now_ms - window_ms < timestamp <= now_ms` with `agg`; `None` when
+/// there is none. The series need not be sorted.
+pub fn aggregate(
+    series: &[(TimestampMs, f64)],
+    agg: Aggregate,
+    window_ms: i64,
+    now_ms: TimestampMs,
+) -> Option<f64> {
+    let start = now_ms.saturating_sub(window_ms);
+    let mut in_window = series
+        .iter()
+        .filter(|(ts, _)| *ts > start && *ts <= now_ms)
+        .copied();
+    let (first_ts, first) = in_window.next()?;
+    let value = match agg {
+        Aggregate::Avg => {
+            let (sum, n) = in_window.fold((first, 1u64), |(s, n), (_, v)| (s + v, n + 1));
+            sum / n as f64
+        }
+        Aggregate::Max => in_window.fold(first, |m, (_, v)| m.max(v)),
+        Aggregate::Min => in_window.fold(first, |m, (_, v)| m.min(v)),
+        Aggregate::Last => {
+            in_window
+                .fold(
+                    (first_ts, first),
+                    |last, (ts, v)| if ts >= last.0 { (ts, v) } else { last },
+                )
+                .1
+        }
+    };
+    Some(value)
+}
+
+/// A bounded, time-ordered series of `(timestamp_ms, value)` samples.
+///
+/// Samples older than `max_age_ms` before the newest one are dropped on every push, and at
+/// most `capacity` samples are kept (the oldest go first). Memory is bounded by `capacity * 16`
+/// bytes plus the vector header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    samples: Vec<(TimestampMs, f64)>,
+    max_age_ms: i64,
+    capacity: usize,
+}
+
+impl Series {
+    /// An empty series keeping samples for `max_age_ms` and at most `capacity` (at least 1) of
+    /// them.
+    pub fn new(max_age_ms: i64, capacity: usize) -> Series {
+        let capacity = capacity.max(1);
+        Series {
+            samples: Vec::with_capacity(capacity),
+            max_age_ms,
+            capacity,
+        }
+    }
+
+    /// Adds a sample. A sample older than the newest one is inserted in time order (after
+    /// samples with the same timestamp); one that is already too old is dropped.
+    pub fn push(&mut self, timestamp_ms: TimestampMs, value: f64) {
+        let newest = self
+            .samples
+            .last()
+            .map_or(timestamp_ms, |s| s.0.max(timestamp_ms));
+        let position = self.samples.partition_point(|s| s.0 <= timestamp_ms);
+        self.samples.insert(position, (timestamp_ms, value));
+        let cutoff = newest.saturating_sub(self.max_age_ms);
+        let too_old = self.samples.partition_point(|s| s.0 < cutoff);
+        let over = self.samples.len().saturating_sub(self.capacity);
+        self.samples.drain(..too_old.max(over));
+    }
+
+    /// The samples, oldest first.
+    pub fn samples(&self) -> &[(TimestampMs, f64)] {
+        &self.samples
+    }
+
+    /// Number of samples held.
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    /// `true` when no sample is held.
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    /// The newest sample.
+    pub fn last(&self) -> Option<(TimestampMs, f64)> {
+        self.samples.last().copied()
+    }
+
+    /// [`aggregate`] over this series.
+    pub fn aggregate(&self, agg: Aggregate, window_ms: i64, now_ms: TimestampMs) -> Option<f64> {
+        aggregate(self.samples(), agg, window_ms, now_ms)
+    }
+}

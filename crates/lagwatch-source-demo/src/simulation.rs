@@ -18,7 +18,7 @@
 //! | 8 (4.0 s) | `audit-stopped` commits for the last time; its members leave at step 9 |
 //! | 11 (5.5 s) | `analytics-slow` has a full window of growing lag: WARN |
 //! | 14 (7.0 s) | `etl-stalled` has a full window of the same offset: STALL |
-//! | 18 (9.0 s) | `audit-stopped`: no commit for longer than its window spans, no recent zero lag: STOP |
+//! | 18 (9.0 s) | `audit-stopped`: silent longer than its window spans, no recent zero lag: STOP |
 //! | 18 (9.0 s) | `replay-rewind` resets its offsets about two minutes back: REWIND |
 //! | 27 (13.5 s) | the rewind has left `replay-rewind`'s window: OK again (lag still shrinking) |
 //! | 27 (13.5 s) | `search-catchup` has caught up (lag 0) |

@@ -20,7 +20,9 @@
 //! # }
 //! ```
 
-use lagwatch_component::{CancellationToken, ErrorClass, EventSender, OffsetSource, SourceContext};
+use lagwatch_component::{
+    CancellationToken, ComponentError, ErrorClass, EventSender, OffsetSource, SourceContext,
+};
 use lagwatch_core::Event;
 use std::collections::HashSet;
 use std::future::Future;
@@ -46,8 +48,7 @@ const CHANNEL_CAPACITY: usize = 4;
 /// 3. `run` is started with a fresh channel and cancellation token, and at least
 ///    `min_events` events are collected within `timeout` (`run` returning before that, with
 ///    `Ok` or an error, fails the check);
-/// 4. every collected event passes [`check_event`], and within each batch the broker
-///    offsets name each partition at most once;
+/// 4. no batch is empty and every collected event passes [`check_event`];
 /// 5. the token is cancelled and the channel no longer read: `run` must return `Ok` within
 ///    [`RETURN_BOUND`];
 /// 6. `run` is started again with the receiving side of the channel already dropped: it must
@@ -101,7 +102,9 @@ async fn run_and_cancel<S: OffsetSource + ?Sized>(
     let mut run = CatchPanic(source.run(ctx));
     let mut events = Vec::new();
 
-    let collected = {
+    // `Ok(true)`: enough events; `Ok(false)`: the channel closed first (the source's sender
+    // is gone, so `run` has returned or is about to); `Err`: a failure already described.
+    let collected: Result<bool, String> = {
         let collect = async {
             while events.len() < min_events {
                 match receiver.recv().await {
@@ -109,32 +112,30 @@ async fn run_and_cancel<S: OffsetSource + ?Sized>(
                         check_batch(&batch).map_err(|e| format!("{who}: {e}"))?;
                         events.extend(batch);
                     }
-                    None => return Err(format!("{who}: the event channel closed unexpectedly")),
+                    None => return Ok(false),
                 }
             }
-            Ok(())
+            Ok(true)
         };
         tokio::select! {
             biased;
-            result = &mut run => Err(match result {
-                Ok(Ok(())) => format!("{who}: run returned Ok before {min_events} events were sent"),
-                Ok(Err(e)) => format!("{who}: run failed before {min_events} events were sent: {e}"),
-                Err(panic) => format!("{who}: run panicked: {panic}"),
-            }),
             done = collect => done,
+            result = &mut run => Err(early_return(who, min_events, result)),
             () = tokio::time::sleep(timeout) => Err(String::new()),
         }
     };
-    let collected = collected.map_err(|e| {
-        if e.is_empty() {
-            format!(
-                "{who}: only {} of {min_events} events within {timeout:?}",
-                events.len()
-            )
-        } else {
-            e
-        }
-    });
+    let collected = match collected {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(match tokio::time::timeout(RETURN_BOUND, &mut run).await {
+            Ok(result) => early_return(who, min_events, result),
+            Err(_) => format!("{who}: the event channel closed but run did not return"),
+        }),
+        Err(e) if e.is_empty() => Err(format!(
+            "{who}: only {} of {min_events} events within {timeout:?}",
+            events.len()
+        )),
+        Err(e) => Err(e),
+    };
     if let Err(e) = collected {
         shutdown.cancel();
         return Err(e);
@@ -154,6 +155,19 @@ async fn run_and_cancel<S: OffsetSource + ?Sized>(
             "{who}: run returned an error after cancellation: {e}"
         )),
         Ok(Ok(Ok(()))) => Ok(events),
+    }
+}
+
+/// Describes `run` finishing before the events were collected.
+fn early_return(
+    who: &str,
+    min_events: usize,
+    result: Result<Result<(), ComponentError>, String>,
+) -> String {
+    match result {
+        Ok(Ok(())) => format!("{who}: run returned Ok before {min_events} events were sent"),
+        Ok(Err(e)) => format!("{who}: run failed before {min_events} events were sent: {e}"),
+        Err(panic) => format!("{who}: run panicked: {panic}"),
     }
 }
 
@@ -348,7 +362,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use lagwatch_component::{ComponentError, async_trait};
+    use lagwatch_component::async_trait;
     use lagwatch_core::{BrokerOffset, MemberAssignment};
 
     /// How a test source misbehaves.

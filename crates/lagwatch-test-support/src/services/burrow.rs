@@ -2,6 +2,11 @@
 //!
 //! Burrow refreshes broker offsets every few seconds and evaluates groups from the commits it
 //! stored, so read it with a bounded wait ([`wait_for_total_lag`]).
+//!
+//! **Pitfall:** Burrow drops an offset commit for a topic it does not know yet (its topic list
+//! refreshes every `topic-refresh` seconds) and never reads that commit again. After
+//! creating a topic, call [`wait_for_topic_offsets`] before committing offsets for it, in
+//! Kafka or in ZooKeeper.
 
 use std::time::Duration;
 
@@ -38,6 +43,40 @@ pub async fn consumers(endpoint: &BurrowEndpoint) -> anyhow::Result<Vec<String>>
         .as_array()
         .map(|list| list.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
         .unwrap_or_default())
+}
+
+/// The end offsets Burrow knows for `topic`, by partition; `None` while it does not know the
+/// topic.
+pub async fn topic_offsets(endpoint: &BurrowEndpoint, topic: &str) -> anyhow::Result<Option<Vec<i64>>> {
+    Ok(get(endpoint, &format!("v3/kafka/{}/topic/{topic}", endpoint.cluster))
+        .await?
+        .and_then(|answer| {
+            answer["offsets"]
+                .as_array()
+                .map(|list| list.iter().filter_map(Value::as_i64).collect())
+        }))
+}
+
+/// Polls until Burrow knows `topic` with exactly the end offsets `expected` (by partition).
+pub async fn wait_for_topic_offsets(
+    endpoint: &BurrowEndpoint,
+    topic: &str,
+    expected: &[i64],
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    wait::until(
+        &format!("Burrow to know topic {topic} with end offsets {expected:?}"),
+        timeout,
+        Duration::from_millis(500),
+        || async move {
+            match topic_offsets(endpoint, topic).await? {
+                Some(offsets) if offsets == expected => Ok(Some(())),
+                Some(offsets) => Err(anyhow!("Burrow has offsets {offsets:?}")),
+                None => Err(anyhow!("Burrow does not know the topic yet")),
+            }
+        },
+    )
+    .await
 }
 
 /// The `status` object of `/v3/kafka/<cluster>/consumer/<group>/lag`; `None` while Burrow

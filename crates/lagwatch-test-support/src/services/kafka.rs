@@ -296,12 +296,44 @@ pub async fn high_watermarks(target: &(impl KafkaTarget + ?Sized), topic: &str) 
     .await
 }
 
-/// Counts deliveries of a producer; remembers the first failure.
-#[derive(Default)]
-pub(crate) struct DeliveryCounter {
-    pub(crate) delivered: AtomicU64,
-    pub(crate) failed: AtomicU64,
-    pub(crate) first_error: Mutex<Option<String>>,
+/// A producer context that counts acknowledged and failed deliveries and remembers the
+/// first failure. Deliveries are counted when the producer is polled or flushed.
+#[derive(Debug, Default)]
+pub struct DeliveryCounter {
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    first_error: Mutex<Option<String>>,
+}
+
+impl DeliveryCounter {
+    /// Messages the broker acknowledged.
+    pub fn delivered(&self) -> u64 {
+        self.delivered.load(Ordering::Relaxed)
+    }
+
+    /// Messages that could not be delivered.
+    pub fn failed(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// The first delivery error, as `topic/partition: error`.
+    pub fn first_error(&self) -> Option<String> {
+        self.first_error.lock().ok().and_then(|e| e.clone())
+    }
+
+    /// Fails unless exactly `expected` messages were acknowledged and none failed.
+    pub fn check(&self, expected: u64) -> anyhow::Result<()> {
+        let failed = self.failed();
+        if failed > 0 {
+            bail!(
+                "{failed} of {expected} messages were not delivered; first error: {}",
+                self.first_error().unwrap_or_default()
+            );
+        }
+        let delivered = self.delivered();
+        ensure!(delivered == expected, "only {delivered} of {expected} messages were acknowledged");
+        Ok(())
+    }
 }
 
 impl ClientContext for DeliveryCounter {}
@@ -325,7 +357,7 @@ impl ProducerContext for DeliveryCounter {
 }
 
 /// Creates a producer that counts deliveries, with `extra` settings on top of the defaults.
-pub(crate) fn counting_producer(
+fn counting_producer(
     target: &(impl KafkaTarget + ?Sized),
     extra: &[(&str, &str)],
 ) -> anyhow::Result<BaseProducer<DeliveryCounter>> {
@@ -344,7 +376,7 @@ pub(crate) fn counting_producer(
 
 /// Sends one record, waiting (bounded by the producer's own timeouts) while the local queue
 /// is full.
-pub(crate) fn send_with_backpressure(
+fn send_with_backpressure(
     producer: &BaseProducer<DeliveryCounter>,
     topic: &str,
     partition: Option<i32>,
@@ -369,15 +401,7 @@ pub(crate) fn send_with_backpressure(
 
 fn flush_and_check(producer: &BaseProducer<DeliveryCounter>, expected: u64) -> anyhow::Result<()> {
     producer.flush(OP_TIMEOUT).context("flushing the producer")?;
-    let context = producer.context();
-    let failed = context.failed.load(Ordering::Relaxed);
-    if failed > 0 {
-        let first = context.first_error.lock().ok().and_then(|e| e.clone()).unwrap_or_default();
-        bail!("{failed} of {expected} messages were not delivered; first error: {first}");
-    }
-    let delivered = context.delivered.load(Ordering::Relaxed);
-    ensure!(delivered == expected, "only {delivered} of {expected} messages were acknowledged");
-    Ok(())
+    producer.context().check(expected)
 }
 
 /// Produces `n` small keyed messages to `topic` — all to `partition` if given, otherwise

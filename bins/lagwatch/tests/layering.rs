@@ -1,0 +1,111 @@
+//! The crate graph keeps data flowing one way: no crate depends on a crate above it, and the
+//! core stays free of async runtimes and I/O.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Normal (non-dev) dependencies of a package, by name.
+fn dependencies(manifest: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(manifest)
+        .unwrap_or_else(|e| panic!("read {}: {e}", manifest.display()));
+    let doc: toml::Table = text.parse().unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+    doc.get("dependencies")
+        .and_then(|d| d.as_table())
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn crate_manifest(name: &str) -> PathBuf {
+    root().join("crates").join(name).join("Cargo.toml")
+}
+
+/// Every library crate with its level; a crate may only depend on crates of a lower level.
+const LEVELS: &[(&str, u8)] = &[
+    ("lagwatch-core", 0),
+    ("lagwatch-component", 1),
+    ("lagwatch-config", 1),
+    ("lagwatch-runtime", 2),
+    ("lagwatch-source-demo", 2),
+    ("lagwatch-sink-stdout", 2),
+    ("lagwatch-sink-file", 2),
+    ("lagwatch-lib", 3),
+];
+
+#[test]
+fn no_crate_depends_on_a_crate_above_it() {
+    let level = |name: &str| LEVELS.iter().find(|(n, _)| *n == name).map(|(_, l)| *l);
+    for (name, own) in LEVELS {
+        for dep in dependencies(&crate_manifest(name)) {
+            if let Some(dep_level) = level(&dep) {
+                assert!(
+                    dep_level < *own,
+                    "{name} (level {own}) depends on {dep} (level {dep_level})"
+                );
+            }
+            assert_ne!(dep, "lagwatch", "{name} depends on the binary package");
+            assert_ne!(dep, "lagwatch-test-support", "{name} depends on test support");
+        }
+    }
+}
+
+#[test]
+fn every_library_crate_has_a_level() {
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(root().join("crates")).expect("read crates/") {
+        let name = entry.expect("dir entry").file_name().to_string_lossy().to_string();
+        let is_test_support = name == "lagwatch-test-support";
+        if !is_test_support && !LEVELS.iter().any(|(n, _)| *n == name) {
+            missing.push(name);
+        }
+    }
+    // New crates must be placed in the layering above (and in docs/architecture.md).
+    assert!(missing.is_empty(), "crates without a level: {missing:?}");
+}
+
+#[test]
+fn core_has_no_async_runtime_or_io_dependency() {
+    let allowed: BTreeSet<&str> = ["serde", "serde_json", "regex", "thiserror", "humantime"]
+        .into_iter()
+        .collect();
+    for dep in dependencies(&crate_manifest("lagwatch-core")) {
+        assert!(
+            allowed.contains(dep.as_str()),
+            "lagwatch-core must stay pure, but depends on {dep}"
+        );
+    }
+    // And its sources do not reach for the file system, the network, threads or the clock.
+    for entry in walk(&root().join("crates/lagwatch-core/src")) {
+        let text = std::fs::read_to_string(&entry).expect("read source");
+        for forbidden in [
+            "std::fs",
+            "std::net",
+            "std::thread",
+            "SystemTime::now",
+            "Instant::now",
+            "tokio",
+        ] {
+            assert!(
+                !text.contains(forbidden),
+                "{} uses {forbidden}",
+                entry.display()
+            );
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out
+}
