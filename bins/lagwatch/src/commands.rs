@@ -138,7 +138,7 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let name = if args.input == "-" { "standard input" } else { &args.input };
     let input: EvalInput = serde_json::from_str(&text)
         .with_context(|| format!("{name} is not a valid evaluation input"))?;
-    let mut reports = eval_input::evaluate(&input).with_context(|| format!("{name}"))?;
+    let mut reports = eval_input::evaluate(&input).with_context(|| name.to_string())?;
     if args.problems_only {
         reports = reports.iter().map(|r| r.only_problems()).collect();
     }

@@ -1,4 +1,5 @@
 //! End-to-end tests of the `lagwatch` binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
 use serde_json::Value;
 use std::collections::BTreeSet;

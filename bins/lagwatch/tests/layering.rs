@@ -1,5 +1,6 @@
 //! The crate graph keeps data flowing one way: no crate depends on a crate above it, and the
 //! core stays free of async runtimes and I/O.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -18,8 +18,8 @@
 //! Memory is bounded by the number of partitions, never by the number of events:
 //!
 //! * per partition of a group: a ring of at most `intervals` commits of 48 bytes each
-//!   ([`OffsetPoint`] plus the commit order), allocated once, plus about 80 bytes of
-//!   bookkeeping and the owner and client-id strings — about 560 bytes plus the two strings with
+//!   ([`OffsetPoint`] plus the commit order), allocated once, plus at most 96 bytes of
+//!   bookkeeping and the owner and client-id strings — about 580 bytes plus the two strings with
 //!   the default `intervals` of 10;
 //! * per partition of a topic: a ring of at most `broker_history` samples of 32 bytes each
 //!   (time, high-water mark, log-start offset), allocated once — about 1.9 KiB with the default
@@ -1067,10 +1067,14 @@ fn store_commit(
             }
         }
     }
-    ring.insert(position, StoredCommit { point, order });
-    if ring.len() > capacity {
+    // Make room first, so the ring never grows beyond its first allocation. A full ring never
+    // takes a commit at position 0 (that is a backfill commit), so `position >= 1` here.
+    let mut position = position;
+    if ring.len() >= capacity {
         ring.pop_front();
+        position = position.saturating_sub(1);
     }
+    ring.insert(position, StoredCommit { point, order });
     Ok(kind)
 }
 
@@ -1096,6 +1100,19 @@ mod tests {
     fn sizes_match_the_documented_memory() {
         assert_eq!(std::mem::size_of::<StoredCommit>(), 48);
         assert_eq!(std::mem::size_of::<BrokerSample>(), 32);
+        assert!(std::mem::size_of::<GroupPartition>() <= 96);
+    }
+
+    #[test]
+    fn rings_never_grow_beyond_their_capacity() {
+        let mut ring = VecDeque::with_capacity(3);
+        let allocated = ring.capacity();
+        for order in (0..20).chain([15, 17, 19, 18]) {
+            let _ = store_commit(&mut ring, 3, 0, commit(order, order, Some(order)));
+            assert!(ring.len() <= 3);
+        }
+        assert_eq!(ring.capacity(), allocated);
+        assert_eq!(orders(&ring), vec![17, 18, 19]);
     }
 
     #[test]

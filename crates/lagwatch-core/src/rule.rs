@@ -11,7 +11,7 @@
 //! // Samples every 20 s; the window (now - 60 s, now] holds the last three.
 //! let series = [(0, 100.0), (20_000, 4.0), (40_000, 12.0), (60_000, 14.0)];
 //! assert_eq!(rule.check(&series, 60_000), Some((10.0, false))); // avg 10 is not above 10
-//! assert_eq!(rule.check(&series, 70_000), Some((13.0, true)));
+//! assert_eq!(rule.check(&series, 80_000), Some((13.0, true))); // (20 s, 80 s]: 12 and 14
 //! assert_eq!(rule.check(&series, 200_000), None); // no data in the window
 //! ```
 

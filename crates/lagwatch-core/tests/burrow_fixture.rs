@@ -81,11 +81,18 @@ fn every_fixture_case_matches() {
                     "{}: {}/{} status {} != expected {expected}",
                     case.name, p.topic, p.partition, r.status
                 )),
-                None => failures.push(format!("{}: {}/{} missing", case.name, p.topic, p.partition)),
+                None => failures.push(format!(
+                    "{}: {}/{} missing",
+                    case.name, p.topic, p.partition
+                )),
             }
         }
     }
-    assert!(failures.is_empty(), "failing cases:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failing cases:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]

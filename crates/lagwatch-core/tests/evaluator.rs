@@ -63,11 +63,17 @@ fn s(values: &[u64]) -> Vec<Option<u64>> {
 
 fn burrow_vectors() -> Vec<Vector> {
     let w0 = lags(&[1000, 2000, 3000, 4000, 5000], &s(&[0, 50, 100, 150, 200]));
-    let w3 = lags(&[1000, 2000, 3000, 4000, 5000], &s(&[50, 100, 150, 200, 250]));
+    let w3 = lags(
+        &[1000, 2000, 3000, 4000, 5000],
+        &s(&[50, 100, 150, 200, 250]),
+    );
     let w4 = lags(&[1000; 5], &s(&[0, 50, 100, 150, 200]));
     let w5 = lags(&[1000; 5], &s(&[100, 150, 200, 250, 300]));
     let w6 = lags(&[1000; 5], &s(&[100; 5]));
-    let w7 = lags(&[1000, 2000, 3000, 2000, 4000], &s(&[100, 150, 200, 1250, 300]));
+    let w7 = lags(
+        &[1000, 2000, 3000, 2000, 4000],
+        &s(&[100, 150, 200, 1250, 300]),
+    );
     let ts9: [i64; 15] = [
         1512224618356,
         1512224619362,
@@ -99,7 +105,10 @@ fn burrow_vectors() -> Vec<Vector> {
         (2000, 200_000, Some(1)),
         (2000, 300_000, Some(1)),
     ];
-    let w15 = lags(&[1000, 2000, 3000, 2000, 2500], &s(&[100, 150, 200, 1250, 300]));
+    let w15 = lags(
+        &[1000, 2000, 3000, 2000, 2500],
+        &s(&[100, 150, 200, 1250, 300]),
+    );
     let b9 = vec![792749024, 792749000, 792748800, 792748600, 792748500];
     let b10 = vec![792748094, 792748093, 792748093, 792748093];
 
@@ -125,7 +134,21 @@ fn burrow_vectors() -> Vec<Vector> {
     ];
     rows.into_iter()
         .map(
-            |(id, window, current_lag, broker, now_s, allowed, nz, rw, sp, st, nd, rz, expected)| {
+            |(
+                id,
+                window,
+                current_lag,
+                broker,
+                now_s,
+                allowed,
+                nz,
+                rw,
+                sp,
+                st,
+                nd,
+                rz,
+                expected,
+            )| {
                 Vector {
                     id,
                     window,
@@ -155,12 +178,28 @@ fn burrow_rule_vectors_every_column() {
         let now_ms = v.now_s * 1000;
         let newest = offsets[offsets.len() - 1].offset;
         let id = v.id;
-        assert_eq!(rules::lag_always_not_zero(&offsets, v.allowed), v.nz, "vector {id}: NZ");
+        assert_eq!(
+            rules::lag_always_not_zero(&offsets, v.allowed),
+            v.nz,
+            "vector {id}: NZ"
+        );
         assert_eq!(rules::first_rewind(&offsets), v.rw, "vector {id}: RW");
-        assert_eq!(rules::stop_condition(&offsets, now_ms), v.sp, "vector {id}: SP");
+        assert_eq!(
+            rules::stop_condition(&offsets, now_ms),
+            v.sp,
+            "vector {id}: SP"
+        );
         assert_eq!(rules::offsets_stalled(&offsets), v.st, "vector {id}: ST");
-        assert_eq!(rules::lag_never_decreased(&offsets), v.nd, "vector {id}: ND");
-        assert_eq!(rules::recent_lag_zero(&v.broker, newest), v.rz, "vector {id}: RZ");
+        assert_eq!(
+            rules::lag_never_decreased(&offsets),
+            v.nd,
+            "vector {id}: ND"
+        );
+        assert_eq!(
+            rules::recent_lag_zero(&v.broker, newest),
+            v.rz,
+            "vector {id}: RZ"
+        );
         assert_eq!(
             rules::partition_status(&offsets, v.current_lag, &v.broker, now_ms, v.allowed),
             v.expected,
@@ -228,7 +267,10 @@ fn burrow_group_testgroup_is_ok() {
     assert_eq!(g.complete, 1.0);
     assert_eq!(g.partition_count, 1);
     assert_eq!(g.totallag, 2421);
-    assert_eq!((g.cluster.as_str(), g.group.as_str()), ("testcluster", "testgroup"));
+    assert_eq!(
+        (g.cluster.as_str(), g.group.as_str()),
+        ("testcluster", "testgroup")
+    );
     // `/lag` lists the partition, `/status` does not.
     assert_eq!(g.partitions.len(), 1);
     assert_eq!(g.only_problems().partitions.len(), 0);
@@ -254,14 +296,24 @@ fn burrow_group_testgroup2_is_incomplete_and_stopped() {
     assert_eq!(problems.partitions.len(), 1);
     assert_eq!(problems.partitions[0].complete, 0.5);
     assert_eq!(problems.partitions[0].status, STOP);
-    let maxlag = g.maxlag.as_ref().map(|m| (m.start.map(|s| s.offset), m.end.map(|e| e.offset)));
+    let maxlag = g
+        .maxlag
+        .as_ref()
+        .map(|m| (m.start.map(|s| s.offset), m.end.map(|e| e.offset)));
     assert_eq!(maxlag, Some((Some(1000), Some(1400))));
     assert_eq!(g.worst_partition, Some(STOP));
 }
 
 #[test]
 fn burrow_group_without_topics_is_ok_and_empty() {
-    let g = evaluate_group("testcluster", "testgroup", &[], 10, NOW_MS, &EvaluatorSettings::default());
+    let g = evaluate_group(
+        "testcluster",
+        "testgroup",
+        &[],
+        10,
+        NOW_MS,
+        &EvaluatorSettings::default(),
+    );
     assert_eq!(g.status, GroupStatus::Ok);
     assert!(g.partitions.is_empty());
     assert_eq!(g.complete, 0.0);
@@ -273,10 +325,16 @@ fn burrow_group_without_topics_is_ok_and_empty() {
 // ---- Worked examples (burrow.md 1.7), seconds written as ms ----
 
 fn example_commits() -> Vec<C> {
-    [(100, 900, 50), (200, 920, 60), (300, 940, 60), (400, 960, 70), (500, 980, 80)]
-        .iter()
-        .map(|&(o, t, l)| (o, t * 1000, Some(l)))
-        .collect()
+    [
+        (100, 900, 50),
+        (200, 920, 60),
+        (300, 940, 60),
+        (400, 960, 70),
+        (500, 980, 80),
+    ]
+    .iter()
+    .map(|&(o, t, l)| (o, t * 1000, Some(l)))
+    .collect()
 }
 
 #[test]
@@ -286,8 +344,14 @@ fn example_a_slow_consumer_is_warn() {
     assert_eq!(g.partitions[0].status, WARN);
     assert_eq!(g.status, GroupStatus::Warn);
     assert_eq!(g.partitions[0].complete, 1.0);
-    assert_eq!(g.partitions[0].start.map(|s| (s.offset, s.timestamp)), Some((100, 900_000)));
-    assert_eq!(g.partitions[0].end.map(|s| (s.offset, s.timestamp)), Some((500, 980_000)));
+    assert_eq!(
+        g.partitions[0].start.map(|s| (s.offset, s.timestamp)),
+        Some((100, 900_000))
+    );
+    assert_eq!(
+        g.partitions[0].end.map(|s| (s.offset, s.timestamp)),
+        Some((500, 980_000))
+    );
 }
 
 #[test]
@@ -329,14 +393,27 @@ fn example_c_incomplete_ring_zero_lag_and_group_aggregation() {
     let r0 = evaluate_partition(&p0, 5, 975_000, &EvaluatorSettings::default());
     assert_eq!((r0.status, r0.complete), (OK, 0.6));
     // The group at 990 s, partitions given in reverse order.
-    let g = evaluate_group("c", "c", &[p1, p0], 5, 990_000, &EvaluatorSettings::default());
+    let g = evaluate_group(
+        "c",
+        "c",
+        &[p1, p0],
+        5,
+        990_000,
+        &EvaluatorSettings::default(),
+    );
     assert_eq!(g.status, GroupStatus::Err);
     assert_eq!(g.worst_partition, Some(STALL));
     assert_eq!(g.totallag, 20);
     assert_eq!(g.partition_count, 2);
     assert_eq!(g.complete, 0.5);
-    assert_eq!(g.partitions.iter().map(|p| p.partition).collect::<Vec<_>>(), vec![0, 1]);
-    assert_eq!(g.partitions.iter().map(|p| p.status).collect::<Vec<_>>(), vec![OK, STALL]);
+    assert_eq!(
+        g.partitions.iter().map(|p| p.partition).collect::<Vec<_>>(),
+        vec![0, 1]
+    );
+    assert_eq!(
+        g.partitions.iter().map(|p| p.status).collect::<Vec<_>>(),
+        vec![OK, STALL]
+    );
     assert_eq!(g.maxlag.as_ref().map(|m| m.partition), Some(1));
     assert_eq!(g.only_problems().partitions.len(), 1);
 }
@@ -351,7 +428,10 @@ fn empty_window_is_ok_with_complete_zero() {
         ..PartitionWindow::default()
     };
     let r = evaluate_partition(&w, 10, 0, &EvaluatorSettings::default());
-    assert_eq!((r.status, r.complete, r.start, r.end), (OK, 0.0, None, None));
+    assert_eq!(
+        (r.status, r.complete, r.start, r.end),
+        (OK, 0.0, None, None)
+    );
 }
 
 #[test]
@@ -362,13 +442,19 @@ fn all_empty_slots_keep_one_slot_like_burrow() {
         ..PartitionWindow::default()
     };
     let r = evaluate_partition(&w, 10, 1_000_000, &EvaluatorSettings::default());
-    assert_eq!((r.status, r.complete, r.start, r.end), (OK, 0.1, None, None));
+    assert_eq!(
+        (r.status, r.complete, r.start, r.end),
+        (OK, 0.1, None, None)
+    );
     // A ring of one empty slot counts as complete.
     let w = PartitionWindow {
         offsets: vec![None],
         ..PartitionWindow::default()
     };
-    assert_eq!(evaluate_partition(&w, 1, 0, &EvaluatorSettings::default()).complete, 1.0);
+    assert_eq!(
+        evaluate_partition(&w, 1, 0, &EvaluatorSettings::default()).complete,
+        1.0
+    );
 }
 
 #[test]
@@ -394,7 +480,10 @@ fn minimum_complete_gates_the_rules() {
     };
     let r = evaluate_partition(&w, 10, NOW_MS, &gated);
     assert_eq!((r.status, r.complete), (OK, 0.5));
-    assert!(r.start.is_some(), "start/end are reported even when not evaluated");
+    assert!(
+        r.start.is_some(),
+        "start/end are reported even when not evaluated"
+    );
     let exact = EvaluatorSettings {
         minimum_complete: 0.5,
         allowed_lag: 0,
@@ -432,10 +521,16 @@ fn allowed_lag_boundary() {
 fn rewind_recovered_and_not() {
     let recovered = lags(&[1000, 2000, 1500, 2000], &s(&[10, 10, 600, 10]));
     let w = window(&recovered, 10, &[2010]);
-    assert_eq!(evaluate_partition(&w, 4, 450_000, &EvaluatorSettings::default()).status, OK);
+    assert_eq!(
+        evaluate_partition(&w, 4, 450_000, &EvaluatorSettings::default()).status,
+        OK
+    );
     let not = lags(&[1000, 2000, 1500, 1999], &s(&[10, 10, 600, 11]));
     let w = window(&not, 11, &[2010]);
-    assert_eq!(evaluate_partition(&w, 4, 450_000, &EvaluatorSettings::default()).status, REWIND);
+    assert_eq!(
+        evaluate_partition(&w, 4, 450_000, &EvaluatorSettings::default()).status,
+        REWIND
+    );
 }
 
 #[test]
@@ -443,15 +538,24 @@ fn stop_wins_over_rewind() {
     let rewound = lags(&[1000, 2000, 1500], &s(&[10, 10, 600]));
     let w = window(&rewound, 600, &[2100]);
     // 300 s since the last commit > 200 s span.
-    assert_eq!(evaluate_partition(&w, 3, 600_000, &EvaluatorSettings::default()).status, STOP);
-    assert_eq!(evaluate_partition(&w, 3, 500_000, &EvaluatorSettings::default()).status, REWIND);
+    assert_eq!(
+        evaluate_partition(&w, 3, 600_000, &EvaluatorSettings::default()).status,
+        STOP
+    );
+    assert_eq!(
+        evaluate_partition(&w, 3, 500_000, &EvaluatorSettings::default()).status,
+        REWIND
+    );
 }
 
 #[test]
 fn warn_ignores_unknown_lags() {
     let commits = lags(&[100, 200, 300, 400], &[Some(10), None, Some(10), Some(12)]);
     let w = window(&commits, 12, &[412]);
-    assert_eq!(evaluate_partition(&w, 4, 400_000, &EvaluatorSettings::default()).status, WARN);
+    assert_eq!(
+        evaluate_partition(&w, 4, 400_000, &EvaluatorSettings::default()).status,
+        WARN
+    );
 }
 
 #[test]
@@ -460,8 +564,14 @@ fn only_the_newest_intervals_broker_samples_count_for_recent_lag_zero() {
     let mut broker = vec![500];
     broker.extend([560, 600, 640, 680, 700]);
     let w = window(&example_commits(), 200, &broker);
-    assert_eq!(evaluate_partition(&w, 5, 1_100_000, &EvaluatorSettings::default()).status, STOP);
-    assert_eq!(evaluate_partition(&w, 6, 1_100_000, &EvaluatorSettings::default()).status, WARN);
+    assert_eq!(
+        evaluate_partition(&w, 5, 1_100_000, &EvaluatorSettings::default()).status,
+        STOP
+    );
+    assert_eq!(
+        evaluate_partition(&w, 6, 1_100_000, &EvaluatorSettings::default()).status,
+        WARN
+    );
 }
 
 #[test]
@@ -476,7 +586,11 @@ fn maxlag_ties_break_by_topic_then_partition() {
     let g = evaluate_group("c", "g", &windows, 10, 1_000, &EvaluatorSettings::default());
     let m = g.maxlag.as_ref().map(|m| (m.topic.as_str(), m.partition));
     assert_eq!(m, Some(("a", 2)));
-    let order: Vec<(&str, i32)> = g.partitions.iter().map(|p| (p.topic.as_str(), p.partition)).collect();
+    let order: Vec<(&str, i32)> = g
+        .partitions
+        .iter()
+        .map(|p| (p.topic.as_str(), p.partition))
+        .collect();
     assert_eq!(order, vec![("a", 1), ("a", 2), ("a", 3), ("b", 0)]);
     assert_eq!(g.totallag, 24);
 }
@@ -486,14 +600,26 @@ fn group_status_caps_at_err_and_keeps_the_worst() {
     let stalled = window(&lags(&[5, 5], &s(&[3, 4])), 4, &[9]);
     let mut rewound = window(&lags(&[9, 5], &s(&[3, 4])), 4, &[9]);
     rewound.partition = 1;
-    let g = evaluate_group("c", "g", &[stalled, rewound], 2, 200_000, &EvaluatorSettings::default());
+    let g = evaluate_group(
+        "c",
+        "g",
+        &[stalled, rewound],
+        2,
+        200_000,
+        &EvaluatorSettings::default(),
+    );
     assert_eq!(g.status, GroupStatus::Err);
     assert_eq!(g.worst_partition, Some(REWIND));
 }
 
 #[test]
 fn aggregate_group_marks_stale_groups() {
-    let mut r = evaluate_partition(&PartitionWindow::default(), 10, 0, &EvaluatorSettings::default());
+    let mut r = evaluate_partition(
+        &PartitionWindow::default(),
+        10,
+        0,
+        &EvaluatorSettings::default(),
+    );
     r.extras.stale = true;
     assert!(aggregate_group("c", "g", vec![r], 0).stale);
 }
@@ -501,7 +627,11 @@ fn aggregate_group_marks_stale_groups() {
 // ---- invariants ----
 
 fn arb_window() -> impl Strategy<Value = (PartitionWindow, usize)> {
-    let commit = (0i64..1_000, 0i64..100_000, proptest::option::of(0u64..1_000));
+    let commit = (
+        0i64..1_000,
+        0i64..100_000,
+        proptest::option::of(0u64..1_000),
+    );
     (
         proptest::collection::vec(proptest::option::of(commit), 0..12),
         proptest::collection::vec(0i64..2_000, 0..12),
@@ -510,21 +640,23 @@ fn arb_window() -> impl Strategy<Value = (PartitionWindow, usize)> {
         "[ab]",
         0i32..4,
     )
-        .prop_map(|(slots, broker, current_lag, intervals, topic, partition)| {
-            // Burrow's rings keep empty slots first.
-            let mut slots = slots;
-            slots.sort_by_key(Option::is_some);
-            let offsets = slots.into_iter().map(|s| s.map(|c| point(&c))).collect();
-            let w = PartitionWindow {
-                topic,
-                partition,
-                offsets,
-                broker_offsets: broker,
-                current_lag,
-                ..PartitionWindow::default()
-            };
-            (w, intervals)
-        })
+        .prop_map(
+            |(slots, broker, current_lag, intervals, topic, partition)| {
+                // Burrow's rings keep empty slots first.
+                let mut slots = slots;
+                slots.sort_by_key(Option::is_some);
+                let offsets = slots.into_iter().map(|s| s.map(|c| point(&c))).collect();
+                let w = PartitionWindow {
+                    topic,
+                    partition,
+                    offsets,
+                    broker_offsets: broker,
+                    current_lag,
+                    ..PartitionWindow::default()
+                };
+                (w, intervals)
+            },
+        )
 }
 
 proptest! {

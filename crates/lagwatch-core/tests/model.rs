@@ -4,7 +4,9 @@ use lagwatch_core::evaluator::EvaluatorSettings;
 use lagwatch_core::filter::NameFilter;
 use lagwatch_core::model::{Applied, IgnoreKind, IgnoreReason, LagModel, ModelSettings};
 use lagwatch_core::time_lag::Confidence;
-use lagwatch_core::{BrokerOffset, Event, GroupReport, GroupStatus, MemberAssignment, PartitionStatus};
+use lagwatch_core::{
+    BrokerOffset, Event, GroupReport, GroupStatus, MemberAssignment, PartitionStatus,
+};
 use proptest::prelude::*;
 
 const CLUSTER: &str = "local";
@@ -27,7 +29,14 @@ fn broker(topic: &str, count: u32, offsets: &[(i32, i64)], observed_ms: i64) -> 
     }
 }
 
-fn commit(group: &str, topic: &str, partition: i32, offset: i64, ts: i64, order: Option<i64>) -> Event {
+fn commit(
+    group: &str,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    ts: i64,
+    order: Option<i64>,
+) -> Event {
     Event::Commit {
         cluster: CLUSTER.into(),
         group: group.into(),
@@ -105,7 +114,9 @@ fn start_end(report: &GroupReport, topic: &str, partition: i32) -> (Option<i64>,
         .partitions
         .iter()
         .find(|p| p.topic == topic && p.partition == partition);
-    p.map_or((None, None), |p| (p.start.map(|s| s.offset), p.end.map(|e| e.offset)))
+    p.map_or((None, None), |p| {
+        (p.start.map(|s| s.offset), p.end.map(|e| e.offset))
+    })
 }
 
 // ---- drop conditions, in Burrow's order ----
@@ -127,12 +138,23 @@ fn commits_are_dropped_for_the_documented_reasons_in_order() {
     // Old: the cutoff is whole seconds of now minus expire-group; an old commit of a filtered
     // group is reported old, because that check comes first.
     let cutoff = T0 - 3_600_000;
-    let r = ignored(&mut m, &commit("quick-1", "t", 0, 1, cutoff - 1, Some(1)), now);
+    let r = ignored(
+        &mut m,
+        &commit("quick-1", "t", 0, 1, cutoff - 1, Some(1)),
+        now,
+    );
     assert_eq!(r.kind(), IgnoreKind::OldCommit);
     assert!(r.to_string().contains(&cutoff.to_string()), "{r}");
-    assert_eq!(m.apply(&commit("g", "t", 0, 1, cutoff, Some(1)), now), Applied::Stored);
+    assert_eq!(
+        m.apply(&commit("g", "t", 0, 1, cutoff, Some(1)), now),
+        Applied::Stored
+    );
 
-    let r = ignored(&mut m, &commit("quick-1", "_internal", 0, 1, T0, Some(2)), now);
+    let r = ignored(
+        &mut m,
+        &commit("quick-1", "_internal", 0, 1, T0, Some(2)),
+        now,
+    );
     assert_eq!(r.kind(), IgnoreKind::GroupFiltered);
     let r = ignored(&mut m, &commit("g", "_internal", 0, 1, T0, Some(2)), now);
     assert_eq!(r.kind(), IgnoreKind::TopicFiltered);
@@ -149,7 +171,10 @@ fn commits_are_dropped_for_the_documented_reasons_in_order() {
 
     let stats = m.stats();
     assert_eq!(stats.ignored_total(), 8);
-    assert_eq!(stats.ignored.get(&IgnoreKind::PartitionOutOfRange), Some(&2));
+    assert_eq!(
+        stats.ignored.get(&IgnoreKind::PartitionOutOfRange),
+        Some(&2)
+    );
     assert_eq!(stats.commits_accepted, 1);
     assert_eq!(stats.stored_commits, 1);
 }
@@ -181,13 +206,20 @@ fn partition_lists_grow_like_burrow() {
     stored(&mut m, &broker("t", 2, &[(0, 10), (1, 10)], now), now);
     stored(&mut m, &commit("g", "t", 0, 5, now, Some(1)), now);
     let g = eval(&mut m, "g", now);
-    assert_eq!(g.partition_count, 2, "the group gets every partition of the topic");
+    assert_eq!(
+        g.partition_count, 2,
+        "the group gets every partition of the topic"
+    );
     let p1 = &g.partitions[1];
     assert_eq!((p1.complete, p1.start, p1.current_lag), (0.0, None, 0));
 
     // The topic grows to 4; the group only grows when a commit names a partition beyond its
     // list.
-    stored(&mut m, &broker("t", 4, &[(0, 20), (1, 20), (2, 20), (3, 20)], now), now);
+    stored(
+        &mut m,
+        &broker("t", 4, &[(0, 20), (1, 20), (2, 20), (3, 20)], now),
+        now,
+    );
     stored(&mut m, &commit("g", "t", 0, 6, now, Some(2)), now);
     assert_eq!(eval(&mut m, "g", now).partition_count, 2);
     stored(&mut m, &commit("g", "t", 3, 6, now, Some(3)), now);
@@ -195,7 +227,10 @@ fn partition_lists_grow_like_burrow() {
     // A smaller count never shrinks the broker list.
     stored(&mut m, &broker("t", 1, &[(3, 30)], now), now);
     let snap = m.snapshot(now, &EvaluatorSettings::default(), 1);
-    assert_eq!(snap.topics[0].high_water, vec![Some(20), Some(20), Some(20), Some(30)]);
+    assert_eq!(
+        snap.topics[0].high_water,
+        vec![Some(20), Some(20), Some(20), Some(30)]
+    );
 }
 
 // ---- how one commit is stored ----
@@ -205,15 +240,31 @@ fn lag_is_frozen_at_commit_and_current_lag_follows_the_broker() {
     let mut m = LagModel::new(settings(10));
     stored(&mut m, &broker("t", 1, &[(0, 100)], T0), T0);
     stored(&mut m, &commit("g", "t", 0, 40, T0, Some(1)), T0 + 1_700);
-    stored(&mut m, &broker("t", 1, &[(0, 250)], T0 + 10_000), T0 + 10_000);
+    stored(
+        &mut m,
+        &broker("t", 1, &[(0, 250)], T0 + 10_000),
+        T0 + 10_000,
+    );
     let g = eval(&mut m, "g", T0 + 10_000);
     let p = &g.partitions[0];
     let end = p.end.unwrap();
-    assert_eq!(end.lag, Some(60), "frozen at the broker sample known at commit time");
-    assert_eq!(end.observed_at, T0 + 1_000, "observedAt is whole seconds of the model clock");
+    assert_eq!(
+        end.lag,
+        Some(60),
+        "frozen at the broker sample known at commit time"
+    );
+    assert_eq!(
+        end.observed_at,
+        T0 + 1_000,
+        "observedAt is whole seconds of the model clock"
+    );
     assert_eq!(p.current_lag, 210);
     // A commit ahead of the newest broker sample has lag 0, and so has the partition.
-    stored(&mut m, &commit("g", "t", 0, 300, T0 + 11_000, Some(2)), T0 + 11_000);
+    stored(
+        &mut m,
+        &commit("g", "t", 0, 300, T0 + 11_000, Some(2)),
+        T0 + 11_000,
+    );
     let g = eval(&mut m, "g", T0 + 11_000);
     assert_eq!(g.partitions[0].end.unwrap().lag, Some(0));
     assert_eq!(g.partitions[0].current_lag, 0);
@@ -246,12 +297,21 @@ fn out_of_order_commits_are_placed_by_order() {
 
     // Full, between 10 and 20: replaces the oldest. Between 20 and 30: the oldest falls out.
     stored(&mut m, &commit("g", "t", 0, 150, T0 + 1_500, Some(15)), T0);
-    assert_eq!(start_end(&eval(&mut m, "g", T0 + 3_000), "t", 0), (Some(150), Some(300)));
+    assert_eq!(
+        start_end(&eval(&mut m, "g", T0 + 3_000), "t", 0),
+        (Some(150), Some(300))
+    );
     stored(&mut m, &commit("g", "t", 0, 250, T0 + 2_500, Some(25)), T0);
-    assert_eq!(start_end(&eval(&mut m, "g", T0 + 3_000), "t", 0), (Some(200), Some(300)));
+    assert_eq!(
+        start_end(&eval(&mut m, "g", T0 + 3_000), "t", 0),
+        (Some(200), Some(300))
+    );
     // Appending still works, and drops the oldest.
     stored(&mut m, &commit("g", "t", 0, 400, T0 + 4_000, Some(40)), T0);
-    assert_eq!(start_end(&eval(&mut m, "g", T0 + 4_000), "t", 0), (Some(250), Some(400)));
+    assert_eq!(
+        start_end(&eval(&mut m, "g", T0 + 4_000), "t", 0),
+        (Some(250), Some(400))
+    );
 }
 
 #[test]
@@ -263,7 +323,10 @@ fn commits_without_order_are_appended_in_arrival_order() {
     stored(&mut m, &commit("g", "t", 0, 400, T0 + 9_000, None), T0);
     stored(&mut m, &commit("g", "t", 0, 450, T0 + 10_000, None), T0);
     let g = eval(&mut m, "g", T0 + 10_000);
-    assert_eq!(ring(&g, "t", 0), vec![(400, T0 + 9_000, Some(600)), (450, T0 + 10_000, Some(550))]);
+    assert_eq!(
+        ring(&g, "t", 0),
+        vec![(400, T0 + 9_000, Some(600)), (450, T0 + 10_000, Some(550))]
+    );
 }
 
 #[test]
@@ -278,12 +341,18 @@ fn min_distance_merges_into_the_previous_slot_keeping_its_timestamp() {
     stored(&mut m, &commit("g", "t", 0, 110, T0 + 5_000, Some(2)), T0);
     let g = eval(&mut m, "g", T0 + 5_000);
     // One slot: the new offset and lag, the first timestamp.
-    assert_eq!(ring(&g, "t", 0), vec![(110, T0, Some(890)), (110, T0, Some(890))]);
+    assert_eq!(
+        ring(&g, "t", 0),
+        vec![(110, T0, Some(890)), (110, T0, Some(890))]
+    );
     assert_eq!(g.partitions[0].complete, 0.5);
     stored(&mut m, &commit("g", "t", 0, 120, T0 + 9_999, Some(3)), T0);
     stored(&mut m, &commit("g", "t", 0, 130, T0 + 10_000, Some(4)), T0);
     let g = eval(&mut m, "g", T0 + 10_000);
-    assert_eq!(ring(&g, "t", 0), vec![(120, T0, Some(880)), (130, T0 + 10_000, Some(870))]);
+    assert_eq!(
+        ring(&g, "t", 0),
+        vec![(120, T0, Some(880)), (130, T0 + 10_000, Some(870))]
+    );
     assert_eq!(g.partitions[0].complete, 1.0);
     assert_eq!(m.stats().commits_accepted, 4);
     assert_eq!(m.stats().stored_commits, 2);
@@ -298,7 +367,10 @@ fn min_distance_zero_still_merges_a_commit_with_an_earlier_timestamp() {
     stored(&mut m, &commit("g", "t", 0, 100, T0 + 5_000, Some(1)), T0);
     stored(&mut m, &commit("g", "t", 0, 200, T0 + 4_000, Some(2)), T0);
     let g = eval(&mut m, "g", T0 + 5_000);
-    assert_eq!(ring(&g, "t", 0), vec![(200, T0 + 5_000, Some(800)), (200, T0 + 5_000, Some(800))]);
+    assert_eq!(
+        ring(&g, "t", 0),
+        vec![(200, T0 + 5_000, Some(800)), (200, T0 + 5_000, Some(800))]
+    );
     assert_eq!(g.partitions[0].complete, 1.0 / 3.0);
 }
 
@@ -315,12 +387,18 @@ fn inserted_commits_merge_with_their_predecessor_but_never_become_merged_oldest(
     // Order 20, 5 s after order 10: replaces order 10's slot (timestamp kept, lag unknown).
     stored(&mut m, &commit("g", "t", 0, 200, T0 + 5_000, Some(20)), T0);
     let g = eval(&mut m, "g", T0 + 60_000);
-    assert_eq!(ring(&g, "t", 0), vec![(200, T0, None), (300, T0 + 60_000, Some(700))]);
+    assert_eq!(
+        ring(&g, "t", 0),
+        vec![(200, T0, None), (300, T0 + 60_000, Some(700))]
+    );
     assert_eq!(g.partitions[0].complete, 0.5);
     // Order 5 goes in front without merging, though it is close to the next one.
     stored(&mut m, &commit("g", "t", 0, 50, T0 - 1_000, Some(5)), T0);
     let g = eval(&mut m, "g", T0 + 60_000);
-    assert_eq!(g.partitions[0].start.map(|s| (s.offset, s.timestamp)), Some((50, T0 - 1_000)));
+    assert_eq!(
+        g.partitions[0].start.map(|s| (s.offset, s.timestamp)),
+        Some((50, T0 - 1_000))
+    );
     assert_eq!(g.partitions[0].complete, 0.75);
 }
 
@@ -335,16 +413,30 @@ fn groups_expire_lazily_on_read() {
     stored(&mut m, &broker("t", 1, &[(0, 10)], T0), T0);
     stored(&mut m, &commit("g", "t", 0, 5, T0, Some(1)), T0);
     // An inserted (older-order) commit does not move the group's last commit.
-    stored(&mut m, &commit("g", "t", 0, 4, T0 + 30_000, Some(0)), T0 + 30_000);
+    stored(
+        &mut m,
+        &commit("g", "t", 0, 4, T0 + 30_000, Some(0)),
+        T0 + 30_000,
+    );
     let later = T0 + 60_999; // whole seconds: T0 + 60 s, not beyond the limit
     assert_ne!(eval(&mut m, "g", later).status, GroupStatus::NotFound);
     let expired = T0 + 61_000;
-    assert_eq!(m.groups(CLUSTER), vec!["g".to_owned()], "still listed until read");
+    assert_eq!(
+        m.groups(CLUSTER),
+        vec!["g".to_owned()],
+        "still listed until read"
+    );
     assert_eq!(eval(&mut m, "g", expired).status, GroupStatus::NotFound);
     assert!(m.groups(CLUSTER).is_empty());
-    assert_eq!(eval(&mut m, "nosuchgroup", expired).status, GroupStatus::NotFound);
+    assert_eq!(
+        eval(&mut m, "nosuchgroup", expired).status,
+        GroupStatus::NotFound
+    );
     let unknown = m.evaluate_group("nosuchcluster", "g", expired, &EvaluatorSettings::default());
-    assert_eq!(unknown, GroupReport::not_found("nosuchcluster", "g", expired));
+    assert_eq!(
+        unknown,
+        GroupReport::not_found("nosuchcluster", "g", expired)
+    );
 }
 
 #[test]
@@ -374,10 +466,29 @@ fn snapshot_is_sorted_and_drops_expired_groups() {
     }
     let snap = m.snapshot(T0 + 90_000, &EvaluatorSettings::default(), 7);
     assert_eq!((snap.at_ms, snap.cycle), (T0 + 90_000, 7));
-    let groups: Vec<(&str, &str)> = snap.groups.iter().map(|g| (g.cluster.as_str(), g.group.as_str())).collect();
-    assert_eq!(groups, vec![("alpha", "b"), ("alpha", "c"), ("zeta", "b"), ("zeta", "c")]);
-    let topics: Vec<(&str, &str)> = snap.topics.iter().map(|t| (t.cluster.as_str(), t.topic.as_str())).collect();
-    assert_eq!(topics, vec![("alpha", "t1"), ("alpha", "t2"), ("zeta", "t1"), ("zeta", "t2")]);
+    let groups: Vec<(&str, &str)> = snap
+        .groups
+        .iter()
+        .map(|g| (g.cluster.as_str(), g.group.as_str()))
+        .collect();
+    assert_eq!(
+        groups,
+        vec![("alpha", "b"), ("alpha", "c"), ("zeta", "b"), ("zeta", "c")]
+    );
+    let topics: Vec<(&str, &str)> = snap
+        .topics
+        .iter()
+        .map(|t| (t.cluster.as_str(), t.topic.as_str()))
+        .collect();
+    assert_eq!(
+        topics,
+        vec![
+            ("alpha", "t1"),
+            ("alpha", "t2"),
+            ("zeta", "t1"),
+            ("zeta", "t2")
+        ]
+    );
     assert_eq!(snap.topics[1].high_water, vec![None, Some(7)]);
     assert_eq!(m.stats().groups, 4);
 }
@@ -399,14 +510,29 @@ fn topic_and_group_deletion() {
     stored(&mut m, &delete_t, T0);
     assert_eq!(m.topics(CLUSTER), vec!["u".to_owned()]);
     let g = eval(&mut m, "g", T0);
-    assert_eq!(g.partitions.iter().map(|p| p.topic.as_str()).collect::<Vec<_>>(), vec!["u"]);
+    assert_eq!(
+        g.partitions
+            .iter()
+            .map(|p| p.topic.as_str())
+            .collect::<Vec<_>>(),
+        vec!["u"]
+    );
     // A group left without topics stays, OK with nothing in it (Burrow's TopicDeleted test).
     let h = eval(&mut m, "h", T0);
-    assert_eq!((h.status, h.complete, h.partition_count, h.totallag), (GroupStatus::Ok, 0.0, 0, 0));
+    assert_eq!(
+        (h.status, h.complete, h.partition_count, h.totallag),
+        (GroupStatus::Ok, 0.0, 0, 0)
+    );
     assert!(h.partitions.is_empty() && h.maxlag.is_none());
     // Commits for the deleted topic are dropped until it has broker offsets again.
-    assert_eq!(ignored(&mut m, &commit("g", "t", 0, 6, T0, Some(3)), T0).kind(), IgnoreKind::UnknownTopic);
-    assert_eq!(ignored(&mut m, &delete_t, T0).kind(), IgnoreKind::UnknownTopic);
+    assert_eq!(
+        ignored(&mut m, &commit("g", "t", 0, 6, T0, Some(3)), T0).kind(),
+        IgnoreKind::UnknownTopic
+    );
+    assert_eq!(
+        ignored(&mut m, &delete_t, T0).kind(),
+        IgnoreKind::UnknownTopic
+    );
 
     let delete_g = Event::GroupDeleted {
         cluster: CLUSTER.into(),
@@ -414,7 +540,10 @@ fn topic_and_group_deletion() {
     };
     stored(&mut m, &delete_g, T0);
     assert_eq!(eval(&mut m, "g", T0).status, GroupStatus::NotFound);
-    assert_eq!(ignored(&mut m, &delete_g, T0).kind(), IgnoreKind::UnknownGroup);
+    assert_eq!(
+        ignored(&mut m, &delete_g, T0).kind(),
+        IgnoreKind::UnknownGroup
+    );
     assert_eq!(m.groups(CLUSTER), vec!["h".to_owned()]);
 }
 
@@ -425,18 +554,35 @@ fn members_set_and_clear_owners() {
     let mut m = LagModel::new(settings(10));
     stored(&mut m, &broker("t", 3, &[(0, 10), (1, 10)], T0), T0);
     // No broker data for the topic: nothing is created.
-    let r = ignored(&mut m, &members("g", &[("other", 0, "/10.0.0.1", "c1")]), T0);
+    let r = ignored(
+        &mut m,
+        &members("g", &[("other", 0, "/10.0.0.1", "c1")]),
+        T0,
+    );
     assert_eq!(r.kind(), IgnoreKind::UnknownTopic);
     assert!(m.groups(CLUSTER).is_empty());
     // Partition 2 has no broker sample: that assignment is skipped, the rest applies.
-    stored(&mut m, &members("g", &[("t", 0, "/10.0.0.1", "c1"), ("t", 2, "/10.0.0.2", "c2")]), T0);
+    stored(
+        &mut m,
+        &members(
+            "g",
+            &[("t", 0, "/10.0.0.1", "c1"), ("t", 2, "/10.0.0.2", "c2")],
+        ),
+        T0,
+    );
     assert_eq!(m.stats().entries_ignored, 1);
     let g = eval(&mut m, "g", T0);
     assert_eq!(g.partition_count, 3);
     let p0 = &g.partitions[0];
-    assert_eq!((p0.owner.as_str(), p0.client_id.as_str()), ("/10.0.0.1", "c1"));
+    assert_eq!(
+        (p0.owner.as_str(), p0.client_id.as_str()),
+        ("/10.0.0.1", "c1")
+    );
     // Naming an owner gives the partition an empty ring: Burrow's all-empty edge case.
-    assert_eq!((p0.status, p0.complete, p0.start), (PartitionStatus::Ok, 0.1, None));
+    assert_eq!(
+        (p0.status, p0.complete, p0.start),
+        (PartitionStatus::Ok, 0.1, None)
+    );
     assert_eq!(g.partitions[1].complete, 0.0);
 
     // A new assignment list only touches the partitions it names.
@@ -447,8 +593,15 @@ fn members_set_and_clear_owners() {
     // An empty list clears every owner.
     stored(&mut m, &members("g", &[]), T0);
     let g = eval(&mut m, "g", T0);
-    assert!(g.partitions.iter().all(|p| p.owner.is_empty() && p.client_id.is_empty()));
-    assert_eq!(ignored(&mut m, &members("nobody", &[]), T0).kind(), IgnoreKind::UnknownGroup);
+    assert!(
+        g.partitions
+            .iter()
+            .all(|p| p.owner.is_empty() && p.client_id.is_empty())
+    );
+    assert_eq!(
+        ignored(&mut m, &members("nobody", &[]), T0).kind(),
+        IgnoreKind::UnknownGroup
+    );
 }
 
 #[test]
@@ -472,7 +625,11 @@ fn stale_clusters_never_raise_new_alarms() {
     // Partition 0: one old commit -> STOP. Partition 1: commits advance, lag shrinks -> OK.
     stored(&mut m, &commit("g", "t", 0, 500, T0, Some(1)), T0);
     for i in 0..3 {
-        stored(&mut m, &commit("g", "t", 1, 1000 + i, T0 + 10_000 * i, Some(10 + i)), T0);
+        stored(
+            &mut m,
+            &commit("g", "t", 1, 1000 + i, T0 + 10_000 * i, Some(10 + i)),
+            T0,
+        );
     }
     let before = eval(&mut m, "g", T0 + 20_000);
     assert_eq!(before.partitions[0].status, PartitionStatus::Stop);
@@ -527,7 +684,11 @@ fn partition_extras_are_filled() {
         };
         stored(&mut m, &e, T0);
     }
-    stored(&mut m, &commit("g", "t", 0, 150, T0 + 20_000, Some(1)), T0 + 20_000);
+    stored(
+        &mut m,
+        &commit("g", "t", 0, 150, T0 + 20_000, Some(1)),
+        T0 + 20_000,
+    );
     let g = eval(&mut m, "g", T0 + 25_000);
     let x = &g.partitions[0].extras;
     assert_eq!(x.log_end_offset, Some(300));
@@ -539,7 +700,10 @@ fn partition_extras_are_filled() {
     assert!(!x.stale);
     // The never-committed partition has no time lag and no broker data.
     let x1 = &g.partitions[1].extras;
-    assert_eq!((x1.time_lag, x1.log_end_offset, x1.broker_sample_age_ms), (None, None, None));
+    assert_eq!(
+        (x1.time_lag, x1.log_end_offset, x1.broker_sample_age_ms),
+        (None, None, None)
+    );
 }
 
 #[test]
@@ -553,14 +717,28 @@ fn broker_history_is_bounded_and_only_intervals_samples_count_for_recent_zero() 
     stored(&mut m, &broker("t", 1, &[(0, 500)], T0), T0);
     stored(&mut m, &commit("g", "t", 0, 500, T0, Some(1)), T0);
     for (i, hw) in [600, 700, 800].iter().enumerate() {
-        stored(&mut m, &broker("t", 1, &[(0, *hw)], T0 + 1_000 * (i as i64 + 1)), T0);
+        stored(
+            &mut m,
+            &broker("t", 1, &[(0, *hw)], T0 + 1_000 * (i as i64 + 1)),
+            T0,
+        );
     }
     // Samples 500, 600, 700, 800; the newest 3 are all above 500 -> STOP.
-    assert_eq!(eval(&mut m, "g", T0 + 5_000).partitions[0].status, PartitionStatus::Stop);
+    assert_eq!(
+        eval(&mut m, "g", T0 + 5_000).partitions[0].status,
+        PartitionStatus::Stop
+    );
     for i in 0..10 {
-        stored(&mut m, &broker("t", 1, &[(0, 900 + i)], T0 + 10_000 + i), T0);
+        stored(
+            &mut m,
+            &broker("t", 1, &[(0, 900 + i)], T0 + 10_000 + i),
+            T0,
+        );
     }
-    let t = eval(&mut m, "g", T0 + 20_000).partitions[0].extras.time_lag.unwrap();
+    let t = eval(&mut m, "g", T0 + 20_000).partitions[0]
+        .extras
+        .time_lag
+        .unwrap();
     // 500 is older than all five kept samples (904..909): extrapolated.
     assert_eq!(t.confidence, Confidence::Extrapolated);
 }
@@ -603,20 +781,36 @@ fn burrow_group_fixture_through_the_model() {
         }
     }
     let s = EvaluatorSettings::default();
-    assert_eq!(m.evaluate_group("testcluster", "nosuchgroup", now, &s).status, GroupStatus::NotFound);
+    assert_eq!(
+        m.evaluate_group("testcluster", "nosuchgroup", now, &s)
+            .status,
+        GroupStatus::NotFound
+    );
 
     let g = m.evaluate_group("testcluster", "testgroup", now, &s);
-    assert_eq!((g.status, g.complete, g.partition_count, g.totallag), (GroupStatus::Ok, 1.0, 1, 2421));
+    assert_eq!(
+        (g.status, g.complete, g.partition_count, g.totallag),
+        (GroupStatus::Ok, 1.0, 1, 2421)
+    );
     assert_eq!(g.partitions.len(), 1);
     assert!(g.only_problems().partitions.is_empty());
-    let lags: Vec<Option<u64>> = [g.partitions[0].start, g.partitions[0].end].iter().map(|o| o.and_then(|o| o.lag)).collect();
+    let lags: Vec<Option<u64>> = [g.partitions[0].start, g.partitions[0].end]
+        .iter()
+        .map(|o| o.and_then(|o| o.lag))
+        .collect();
     assert_eq!(lags, vec![Some(3321), Some(2421)]);
 
     let g = m.evaluate_group("testcluster", "testgroup2", now, &s);
-    assert_eq!((g.status, g.complete, g.partition_count, g.totallag), (GroupStatus::Err, 0.0, 1, 2921));
+    assert_eq!(
+        (g.status, g.complete, g.partition_count, g.totallag),
+        (GroupStatus::Err, 0.0, 1, 2921)
+    );
     let p = &g.only_problems().partitions[0];
     assert_eq!((p.status, p.complete), (PartitionStatus::Stop, 0.5));
-    let maxlag = g.maxlag.as_ref().map(|m| (m.start.map(|s| s.offset), m.end.map(|e| e.offset)));
+    let maxlag = g
+        .maxlag
+        .as_ref()
+        .map(|m| (m.start.map(|s| s.offset), m.end.map(|e| e.offset)));
     assert_eq!(maxlag, Some((Some(1000), Some(1400))));
 
     let delete = Event::TopicDeleted {
@@ -641,7 +835,12 @@ enum Op {
 fn arb_op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (0i32..3, 0i64..1_000).prop_map(|(p, hw)| Op::Broker(p, hw)),
-        (-1i32..4, 0i64..1_200, proptest::option::of(0i64..30), -5_000i64..5_000)
+        (
+            -1i32..4,
+            0i64..1_200,
+            proptest::option::of(0i64..30),
+            -5_000i64..5_000
+        )
             .prop_map(|(p, o, order, dt)| Op::Commit(p, o, order, dt)),
         (0i64..20_000).prop_map(Op::Advance),
     ]

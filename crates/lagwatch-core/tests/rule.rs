@@ -15,17 +15,31 @@ fn seed_rule() -> Threshold {
 
 /// Telegraf's 10 s interval: one lag sample every 10 s.
 fn lag_every_10s(values: &[f64]) -> Vec<(i64, f64)> {
-    values.iter().enumerate().map(|(i, &v)| (10_000 * (i as i64 + 1), v)).collect()
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (10_000 * (i as i64 + 1), v))
+        .collect()
 }
 
 #[test]
 fn seed_rule_every_minute() {
     // Minute 1: samples at 10..60 s; minute 2: 70..120 s.
-    let series = lag_every_10s(&[0.0, 0.0, 30.0, 30.0, 0.0, 0.0, 12.0, 12.0, 9.0, 11.0, 10.0, 12.0]);
+    let series = lag_every_10s(&[
+        0.0, 0.0, 30.0, 30.0, 0.0, 0.0, 12.0, 12.0, 9.0, 11.0, 10.0, 12.0,
+    ]);
     let rule = seed_rule();
-    assert_eq!(rule.check(&series, MINUTE), Some((10.0, false)), "avg 10 is not above 10");
+    assert_eq!(
+        rule.check(&series, MINUTE),
+        Some((10.0, false)),
+        "avg 10 is not above 10"
+    );
     assert_eq!(rule.check(&series, 2 * MINUTE), Some((11.0, true)));
-    assert_eq!(rule.check(&series, 3 * MINUTE), None, "no data in the window");
+    assert_eq!(
+        rule.check(&series, 3 * MINUTE),
+        None,
+        "no data in the window"
+    );
 }
 
 #[test]
@@ -33,12 +47,27 @@ fn window_edges() {
     let series = [(0, 100.0), (1, 1.0), (MINUTE, 3.0), (MINUTE + 1, 1_000.0)];
     // (now - 60 s, now]: the sample exactly 60 s old is out, the one at now is in, the future
     // one is out.
-    assert_eq!(aggregate(&series, Aggregate::Avg, MINUTE, MINUTE), Some(2.0));
+    assert_eq!(
+        aggregate(&series, Aggregate::Avg, MINUTE, MINUTE),
+        Some(2.0)
+    );
     // One millisecond earlier the window is (-1 ms, 59.999 s]: the samples at 0 and 1 ms.
-    assert_eq!(aggregate(&series, Aggregate::Avg, MINUTE, MINUTE - 1), Some(50.5));
-    assert_eq!(aggregate(&series, Aggregate::Max, MINUTE, MINUTE), Some(3.0));
-    assert_eq!(aggregate(&series, Aggregate::Min, MINUTE, MINUTE), Some(1.0));
-    assert_eq!(aggregate(&series, Aggregate::Last, MINUTE, MINUTE), Some(3.0));
+    assert_eq!(
+        aggregate(&series, Aggregate::Avg, MINUTE, MINUTE - 1),
+        Some(50.5)
+    );
+    assert_eq!(
+        aggregate(&series, Aggregate::Max, MINUTE, MINUTE),
+        Some(3.0)
+    );
+    assert_eq!(
+        aggregate(&series, Aggregate::Min, MINUTE, MINUTE),
+        Some(1.0)
+    );
+    assert_eq!(
+        aggregate(&series, Aggregate::Last, MINUTE, MINUTE),
+        Some(3.0)
+    );
     assert_eq!(aggregate(&[], Aggregate::Avg, MINUTE, MINUTE), None);
 }
 
@@ -77,7 +106,10 @@ fn series_is_bounded_by_age_and_count() {
         s.push(i * MINUTE, i as f64);
     }
     // Ages: newest at 180 s keeps samples from 60 s on.
-    assert_eq!(s.samples(), &[(MINUTE, 1.0), (2 * MINUTE, 2.0), (3 * MINUTE, 3.0)]);
+    assert_eq!(
+        s.samples(),
+        &[(MINUTE, 1.0), (2 * MINUTE, 2.0), (3 * MINUTE, 3.0)]
+    );
     // Out of order but recent: inserted in time order.
     s.push(2 * MINUTE + 1, 2.5);
     assert_eq!(s.samples()[2], (2 * MINUTE + 1, 2.5));
@@ -91,7 +123,13 @@ fn series_is_bounded_by_age_and_count() {
     assert_eq!(s.len(), 5);
     assert_eq!(s.samples()[0], (3 * MINUTE, 3.0));
     assert_eq!(s.last(), Some((3 * MINUTE + 4, 4.0)));
-    assert_eq!(seed_rule().check_series(&s, 3 * MINUTE + 4), Some((3.8, false)));
-    assert_eq!(s.aggregate(Aggregate::Max, MINUTE, 3 * MINUTE + 4), Some(4.0));
+    assert_eq!(
+        seed_rule().check_series(&s, 3 * MINUTE + 4),
+        Some((3.8, false))
+    );
+    assert_eq!(
+        s.aggregate(Aggregate::Max, MINUTE, 3 * MINUTE + 4),
+        Some(4.0)
+    );
     assert!(!s.is_empty());
 }

@@ -1,4 +1,5 @@
 //! Pipeline behaviour with scripted sources and recording sinks.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
 use lagwatch_component::{
     Ack, ComponentError, LagSink, OffsetSource, RuleEngine, SourceContext, async_trait,

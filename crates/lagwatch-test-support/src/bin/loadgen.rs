@@ -57,6 +57,9 @@ struct Args {
     /// Parallel producers (each writes a slice of the topics).
     #[arg(long, default_value_t = 4)]
     producers: usize,
+    /// Topics a producer fills before it waits for their acknowledgements.
+    #[arg(long, default_value_t = 50)]
+    produce_window: usize,
     /// `linger.ms` of the producers.
     #[arg(long, default_value_t = 50)]
     linger_ms: u64,
@@ -280,6 +283,7 @@ fn produce_topics(args: &Args, topics: &[String], sent: &AtomicU64, progress: &P
         .context("cannot create the producer")?;
     let payload = vec![b'x'; args.message_bytes];
     let mut queued = 0u64;
+    let mut window = 0;
     for topic in topics {
         for partition in 0..args.partitions {
             for _ in 0..args.messages {
@@ -296,6 +300,13 @@ fn produce_topics(args: &Args, topics: &[String], sent: &AtomicU64, progress: &P
             queued += args.messages;
             producer.poll(Duration::ZERO);
             progress.report(sent.fetch_add(args.messages, Ordering::Relaxed) + args.messages, "messages queued");
+        }
+        window += 1;
+        if window == args.produce_window {
+            // librdkafka's cost grows with the number of partitions holding queued messages:
+            // keep that number bounded.
+            producer.flush(Duration::from_secs(300)).context("flushing the producer")?;
+            window = 0;
         }
     }
     producer.flush(Duration::from_secs(600)).context("flushing the producer")?;
