@@ -39,20 +39,37 @@ async fn committed_lag_matches_the_java_tool(broker: &KafkaEndpoint, tools: &Kaf
     kafka::create_topic(broker, &topic, 3).await.unwrap();
     let produced = [5_u64, 7, 11];
     for (partition, n) in (0..).zip(produced) {
-        kafka::produce(broker, &topic, Some(partition), n).await.unwrap();
+        kafka::produce(broker, &topic, Some(partition), n)
+            .await
+            .unwrap();
     }
     let ends = kafka::high_watermarks(broker, &topic).await.unwrap();
     assert_eq!(ends.values().copied().collect::<Vec<_>>(), vec![5, 7, 11]);
 
     let commits = [2_i64, 7, 4];
-    let offsets: Vec<(&str, i32, i64)> = (0..).zip(commits).map(|(p, o)| (topic.as_str(), p, o)).collect();
-    kafka::commit_offsets(broker, &group, &offsets).await.unwrap();
-    let committed = kafka::committed_offsets(broker, &group, &[(topic.as_str(), 0), (topic.as_str(), 1), (topic.as_str(), 2)])
+    let offsets: Vec<(&str, i32, i64)> = (0..)
+        .zip(commits)
+        .map(|(p, o)| (topic.as_str(), p, o))
+        .collect();
+    kafka::commit_offsets(broker, &group, &offsets)
         .await
         .unwrap();
+    let committed = kafka::committed_offsets(
+        broker,
+        &group,
+        &[
+            (topic.as_str(), 0),
+            (topic.as_str(), 1),
+            (topic.as_str(), 2),
+        ],
+    )
+    .await
+    .unwrap();
     assert_eq!(committed, vec![Some(2), Some(7), Some(4)]);
 
-    let rows = tools::consumer_groups_describe(tools, &broker.bootstrap, &group).await.unwrap();
+    let rows = tools::consumer_groups_describe(tools, &broker.bootstrap, &group)
+        .await
+        .unwrap();
     let rows = by_partition(&rows, &topic);
     assert_eq!(rows.len(), 3, "{rows:#?}");
     for (row, (end, commit)) in rows.iter().zip([(5, 2), (7, 7), (11, 4)]) {
@@ -60,7 +77,10 @@ async fn committed_lag_matches_the_java_tool(broker: &KafkaEndpoint, tools: &Kaf
         assert_eq!(row.current_offset, Some(commit), "{row:?}");
         assert_eq!(row.log_end_offset, Some(end), "{row:?}");
         assert_eq!(row.lag, Some(end - commit), "{row:?}");
-        assert_eq!(row.consumer_id, None, "a simple group has no members: {row:?}");
+        assert_eq!(
+            row.consumer_id, None,
+            "a simple group has no members: {row:?}"
+        );
     }
 
     kafka::delete_group(broker, &group).await.unwrap();
@@ -109,29 +129,62 @@ async fn kafka_kip848_consumer_is_a_member_and_pauses_without_leaving() {
     kafka::create_topic(&broker, &topic, 2).await.unwrap();
     kafka::produce_spread(&broker, &topic, 5).await.unwrap();
 
-    let consumer = RunningConsumer::start(&broker, &group, &[topic.as_str()], Protocol::Consumer, &client_id).unwrap();
+    let consumer = RunningConsumer::start(
+        &broker,
+        &group,
+        &[topic.as_str()],
+        Protocol::Consumer,
+        &client_id,
+    )
+    .unwrap();
     let assignment = consumer.wait_for_assignment(CATCH_UP).await.unwrap();
     assert_eq!(assignment.len(), 2, "{assignment:?}");
     consumer.wait_for_consumed(10, CATCH_UP).await.unwrap();
 
-    let rows = describe_until(&tools, &broker, &group, &topic, "the member to commit 5/5", |rows| {
-        rows.len() == 2 && rows.iter().all(|r| r.current_offset == Some(5) && r.consumer_id.is_some())
-    })
+    let rows = describe_until(
+        &tools,
+        &broker,
+        &group,
+        &topic,
+        "the member to commit 5/5",
+        |rows| {
+            rows.len() == 2
+                && rows
+                    .iter()
+                    .all(|r| r.current_offset == Some(5) && r.consumer_id.is_some())
+        },
+    )
     .await;
     for row in &rows {
         assert_eq!(row.lag, Some(0), "{row:?}");
-        assert!(!row.consumer_id.as_deref().unwrap_or_default().is_empty(), "{row:?}");
-        assert_eq!(row.client_id.as_deref(), Some(client_id.as_str()), "{row:?}");
+        assert!(
+            !row.consumer_id.as_deref().unwrap_or_default().is_empty(),
+            "{row:?}"
+        );
+        assert_eq!(
+            row.client_id.as_deref(),
+            Some(client_id.as_str()),
+            "{row:?}"
+        );
     }
 
     // Paused: still the owner of both partitions, but the new messages stay unconsumed.
     consumer.pause().await.unwrap();
     kafka::produce_spread(&broker, &topic, 3).await.unwrap();
-    let rows = describe_until(&tools, &broker, &group, &topic, "lag 3 on both partitions", |rows| {
-        rows.len() == 2 && rows.iter().all(|r| r.lag == Some(3))
-    })
+    let rows = describe_until(
+        &tools,
+        &broker,
+        &group,
+        &topic,
+        "lag 3 on both partitions",
+        |rows| rows.len() == 2 && rows.iter().all(|r| r.lag == Some(3)),
+    )
     .await;
-    assert!(rows.iter().all(|r| r.client_id.as_deref() == Some(client_id.as_str())), "{rows:#?}");
+    assert!(
+        rows.iter()
+            .all(|r| r.client_id.as_deref() == Some(client_id.as_str())),
+        "{rows:#?}"
+    );
 
     consumer.resume().await.unwrap();
     consumer.wait_for_consumed(16, CATCH_UP).await.unwrap();
@@ -139,9 +192,19 @@ async fn kafka_kip848_consumer_is_a_member_and_pauses_without_leaving() {
     assert_eq!(summary.consumed, 16);
 
     // Stopped: the member left, the commits stay.
-    describe_until(&tools, &broker, &group, &topic, "the member to leave with lag 0", |rows| {
-        rows.len() == 2 && rows.iter().all(|r| r.consumer_id.is_none() && r.lag == Some(0))
-    })
+    describe_until(
+        &tools,
+        &broker,
+        &group,
+        &topic,
+        "the member to leave with lag 0",
+        |rows| {
+            rows.len() == 2
+                && rows
+                    .iter()
+                    .all(|r| r.consumer_id.is_none() && r.lag == Some(0))
+        },
+    )
     .await;
     kafka::delete_group(&broker, &group).await.unwrap();
     kafka::delete_topic(&broker, &topic).await.unwrap();
@@ -157,14 +220,28 @@ async fn kafka_classic_consumer_member_id_matches_kafka_consumer_groups() {
     kafka::create_topic(&broker, &topic, 1).await.unwrap();
     kafka::produce(&broker, &topic, None, 4).await.unwrap();
 
-    let consumer = RunningConsumer::start(&broker, &group, &[topic.as_str()], Protocol::Classic, &client_id).unwrap();
+    let consumer = RunningConsumer::start(
+        &broker,
+        &group,
+        &[topic.as_str()],
+        Protocol::Classic,
+        &client_id,
+    )
+    .unwrap();
     consumer.wait_for_assignment(CATCH_UP).await.unwrap();
     consumer.wait_for_consumed(4, CATCH_UP).await.unwrap();
     let member_id = consumer.member_id(&broker).await.unwrap();
     assert!(!member_id.is_empty());
-    let rows = describe_until(&tools, &broker, &group, &topic, "the classic member to show", |rows| {
-        rows.len() == 1 && rows[0].consumer_id.is_some() && rows[0].current_offset == Some(4)
-    })
+    let rows = describe_until(
+        &tools,
+        &broker,
+        &group,
+        &topic,
+        "the classic member to show",
+        |rows| {
+            rows.len() == 1 && rows[0].consumer_id.is_some() && rows[0].current_offset == Some(4)
+        },
+    )
     .await;
     assert_eq!(rows[0].consumer_id.as_deref(), Some(member_id.as_str()));
     consumer.stop().await.unwrap();
@@ -176,14 +253,26 @@ async fn kafka_sasl_accepts_the_password_and_refuses_a_wrong_one() {
     let sasl = env::kafka_sasl();
     let topic = names::topic("smoke-sasl");
     kafka::create_topic(&sasl, &topic, 1).await.unwrap();
-    let topics = kafka::list_topics(&sasl, Duration::from_secs(20)).await.unwrap();
+    let topics = kafka::list_topics(&sasl, Duration::from_secs(20))
+        .await
+        .unwrap();
     assert!(topics.contains(&topic), "{topics:?}");
 
-    let wrong = SaslEndpoint { password: format!("{}-wrong", sasl.password), ..sasl.clone() };
+    let wrong = SaslEndpoint {
+        password: format!("{}-wrong", sasl.password),
+        ..sasl.clone()
+    };
     let started = Instant::now();
     let refused = kafka::list_topics(&wrong, Duration::from_secs(10)).await;
-    assert!(refused.is_err(), "a wrong password must not list topics: {refused:?}");
-    assert!(started.elapsed() < Duration::from_secs(30), "refusal took {:?}", started.elapsed());
+    assert!(
+        refused.is_err(),
+        "a wrong password must not list topics: {refused:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "refusal took {:?}",
+        started.elapsed()
+    );
     kafka::delete_topic(&sasl, &topic).await.unwrap();
 }
 
@@ -192,7 +281,9 @@ async fn kafka_tls_lists_metadata_with_the_ca() {
     let tls = env::kafka_tls();
     let topic = names::topic("smoke-tls");
     kafka::create_topic(&tls, &topic, 1).await.unwrap();
-    let topics = kafka::list_topics(&tls, Duration::from_secs(20)).await.unwrap();
+    let topics = kafka::list_topics(&tls, Duration::from_secs(20))
+        .await
+        .unwrap();
     assert!(topics.contains(&topic), "{topics:?}");
     kafka::delete_topic(&tls, &topic).await.unwrap();
 }
@@ -201,23 +292,42 @@ async fn kafka_tls_lists_metadata_with_the_ca() {
 async fn zookeeper_znodes_round_trip() {
     let zk = env::zookeeper();
     let group = names::group("smoke-zk");
-    zookeeper::write_offset(&zk, &group, "some-topic", 0, 42).await.unwrap();
-    zookeeper::write_offset(&zk, &group, "some-topic", 1, 7).await.unwrap();
-    // Overwriting an existing node works too.
-    zookeeper::write_offset(&zk, &group, "some-topic", 0, 43).await.unwrap();
-    assert_eq!(zookeeper::read_offset(&zk, &group, "some-topic", 0).await.unwrap(), Some(43));
-    assert_eq!(
-        zookeeper::read_string(&zk, &zookeeper::offset_path(&group, "some-topic", 1)).await.unwrap(),
-        Some("7".to_owned())
-    );
-    let mut partitions = zookeeper::children(&zk, &format!("/consumers/{group}/offsets/some-topic"))
+    zookeeper::write_offset(&zk, &group, "some-topic", 0, 42)
         .await
         .unwrap();
+    zookeeper::write_offset(&zk, &group, "some-topic", 1, 7)
+        .await
+        .unwrap();
+    // Overwriting an existing node works too.
+    zookeeper::write_offset(&zk, &group, "some-topic", 0, 43)
+        .await
+        .unwrap();
+    assert_eq!(
+        zookeeper::read_offset(&zk, &group, "some-topic", 0)
+            .await
+            .unwrap(),
+        Some(43)
+    );
+    assert_eq!(
+        zookeeper::read_string(&zk, &zookeeper::offset_path(&group, "some-topic", 1))
+            .await
+            .unwrap(),
+        Some("7".to_owned())
+    );
+    let mut partitions =
+        zookeeper::children(&zk, &format!("/consumers/{group}/offsets/some-topic"))
+            .await
+            .unwrap();
     partitions.sort();
     assert_eq!(partitions, vec!["0", "1"]);
 
     zookeeper::delete_group(&zk, &group).await.unwrap();
-    assert_eq!(zookeeper::read_offset(&zk, &group, "some-topic", 0).await.unwrap(), None);
+    assert_eq!(
+        zookeeper::read_offset(&zk, &group, "some-topic", 0)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 /// Indexes one document, refreshes, and finds it again with `_search`.
@@ -259,20 +369,45 @@ async fn burrow_reports_exact_lag_of_kafka_and_zookeeper_groups() {
     kafka::produce(&broker, &topic, Some(1), 6).await.unwrap();
     // Burrow drops commits for topics it has not discovered yet: wait for it first.
     let timeout = Duration::from_secs(120);
-    burrow::wait_for_topic_offsets(&burrow_api, &topic, &[10, 6], timeout).await.unwrap();
+    burrow::wait_for_topic_offsets(&burrow_api, &topic, &[10, 6], timeout)
+        .await
+        .unwrap();
 
     // Broker-committed group (Burrow's `kafka` consumer module): lag 7 + 0.
-    kafka::commit_offsets(&broker, &kafka_group, &[(topic.as_str(), 0, 2), (topic.as_str(), 1, 5)]).await.unwrap();
-    kafka::commit_offsets(&broker, &kafka_group, &[(topic.as_str(), 0, 3), (topic.as_str(), 1, 6)]).await.unwrap();
+    kafka::commit_offsets(
+        &broker,
+        &kafka_group,
+        &[(topic.as_str(), 0, 2), (topic.as_str(), 1, 5)],
+    )
+    .await
+    .unwrap();
+    kafka::commit_offsets(
+        &broker,
+        &kafka_group,
+        &[(topic.as_str(), 0, 3), (topic.as_str(), 1, 6)],
+    )
+    .await
+    .unwrap();
     // ZooKeeper-committed group (Burrow's `kafka_zk` module): lag 6 + 5.
-    zookeeper::write_offset(&zk, &zk_group, &topic, 0, 4).await.unwrap();
-    zookeeper::write_offset(&zk, &zk_group, &topic, 1, 1).await.unwrap();
+    zookeeper::write_offset(&zk, &zk_group, &topic, 0, 4)
+        .await
+        .unwrap();
+    zookeeper::write_offset(&zk, &zk_group, &topic, 1, 1)
+        .await
+        .unwrap();
 
-    let status = burrow::wait_for_total_lag(&burrow_api, &kafka_group, 7, timeout).await.unwrap();
+    let status = burrow::wait_for_total_lag(&burrow_api, &kafka_group, 7, timeout)
+        .await
+        .unwrap();
     assert_eq!(status["group"], json!(kafka_group));
-    burrow::wait_for_total_lag(&burrow_api, &zk_group, 11, timeout).await.unwrap();
+    burrow::wait_for_total_lag(&burrow_api, &zk_group, 11, timeout)
+        .await
+        .unwrap();
     let known = burrow::consumers(&burrow_api).await.unwrap();
-    assert!(known.contains(&kafka_group) && known.contains(&zk_group), "{known:?}");
+    assert!(
+        known.contains(&kafka_group) && known.contains(&zk_group),
+        "{known:?}"
+    );
 
     zookeeper::delete_group(&zk, &zk_group).await.unwrap();
     kafka::delete_group(&broker, &kafka_group).await.unwrap();
@@ -289,6 +424,13 @@ async fn telegraf_prints_its_version() {
         .expect("telegraf --version took longer than 60 s")
         .expect("cannot run telegraf");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "telegraf --version failed: {stdout} {}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.starts_with("Telegraf "), "unexpected version line: {stdout}");
+    assert!(
+        output.status.success(),
+        "telegraf --version failed: {stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.starts_with("Telegraf "),
+        "unexpected version line: {stdout}"
+    );
 }

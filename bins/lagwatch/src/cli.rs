@@ -7,7 +7,12 @@ use std::time::Duration;
 /// Kafka consumer-lag monitoring in one process: reads committed and broker offsets, judges every
 /// consumer group the way Burrow does, writes Telegraf-compatible records and raises alerts.
 #[derive(Debug, Parser)]
-#[command(name = "lagwatch", version, propagate_version = true, arg_required_else_help = true)]
+#[command(
+    name = "lagwatch",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     /// More log output (-v debug, -vv trace). RUST_LOG, when set, takes precedence.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]

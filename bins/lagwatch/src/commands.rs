@@ -64,7 +64,11 @@ fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         "demo: simulated cluster with healthy, slow, stalled, stopped, rewinding and catching-up groups"
     );
     let summary = execute(&config, args.duration)?;
-    tracing::info!(cycles = summary.cycles, events = summary.events, "demo finished");
+    tracing::info!(
+        cycles = summary.cycles,
+        events = summary.events,
+        "demo finished"
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -133,9 +137,14 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             .context("cannot read standard input")?;
         text
     } else {
-        std::fs::read_to_string(&args.input).with_context(|| format!("cannot read {}", args.input))?
+        std::fs::read_to_string(&args.input)
+            .with_context(|| format!("cannot read {}", args.input))?
     };
-    let name = if args.input == "-" { "standard input" } else { &args.input };
+    let name = if args.input == "-" {
+        "standard input"
+    } else {
+        &args.input
+    };
     let input: EvalInput = serde_json::from_str(&text)
         .with_context(|| format!("{name} is not a valid evaluation input"))?;
     let mut reports = eval_input::evaluate(&input).with_context(|| name.to_string())?;

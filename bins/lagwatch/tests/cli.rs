@@ -71,7 +71,11 @@ fn eval_reproduces_burrow_on_every_fixture_vector() {
                     .unwrap_or_else(|| panic!("{name}: partition {want} missing from the report"))
             })
             .collect();
-        let want: Vec<&Value> = expect["partitions"].as_array().expect("expected partitions").iter().collect();
+        let want: Vec<&Value> = expect["partitions"]
+            .as_array()
+            .expect("expected partitions")
+            .iter()
+            .collect();
         assert_eq!(got, want, "{name}: partition statuses");
     }
 }
@@ -86,7 +90,11 @@ fn eval_output_uses_burrow_field_names() {
     let mut cmd = lagwatch();
     cmd.arg("eval");
     let out = run_with_stdin(cmd, input);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let reports: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let g = &reports[0];
     for key in [
@@ -143,7 +151,8 @@ type = "file"
         .output()
         .expect("run validate");
     assert_eq!(out.status.code(), Some(1));
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     for key in ["model.intervals", "sources.live.type", "sinks.archive.path"] {
         assert!(text.contains(key), "{key} not named in:\n{text}");
     }
@@ -184,7 +193,8 @@ fn demo_shows_every_partition_status_and_exits() {
     let mut seen = BTreeSet::new();
     let mut lines = 0;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let doc: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        let doc: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
         lines += 1;
         if doc["measurement_name"] == "burrow_partition" {
             if let Some(s) = doc["burrow_partition"]["status"].as_str() {
@@ -194,7 +204,10 @@ fn demo_shows_every_partition_status_and_exits() {
     }
     assert!(lines > 0, "demo printed nothing");
     for status in ["OK", "WARN", "STOP", "STALL", "REWIND"] {
-        assert!(seen.contains(status), "{status} never appeared; saw {seen:?}");
+        assert!(
+            seen.contains(status),
+            "{status} never appeared; saw {seen:?}"
+        );
     }
 }
 

@@ -13,7 +13,9 @@ fn root() -> PathBuf {
 fn dependencies(manifest: &Path) -> BTreeSet<String> {
     let text = std::fs::read_to_string(manifest)
         .unwrap_or_else(|e| panic!("read {}: {e}", manifest.display()));
-    let doc: toml::Table = text.parse().unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+    let doc: toml::Table = text
+        .parse()
+        .unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
     doc.get("dependencies")
         .and_then(|d| d.as_table())
         .map(|t| t.keys().cloned().collect())
@@ -48,7 +50,10 @@ fn no_crate_depends_on_a_crate_above_it() {
                 );
             }
             assert_ne!(dep, "lagwatch", "{name} depends on the binary package");
-            assert_ne!(dep, "lagwatch-test-support", "{name} depends on test support");
+            assert_ne!(
+                dep, "lagwatch-test-support",
+                "{name} depends on test support"
+            );
         }
     }
 }
@@ -57,7 +62,11 @@ fn no_crate_depends_on_a_crate_above_it() {
 fn every_library_crate_has_a_level() {
     let mut missing = Vec::new();
     for entry in std::fs::read_dir(root().join("crates")).expect("read crates/") {
-        let name = entry.expect("dir entry").file_name().to_string_lossy().to_string();
+        let name = entry
+            .expect("dir entry")
+            .file_name()
+            .to_string_lossy()
+            .to_string();
         let is_test_support = name == "lagwatch-test-support";
         if !is_test_support && !LEVELS.iter().any(|(n, _)| *n == name) {
             missing.push(name);

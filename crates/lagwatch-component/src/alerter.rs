@@ -1,5 +1,5 @@
-use crate::sink::{first_error, futures_all};
 use crate::ComponentError;
+use crate::sink::{first_error, futures_all};
 use async_trait::async_trait;
 use lagwatch_core::alert::AlertNotification;
 use std::sync::Arc;

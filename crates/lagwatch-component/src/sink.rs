@@ -97,7 +97,9 @@ pub(crate) async fn futures_all<T, F: std::future::Future<Output = T>>(
     out
 }
 
-pub(crate) fn first_error<T>(results: Vec<Result<T, ComponentError>>) -> Result<Vec<T>, ComponentError> {
+pub(crate) fn first_error<T>(
+    results: Vec<Result<T, ComponentError>>,
+) -> Result<Vec<T>, ComponentError> {
     let mut oks = Vec::with_capacity(results.len());
     let mut first = None;
     for r in results {
@@ -155,6 +157,9 @@ mod tests {
         assert_eq!(b.0.load(Ordering::SeqCst), 1);
 
         let ok: Vec<Box<dyn LagSink>> = vec![Box::new(b.clone()), Box::new(b.clone())];
-        assert_eq!(ok.write(&Snapshot::default()).await.ok(), Some(Ack { records: 4 }));
+        assert_eq!(
+            ok.write(&Snapshot::default()).await.ok(),
+            Some(Ack { records: 4 })
+        );
     }
 }

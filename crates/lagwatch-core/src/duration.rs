@@ -5,8 +5,9 @@ use std::time::Duration;
 
 /// Parses a human duration such as `"30s"`, `"1m 30s"` or `"250ms"`.
 pub fn parse(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim())
-        .map_err(|e| format!("invalid duration {text:?}: {e} (write e.g. \"30s\", \"5m\", \"500ms\")"))
+    humantime::parse_duration(text.trim()).map_err(|e| {
+        format!("invalid duration {text:?}: {e} (write e.g. \"30s\", \"5m\", \"500ms\")")
+    })
 }
 
 /// Formats a duration the way [`parse`] reads it.
@@ -76,9 +77,13 @@ mod tests {
             #[allow(dead_code)]
             d: Duration,
         }
-        let err = serde_json::from_str::<S>(r#"{"d": 5}"#).err().map(|e| e.to_string());
+        let err = serde_json::from_str::<S>(r#"{"d": 5}"#)
+            .err()
+            .map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("a duration such as \"30s\"")));
-        let ok = serde_json::from_str::<S>(r#"{"d": "5s"}"#).map(|s| s.d).ok();
+        let ok = serde_json::from_str::<S>(r#"{"d": "5s"}"#)
+            .map(|s| s.d)
+            .ok();
         assert_eq!(ok, Some(Duration::from_secs(5)));
     }
 

@@ -83,7 +83,9 @@ mod tests {
 
     #[test]
     fn bad_pattern_names_itself() {
-        let err = NameFilter::new(Some("("), None).err().map(|e| e.to_string());
+        let err = NameFilter::new(Some("("), None)
+            .err()
+            .map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("\"(\"")));
     }
 }

@@ -4,9 +4,9 @@
 //! `observedAt`, `partition_count`, `maxlag`, `totallag`). Fields lagwatch adds beyond Burrow
 //! live in [`PartitionExtras`] and are skipped when serialising in Burrow's shape.
 
+use crate::TimestampMs;
 use crate::status::{GroupStatus, PartitionStatus};
 use crate::time_lag::TimeLag;
-use crate::TimestampMs;
 use serde::{Deserialize, Serialize};
 
 /// One stored consumer commit (Burrow's `ConsumerOffset`).

@@ -85,7 +85,10 @@ mod tests {
     #[test]
     fn serialises_redacted() {
         let s = Secret::new("pw".to_string());
-        assert_eq!(serde_json::to_string(&s).ok().as_deref(), Some("\"<redacted>\""));
+        assert_eq!(
+            serde_json::to_string(&s).ok().as_deref(),
+            Some("\"<redacted>\"")
+        );
     }
 
     #[test]
@@ -94,7 +97,10 @@ mod tests {
             redact_url("https://hooks.slack.com/services/T0/B0/xyz"),
             "https://hooks.slack.com/<redacted>"
         );
-        assert_eq!(redact_url("http://u:p@127.0.0.1:9200"), "http://127.0.0.1:9200");
+        assert_eq!(
+            redact_url("http://u:p@127.0.0.1:9200"),
+            "http://127.0.0.1:9200"
+        );
         assert_eq!(redact_url("not a url"), REDACTED);
     }
 }

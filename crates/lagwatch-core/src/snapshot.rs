@@ -1,7 +1,7 @@
 //! The result of one evaluation cycle, handed to sinks and alert rules.
 
-use crate::report::GroupReport;
 use crate::TimestampMs;
+use crate::report::GroupReport;
 use std::sync::Arc;
 
 /// Broker end offsets of one topic at evaluation time.

@@ -115,9 +115,7 @@ fn build_source(
 ) -> Result<Box<dyn lagwatch_component::OffsetSource>, AssembleError> {
     match source {
         #[cfg(feature = "demo")]
-        SourceConfig::Demo(cfg) => Ok(Box::new(lagwatch_source_demo::DemoSource::new(
-            cfg.clone(),
-        ))),
+        SourceConfig::Demo(cfg) => Ok(Box::new(lagwatch_source_demo::DemoSource::new(cfg.clone()))),
         #[cfg(not(feature = "demo"))]
         SourceConfig::Demo(_) => Err(AssembleError::NotIncluded {
             section: section.to_owned(),
@@ -139,9 +137,7 @@ fn build_sink(
 ) -> Result<Box<dyn lagwatch_component::LagSink>, AssembleError> {
     match sink {
         #[cfg(feature = "stdout")]
-        SinkConfig::Stdout(cfg) => Ok(Box::new(lagwatch_sink_stdout::StdoutSink::new(
-            cfg.clone(),
-        ))),
+        SinkConfig::Stdout(cfg) => Ok(Box::new(lagwatch_sink_stdout::StdoutSink::new(cfg.clone()))),
         #[cfg(not(feature = "stdout"))]
         SinkConfig::Stdout(_) => Err(AssembleError::NotIncluded {
             section: section.to_owned(),

@@ -29,7 +29,12 @@ impl StatusTracker {
             }
             groups.insert(key, g.status);
             for p in &g.partitions {
-                let key = (g.cluster.clone(), g.group.clone(), p.topic.clone(), p.partition);
+                let key = (
+                    g.cluster.clone(),
+                    g.group.clone(),
+                    p.topic.clone(),
+                    p.partition,
+                );
                 let before = self.partitions.get(&key).copied();
                 if before.is_some_and(|b| b != p.status) {
                     changes += 1;

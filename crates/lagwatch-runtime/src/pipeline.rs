@@ -450,7 +450,10 @@ async fn finish<T>(workers: Vec<Worker<T>>, deadline: Instant) -> Vec<crate::Com
     for w in workers {
         w.queue.close();
         let mut task = w.task;
-        if tokio::time::timeout_at(deadline.into(), &mut task).await.is_err() {
+        if tokio::time::timeout_at(deadline.into(), &mut task)
+            .await
+            .is_err()
+        {
             tracing::error!(component = %w.name, queued = w.queue.len(), "did not finish writing before the shutdown deadline");
             task.abort();
         }

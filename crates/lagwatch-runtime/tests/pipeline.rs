@@ -191,8 +191,16 @@ async fn a_stuck_sink_does_not_stop_evaluation() {
     let summary = run.await.unwrap().unwrap();
     let stuck = summary.sinks.iter().find(|s| s.name == "stuck").unwrap();
     // One snapshot is being written forever, two wait in the queue, the rest were dropped.
-    assert!(stuck.dropped >= summary.cycles - 3, "{stuck:?} after {} cycles", summary.cycles);
-    let healthy_stats = summary.sinks.iter().find(|s| s.name == "recording").unwrap();
+    assert!(
+        stuck.dropped >= summary.cycles - 3,
+        "{stuck:?} after {} cycles",
+        summary.cycles
+    );
+    let healthy_stats = summary
+        .sinks
+        .iter()
+        .find(|s| s.name == "recording")
+        .unwrap();
     assert_eq!(healthy_stats.accepted, summary.cycles);
 }
 
@@ -211,7 +219,9 @@ async fn all_sources_failing_ends_the_run_with_their_error() {
     .await
     .expect("run ends by itself");
     match result {
-        Err(RuntimeError::AllSourcesFailed(e)) => assert!(e.to_string().contains("bad credentials")),
+        Err(RuntimeError::AllSourcesFailed(e)) => {
+            assert!(e.to_string().contains("bad credentials"))
+        }
         other => panic!("expected AllSourcesFailed, got {other:?}"),
     }
     // Sinks are still flushed.

@@ -126,20 +126,31 @@ impl Args {
     }
 
     fn plan(&self, prefix: &str) -> anyhow::Result<Plan> {
-        ensure!(self.topics > 0 && self.partitions > 0, "need at least one topic and partition");
+        ensure!(
+            self.topics > 0 && self.partitions > 0,
+            "need at least one topic and partition"
+        );
         ensure!(
             (1..=self.topics).contains(&self.topics_per_group),
             "--topics-per-group must be between 1 and --topics"
         );
         let lag_max = self.lag_max.unwrap_or(self.messages);
-        ensure!(self.lag_min <= lag_max, "--lag-min {} > --lag-max {lag_max}", self.lag_min);
-        let topics: Vec<String> = (0..self.topics).map(|t| format!("{prefix}-t{t:06}")).collect();
+        ensure!(
+            self.lag_min <= lag_max,
+            "--lag-min {} > --lag-max {lag_max}",
+            self.lag_min
+        );
+        let topics: Vec<String> = (0..self.topics)
+            .map(|t| format!("{prefix}-t{t:06}"))
+            .collect();
         let mut rng = SmallRng::seed_from_u64(self.seed);
         let end = i64::try_from(self.messages)?;
         let mut groups = Vec::with_capacity(self.groups);
         for g in 0..self.groups {
             let first = (g * self.topics_per_group) % self.topics;
-            let group_topics: Vec<usize> = (0..self.topics_per_group).map(|k| (first + k) % self.topics).collect();
+            let group_topics: Vec<usize> = (0..self.topics_per_group)
+                .map(|k| (first + k) % self.topics)
+                .collect();
             let mut commits = Vec::new();
             let mut total_lag = 0;
             for &t in &group_topics {
@@ -150,7 +161,12 @@ impl Args {
                     total_lag += lag;
                 }
             }
-            groups.push(GroupPlan { name: format!("{prefix}-g{g:06}"), topics: group_topics, commits, total_lag });
+            groups.push(GroupPlan {
+                name: format!("{prefix}-g{g:06}"),
+                topics: group_topics,
+                commits,
+                total_lag,
+            });
         }
         Ok(Plan { topics, groups })
     }
@@ -167,23 +183,36 @@ struct Progress {
 impl Progress {
     fn new(phase: &'static str, total: u64) -> Progress {
         let now = Instant::now();
-        Progress { phase, total, started: now, last: Mutex::new(now) }
+        Progress {
+            phase,
+            total,
+            started: now,
+            last: Mutex::new(now),
+        }
     }
 
     fn report(&self, done: u64, unit: &str) {
-        let Ok(mut last) = self.last.lock() else { return };
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
         if last.elapsed() < Duration::from_secs(2) && done < self.total {
             return;
         }
         *last = Instant::now();
         let secs = self.started.elapsed().as_secs_f64();
         let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
-        eprintln!("  {}: {done}/{} {unit} ({rate:.0}/s, {secs:.1} s)", self.phase, self.total);
+        eprintln!(
+            "  {}: {done}/{} {unit} ({rate:.0}/s, {secs:.1} s)",
+            self.phase, self.total
+        );
     }
 }
 
 fn create_topics(args: &Args, plan: &Plan) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> = args.config().create().context("cannot create the admin client")?;
+    let admin: AdminClient<DefaultClientContext> = args
+        .config()
+        .create()
+        .context("cannot create the admin client")?;
     let options = AdminOptions::new()
         .operation_timeout(Some(Duration::from_secs(120)))
         .request_timeout(Some(Duration::from_secs(150)));
@@ -210,7 +239,10 @@ fn create_topics(args: &Args, plan: &Plan) -> anyhow::Result<()> {
         progress.report(created, "topics");
     }
     // Wait until the broker's metadata shows every partition with a leader.
-    let client: BaseConsumer = args.config().create().context("cannot create a metadata client")?;
+    let client: BaseConsumer = args
+        .config()
+        .create()
+        .context("cannot create a metadata client")?;
     let wanted: std::collections::HashSet<&str> = plan.topics.iter().map(String::as_str).collect();
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
@@ -229,8 +261,15 @@ fn create_topics(args: &Args, plan: &Plan) -> anyhow::Result<()> {
         if ready == wanted.len() {
             return Ok(());
         }
-        ensure!(Instant::now() < deadline, "only {ready} of {} topics have leaders after 10 minutes", wanted.len());
-        eprintln!("  create: {ready}/{} topics have leaders for every partition", wanted.len());
+        ensure!(
+            Instant::now() < deadline,
+            "only {ready} of {} topics have leaders after 10 minutes",
+            wanted.len()
+        );
+        eprintln!(
+            "  create: {ready}/{} topics have leaders for every partition",
+            wanted.len()
+        );
         std::thread::sleep(Duration::from_secs(1));
     }
 }
@@ -252,23 +291,37 @@ fn produce(args: &Args, plan: &Plan) -> anyhow::Result<()> {
             .collect();
         workers
             .into_iter()
-            .map(|w| w.join().map_err(|_| anyhow!("a producer thread panicked"))?)
+            .map(|w| {
+                w.join()
+                    .map_err(|_| anyhow!("a producer thread panicked"))?
+            })
             .collect::<anyhow::Result<()>>()
     })?;
     // Spot-check end offsets: the lags assume every partition ends at --messages.
-    let client: BaseConsumer = args.config().create().context("cannot create a watermark client")?;
+    let client: BaseConsumer = args
+        .config()
+        .create()
+        .context("cannot create a watermark client")?;
     let expected = i64::try_from(args.messages)?;
     for topic in plan.topics.iter().step_by((plan.topics.len() / 10).max(1)) {
         for partition in [0, args.partitions - 1] {
             let (_, high) = client.fetch_watermarks(topic, partition, Duration::from_secs(30))?;
-            ensure!(high == expected, "{topic}/{partition} ends at {high}, expected {expected}");
+            ensure!(
+                high == expected,
+                "{topic}/{partition} ends at {high}, expected {expected}"
+            );
         }
     }
     Ok(())
 }
 
 /// One producer for a slice of the topics: every partition gets `--messages` records.
-fn produce_topics(args: &Args, topics: &[String], sent: &AtomicU64, progress: &Progress) -> anyhow::Result<()> {
+fn produce_topics(
+    args: &Args,
+    topics: &[String],
+    sent: &AtomicU64,
+    progress: &Progress,
+) -> anyhow::Result<()> {
     let mut config = args.config();
     config
         .set("linger.ms", &args.linger_ms.to_string())
@@ -288,7 +341,11 @@ fn produce_topics(args: &Args, topics: &[String], sent: &AtomicU64, progress: &P
         for partition in 0..args.partitions {
             for _ in 0..args.messages {
                 loop {
-                    match producer.send::<[u8], [u8]>(BaseRecord::to(topic).partition(partition).payload(&payload[..])) {
+                    match producer.send::<[u8], [u8]>(
+                        BaseRecord::to(topic)
+                            .partition(partition)
+                            .payload(&payload[..]),
+                    ) {
                         Ok(()) => break,
                         Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
                             producer.poll(Duration::from_millis(10));
@@ -299,17 +356,24 @@ fn produce_topics(args: &Args, topics: &[String], sent: &AtomicU64, progress: &P
             }
             queued += args.messages;
             producer.poll(Duration::ZERO);
-            progress.report(sent.fetch_add(args.messages, Ordering::Relaxed) + args.messages, "messages queued");
+            progress.report(
+                sent.fetch_add(args.messages, Ordering::Relaxed) + args.messages,
+                "messages queued",
+            );
         }
         window += 1;
         if window == args.produce_window {
             // librdkafka's cost grows with the number of partitions holding queued messages:
             // keep that number bounded.
-            producer.flush(Duration::from_secs(300)).context("flushing the producer")?;
+            producer
+                .flush(Duration::from_secs(300))
+                .context("flushing the producer")?;
             window = 0;
         }
     }
-    producer.flush(Duration::from_secs(600)).context("flushing the producer")?;
+    producer
+        .flush(Duration::from_secs(600))
+        .context("flushing the producer")?;
     producer.context().check(queued)
 }
 
@@ -345,7 +409,10 @@ fn commit_group(args: &Args, plan: &Plan, group: &GroupPlan) -> anyhow::Result<(
                 return Ok(());
             }
             Err(err) if attempt < 5 => {
-                eprintln!("  commit: {} attempt {attempt} failed: {err}; retrying", group.name);
+                eprintln!(
+                    "  commit: {} attempt {attempt} failed: {err}; retrying",
+                    group.name
+                );
                 std::thread::sleep(Duration::from_millis(200 * attempt));
             }
             Err(err) => return Err(anyhow!("committing group {}: {err}", group.name)),
@@ -363,7 +430,9 @@ fn commit(args: &Args, plan: &Plan) -> anyhow::Result<()> {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(group) = plan.groups.get(i) else { break };
+                    let Some(group) = plan.groups.get(i) else {
+                        break;
+                    };
                     if let Err(err) = commit_group(args, plan, group) {
                         if let Ok(mut first) = failure.lock() {
                             first.get_or_insert(err);
@@ -425,7 +494,10 @@ fn write_manifest(args: &Args, plan: &Plan, prefix: &str, path: &PathBuf) -> any
         .iter()
         .map(|g| {
             let topics: Vec<&str> = g.topics.iter().map(|&t| plan.topics[t].as_str()).collect();
-            (g.name.as_str(), json!({ "topics": topics, "total_lag": g.total_lag }))
+            (
+                g.name.as_str(),
+                json!({ "topics": topics, "total_lag": g.total_lag }),
+            )
         })
         .collect();
     let manifest = json!({
@@ -437,7 +509,8 @@ fn write_manifest(args: &Args, plan: &Plan, prefix: &str, path: &PathBuf) -> any
         "total_lag": plan.groups.iter().map(|g| g.total_lag).sum::<u64>(),
         "groups": groups,
     });
-    std::fs::write(path, serde_json::to_vec_pretty(&manifest)?).with_context(|| format!("writing {}", path.display()))
+    std::fs::write(path, serde_json::to_vec_pretty(&manifest)?)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 fn timed<T>(name: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(T, Duration)> {
@@ -511,7 +584,16 @@ mod tests {
 
     #[test]
     fn plan_wraps_topics_and_keeps_lags_in_range() {
-        let a = args(&["--topics", "3", "--partitions", "2", "--groups", "4", "--topics-per-group", "2"]);
+        let a = args(&[
+            "--topics",
+            "3",
+            "--partitions",
+            "2",
+            "--groups",
+            "4",
+            "--topics-per-group",
+            "2",
+        ]);
         let plan = a.plan("p").unwrap();
         assert_eq!(plan.topics, vec!["p-t000000", "p-t000001", "p-t000002"]);
         assert_eq!(plan.groups[1].name, "p-g000001");
@@ -535,10 +617,21 @@ mod tests {
     fn fixed_lag_and_bad_ranges() {
         let a = args(&["--lag-min", "5", "--lag-max", "5", "--messages", "8"]);
         let plan = a.plan("x").unwrap();
-        assert!(plan.groups.iter().all(|g| g.commits.iter().all(|&(_, _, o)| o == 3)));
-        assert!(args(&["--lag-min", "9", "--lag-max", "5"]).plan("x").is_err());
+        assert!(
+            plan.groups
+                .iter()
+                .all(|g| g.commits.iter().all(|&(_, _, o)| o == 3))
+        );
+        assert!(
+            args(&["--lag-min", "9", "--lag-max", "5"])
+                .plan("x")
+                .is_err()
+        );
         assert!(args(&["--topics-per-group", "99"]).plan("x").is_err());
-        assert_eq!(parse_setting("a=b=c").unwrap(), ("a".to_owned(), "b=c".to_owned()));
+        assert_eq!(
+            parse_setting("a=b=c").unwrap(),
+            ("a".to_owned(), "b=c".to_owned())
+        );
         assert!(parse_setting("novalue").is_err());
     }
 }

@@ -59,7 +59,10 @@ pub async fn check_alerter<A: Alerter + ?Sized>(alerter: &A, at_ms: i64) {
                 "alerter {name}: delivery of the {} notification reported 0 attempts",
                 n.state
             ),
-            Err(e) => panic!("alerter {name}: delivering the {} notification failed: {e}", n.state),
+            Err(e) => panic!(
+                "alerter {name}: delivering the {} notification failed: {e}",
+                n.state
+            ),
         }
     }
 }

@@ -17,17 +17,29 @@ use super::env::BurrowEndpoint;
 use super::{es, wait};
 
 async fn get(endpoint: &BurrowEndpoint, path: &str) -> anyhow::Result<Option<Value>> {
-    let url = format!("{}/{}", endpoint.url.trim_end_matches('/'), path.trim_start_matches('/'));
-    let response = es::client()?.get(&url).send().await.with_context(|| format!("GET {url}"))?;
+    let url = format!(
+        "{}/{}",
+        endpoint.url.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
+    let response = es::client()?
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
     let status = response.status();
-    let text = response.text().await.with_context(|| format!("reading {url}"))?;
+    let text = response
+        .text()
+        .await
+        .with_context(|| format!("reading {url}"))?;
     if status == reqwest::StatusCode::NOT_FOUND {
         return Ok(None);
     }
     if !status.is_success() {
         bail!("GET {url} answered {status}: {text}");
     }
-    let value: Value = serde_json::from_str(&text).with_context(|| format!("{url} did not answer JSON: {text}"))?;
+    let value: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{url} did not answer JSON: {text}"))?;
     if value["error"].as_bool() == Some(true) {
         bail!("GET {url}: {}", value["message"]);
     }
@@ -41,20 +53,30 @@ pub async fn consumers(endpoint: &BurrowEndpoint) -> anyhow::Result<Vec<String>>
         .ok_or_else(|| anyhow!("Burrow does not know cluster {}", endpoint.cluster))?;
     Ok(answer["consumers"]
         .as_array()
-        .map(|list| list.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|list| {
+            list.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default())
 }
 
 /// The end offsets Burrow knows for `topic`, by partition; `None` while it does not know the
 /// topic.
-pub async fn topic_offsets(endpoint: &BurrowEndpoint, topic: &str) -> anyhow::Result<Option<Vec<i64>>> {
-    Ok(get(endpoint, &format!("v3/kafka/{}/topic/{topic}", endpoint.cluster))
-        .await?
-        .and_then(|answer| {
-            answer["offsets"]
-                .as_array()
-                .map(|list| list.iter().filter_map(Value::as_i64).collect())
-        }))
+pub async fn topic_offsets(
+    endpoint: &BurrowEndpoint,
+    topic: &str,
+) -> anyhow::Result<Option<Vec<i64>>> {
+    Ok(get(
+        endpoint,
+        &format!("v3/kafka/{}/topic/{topic}", endpoint.cluster),
+    )
+    .await?
+    .and_then(|answer| {
+        answer["offsets"]
+            .as_array()
+            .map(|list| list.iter().filter_map(Value::as_i64).collect())
+    }))
 }
 
 /// Polls until Burrow knows `topic` with exactly the end offsets `expected` (by partition).
@@ -82,9 +104,12 @@ pub async fn wait_for_topic_offsets(
 /// The `status` object of `/v3/kafka/<cluster>/consumer/<group>/lag`; `None` while Burrow
 /// does not know the group.
 pub async fn consumer_lag(endpoint: &BurrowEndpoint, group: &str) -> anyhow::Result<Option<Value>> {
-    Ok(get(endpoint, &format!("v3/kafka/{}/consumer/{group}/lag", endpoint.cluster))
-        .await?
-        .map(|answer| answer["status"].clone()))
+    Ok(get(
+        endpoint,
+        &format!("v3/kafka/{}/consumer/{group}/lag", endpoint.cluster),
+    )
+    .await?
+    .map(|answer| answer["status"].clone()))
 }
 
 /// `totallag` of `group`, if Burrow knows the group.
@@ -109,7 +134,10 @@ pub async fn wait_for_total_lag(
             match consumer_lag(endpoint, group).await? {
                 None => Err(anyhow!("Burrow does not know the group yet")),
                 Some(status) if status["totallag"].as_i64() == Some(expected) => Ok(Some(status)),
-                Some(status) => Err(anyhow!("totallag is {}; status {status}", status["totallag"])),
+                Some(status) => Err(anyhow!(
+                    "totallag is {}; status {status}",
+                    status["totallag"]
+                )),
             }
         },
     )

@@ -80,7 +80,13 @@ impl ServicesCtl {
         command.args(args).kill_on_drop(true);
         let output = tokio::time::timeout(timeout, command.output())
             .await
-            .with_context(|| format!("{} {} took longer than {timeout:?}", self.path.display(), args.join(" ")))?
+            .with_context(|| {
+                format!(
+                    "{} {} took longer than {timeout:?}",
+                    self.path.display(),
+                    args.join(" ")
+                )
+            })?
             .with_context(|| format!("cannot run {}", self.path.display()))?;
         if !output.status.success() {
             bail!(
@@ -96,17 +102,23 @@ impl ServicesCtl {
 
     /// `scripts/services restart <service>` (bounded by two minutes).
     pub async fn restart(&self, service: &str) -> anyhow::Result<()> {
-        self.run(&["restart", service], Duration::from_secs(120)).await.map(drop)
+        self.run(&["restart", service], Duration::from_secs(120))
+            .await
+            .map(drop)
     }
 
     /// `scripts/services stop <service>` (bounded by one minute).
     pub async fn stop(&self, service: &str) -> anyhow::Result<()> {
-        self.run(&["stop", service], Duration::from_secs(60)).await.map(drop)
+        self.run(&["stop", service], Duration::from_secs(60))
+            .await
+            .map(drop)
     }
 
     /// `scripts/services up <service>` (bounded by three minutes).
     pub async fn up(&self, service: &str) -> anyhow::Result<()> {
-        self.run(&["up", service], Duration::from_secs(180)).await.map(drop)
+        self.run(&["up", service], Duration::from_secs(180))
+            .await
+            .map(drop)
     }
 }
 
@@ -125,7 +137,10 @@ pub fn require(var: &str, service: &str) -> String {
 
 /// Reads `var` if it is set and not empty.
 pub fn optional(var: &str) -> Option<String> {
-    std::env::var(var).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    std::env::var(var)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 fn require_path(var: &str, service: &str) -> PathBuf {
@@ -142,7 +157,9 @@ fn require_path(var: &str, service: &str) -> PathBuf {
 
 /// Kafka 4.4, `PLAINTEXT` listener (`LAGWATCH_TEST_KAFKA`).
 pub fn kafka() -> KafkaEndpoint {
-    KafkaEndpoint { bootstrap: require("LAGWATCH_TEST_KAFKA", "kafka") }
+    KafkaEndpoint {
+        bootstrap: require("LAGWATCH_TEST_KAFKA", "kafka"),
+    }
 }
 
 /// Kafka 4.4, `SASL_PLAINTEXT` listener with `PLAIN` (`LAGWATCH_TEST_KAFKA_SASL`,
@@ -166,17 +183,23 @@ pub fn kafka_tls() -> TlsEndpoint {
 
 /// The Java tools of Kafka 4.4 (`LAGWATCH_TEST_KAFKA_TOOLS`).
 pub fn kafka_tools() -> KafkaTools {
-    KafkaTools { dir: require_path("LAGWATCH_TEST_KAFKA_TOOLS", "kafka") }
+    KafkaTools {
+        dir: require_path("LAGWATCH_TEST_KAFKA_TOOLS", "kafka"),
+    }
 }
 
 /// Kafka 3.9, `PLAINTEXT` listener (`LAGWATCH_TEST_KAFKA_LEGACY`); Burrow reads this broker.
 pub fn kafka_legacy() -> KafkaEndpoint {
-    KafkaEndpoint { bootstrap: require("LAGWATCH_TEST_KAFKA_LEGACY", "kafka-legacy") }
+    KafkaEndpoint {
+        bootstrap: require("LAGWATCH_TEST_KAFKA_LEGACY", "kafka-legacy"),
+    }
 }
 
 /// The Java tools of Kafka 3.9 (`LAGWATCH_TEST_KAFKA_LEGACY_TOOLS`).
 pub fn kafka_legacy_tools() -> KafkaTools {
-    KafkaTools { dir: require_path("LAGWATCH_TEST_KAFKA_LEGACY_TOOLS", "kafka-legacy") }
+    KafkaTools {
+        dir: require_path("LAGWATCH_TEST_KAFKA_LEGACY_TOOLS", "kafka-legacy"),
+    }
 }
 
 /// ZooKeeper 3.9, `host:port` (`LAGWATCH_TEST_ZOOKEEPER`).
@@ -214,7 +237,9 @@ pub fn telegraf() -> PathBuf {
 
 /// The `scripts/services` script (`LAGWATCH_TEST_SERVICES`).
 pub fn services_ctl() -> ServicesCtl {
-    ServicesCtl { path: require_path("LAGWATCH_TEST_SERVICES", "kafka") }
+    ServicesCtl {
+        path: require_path("LAGWATCH_TEST_SERVICES", "kafka"),
+    }
 }
 
 #[cfg(test)]
@@ -223,17 +248,26 @@ mod tests {
 
     #[test]
     fn missing_variable_panics_with_instructions() {
-        let err = std::panic::catch_unwind(|| require("LAGWATCH_TEST_SURELY_UNSET_VARIABLE", "kafka"))
-            .expect_err("must panic");
+        let err =
+            std::panic::catch_unwind(|| require("LAGWATCH_TEST_SURELY_UNSET_VARIABLE", "kafka"))
+                .expect_err("must panic");
         let message = err.downcast_ref::<String>().cloned().unwrap_or_default();
-        assert!(message.contains("LAGWATCH_TEST_SURELY_UNSET_VARIABLE is not set"), "{message}");
+        assert!(
+            message.contains("LAGWATCH_TEST_SURELY_UNSET_VARIABLE is not set"),
+            "{message}"
+        );
         assert!(message.contains("scripts/services up kafka"), "{message}");
         assert!(message.contains("scripts/services env"), "{message}");
     }
 
     #[test]
     fn tool_paths_are_inside_the_directory() {
-        let tools = KafkaTools { dir: PathBuf::from("tools") };
-        assert_eq!(tools.tool("kafka-topics"), PathBuf::from("tools").join("kafka-topics"));
+        let tools = KafkaTools {
+            dir: PathBuf::from("tools"),
+        };
+        assert_eq!(
+            tools.tool("kafka-topics"),
+            PathBuf::from("tools").join("kafka-topics")
+        );
     }
 }

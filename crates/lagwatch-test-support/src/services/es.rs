@@ -24,15 +24,30 @@ pub fn client() -> anyhow::Result<reqwest::Client> {
 
 /// Sends `method url/path` with an optional JSON body; returns status and parsed JSON body
 /// (`Value::Null` for an empty body).
-pub async fn request(method: Method, url: &str, path: &str, body: Option<&Value>) -> anyhow::Result<(StatusCode, Value)> {
-    let full = format!("{}/{}", url.trim_end_matches('/'), path.trim_start_matches('/'));
+pub async fn request(
+    method: Method,
+    url: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> anyhow::Result<(StatusCode, Value)> {
+    let full = format!(
+        "{}/{}",
+        url.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
     let mut builder = client()?.request(method.clone(), &full);
     if let Some(body) = body {
         builder = builder.json(body);
     }
-    let response = builder.send().await.with_context(|| format!("{method} {full}"))?;
+    let response = builder
+        .send()
+        .await
+        .with_context(|| format!("{method} {full}"))?;
     let status = response.status();
-    let text = response.text().await.with_context(|| format!("reading the answer to {method} {full}"))?;
+    let text = response
+        .text()
+        .await
+        .with_context(|| format!("reading the answer to {method} {full}"))?;
     let value = if text.trim().is_empty() {
         Value::Null
     } else {
@@ -41,7 +56,12 @@ pub async fn request(method: Method, url: &str, path: &str, body: Option<&Value>
     Ok((status, value))
 }
 
-async fn expect_success(method: Method, url: &str, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
+async fn expect_success(
+    method: Method,
+    url: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> anyhow::Result<Value> {
     let (status, value) = request(method.clone(), url, path, body).await?;
     if !status.is_success() {
         bail!("{method} {path} answered {status}: {value}");
@@ -50,9 +70,16 @@ async fn expect_success(method: Method, url: &str, path: &str, body: Option<&Val
 }
 
 /// Indexes `doc` into `index` (with `id` if given) and returns the document id.
-pub async fn index_doc(url: &str, index: &str, id: Option<&str>, doc: &Value) -> anyhow::Result<String> {
+pub async fn index_doc(
+    url: &str,
+    index: &str,
+    id: Option<&str>,
+    doc: &Value,
+) -> anyhow::Result<String> {
     let answer = match id {
-        Some(id) => expect_success(Method::PUT, url, &format!("{index}/_doc/{id}"), Some(doc)).await?,
+        Some(id) => {
+            expect_success(Method::PUT, url, &format!("{index}/_doc/{id}"), Some(doc)).await?
+        }
         None => expect_success(Method::POST, url, &format!("{index}/_doc"), Some(doc)).await?,
     };
     answer["_id"]
@@ -63,7 +90,9 @@ pub async fn index_doc(url: &str, index: &str, id: Option<&str>, doc: &Value) ->
 
 /// Makes everything indexed so far searchable.
 pub async fn refresh(url: &str, index: &str) -> anyhow::Result<()> {
-    expect_success(Method::POST, url, &format!("{index}/_refresh"), None).await.map(drop)
+    expect_success(Method::POST, url, &format!("{index}/_refresh"), None)
+        .await
+        .map(drop)
 }
 
 /// Runs `_search` with the given request body (e.g. `{"query": {"term": {"group": "g1"}}}`)
@@ -96,13 +125,27 @@ pub async fn count(url: &str, index: &str) -> anyhow::Result<u64> {
 }
 
 /// Refreshes and counts until `index` holds at least `n` documents; returns the count.
-pub async fn wait_for_count(url: &str, index: &str, n: u64, timeout: Duration) -> anyhow::Result<u64> {
-    wait::until(&format!("{n} document(s) in {index}"), timeout, Duration::from_millis(250), || async move {
-        // Refreshing an index that does not exist yet fails; counting then says 0.
-        let _ = refresh(url, index).await;
-        let found = count(url, index).await?;
-        if found >= n { Ok(Some(found)) } else { Err(anyhow!("{found} so far")) }
-    })
+pub async fn wait_for_count(
+    url: &str,
+    index: &str,
+    n: u64,
+    timeout: Duration,
+) -> anyhow::Result<u64> {
+    wait::until(
+        &format!("{n} document(s) in {index}"),
+        timeout,
+        Duration::from_millis(250),
+        || async move {
+            // Refreshing an index that does not exist yet fails; counting then says 0.
+            let _ = refresh(url, index).await;
+            let found = count(url, index).await?;
+            if found >= n {
+                Ok(Some(found))
+            } else {
+                Err(anyhow!("{found} so far"))
+            }
+        },
+    )
     .await
 }
 
@@ -119,7 +162,13 @@ pub async fn delete_index(url: &str, index: &str) -> anyhow::Result<()> {
 /// Waits for the cluster health to be at least yellow; returns the health document.
 pub async fn wait_for_yellow(url: &str, timeout: Duration) -> anyhow::Result<Value> {
     let seconds = timeout.as_secs().max(1);
-    expect_success(Method::GET, url, &format!("_cluster/health?wait_for_status=yellow&timeout={seconds}s"), None).await
+    expect_success(
+        Method::GET,
+        url,
+        &format!("_cluster/health?wait_for_status=yellow&timeout={seconds}s"),
+        None,
+    )
+    .await
 }
 
 /// A `_search` body for documents whose `field` equals `value` exactly (a `term` query; use

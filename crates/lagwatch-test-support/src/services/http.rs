@@ -69,7 +69,8 @@ impl RecordedRequest {
 
     /// The body parsed as JSON.
     pub fn body_json(&self) -> anyhow::Result<serde_json::Value> {
-        serde_json::from_slice(&self.body).with_context(|| format!("body is not JSON: {}", self.body_text()))
+        serde_json::from_slice(&self.body)
+            .with_context(|| format!("body is not JSON: {}", self.body_text()))
     }
 }
 
@@ -100,7 +101,12 @@ impl Reply {
 
     /// The given status with an empty body.
     pub fn status(status: u16) -> Reply {
-        Reply { status, headers: Vec::new(), body: String::new(), delay: Duration::ZERO }
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: String::new(),
+            delay: Duration::ZERO,
+        }
     }
 
     /// Adds a response header.
@@ -139,7 +145,9 @@ pub struct Receiver {
 
 impl std::fmt::Debug for Receiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Receiver").field("url", &self.url).finish_non_exhaustive()
+        f.debug_struct("Receiver")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -147,7 +155,9 @@ async fn answer(State(inner): State<Arc<Inner>>, request: Request) -> Response {
     let received_at = SystemTime::now();
     let received_instant = Instant::now();
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, MAX_BODY).await.map(|b| b.to_vec());
+    let body = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map(|b| b.to_vec());
     let recorded = RecordedRequest {
         method: parts.method.to_string(),
         path: parts
@@ -157,7 +167,12 @@ async fn answer(State(inner): State<Arc<Inner>>, request: Request) -> Response {
         headers: parts
             .headers
             .iter()
-            .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
         body: body.as_ref().map(Clone::clone).unwrap_or_default(),
         received_at,
@@ -180,9 +195,13 @@ async fn answer(State(inner): State<Arc<Inner>>, request: Request) -> Response {
         tokio::time::sleep(reply.delay).await;
     }
     let mut response = Response::new(Body::from(reply.body));
-    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in &reply.headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
             response.headers_mut().append(name, value);
         }
     }
@@ -203,7 +222,9 @@ impl Receiver {
             .context("cannot bind 127.0.0.1:0")?;
         let address = listener.local_addr().context("no local address")?;
         let inner = Arc::new(Inner::default());
-        let router = Router::new().fallback(answer).with_state(Arc::clone(&inner));
+        let router = Router::new()
+            .fallback(answer)
+            .with_state(Arc::clone(&inner));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let server = axum::serve(listener, router).with_graceful_shutdown(async move {
@@ -213,7 +234,12 @@ impl Receiver {
                 eprintln!("test HTTP receiver stopped with an error: {err}");
             }
         });
-        Ok(Receiver { url: format!("http://{address}"), inner, shutdown: Some(shutdown), task })
+        Ok(Receiver {
+            url: format!("http://{address}"),
+            inner,
+            shutdown: Some(shutdown),
+            task,
+        })
     }
 
     /// Base URL, e.g. `http://127.0.0.1:40123` (no trailing slash).
@@ -237,22 +263,35 @@ impl Receiver {
 
     /// All requests so far, oldest first.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.inner.requests.lock().map(|r| r.clone()).unwrap_or_default()
+        self.inner
+            .requests
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
     }
 
     /// Waits until at least `n` requests arrived; returns all of them.
-    pub async fn wait_for_requests(&self, n: usize, timeout: Duration) -> anyhow::Result<Vec<RecordedRequest>> {
+    pub async fn wait_for_requests(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> anyhow::Result<Vec<RecordedRequest>> {
         let inner = Arc::clone(&self.inner);
-        wait::until(&format!("{n} request(s) at {}", self.url), timeout, Duration::from_millis(20), || {
-            let requests = inner.requests.lock().map(|r| r.clone()).unwrap_or_default();
-            async move {
-                if requests.len() >= n {
-                    Ok(Some(requests))
-                } else {
-                    Err(anyhow::anyhow!("{} request(s) so far", requests.len()))
+        wait::until(
+            &format!("{n} request(s) at {}", self.url),
+            timeout,
+            Duration::from_millis(20),
+            || {
+                let requests = inner.requests.lock().map(|r| r.clone()).unwrap_or_default();
+                async move {
+                    if requests.len() >= n {
+                        Ok(Some(requests))
+                    } else {
+                        Err(anyhow::anyhow!("{} request(s) so far", requests.len()))
+                    }
                 }
-            }
-        })
+            },
+        )
         .await
     }
 }
@@ -289,7 +328,11 @@ mod tests {
     #[tokio::test]
     async fn records_requests_and_follows_the_script() {
         let receiver = Receiver::start().await.unwrap();
-        receiver.push(Reply::status(429).header("Retry-After", "2").body("slow down"));
+        receiver.push(
+            Reply::status(429)
+                .header("Retry-After", "2")
+                .body("slow down"),
+        );
         let first = send(receiver.url(), r#"{"text":"one"}"#).await;
         assert_eq!(first, (429, Some("2".to_owned()), "slow down".to_owned()));
         let second = send(receiver.url(), "two").await;
@@ -297,7 +340,10 @@ mod tests {
         receiver.set_default(Reply::status(500));
         assert_eq!(send(receiver.url(), "three").await.0, 500);
 
-        let requests = receiver.wait_for_requests(3, Duration::from_secs(5)).await.unwrap();
+        let requests = receiver
+            .wait_for_requests(3, Duration::from_secs(5))
+            .await
+            .unwrap();
         assert_eq!(requests.len(), 3);
         assert_eq!(requests[0].method, "POST");
         assert_eq!(requests[0].path, "/hook?x=1");
@@ -314,6 +360,9 @@ mod tests {
             .wait_for_requests(1, Duration::from_millis(100))
             .await
             .unwrap_err();
-        assert!(format!("{err:#}").contains("0 request(s) so far"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("0 request(s) so far"),
+            "{err:#}"
+        );
     }
 }

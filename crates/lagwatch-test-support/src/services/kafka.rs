@@ -139,7 +139,9 @@ where
 }
 
 /// An admin client for `target`.
-pub fn admin(target: &(impl KafkaTarget + ?Sized)) -> anyhow::Result<AdminClient<DefaultClientContext>> {
+pub fn admin(
+    target: &(impl KafkaTarget + ?Sized),
+) -> anyhow::Result<AdminClient<DefaultClientContext>> {
     target
         .client_config()
         .create()
@@ -169,28 +171,52 @@ fn group_client(target: &(impl KafkaTarget + ?Sized), group: &str) -> anyhow::Re
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .create()
-        .with_context(|| format!("cannot create a client for group {group} on {}", target.bootstrap()))
+        .with_context(|| {
+            format!(
+                "cannot create a client for group {group} on {}",
+                target.bootstrap()
+            )
+        })
 }
 
 /// Creates the topics `names`, each with `partitions` partitions and replication factor 1,
 /// in one CreateTopics request, and waits until the broker's metadata shows every
 /// partition with a leader.
-pub async fn create_topics(target: &(impl KafkaTarget + ?Sized), names: &[&str], partitions: i32) -> anyhow::Result<()> {
-    ensure!(partitions > 0, "a topic needs at least one partition, not {partitions}");
+pub async fn create_topics(
+    target: &(impl KafkaTarget + ?Sized),
+    names: &[&str],
+    partitions: i32,
+) -> anyhow::Result<()> {
+    ensure!(
+        partitions > 0,
+        "a topic needs at least one partition, not {partitions}"
+    );
     let admin = admin(target)?;
     let new_topics: Vec<NewTopic<'_>> = names
         .iter()
         .map(|name| NewTopic::new(name, partitions, TopicReplication::Fixed(1)))
         .collect();
-    let results = tokio::time::timeout(OP_TIMEOUT, admin.create_topics(&new_topics, &admin_options()))
-        .await
-        .map_err(|_| anyhow!("creating {} topic(s) took longer than {OP_TIMEOUT:?}", names.len()))?
-        .context("CreateTopics failed")?;
+    let results = tokio::time::timeout(
+        OP_TIMEOUT,
+        admin.create_topics(&new_topics, &admin_options()),
+    )
+    .await
+    .map_err(|_| {
+        anyhow!(
+            "creating {} topic(s) took longer than {OP_TIMEOUT:?}",
+            names.len()
+        )
+    })?
+    .context("CreateTopics failed")?;
     let failures: Vec<String> = results
         .into_iter()
         .filter_map(|result| result.err().map(|(name, code)| format!("{name}: {code}")))
         .collect();
-    ensure!(failures.is_empty(), "cannot create topics: {}", failures.join(", "));
+    ensure!(
+        failures.is_empty(),
+        "cannot create topics: {}",
+        failures.join(", ")
+    );
     for name in names {
         wait_for_topic(target, name, partitions, OP_TIMEOUT).await?;
     }
@@ -199,7 +225,11 @@ pub async fn create_topics(target: &(impl KafkaTarget + ?Sized), names: &[&str],
 
 /// Creates one topic with `partitions` partitions (replication factor 1) and waits until it
 /// is usable.
-pub async fn create_topic(target: &(impl KafkaTarget + ?Sized), name: &str, partitions: i32) -> anyhow::Result<()> {
+pub async fn create_topic(
+    target: &(impl KafkaTarget + ?Sized),
+    name: &str,
+    partitions: i32,
+) -> anyhow::Result<()> {
     create_topics(target, &[name], partitions).await
 }
 
@@ -212,23 +242,31 @@ pub async fn wait_for_topic(
 ) -> anyhow::Result<()> {
     let client = Arc::new(plain_consumer(target)?);
     let topic = topic.to_owned();
-    wait::until(&format!("topic {topic} to have {partitions} led partitions"), timeout, Duration::from_millis(100), || {
-        let client = Arc::clone(&client);
-        let topic = topic.clone();
-        async move {
-            blocking("metadata", OP_TIMEOUT, move || {
-                let metadata = client.fetch_metadata(Some(&topic), Duration::from_secs(5))?;
-                let ready = metadata.topics().iter().any(|t| {
-                    t.name() == topic
-                        && t.error().is_none()
-                        && t.partitions().len() == usize::try_from(partitions).unwrap_or(usize::MAX)
-                        && t.partitions().iter().all(|p| p.leader() >= 0 && p.error().is_none())
-                });
-                Ok(ready.then_some(()))
-            })
-            .await
-        }
-    })
+    wait::until(
+        &format!("topic {topic} to have {partitions} led partitions"),
+        timeout,
+        Duration::from_millis(100),
+        || {
+            let client = Arc::clone(&client);
+            let topic = topic.clone();
+            async move {
+                blocking("metadata", OP_TIMEOUT, move || {
+                    let metadata = client.fetch_metadata(Some(&topic), Duration::from_secs(5))?;
+                    let ready = metadata.topics().iter().any(|t| {
+                        t.name() == topic
+                            && t.error().is_none()
+                            && t.partitions().len()
+                                == usize::try_from(partitions).unwrap_or(usize::MAX)
+                            && t.partitions()
+                                .iter()
+                                .all(|p| p.leader() >= 0 && p.error().is_none())
+                    });
+                    Ok(ready.then_some(()))
+                })
+                .await
+            }
+        },
+    )
     .await
 }
 
@@ -252,18 +290,32 @@ pub async fn delete_topic(target: &(impl KafkaTarget + ?Sized), name: &str) -> a
 ///
 /// Also the simplest "can I talk to this listener" check: with a wrong SASL password or an
 /// untrusted certificate it returns an error once `timeout` has passed.
-pub async fn list_topics(target: &(impl KafkaTarget + ?Sized), timeout: Duration) -> anyhow::Result<Vec<String>> {
+pub async fn list_topics(
+    target: &(impl KafkaTarget + ?Sized),
+    timeout: Duration,
+) -> anyhow::Result<Vec<String>> {
     let client = plain_consumer(target)?;
     let bootstrap = target.bootstrap().to_owned();
-    blocking(&format!("metadata from {bootstrap}"), timeout + Duration::from_secs(5), move || {
-        let metadata = client.fetch_metadata(None, timeout)?;
-        Ok(metadata.topics().iter().map(|t| t.name().to_owned()).collect())
-    })
+    blocking(
+        &format!("metadata from {bootstrap}"),
+        timeout + Duration::from_secs(5),
+        move || {
+            let metadata = client.fetch_metadata(None, timeout)?;
+            Ok(metadata
+                .topics()
+                .iter()
+                .map(|t| t.name().to_owned())
+                .collect())
+        },
+    )
     .await
 }
 
 /// Number of partitions of `topic`.
-pub async fn partition_count(target: &(impl KafkaTarget + ?Sized), topic: &str) -> anyhow::Result<i32> {
+pub async fn partition_count(
+    target: &(impl KafkaTarget + ?Sized),
+    topic: &str,
+) -> anyhow::Result<i32> {
     let client = plain_consumer(target)?;
     let topic = topic.to_owned();
     blocking(&format!("partitions of {topic}"), OP_TIMEOUT, move || {
@@ -279,20 +331,27 @@ pub async fn partition_count(target: &(impl KafkaTarget + ?Sized), topic: &str) 
 }
 
 /// High watermark (log end offset) of every partition of `topic`.
-pub async fn high_watermarks(target: &(impl KafkaTarget + ?Sized), topic: &str) -> anyhow::Result<BTreeMap<i32, i64>> {
+pub async fn high_watermarks(
+    target: &(impl KafkaTarget + ?Sized),
+    topic: &str,
+) -> anyhow::Result<BTreeMap<i32, i64>> {
     let partitions = partition_count(target, topic).await?;
     let client = plain_consumer(target)?;
     let topic = topic.to_owned();
-    blocking(&format!("high watermarks of {topic}"), OP_TIMEOUT * 2, move || {
-        (0..partitions)
-            .map(|p| {
-                let (_, high) = client
-                    .fetch_watermarks(&topic, p, Duration::from_secs(10))
-                    .with_context(|| format!("watermarks of {topic}/{p}"))?;
-                Ok((p, high))
-            })
-            .collect()
-    })
+    blocking(
+        &format!("high watermarks of {topic}"),
+        OP_TIMEOUT * 2,
+        move || {
+            (0..partitions)
+                .map(|p| {
+                    let (_, high) = client
+                        .fetch_watermarks(&topic, p, Duration::from_secs(10))
+                        .with_context(|| format!("watermarks of {topic}/{p}"))?;
+                    Ok((p, high))
+                })
+                .collect()
+        },
+    )
     .await
 }
 
@@ -331,7 +390,10 @@ impl DeliveryCounter {
             );
         }
         let delivered = self.delivered();
-        ensure!(delivered == expected, "only {delivered} of {expected} messages were acknowledged");
+        ensure!(
+            delivered == expected,
+            "only {delivered} of {expected} messages were acknowledged"
+        );
         Ok(())
     }
 }
@@ -349,7 +411,9 @@ impl ProducerContext for DeliveryCounter {
             Err((err, msg)) => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
                 if let Ok(mut first) = self.first_error.lock() {
-                    first.get_or_insert_with(|| format!("{}/{}: {err}", msg.topic(), msg.partition()));
+                    first.get_or_insert_with(|| {
+                        format!("{}/{}: {err}", msg.topic(), msg.partition())
+                    });
                 }
             }
         }
@@ -391,7 +455,9 @@ fn send_with_backpressure(
         }
         match producer.send(record) {
             Ok(()) => return Ok(()),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) if Instant::now() < deadline => {
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _))
+                if Instant::now() < deadline =>
+            {
                 producer.poll(Duration::from_millis(20));
             }
             Err((err, _)) => bail!("cannot send to {topic}: {err}"),
@@ -400,7 +466,9 @@ fn send_with_backpressure(
 }
 
 fn flush_and_check(producer: &BaseProducer<DeliveryCounter>, expected: u64) -> anyhow::Result<()> {
-    producer.flush(OP_TIMEOUT).context("flushing the producer")?;
+    producer
+        .flush(OP_TIMEOUT)
+        .context("flushing the producer")?;
     producer.context().check(expected)
 }
 
@@ -415,14 +483,24 @@ pub async fn produce(
 ) -> anyhow::Result<BTreeMap<i32, i64>> {
     let producer = counting_producer(target, &[])?;
     let name = topic.to_owned();
-    blocking(&format!("producing {n} messages to {topic}"), OP_TIMEOUT * 3, move || {
-        for i in 0..n {
-            let key = format!("key-{i}");
-            let payload = format!("lagwatch test message {i}");
-            send_with_backpressure(&producer, &name, partition, key.as_bytes(), payload.as_bytes())?;
-        }
-        flush_and_check(&producer, n)
-    })
+    blocking(
+        &format!("producing {n} messages to {topic}"),
+        OP_TIMEOUT * 3,
+        move || {
+            for i in 0..n {
+                let key = format!("key-{i}");
+                let payload = format!("lagwatch test message {i}");
+                send_with_backpressure(
+                    &producer,
+                    &name,
+                    partition,
+                    key.as_bytes(),
+                    payload.as_bytes(),
+                )?;
+            }
+            flush_and_check(&producer, n)
+        },
+    )
     .await?;
     high_watermarks(target, topic).await
 }
@@ -438,15 +516,25 @@ pub async fn produce_spread(
     let producer = counting_producer(target, &[])?;
     let name = topic.to_owned();
     let total = n_per_partition * u64::try_from(partitions)?;
-    blocking(&format!("producing {total} messages to {topic}"), OP_TIMEOUT * 3, move || {
-        for i in 0..n_per_partition {
-            for p in 0..partitions {
-                let key = format!("key-{p}-{i}");
-                send_with_backpressure(&producer, &name, Some(p), key.as_bytes(), b"lagwatch test message")?;
+    blocking(
+        &format!("producing {total} messages to {topic}"),
+        OP_TIMEOUT * 3,
+        move || {
+            for i in 0..n_per_partition {
+                for p in 0..partitions {
+                    let key = format!("key-{p}-{i}");
+                    send_with_backpressure(
+                        &producer,
+                        &name,
+                        Some(p),
+                        key.as_bytes(),
+                        b"lagwatch test message",
+                    )?;
+                }
             }
-        }
-        flush_and_check(&producer, total)
-    })
+            flush_and_check(&producer, total)
+        },
+    )
     .await?;
     high_watermarks(target, topic).await
 }
@@ -473,24 +561,33 @@ pub async fn commit_offsets(
     ensure!(!offsets.is_empty(), "nothing to commit for group {group}");
     let client = group_client(target, group)?;
     let list = offsets_list(offsets)?;
-    let expected: Vec<(String, i32, i64)> = offsets.iter().map(|&(t, p, o)| (t.to_owned(), p, o)).collect();
+    let expected: Vec<(String, i32, i64)> = offsets
+        .iter()
+        .map(|&(t, p, o)| (t.to_owned(), p, o))
+        .collect();
     let group_name = group.to_owned();
-    blocking(&format!("committing offsets of group {group}"), OP_TIMEOUT * 2, move || {
-        client.commit(&list, CommitMode::Sync)?;
-        let committed = client.committed_offsets(list, OP_TIMEOUT)?;
-        for (topic, partition, offset) in expected {
-            let found = committed
-                .find_partition(&topic, partition)
-                .ok_or_else(|| anyhow!("{topic}/{partition} missing from the committed offsets"))?;
-            found.error().with_context(|| format!("commit of {topic}/{partition}"))?;
-            ensure!(
-                found.offset() == Offset::Offset(offset),
-                "group {group_name}: {topic}/{partition} committed {:?}, expected {offset}",
-                found.offset()
-            );
-        }
-        Ok(())
-    })
+    blocking(
+        &format!("committing offsets of group {group}"),
+        OP_TIMEOUT * 2,
+        move || {
+            client.commit(&list, CommitMode::Sync)?;
+            let committed = client.committed_offsets(list, OP_TIMEOUT)?;
+            for (topic, partition, offset) in expected {
+                let found = committed.find_partition(&topic, partition).ok_or_else(|| {
+                    anyhow!("{topic}/{partition} missing from the committed offsets")
+                })?;
+                found
+                    .error()
+                    .with_context(|| format!("commit of {topic}/{partition}"))?;
+                ensure!(
+                    found.offset() == Offset::Offset(offset),
+                    "group {group_name}: {topic}/{partition} committed {:?}, expected {offset}",
+                    found.offset()
+                );
+            }
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -506,22 +603,27 @@ pub async fn committed_offsets(
         list.add_partition(topic, partition);
     }
     let wanted: Vec<(String, i32)> = partitions.iter().map(|&(t, p)| (t.to_owned(), p)).collect();
-    blocking(&format!("committed offsets of group {group}"), OP_TIMEOUT + Duration::from_secs(5), move || {
-        let committed = client.committed_offsets(list, OP_TIMEOUT)?;
-        wanted
-            .iter()
-            .map(|(topic, partition)| {
-                let elem = committed
-                    .find_partition(topic, *partition)
-                    .ok_or_else(|| anyhow!("{topic}/{partition} missing from the answer"))?;
-                elem.error().with_context(|| format!("committed offset of {topic}/{partition}"))?;
-                Ok(match elem.offset() {
-                    Offset::Offset(o) => Some(o),
-                    _ => None,
+    blocking(
+        &format!("committed offsets of group {group}"),
+        OP_TIMEOUT + Duration::from_secs(5),
+        move || {
+            let committed = client.committed_offsets(list, OP_TIMEOUT)?;
+            wanted
+                .iter()
+                .map(|(topic, partition)| {
+                    let elem = committed
+                        .find_partition(topic, *partition)
+                        .ok_or_else(|| anyhow!("{topic}/{partition} missing from the answer"))?;
+                    elem.error()
+                        .with_context(|| format!("committed offset of {topic}/{partition}"))?;
+                    Ok(match elem.offset() {
+                        Offset::Offset(o) => Some(o),
+                        _ => None,
+                    })
                 })
-            })
-            .collect()
-    })
+                .collect()
+        },
+    )
     .await
 }
 
@@ -563,24 +665,28 @@ pub async fn describe_classic_group(
 ) -> anyhow::Result<(String, Vec<GroupMember>)> {
     let client = plain_consumer(target)?;
     let group = group.to_owned();
-    blocking(&format!("describing group {group}"), OP_TIMEOUT, move || {
-        let list = client.fetch_group_list(Some(&group), Duration::from_secs(10))?;
-        let info = list
-            .groups()
-            .iter()
-            .find(|g| g.name() == group)
-            .ok_or_else(|| anyhow!("group {group} not in the answer"))?;
-        let members = info
-            .members()
-            .iter()
-            .map(|m| GroupMember {
-                member_id: m.id().to_owned(),
-                client_id: m.client_id().to_owned(),
-                client_host: m.client_host().to_owned(),
-            })
-            .collect();
-        Ok((info.state().to_owned(), members))
-    })
+    blocking(
+        &format!("describing group {group}"),
+        OP_TIMEOUT,
+        move || {
+            let list = client.fetch_group_list(Some(&group), Duration::from_secs(10))?;
+            let info = list
+                .groups()
+                .iter()
+                .find(|g| g.name() == group)
+                .ok_or_else(|| anyhow!("group {group} not in the answer"))?;
+            let members = info
+                .members()
+                .iter()
+                .map(|m| GroupMember {
+                    member_id: m.id().to_owned(),
+                    client_id: m.client_id().to_owned(),
+                    client_host: m.client_host().to_owned(),
+                })
+                .collect();
+            Ok((info.state().to_owned(), members))
+        },
+    )
     .await
 }
 
@@ -666,11 +772,16 @@ impl RunningConsumer {
         if protocol == Protocol::Classic {
             // Faster joins and failure detection than the defaults; the KIP-848 protocol
             // takes these from the broker and refuses them on the client.
-            config.set("session.timeout.ms", "10000").set("heartbeat.interval.ms", "1000");
+            config
+                .set("session.timeout.ms", "10000")
+                .set("heartbeat.interval.ms", "1000");
         }
-        let consumer: BaseConsumer = config
-            .create()
-            .with_context(|| format!("cannot create a consumer for group {group} on {}", target.bootstrap()))?;
+        let consumer: BaseConsumer = config.create().with_context(|| {
+            format!(
+                "cannot create a consumer for group {group} on {}",
+                target.bootstrap()
+            )
+        })?;
         consumer
             .subscribe(topics)
             .with_context(|| format!("cannot subscribe group {group} to {topics:?}"))?;
@@ -723,7 +834,11 @@ impl RunningConsumer {
 
     /// The partitions currently assigned to this member.
     pub fn assignment(&self) -> Vec<(String, i32)> {
-        self.shared.assignment.lock().map(|a| a.clone()).unwrap_or_default()
+        self.shared
+            .assignment
+            .lock()
+            .map(|a| a.clone())
+            .unwrap_or_default()
     }
 
     /// The last error librdkafka reported to the consumer, if any.
@@ -739,18 +854,34 @@ impl RunningConsumer {
             .into_iter()
             .find(|m| m.client_id == self.client_id)
             .map(|m| m.member_id)
-            .ok_or_else(|| anyhow!("no member with client id {} in group {}", self.client_id, self.group))
+            .ok_or_else(|| {
+                anyhow!(
+                    "no member with client id {} in group {}",
+                    self.client_id,
+                    self.group
+                )
+            })
     }
 
     /// Waits until the member has at least one partition assigned; returns the assignment.
-    pub async fn wait_for_assignment(&self, timeout: Duration) -> anyhow::Result<Vec<(String, i32)>> {
+    pub async fn wait_for_assignment(
+        &self,
+        timeout: Duration,
+    ) -> anyhow::Result<Vec<(String, i32)>> {
         let shared = Arc::clone(&self.shared);
         wait::until(
-            &format!("group {} to assign partitions to {}", self.group, self.client_id),
+            &format!(
+                "group {} to assign partitions to {}",
+                self.group, self.client_id
+            ),
             timeout,
             Duration::from_millis(100),
             || {
-                let assignment = shared.assignment.lock().map(|a| a.clone()).unwrap_or_default();
+                let assignment = shared
+                    .assignment
+                    .lock()
+                    .map(|a| a.clone())
+                    .unwrap_or_default();
                 let error = shared.last_error.lock().ok().and_then(|e| e.clone());
                 async move {
                     match (assignment.is_empty(), error) {
@@ -768,21 +899,32 @@ impl RunningConsumer {
     pub async fn wait_for_consumed(&self, n: u64, timeout: Duration) -> anyhow::Result<()> {
         let shared = Arc::clone(&self.shared);
         let commits_before = self.commits();
-        wait::until(&format!("{} to consume {n} messages", self.client_id), timeout, Duration::from_millis(100), || {
-            let consumed = shared.consumed.load(Ordering::Relaxed);
-            let commits = shared.commits.load(Ordering::Relaxed);
-            async move {
-                if consumed >= n && (commits > commits_before || n == 0) {
-                    Ok(Some(()))
-                } else {
-                    Err(anyhow!("consumed {consumed}, {} commit(s) since the wait began", commits - commits_before))
+        wait::until(
+            &format!("{} to consume {n} messages", self.client_id),
+            timeout,
+            Duration::from_millis(100),
+            || {
+                let consumed = shared.consumed.load(Ordering::Relaxed);
+                let commits = shared.commits.load(Ordering::Relaxed);
+                async move {
+                    if consumed >= n && (commits > commits_before || n == 0) {
+                        Ok(Some(()))
+                    } else {
+                        Err(anyhow!(
+                            "consumed {consumed}, {} commit(s) since the wait began",
+                            commits - commits_before
+                        ))
+                    }
                 }
-            }
-        })
+            },
+        )
         .await
     }
 
-    fn command(&self, make: impl FnOnce(mpsc::Sender<()>) -> Command) -> anyhow::Result<mpsc::Receiver<()>> {
+    fn command(
+        &self,
+        make: impl FnOnce(mpsc::Sender<()>) -> Command,
+    ) -> anyhow::Result<mpsc::Receiver<()>> {
         let (ack, done) = mpsc::channel();
         self.commands
             .send(make(ack))
@@ -795,7 +937,8 @@ impl RunningConsumer {
     pub async fn pause(&self) -> anyhow::Result<()> {
         let done = self.command(Command::Pause)?;
         blocking("pausing the consumer", OP_TIMEOUT, move || {
-            done.recv_timeout(OP_TIMEOUT).context("no answer from the consumer thread")
+            done.recv_timeout(OP_TIMEOUT)
+                .context("no answer from the consumer thread")
         })
         .await
     }
@@ -804,7 +947,8 @@ impl RunningConsumer {
     pub async fn resume(&self) -> anyhow::Result<()> {
         let done = self.command(Command::Resume)?;
         blocking("resuming the consumer", OP_TIMEOUT, move || {
-            done.recv_timeout(OP_TIMEOUT).context("no answer from the consumer thread")
+            done.recv_timeout(OP_TIMEOUT)
+                .context("no answer from the consumer thread")
         })
         .await
     }
@@ -816,11 +960,16 @@ impl RunningConsumer {
         let thread = self.thread.take();
         if let Some(thread) = thread {
             blocking("stopping the consumer", OP_TIMEOUT * 2, move || {
-                thread.join().map_err(|_| anyhow!("the consumer thread panicked"))
+                thread
+                    .join()
+                    .map_err(|_| anyhow!("the consumer thread panicked"))
             })
             .await?;
         }
-        Ok(ConsumerSummary { consumed: self.consumed(), commits: self.commits() })
+        Ok(ConsumerSummary {
+            consumed: self.consumed(),
+            commits: self.commits(),
+        })
     }
 }
 

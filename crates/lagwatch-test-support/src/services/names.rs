@@ -15,7 +15,11 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 fn random_u32(counter: u64) -> u32 {
     let mut hasher = RandomState::new().build_hasher();
     hasher.write_u64(counter);
-    hasher.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
     let hash = hasher.finish();
     // Fold both halves in; the truncation is the point.
     let folded = (hash ^ (hash >> 32)) as u32;
@@ -35,7 +39,13 @@ pub fn unique(prefix: &str) -> String {
     let suffix = format!("-{}-{counter}-{random:08x}", std::process::id());
     let mut clean: String = prefix
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if clean.is_empty() || clean.chars().all(|c| c == '.') {
         clean = "lagwatch".to_owned();
@@ -65,7 +75,9 @@ pub fn is_valid_topic(name: &str) -> bool {
         && name.len() <= MAX_TOPIC_NAME
         && name != "."
         && name != ".."
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 #[cfg(test)]

@@ -25,23 +25,41 @@ pub struct ToolOutput {
 
 /// Runs `<tools_dir>/<tool> <args...>`, feeding `stdin` if given; fails when the tool exits
 /// non-zero or runs longer than [`TOOL_TIMEOUT`].
-pub async fn run(tools: &KafkaTools, tool: &str, args: &[&str], stdin: Option<&[u8]>) -> anyhow::Result<ToolOutput> {
+pub async fn run(
+    tools: &KafkaTools,
+    tool: &str,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+) -> anyhow::Result<ToolOutput> {
     run_in(&tools.dir, tool, args, stdin).await
 }
 
-async fn run_in(dir: &Path, tool: &str, args: &[&str], stdin: Option<&[u8]>) -> anyhow::Result<ToolOutput> {
+async fn run_in(
+    dir: &Path,
+    tool: &str,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+) -> anyhow::Result<ToolOutput> {
     let path = dir.join(tool);
     let mut command = tokio::process::Command::new(&path);
     command
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     let shown = format!("{tool} {}", args.join(" "));
-    let mut child = command.spawn().with_context(|| format!("cannot start {}", path.display()))?;
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("cannot start {}", path.display()))?;
     if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(data).await.with_context(|| format!("writing to {shown}"))?;
+        pipe.write_all(data)
+            .await
+            .with_context(|| format!("writing to {shown}"))?;
         drop(pipe);
     }
     let output = tokio::time::timeout(TOOL_TIMEOUT, child.wait_with_output())
@@ -90,15 +108,26 @@ pub struct DescribeRow {
 }
 
 /// `kafka-consumer-groups --bootstrap-server <bootstrap> --describe --group <group>`, parsed.
-pub async fn consumer_groups_describe(tools: &KafkaTools, bootstrap: &str, group: &str) -> anyhow::Result<Vec<DescribeRow>> {
+pub async fn consumer_groups_describe(
+    tools: &KafkaTools,
+    bootstrap: &str,
+    group: &str,
+) -> anyhow::Result<Vec<DescribeRow>> {
     let output = run(
         tools,
         "kafka-consumer-groups",
-        &["--bootstrap-server", bootstrap, "--describe", "--group", group],
+        &[
+            "--bootstrap-server",
+            bootstrap,
+            "--describe",
+            "--group",
+            group,
+        ],
         None,
     )
     .await?;
-    parse_describe(&output.stdout).with_context(|| format!("parsing the describe output:\n{}", output.stdout))
+    parse_describe(&output.stdout)
+        .with_context(|| format!("parsing the describe output:\n{}", output.stdout))
 }
 
 fn optional_text(value: &str) -> Option<String> {
@@ -133,7 +162,11 @@ pub fn parse_describe(text: &str) -> anyhow::Result<Vec<DescribeRow>> {
         }
         let Some(columns) = &header else { continue };
         if fields.len() != columns.len() {
-            bail!("row {line:?} has {} columns, the header {}", fields.len(), columns.len());
+            bail!(
+                "row {line:?} has {} columns, the header {}",
+                fields.len(),
+                columns.len()
+            );
         }
         let get = |name: &str| -> anyhow::Result<&str> {
             columns

@@ -10,7 +10,12 @@ use anyhow::bail;
 /// `Ok(None)` means "not yet"; an `Err` is remembered and retried too (the service may still
 /// be catching up). After the deadline the error names `what` and the last error or
 /// "still not ready" state seen.
-pub async fn until<T, F, Fut>(what: &str, timeout: Duration, interval: Duration, mut probe: F) -> anyhow::Result<T>
+pub async fn until<T, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    interval: Duration,
+    mut probe: F,
+) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = anyhow::Result<Option<T>>>,
@@ -36,11 +41,16 @@ mod tests {
     #[tokio::test]
     async fn returns_the_first_ready_value() {
         let mut calls = 0;
-        let value = until("three calls", Duration::from_secs(5), Duration::from_millis(1), || {
-            calls += 1;
-            let n = calls;
-            async move { Ok((n >= 3).then_some(n)) }
-        })
+        let value = until(
+            "three calls",
+            Duration::from_secs(5),
+            Duration::from_millis(1),
+            || {
+                calls += 1;
+                let n = calls;
+                async move { Ok((n >= 3).then_some(n)) }
+            },
+        )
         .await
         .unwrap();
         assert_eq!(value, 3);
@@ -48,9 +58,12 @@ mod tests {
 
     #[tokio::test]
     async fn gives_up_with_the_last_error() {
-        let err = until::<(), _, _>("never", Duration::from_millis(30), Duration::from_millis(5), || async {
-            anyhow::bail!("broken")
-        })
+        let err = until::<(), _, _>(
+            "never",
+            Duration::from_millis(30),
+            Duration::from_millis(5),
+            || async { anyhow::bail!("broken") },
+        )
         .await
         .unwrap_err();
         let text = format!("{err:#}");

@@ -17,7 +17,10 @@ pub fn offset_path(group: &str, topic: &str, partition: i32) -> String {
     format!("/consumers/{group}/offsets/{topic}/{partition}")
 }
 
-async fn bounded<T>(what: &str, future: impl Future<Output = Result<T, ZkError>>) -> anyhow::Result<T> {
+async fn bounded<T>(
+    what: &str,
+    future: impl Future<Output = Result<T, ZkError>>,
+) -> anyhow::Result<T> {
     tokio::time::timeout(ZK_TIMEOUT, future)
         .await
         .map_err(|_| anyhow!("ZooKeeper: {what} took longer than {ZK_TIMEOUT:?}"))?
@@ -43,14 +46,23 @@ pub async fn write(zk: &str, path: &str, data: &[u8]) -> anyhow::Result<()> {
     if let Some((parent, _)) = path.rsplit_once('/')
         && !parent.is_empty()
     {
-        bounded(&format!("creating {parent}"), client.mkdir(parent, &options)).await?;
+        bounded(
+            &format!("creating {parent}"),
+            client.mkdir(parent, &options),
+        )
+        .await?;
     }
     match tokio::time::timeout(ZK_TIMEOUT, client.create(path, data, &options)).await {
-        Err(_) => Err(anyhow!("ZooKeeper: creating {path} took longer than {ZK_TIMEOUT:?}")),
+        Err(_) => Err(anyhow!(
+            "ZooKeeper: creating {path} took longer than {ZK_TIMEOUT:?}"
+        )),
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(ZkError::NodeExists)) => bounded(&format!("setting {path}"), client.set_data(path, data, None))
-            .await
-            .map(drop),
+        Ok(Err(ZkError::NodeExists)) => bounded(
+            &format!("setting {path}"),
+            client.set_data(path, data, None),
+        )
+        .await
+        .map(drop),
         Ok(Err(err)) => Err(anyhow!("ZooKeeper: creating {path}: {err}")),
     }
 }
@@ -59,7 +71,9 @@ pub async fn write(zk: &str, path: &str, data: &[u8]) -> anyhow::Result<()> {
 pub async fn read(zk: &str, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
     let client = connect(zk).await?;
     match tokio::time::timeout(ZK_TIMEOUT, client.get_data(path)).await {
-        Err(_) => Err(anyhow!("ZooKeeper: reading {path} took longer than {ZK_TIMEOUT:?}")),
+        Err(_) => Err(anyhow!(
+            "ZooKeeper: reading {path} took longer than {ZK_TIMEOUT:?}"
+        )),
         Ok(Ok((data, _))) => Ok(Some(data)),
         Ok(Err(ZkError::NoNode)) => Ok(None),
         Ok(Err(err)) => Err(anyhow!("ZooKeeper: reading {path}: {err}")),
@@ -70,7 +84,9 @@ pub async fn read(zk: &str, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
 pub async fn read_string(zk: &str, path: &str) -> anyhow::Result<Option<String>> {
     read(zk, path)
         .await?
-        .map(|data| String::from_utf8(data).with_context(|| format!("{path} does not hold UTF-8 text")))
+        .map(|data| {
+            String::from_utf8(data).with_context(|| format!("{path} does not hold UTF-8 text"))
+        })
         .transpose()
 }
 
@@ -82,7 +98,9 @@ pub async fn children(zk: &str, path: &str) -> anyhow::Result<Vec<String>> {
 
 async fn list(client: &Client, path: &str) -> anyhow::Result<Vec<String>> {
     match tokio::time::timeout(ZK_TIMEOUT, client.list_children(path)).await {
-        Err(_) => Err(anyhow!("ZooKeeper: listing {path} took longer than {ZK_TIMEOUT:?}")),
+        Err(_) => Err(anyhow!(
+            "ZooKeeper: listing {path} took longer than {ZK_TIMEOUT:?}"
+        )),
         Ok(Ok(children)) => Ok(children),
         Ok(Err(ZkError::NoNode)) => Ok(Vec::new()),
         Ok(Err(err)) => Err(anyhow!("ZooKeeper: listing {path}: {err}")),
@@ -104,7 +122,11 @@ pub async fn delete_recursive(zk: &str, path: &str) -> anyhow::Result<()> {
     }
     for node in nodes.iter().rev() {
         match tokio::time::timeout(ZK_TIMEOUT, client.delete(node, None)).await {
-            Err(_) => return Err(anyhow!("ZooKeeper: deleting {node} took longer than {ZK_TIMEOUT:?}")),
+            Err(_) => {
+                return Err(anyhow!(
+                    "ZooKeeper: deleting {node} took longer than {ZK_TIMEOUT:?}"
+                ));
+            }
             Ok(Ok(())) | Ok(Err(ZkError::NoNode)) => {}
             Ok(Err(err)) => return Err(anyhow!("ZooKeeper: deleting {node}: {err}")),
         }
@@ -113,12 +135,28 @@ pub async fn delete_recursive(zk: &str, path: &str) -> anyhow::Result<()> {
 }
 
 /// Writes the committed offset of `group` for `topic`/`partition`, creating the parents.
-pub async fn write_offset(zk: &str, group: &str, topic: &str, partition: i32, offset: i64) -> anyhow::Result<()> {
-    write(zk, &offset_path(group, topic, partition), offset.to_string().as_bytes()).await
+pub async fn write_offset(
+    zk: &str,
+    group: &str,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> anyhow::Result<()> {
+    write(
+        zk,
+        &offset_path(group, topic, partition),
+        offset.to_string().as_bytes(),
+    )
+    .await
 }
 
 /// Reads the committed offset of `group` for `topic`/`partition`, if there is one.
-pub async fn read_offset(zk: &str, group: &str, topic: &str, partition: i32) -> anyhow::Result<Option<i64>> {
+pub async fn read_offset(
+    zk: &str,
+    group: &str,
+    topic: &str,
+    partition: i32,
+) -> anyhow::Result<Option<i64>> {
     let path = offset_path(group, topic, partition);
     read_string(zk, &path)
         .await?
