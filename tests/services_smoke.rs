@@ -9,6 +9,12 @@
 //! cargo test -p lagwatch-tests --test services_smoke
 //! ```
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers shared by several tests fail the test by panicking"
+)]
+
 use std::time::{Duration, Instant};
 
 use lagwatch_test_support::services::env::{self, KafkaEndpoint, KafkaTools, SaslEndpoint};
@@ -211,14 +217,15 @@ async fn kafka_kip848_consumer_is_a_member_and_pauses_without_leaving() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kafka_classic_consumer_member_id_matches_kafka_consumer_groups() {
+async fn kafka_classic_consumer_member_id_matches_and_pause_loses_nothing() {
     let broker = env::kafka();
     let tools = env::kafka_tools();
     let topic = names::topic("smoke-classic");
     let group = names::group("smoke-classic");
     let client_id = names::unique("smoke-classic-client");
+    let total = 5000;
     kafka::create_topic(&broker, &topic, 1).await.unwrap();
-    kafka::produce(&broker, &topic, None, 4).await.unwrap();
+    kafka::produce(&broker, &topic, None, total).await.unwrap();
 
     let consumer = RunningConsumer::start(
         &broker,
@@ -229,9 +236,31 @@ async fn kafka_classic_consumer_member_id_matches_kafka_consumer_groups() {
     )
     .unwrap();
     consumer.wait_for_assignment(CATCH_UP).await.unwrap();
-    consumer.wait_for_consumed(4, CATCH_UP).await.unwrap();
+    wait::until(
+        "the first message",
+        CATCH_UP,
+        Duration::from_millis(1),
+        || async { Ok((consumer.consumed() > 0).then_some(())) },
+    )
+    .await
+    .unwrap();
+    // Pause, most likely in the middle of the backlog: what was consumed is committed.
+    consumer.pause().await.unwrap();
+    let consumed_at_pause = consumer.consumed();
+    eprintln!("paused after {consumed_at_pause} of {total} messages");
+    let committed = kafka::committed_offsets(&broker, &group, &[(topic.as_str(), 0)])
+        .await
+        .unwrap();
+    assert_eq!(
+        committed[0].unwrap_or(0),
+        i64::try_from(consumed_at_pause).unwrap()
+    );
+    consumer.resume().await.unwrap();
+    consumer.wait_for_consumed(total, CATCH_UP).await.unwrap();
+
     let member_id = consumer.member_id(&broker).await.unwrap();
     assert!(!member_id.is_empty());
+    let end = i64::try_from(total).unwrap();
     let rows = describe_until(
         &tools,
         &broker,
@@ -239,12 +268,16 @@ async fn kafka_classic_consumer_member_id_matches_kafka_consumer_groups() {
         &topic,
         "the classic member to show",
         |rows| {
-            rows.len() == 1 && rows[0].consumer_id.is_some() && rows[0].current_offset == Some(4)
+            rows.len() == 1 && rows[0].consumer_id.is_some() && rows[0].current_offset == Some(end)
         },
     )
     .await;
     assert_eq!(rows[0].consumer_id.as_deref(), Some(member_id.as_str()));
-    consumer.stop().await.unwrap();
+    let summary = consumer.stop().await.unwrap();
+    assert_eq!(
+        summary.consumed, total,
+        "no message lost or repeated across the pause"
+    );
     kafka::delete_topic(&broker, &topic).await.unwrap();
 }
 

@@ -55,10 +55,10 @@ struct Args {
     #[arg(long, default_value_t = 20)]
     messages: u64,
     /// Parallel producers (each writes a slice of the topics).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 2)]
     producers: usize,
     /// Topics a producer fills before it waits for their acknowledgements.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 100)]
     produce_window: usize,
     /// `linger.ms` of the producers.
     #[arg(long, default_value_t = 50)]
@@ -90,6 +90,10 @@ struct Args {
     /// Write the expected lag of every group as JSON to this file.
     #[arg(long)]
     manifest: Option<PathBuf>,
+    /// Instead of generating: delete the topics and groups whose names start with
+    /// `<PREFIX>-` (the output of an earlier run with that prefix), then exit.
+    #[arg(long, value_name = "PREFIX")]
+    cleanup: Option<String>,
     /// Extra librdkafka setting for every client, e.g. `-X security.protocol=SSL` (repeatable).
     #[arg(short = 'X', value_name = "KEY=VALUE", value_parser = parse_setting)]
     config: Vec<(String, String)>,
@@ -289,13 +293,10 @@ fn produce(args: &Args, plan: &Plan) -> anyhow::Result<()> {
             .chunks(chunk)
             .map(|topics| scope.spawn(|| produce_topics(args, topics, &sent, &progress)))
             .collect();
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join()
-                    .map_err(|_| anyhow!("a producer thread panicked"))?
-            })
-            .collect::<anyhow::Result<()>>()
+        workers.into_iter().try_for_each(|w| {
+            w.join()
+                .map_err(|_| anyhow!("a producer thread panicked"))?
+        })
     })?;
     // Spot-check end offsets: the lags assume every partition ends at --messages.
     let client: BaseConsumer = args
@@ -324,7 +325,7 @@ fn produce_topics(
 ) -> anyhow::Result<()> {
     let mut config = args.config();
     config
-        .set("linger.ms", &args.linger_ms.to_string())
+        .set("linger.ms", args.linger_ms.to_string())
         .set("batch.num.messages", "100000")
         .set("batch.size", "1000000")
         .set("queue.buffering.max.messages", "2000000")
@@ -513,6 +514,64 @@ fn write_manifest(args: &Args, plan: &Plan, prefix: &str, path: &PathBuf) -> any
         .with_context(|| format!("writing {}", path.display()))
 }
 
+fn cleanup(args: &Args, prefix: &str) -> anyhow::Result<()> {
+    let start = format!("{prefix}-");
+    let client: BaseConsumer = args
+        .config()
+        .create()
+        .context("cannot create a metadata client")?;
+    let metadata = client
+        .fetch_metadata(None, Duration::from_secs(60))
+        .context("fetching metadata")?;
+    let topics: Vec<String> = metadata
+        .topics()
+        .iter()
+        .map(|t| t.name().to_owned())
+        .filter(|name| name.starts_with(&start))
+        .collect();
+    let groups: Vec<String> = client
+        .fetch_group_list(None, Duration::from_secs(60))
+        .context("listing groups")?
+        .groups()
+        .iter()
+        .map(|g| g.name().to_owned())
+        .filter(|name| name.starts_with(&start))
+        .collect();
+    eprintln!(
+        "cleanup: {} topics and {} groups start with {start}",
+        topics.len(),
+        groups.len()
+    );
+    let admin: AdminClient<DefaultClientContext> = args
+        .config()
+        .create()
+        .context("cannot create the admin client")?;
+    let options = AdminOptions::new()
+        .operation_timeout(Some(Duration::from_secs(120)))
+        .request_timeout(Some(Duration::from_secs(150)));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start a runtime")?;
+    let mut failures = 0usize;
+    for batch in groups.chunks(500) {
+        let names: Vec<&str> = batch.iter().map(String::as_str).collect();
+        let results = runtime.block_on(admin.delete_groups(&names, &options))?;
+        failures += results.iter().filter(|r| r.is_err()).count();
+    }
+    for batch in topics.chunks(args.create_batch.max(1)) {
+        let names: Vec<&str> = batch.iter().map(String::as_str).collect();
+        let results = runtime.block_on(admin.delete_topics(&names, &options))?;
+        failures += results.iter().filter(|r| r.is_err()).count();
+    }
+    ensure!(failures == 0, "{failures} deletions failed");
+    println!(
+        "{}",
+        json!({ "deleted_topics": topics.len(), "deleted_groups": groups.len() })
+    );
+    Ok(())
+}
+
 fn timed<T>(name: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(T, Duration)> {
     eprintln!("{name} ...");
     let started = Instant::now();
@@ -524,6 +583,9 @@ fn timed<T>(name: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(prefix) = &args.cleanup {
+        return cleanup(&args, prefix);
+    }
     let prefix = args.prefix.clone().unwrap_or_else(|| {
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -125,6 +125,7 @@ impl ServicesCtl {
 /// Reads `var`, or panics with instructions naming `service` (the `scripts/services` name).
 ///
 /// Public so that tests of services added later can use the same message.
+#[track_caller]
 pub fn require(var: &str, service: &str) -> String {
     match std::env::var(var) {
         Ok(value) if !value.trim().is_empty() => value.trim().to_owned(),
@@ -143,6 +144,7 @@ pub fn optional(var: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+#[track_caller]
 fn require_path(var: &str, service: &str) -> PathBuf {
     let path = PathBuf::from(require(var, service));
     if !Path::new(&path).exists() {
@@ -156,6 +158,7 @@ fn require_path(var: &str, service: &str) -> PathBuf {
 }
 
 /// Kafka 4.4, `PLAINTEXT` listener (`LAGWATCH_TEST_KAFKA`).
+#[track_caller]
 pub fn kafka() -> KafkaEndpoint {
     KafkaEndpoint {
         bootstrap: require("LAGWATCH_TEST_KAFKA", "kafka"),
@@ -164,6 +167,7 @@ pub fn kafka() -> KafkaEndpoint {
 
 /// Kafka 4.4, `SASL_PLAINTEXT` listener with `PLAIN` (`LAGWATCH_TEST_KAFKA_SASL`,
 /// `LAGWATCH_TEST_KAFKA_SASL_USER`, `LAGWATCH_TEST_KAFKA_SASL_PASSWORD`).
+#[track_caller]
 pub fn kafka_sasl() -> SaslEndpoint {
     SaslEndpoint {
         bootstrap: require("LAGWATCH_TEST_KAFKA_SASL", "kafka"),
@@ -174,6 +178,7 @@ pub fn kafka_sasl() -> SaslEndpoint {
 
 /// Kafka 4.4, `SSL` listener and its CA file (`LAGWATCH_TEST_KAFKA_TLS`,
 /// `LAGWATCH_TEST_KAFKA_TLS_CA`).
+#[track_caller]
 pub fn kafka_tls() -> TlsEndpoint {
     TlsEndpoint {
         bootstrap: require("LAGWATCH_TEST_KAFKA_TLS", "kafka"),
@@ -182,6 +187,7 @@ pub fn kafka_tls() -> TlsEndpoint {
 }
 
 /// The Java tools of Kafka 4.4 (`LAGWATCH_TEST_KAFKA_TOOLS`).
+#[track_caller]
 pub fn kafka_tools() -> KafkaTools {
     KafkaTools {
         dir: require_path("LAGWATCH_TEST_KAFKA_TOOLS", "kafka"),
@@ -189,6 +195,7 @@ pub fn kafka_tools() -> KafkaTools {
 }
 
 /// Kafka 3.9, `PLAINTEXT` listener (`LAGWATCH_TEST_KAFKA_LEGACY`); Burrow reads this broker.
+#[track_caller]
 pub fn kafka_legacy() -> KafkaEndpoint {
     KafkaEndpoint {
         bootstrap: require("LAGWATCH_TEST_KAFKA_LEGACY", "kafka-legacy"),
@@ -196,6 +203,7 @@ pub fn kafka_legacy() -> KafkaEndpoint {
 }
 
 /// The Java tools of Kafka 3.9 (`LAGWATCH_TEST_KAFKA_LEGACY_TOOLS`).
+#[track_caller]
 pub fn kafka_legacy_tools() -> KafkaTools {
     KafkaTools {
         dir: require_path("LAGWATCH_TEST_KAFKA_LEGACY_TOOLS", "kafka-legacy"),
@@ -203,11 +211,13 @@ pub fn kafka_legacy_tools() -> KafkaTools {
 }
 
 /// ZooKeeper 3.9, `host:port` (`LAGWATCH_TEST_ZOOKEEPER`).
+#[track_caller]
 pub fn zookeeper() -> String {
     require("LAGWATCH_TEST_ZOOKEEPER", "zookeeper")
 }
 
 /// Elasticsearch 9 base URL (`LAGWATCH_TEST_ELASTICSEARCH`).
+#[track_caller]
 pub fn elasticsearch() -> String {
     require("LAGWATCH_TEST_ELASTICSEARCH", "elasticsearch")
 }
@@ -218,11 +228,13 @@ pub fn elasticsearch8() -> Option<String> {
 }
 
 /// OpenSearch 3 base URL (`LAGWATCH_TEST_OPENSEARCH`).
+#[track_caller]
 pub fn opensearch() -> String {
     require("LAGWATCH_TEST_OPENSEARCH", "opensearch")
 }
 
 /// Burrow base URL and cluster name (`LAGWATCH_TEST_BURROW`, `LAGWATCH_TEST_BURROW_CLUSTER`).
+#[track_caller]
 pub fn burrow() -> BurrowEndpoint {
     BurrowEndpoint {
         url: require("LAGWATCH_TEST_BURROW", "burrow"),
@@ -231,11 +243,13 @@ pub fn burrow() -> BurrowEndpoint {
 }
 
 /// Path of the Telegraf binary (`LAGWATCH_TEST_TELEGRAF`).
+#[track_caller]
 pub fn telegraf() -> PathBuf {
     require_path("LAGWATCH_TEST_TELEGRAF", "telegraf")
 }
 
 /// The `scripts/services` script (`LAGWATCH_TEST_SERVICES`).
+#[track_caller]
 pub fn services_ctl() -> ServicesCtl {
     ServicesCtl {
         path: require_path("LAGWATCH_TEST_SERVICES", "kafka"),

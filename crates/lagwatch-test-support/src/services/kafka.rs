@@ -1037,8 +1037,19 @@ fn consume_loop(consumer: BaseConsumer, commands: mpsc::Receiver<Command>, share
                 }
                 dirty = true;
             }
-            // Fetched before the pause took effect: not processed, not stored.
-            Some(Ok(_)) => {}
+            // Fetched before the pause took effect: not processed, not stored; rewind so it is
+            // delivered again after `resume`.
+            Some(Ok(message)) => {
+                let offset = Offset::Offset(message.offset());
+                if let Err(err) = consumer.seek(
+                    message.topic(),
+                    message.partition(),
+                    offset,
+                    Duration::from_secs(5),
+                ) {
+                    shared.record_error(format!("seek: {err}"));
+                }
+            }
             Some(Err(err)) => shared.record_error(err),
             None => {
                 if dirty {

@@ -1,13 +1,13 @@
 //! Access to the real services lagwatch's tests run against.
 //!
 //! `scripts/services` starts every service on loopback and `scripts/services env` prints the
-//! `LAGWATCH_TEST_*` variables that [`env`] reads. A test that needs a service calls the
-//! matching [`env`] function first: when the variable is missing the test **fails** (it never
+//! `LAGWATCH_TEST_*` variables that [`env`](mod@env) reads. A test that needs a service calls the
+//! matching [`env`](mod@env) function first: when the variable is missing the test **fails** (it never
 //! skips) and the message says how to start the service.
 //!
 //! | module | what it does |
 //! |---|---|
-//! | [`env`] | addresses and paths of the services, from `LAGWATCH_TEST_*` |
+//! | [`env`](mod@env) | addresses and paths of the services, from `LAGWATCH_TEST_*` |
 //! | [`names`] | unique, valid topic and group names per test |
 //! | [`kafka`] | topics, producing, committing offsets, running consumers (librdkafka) |
 //! | [`tools`] | Kafka's own Java command-line tools (`kafka-consumer-groups --describe`) |

@@ -22,8 +22,7 @@ fn random_u32(counter: u64) -> u32 {
     );
     let hash = hasher.finish();
     // Fold both halves in; the truncation is the point.
-    let folded = (hash ^ (hash >> 32)) as u32;
-    folded
+    (hash ^ (hash >> 32)) as u32
 }
 
 /// Longest topic name Kafka accepts.
