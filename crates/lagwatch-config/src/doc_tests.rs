@@ -17,7 +17,7 @@ const DOC: &str = include_str!("../../../docs/configuration.md");
 const NAME: &str = "<name>";
 
 /// One row of a key table: `| key | type | default | description | environment example |`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Row {
     key: String,
     ty: String,
@@ -102,6 +102,30 @@ fn sink_sample(tag: &str) -> SinkConfig {
     }
 }
 
+/// One rule of every type, with defaults.
+fn rule_sample(tag: &str) -> RuleConfig {
+    match tag {
+        "threshold" => RuleConfig::Threshold(ThresholdRuleConfig::default()),
+        "status" => RuleConfig::Status(StatusRuleConfig::default()),
+        "time_lag" => RuleConfig::TimeLag(TimeLagRuleConfig::default()),
+        "retention" => RuleConfig::Retention(RetentionRuleConfig::default()),
+        other => panic!("no sample for rule type {other:?}: add one to doc_tests.rs"),
+    }
+}
+
+/// One alerter of every type, with defaults (and placeholders for required keys).
+fn alerter_sample(tag: &str) -> AlerterConfig {
+    match tag {
+        "slack" => AlerterConfig::Slack(SlackAlerterConfig::new("https://hooks.example/x")),
+        "webhook" => AlerterConfig::Webhook(WebhookAlerterConfig::new("https://hooks.example/x")),
+        "log" => AlerterConfig::Log(LogAlerterConfig::default()),
+        other => panic!("no sample for alerter type {other:?}: add one to doc_tests.rs"),
+    }
+}
+
+/// Heading of the table of keys every rule type shares.
+const RULE_COMMON: &str = "Keys of every rule";
+
 /// The variant tags serde's derive knows for an internally tagged enum, read from its
 /// unknown-variant message, so a variant added without updating `TYPES` is noticed.
 fn serde_tags<T: DeserializeOwned + std::fmt::Debug>() -> Vec<String> {
@@ -156,7 +180,12 @@ fn check_table(
         let Some(value) = values.get(key) else {
             continue;
         };
-        let expected_env = format!("`{}=", env_var(&row.key));
+        // A table-valued key (labels, headers) is set one entry at a time.
+        let expected_env = if value.is_table() {
+            format!("`{}{ENV_SEPARATOR}", env_var(&row.key))
+        } else {
+            format!("`{}=", env_var(&row.key))
+        };
         if !row.env.starts_with(&expected_env) {
             failures.push(format!(
                 "{}: environment example {} should start with {expected_env}",
@@ -203,6 +232,14 @@ fn is_required<T: DeserializeOwned>(values: &toml::Table, key: &str) -> bool {
 fn type_lists_match_the_enums() {
     assert_eq!(serde_tags::<SourceConfig>(), SourceConfig::TYPES);
     assert_eq!(serde_tags::<SinkConfig>(), SinkConfig::TYPES);
+    assert_eq!(serde_tags::<RuleConfig>(), RuleConfig::TYPES);
+    assert_eq!(serde_tags::<AlerterConfig>(), AlerterConfig::TYPES);
+    for tag in RuleConfig::TYPES {
+        assert_eq!(rule_sample(tag).type_name(), *tag);
+    }
+    for tag in AlerterConfig::TYPES {
+        assert_eq!(alerter_sample(tag).type_name(), *tag);
+    }
     for tag in SourceConfig::TYPES {
         assert_eq!(source_sample(tag).type_name(), *tag);
     }
@@ -218,7 +255,7 @@ fn every_key_is_documented_with_its_default() {
     let mut failures = Vec::new();
 
     for section in crate::validate::SECTIONS {
-        if section == "sources" || section == "sinks" {
+        if ["sources", "sinks", "rules", "alerters"].contains(&section) {
             continue;
         }
         let values = match defaults.get(section) {
@@ -243,6 +280,21 @@ fn every_key_is_documented_with_its_default() {
         let required = |key: &str| is_required::<SinkConfig>(&values, key);
         check_table(&prefix, rows, &values, required, &mut failures);
     }
+    let prefix = format!("rules.{NAME}");
+    for tag in RuleConfig::TYPES {
+        let values = serialized(&rule_sample(tag));
+        let mut rows: Vec<Row> = table(&tables, RULE_COMMON).to_vec();
+        rows.extend(table(&tables, &format!("Rule type `{tag}`")).iter().cloned());
+        let required = |key: &str| is_required::<RuleConfig>(&values, key);
+        check_table(&prefix, &rows, &values, required, &mut failures);
+    }
+    let prefix = format!("alerters.{NAME}");
+    for tag in AlerterConfig::TYPES {
+        let values = serialized(&alerter_sample(tag));
+        let rows = table(&tables, &format!("Alerter type `{tag}`"));
+        let required = |key: &str| is_required::<AlerterConfig>(&values, key);
+        check_table(&prefix, rows, &values, required, &mut failures);
+    }
 
     assert!(
         failures.is_empty(),
@@ -255,6 +307,10 @@ fn every_key_is_documented_with_its_default() {
 fn every_section_type_list_is_documented() {
     let sources = format!("Types: {}.", quoted(SourceConfig::TYPES));
     let sinks = format!("Types: {}.", quoted(SinkConfig::TYPES));
+    let rules = format!("Types: {}.", quoted(RuleConfig::TYPES));
+    let alerters = format!("Types: {}.", quoted(AlerterConfig::TYPES));
+    assert!(DOC.contains(&rules), "docs should say {rules:?}");
+    assert!(DOC.contains(&alerters), "docs should say {alerters:?}");
     assert!(DOC.contains(&sources), "docs should say {sources:?}");
     assert!(DOC.contains(&sinks), "docs should say {sinks:?}");
 }
@@ -285,6 +341,21 @@ fn every_environment_example_works() {
             .and_then(|t| t.strip_suffix('`'))
         {
             base.sinks.insert("x".to_owned(), sink_sample(tag));
+        }
+        if heading == RULE_COMMON {
+            base.rules.insert("x".to_owned(), rule_sample("threshold"));
+        }
+        if let Some(tag) = heading
+            .strip_prefix("Rule type `")
+            .and_then(|t| t.strip_suffix('`'))
+        {
+            base.rules.insert("x".to_owned(), rule_sample(tag));
+        }
+        if let Some(tag) = heading
+            .strip_prefix("Alerter type `")
+            .and_then(|t| t.strip_suffix('`'))
+        {
+            base.alerters.insert("x".to_owned(), alerter_sample(tag));
         }
         let text = match base.to_toml_redacted() {
             Ok(t) => t,

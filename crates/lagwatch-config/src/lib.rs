@@ -28,6 +28,7 @@
 //!
 //! Every key is described in `docs/configuration.md`; a test keeps that file complete.
 
+mod alerting;
 #[cfg(test)]
 mod doc_tests;
 mod error;

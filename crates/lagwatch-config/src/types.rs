@@ -1,5 +1,6 @@
 //! The configuration tree.
 
+pub use crate::alerting::*;
 use lagwatch_core::duration::serde_text;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -23,6 +24,12 @@ pub struct Config {
     pub sources: BTreeMap<String, SourceConfig>,
     /// Sinks by name.
     pub sinks: BTreeMap<String, SinkConfig>,
+    /// Alert rules by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub rules: BTreeMap<String, RuleConfig>,
+    /// Alerters by name; every alerter gets every alert notification.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub alerters: BTreeMap<String, AlerterConfig>,
 }
 
 /// Process-wide settings.
@@ -39,6 +46,8 @@ pub struct GeneralConfig {
     pub event_queue: usize,
     /// Snapshots queued for each sink before the oldest is dropped (and counted).
     pub sink_queue: usize,
+    /// File keeping the state of alert rules across restarts (empty: kept in memory only).
+    pub alert_state_file: PathBuf,
 }
 
 impl Default for GeneralConfig {
@@ -48,6 +57,7 @@ impl Default for GeneralConfig {
             log_format: LogFormat::Text,
             event_queue: 1024,
             sink_queue: 16,
+            alert_state_file: PathBuf::new(),
         }
     }
 }

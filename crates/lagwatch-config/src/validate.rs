@@ -9,6 +9,11 @@
 use crate::error::{ConfigError, Problem};
 use crate::load::EnvOverride;
 use crate::tree::{DeError, Node};
+use crate::alerting::{
+    AlerterConfig, LogAlerterConfig, RetentionRuleConfig, RuleCommon, RuleConfig,
+    SlackAlerterConfig, StatusRuleConfig, ThresholdRuleConfig, TimeLagRuleConfig,
+    WebhookAlerterConfig,
+};
 use crate::types::{
     Config, DemoSourceConfig, EvaluatorConfig, FileSinkConfig, GeneralConfig, ModelConfig,
     SinkConfig, SourceConfig, StdoutSinkConfig,
@@ -20,7 +25,15 @@ use serde_path_to_error::Segment;
 use std::collections::BTreeMap;
 
 /// Top-level sections, in the order they are read and reported.
-pub(crate) const SECTIONS: [&str; 5] = ["general", "model", "evaluator", "sources", "sinks"];
+pub(crate) const SECTIONS: [&str; 7] = [
+    "general",
+    "model",
+    "evaluator",
+    "sources",
+    "sinks",
+    "rules",
+    "alerters",
+];
 
 /// The key naming a source's or sink's kind.
 const TYPE_KEY: &str = "type";
@@ -120,6 +133,30 @@ pub(crate) fn from_tree(tree: Node, overrides: &[EnvOverride]) -> (Option<Config
             if let Some(sink) = parsed {
                 check_sink(&path, &sink, &mut |p, m| problems.push(p, m));
                 config.sinks.insert(name, sink);
+            }
+        }
+    }
+
+    if let Some(entries) = named_sections("rules", root.remove("rules"), &mut problems) {
+        for (name, node) in entries {
+            let path = format!("rules.{name}");
+            let parsed = tagged(&path, node, RuleConfig::TYPES, &mut problems)
+                .and_then(|(tag, body)| parse_rule(&path, &tag, body, &mut problems));
+            if let Some(rule) = parsed {
+                check_rule(&path, &rule, &mut |p, m| problems.push(p, m));
+                config.rules.insert(name, rule);
+            }
+        }
+    }
+
+    if let Some(entries) = named_sections("alerters", root.remove("alerters"), &mut problems) {
+        for (name, node) in entries {
+            let path = format!("alerters.{name}");
+            let parsed = tagged(&path, node, AlerterConfig::TYPES, &mut problems)
+                .and_then(|(tag, body)| parse_alerter(&path, &tag, body, &mut problems));
+            if let Some(alerter) = parsed {
+                check_alerter(&path, &alerter, &mut |p, m| problems.push(p, m));
+                config.alerters.insert(name, alerter);
             }
         }
     }
@@ -263,6 +300,58 @@ fn parse_sink(
         "file" => {
             deserialize_reporting::<FileSinkConfig>(path, body, problems).map(SinkConfig::File)
         }
+        other => {
+            problems.push(
+                format!("{path}.{TYPE_KEY}"),
+                format!("type {other:?} is listed but cannot be read (this is a bug)"),
+            );
+            None
+        }
+    }
+}
+
+/// Deserialises a rule body by its tag. Every entry of [`RuleConfig::TYPES`] has an arm.
+fn parse_rule(
+    path: &str,
+    tag: &str,
+    body: Node,
+    problems: &mut Problems<'_>,
+) -> Option<RuleConfig> {
+    match tag {
+        "threshold" => deserialize_reporting::<ThresholdRuleConfig>(path, body, problems)
+            .map(RuleConfig::Threshold),
+        "status" => {
+            deserialize_reporting::<StatusRuleConfig>(path, body, problems).map(RuleConfig::Status)
+        }
+        "time_lag" => deserialize_reporting::<TimeLagRuleConfig>(path, body, problems)
+            .map(RuleConfig::TimeLag),
+        "retention" => deserialize_reporting::<RetentionRuleConfig>(path, body, problems)
+            .map(RuleConfig::Retention),
+        other => {
+            problems.push(
+                format!("{path}.{TYPE_KEY}"),
+                format!("type {other:?} is listed but cannot be read (this is a bug)"),
+            );
+            None
+        }
+    }
+}
+
+/// Deserialises an alerter body by its tag. Every entry of [`AlerterConfig::TYPES`] has an
+/// arm.
+fn parse_alerter(
+    path: &str,
+    tag: &str,
+    body: Node,
+    problems: &mut Problems<'_>,
+) -> Option<AlerterConfig> {
+    match tag {
+        "slack" => deserialize_reporting::<SlackAlerterConfig>(path, body, problems)
+            .map(AlerterConfig::Slack),
+        "webhook" => deserialize_reporting::<WebhookAlerterConfig>(path, body, problems)
+            .map(AlerterConfig::Webhook),
+        "log" => deserialize_reporting::<LogAlerterConfig>(path, body, problems)
+            .map(AlerterConfig::Log),
         other => {
             problems.push(
                 format!("{path}.{TYPE_KEY}"),
@@ -453,6 +542,89 @@ fn check_sink(path: &str, sink: &SinkConfig, report: &mut Sink<'_>) {
     }
 }
 
+fn check_rule(path: &str, rule: &RuleConfig, report: &mut Sink<'_>) {
+    let common: RuleCommon = rule.common();
+    for (key, pattern) in [
+        ("clusters", &common.clusters),
+        ("groups", &common.groups),
+        ("topics", &common.topics),
+    ] {
+        if let Err(e) = NameFilter::new(Some(pattern), None) {
+            report(
+                format!("{path}.{key}"),
+                regex_message(pattern, &e.source.to_string()),
+            );
+        }
+    }
+    if common.interval.is_zero() {
+        report(format!("{path}.interval"), "must be longer than 0s".into());
+    }
+    match rule {
+        RuleConfig::Threshold(t) => {
+            if t.window.is_zero() {
+                report(format!("{path}.window"), "must be longer than 0s".into());
+            }
+            if !t.value.is_finite() {
+                report(format!("{path}.value"), "must be a finite number".into());
+            }
+        }
+        RuleConfig::Status(_) => {}
+        RuleConfig::TimeLag(t) => {
+            if !t.seconds.is_finite() || t.seconds < 0.0 {
+                report(
+                    format!("{path}.seconds"),
+                    format!("must be a number of seconds of 0 or more, got {}", t.seconds),
+                );
+            }
+        }
+        RuleConfig::Retention(r) => {
+            if !(0.0..=1.0).contains(&r.margin_share) {
+                report(
+                    format!("{path}.margin_share"),
+                    format!("must be between 0.0 and 1.0, got {}", r.margin_share),
+                );
+            }
+            if r.margin_messages == 0 && r.margin_share == 0.0 {
+                report(
+                    format!("{path}.margin_share"),
+                    "margin_messages and margin_share are both 0: the rule could only fire \
+                     once data is already lost; set one of them"
+                        .into(),
+                );
+            }
+        }
+    }
+}
+
+fn check_alerter(path: &str, alerter: &AlerterConfig, report: &mut Sink<'_>) {
+    let (url, timeout) = match alerter {
+        AlerterConfig::Slack(s) => (Some(&s.url), s.timeout),
+        AlerterConfig::Webhook(w) => {
+            let method_ok = !w.method.is_empty()
+                && w.method.bytes().all(|b| b.is_ascii_uppercase());
+            if !method_ok {
+                report(
+                    format!("{path}.method"),
+                    format!(
+                        "must be an HTTP method in capitals such as POST or PUT, got {:?}",
+                        w.method
+                    ),
+                );
+            }
+            (Some(&w.url), w.timeout)
+        }
+        AlerterConfig::Log(_) => (None, std::time::Duration::from_secs(1)),
+    };
+    if let Some(url) = url {
+        if url.expose().trim().is_empty() {
+            report(format!("{path}.url"), "must not be empty".into());
+        }
+    }
+    if timeout.is_zero() {
+        report(format!("{path}.timeout"), "must be longer than 0s".into());
+    }
+}
+
 /// The semantic checks alone, for a configuration built in code.
 pub(crate) fn check(config: &Config) -> Result<(), ConfigError> {
     let mut problems = Vec::new();
@@ -471,6 +643,12 @@ pub(crate) fn check(config: &Config) -> Result<(), ConfigError> {
     }
     for (name, sink) in &config.sinks {
         check_sink(&format!("sinks.{name}"), sink, &mut report);
+    }
+    for (name, rule) in &config.rules {
+        check_rule(&format!("rules.{name}"), rule, &mut report);
+    }
+    for (name, alerter) in &config.alerters {
+        check_alerter(&format!("alerters.{name}"), alerter, &mut report);
     }
     if problems.is_empty() {
         Ok(())

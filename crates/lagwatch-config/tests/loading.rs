@@ -108,7 +108,7 @@ colour = true
         toml_problems(&text),
         [
             "general.colour: unknown key (expected one of: evaluation_interval, log_format, \
-             event_queue, sink_queue)",
+             event_queue, sink_queue, alert_state_file)",
             "general.evaluation_interval: invalid duration \"soon\": expected number at 0 \
              (write e.g. \"30s\", \"5m\", \"500ms\")",
             "general.event_queue: invalid value: integer `-1`, expected usize",
@@ -134,7 +134,7 @@ rotate_megabytes = 5
         toml_problems(&text),
         [
             "storage: unknown section (expected one of: general, model, evaluator, sources, \
-             sinks)",
+             sinks, rules, alerters)",
             "sinks.out2.rotate_megabytes: unknown key (expected one of: path, rotate_bytes, \
              rotate_daily, max_files, fsync, topics)",
         ]
@@ -588,6 +588,7 @@ evaluation_interval = "1s"
 log_format = "text"
 event_queue = 1024
 sink_queue = 16
+alert_state_file = ""
 
 [model]
 intervals = 10

@@ -1,6 +1,7 @@
 //! Alert notifications: what an alert rule hands to an alerter when its state changes.
 
 use crate::TimestampMs;
+use crate::status::{GroupStatus, PartitionStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -74,6 +75,36 @@ pub struct AlertNotification {
     pub started_at_ms: TimestampMs,
     /// When this notification was produced (ms).
     pub at_ms: TimestampMs,
+    /// `true` for a reminder of an alert that was already announced as firing.
+    #[serde(default)]
+    pub reminder: bool,
+    /// The group's Burrow status when the notification was produced, when known.
+    #[serde(default)]
+    pub group_status: Option<GroupStatus>,
+    /// The group's total lag (messages) when the notification was produced, when known.
+    #[serde(default)]
+    pub total_lag: Option<u64>,
+    /// The largest partition lag of the group (messages), when known.
+    #[serde(default)]
+    pub max_lag: Option<u64>,
+    /// The partitions that breached the rule, worst first (at most a handful).
+    #[serde(default)]
+    pub partitions: Vec<PartitionDetail>,
+}
+
+/// One partition named in a notification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartitionDetail {
+    /// Topic.
+    pub topic: String,
+    /// Partition number.
+    pub partition: i32,
+    /// Current lag (messages).
+    pub lag: u64,
+    /// The value the rule compared for this partition (e.g. its average lag).
+    pub value: f64,
+    /// Partition status from the evaluator.
+    pub status: PartitionStatus,
 }
 
 impl AlertNotification {
@@ -103,7 +134,22 @@ impl AlertNotification {
             summary: summary.into(),
             started_at_ms,
             at_ms,
+            reminder: false,
+            group_status: None,
+            total_lag: None,
+            max_lag: None,
+            partitions: Vec::new(),
         }
+    }
+
+    /// The `cluster` label, or an empty string.
+    pub fn cluster(&self) -> &str {
+        self.labels.get("cluster").map_or("", String::as_str)
+    }
+
+    /// The `group` label, or an empty string.
+    pub fn group(&self) -> &str {
+        self.labels.get("group").map_or("", String::as_str)
     }
 }
 

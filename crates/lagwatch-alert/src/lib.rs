@@ -1,0 +1,57 @@
+//! # lagwatch-alert
+//!
+//! Alerting for lagwatch: rules that watch the evaluated consumer groups, an alert lifecycle,
+//! and the alerters that deliver notifications.
+//!
+//! * [`RuleSet`] — the pure rule engine ([`lagwatch_component::RuleEngine`]): `threshold`
+//!   (average/max/min/last of partition or group lag over a window), `status` (Burrow group
+//!   status), `time_lag` (seconds behind) and `retention` (committed offset near the log
+//!   start) rules, each selecting clusters, groups and topics by regex. Every alert goes
+//!   inactive → pending → firing → resolved; one notification when it fires, reminders every
+//!   `repeat_interval`, one when it resolves; all partitions of a group share one alert.
+//!   Time is the snapshot's time, so the lifecycle is tested with exact vectors. Stale data
+//!   never changes an alert.
+//! * [`PersistentRules`] — the same engine with its open alerts kept in a JSON file, so a
+//!   restart neither sends a firing alert again nor forgets it.
+//! * Alerters ([`lagwatch_component::Alerter`]): [`SlackAlerter`] (incoming webhook, blocks
+//!   plus a text fallback), [`WebhookAlerter`] (method, headers, minijinja body template,
+//!   presets for Burrow's HTTP notifier and Alertmanager's webhook JSON) and [`LogAlerter`].
+//!   HTTP delivery retries 5xx answers and connection errors with backoff, honours 429
+//!   `Retry-After`, gives up at once on permanent errors, limits the rate per destination and
+//!   never logs a full URL.
+//!
+//! ```
+//! use lagwatch_alert::RuleSet;
+//! use lagwatch_component::RuleEngine;
+//! use lagwatch_config::{RuleConfig, ThresholdRuleConfig};
+//! use lagwatch_core::Snapshot;
+//! use lagwatch_core::snapshot::SnapshotData;
+//! use std::collections::BTreeMap;
+//!
+//! let rules = BTreeMap::from([(
+//!     "lag-above-10".to_owned(),
+//!     RuleConfig::Threshold(ThresholdRuleConfig::default()),
+//! )]);
+//! let mut engine = RuleSet::from_config(&rules).unwrap();
+//! let snapshot = Snapshot::new(SnapshotData { at_ms: 60_000, cycle: 1, groups: vec![], topics: vec![] });
+//! assert!(engine.evaluate(&snapshot).is_empty());
+//! ```
+
+mod delivery;
+pub mod engine;
+pub mod error;
+mod log;
+pub mod persist;
+pub mod rule;
+mod slack;
+mod template;
+mod webhook;
+
+pub use delivery::Backoff;
+pub use engine::{AlertRecord, EngineState, Phase, RuleSet};
+pub use error::AlertError;
+pub use log::LogAlerter;
+pub use persist::PersistentRules;
+pub use rule::{Condition, Rule, RuleKind};
+pub use slack::SlackAlerter;
+pub use webhook::WebhookAlerter;

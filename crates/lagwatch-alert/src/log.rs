@@ -1,0 +1,72 @@
+//! The log alerter: notifications as log lines.
+
+use async_trait::async_trait;
+use lagwatch_component::{Alerter, ComponentError, Delivery};
+use lagwatch_core::alert::AlertNotification;
+
+/// Writes every notification as one `tracing` event with target `lagwatch::alert`
+/// (`warn` when firing, `info` when resolved).
+#[derive(Debug, Clone)]
+pub struct LogAlerter {
+    name: String,
+}
+
+impl LogAlerter {
+    /// A log alerter named `log[<name>]`.
+    pub fn new(name: &str) -> LogAlerter {
+        LogAlerter {
+            name: format!("log[{name}]"),
+        }
+    }
+
+    /// One line describing `n`, as logged.
+    pub fn line(n: &AlertNotification) -> String {
+        let partitions: Vec<String> = n
+            .partitions
+            .iter()
+            .map(|p| format!("{}/{}={}", p.topic, p.partition, p.lag))
+            .collect();
+        let mut line = format!(
+            "[{}{}] {} {}/{}: {}",
+            n.state.to_string().to_uppercase(),
+            if n.reminder { ", reminder" } else { "" },
+            n.rule,
+            n.cluster(),
+            n.group(),
+            n.summary
+        );
+        if let Some(status) = n.group_status {
+            line.push_str(&format!(" | status {status}"));
+        }
+        if let Some(total) = n.total_lag {
+            line.push_str(&format!(" | total lag {total}"));
+        }
+        if !partitions.is_empty() {
+            line.push_str(&format!(" | worst {}", partitions.join(" ")));
+        }
+        line
+    }
+}
+
+#[async_trait]
+impl Alerter for LogAlerter {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn healthcheck(&self) -> Result<(), ComponentError> {
+        Ok(())
+    }
+
+    async fn deliver(&self, n: &AlertNotification) -> Result<Delivery, ComponentError> {
+        let line = LogAlerter::line(n);
+        if crate::template::is_firing(n) {
+            tracing::warn!(target: "lagwatch::alert", incident = %n.incident_id,
+                severity = %n.severity, "{line}");
+        } else {
+            tracing::info!(target: "lagwatch::alert", incident = %n.incident_id,
+                severity = %n.severity, "{line}");
+        }
+        Ok(Delivery { attempts: 1 })
+    }
+}
