@@ -35,6 +35,9 @@ const LEVELS: &[(&str, u8)] = &[
     ("lagwatch-source-demo", 2),
     ("lagwatch-sink-stdout", 2),
     ("lagwatch-sink-file", 2),
+    ("lagwatch-sink-elasticsearch", 2),
+    ("lagwatch-source-kafka", 2),
+    ("lagwatch-alert", 2),
     ("lagwatch-lib", 3),
 ];
 
@@ -42,7 +45,12 @@ const LEVELS: &[(&str, u8)] = &[
 fn no_crate_depends_on_a_crate_above_it() {
     let level = |name: &str| LEVELS.iter().find(|(n, _)| *n == name).map(|(_, l)| *l);
     for (name, own) in LEVELS {
-        for dep in dependencies(&crate_manifest(name)) {
+        let manifest = crate_manifest(name);
+        if !manifest.exists() {
+            // A crate planned in the layering but not written yet.
+            continue;
+        }
+        for dep in dependencies(&manifest) {
             if let Some(dep_level) = level(&dep) {
                 assert!(
                     dep_level < *own,
