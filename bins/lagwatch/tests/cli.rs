@@ -222,3 +222,86 @@ fn help_and_version_work_for_every_subcommand() {
         assert!(!out.stdout.is_empty());
     }
 }
+
+/// `lagwatch run` with JSON logs and a file sink: SIGTERM makes it evaluate once more, flush
+/// the file and exit 0; the file then holds whole documents of every evaluation.
+#[test]
+fn run_stops_gracefully_on_sigterm_and_flushes_the_file_sink() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_path = dir.path().join("out/lag.ndjson");
+    let config = dir.path().join("lagwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[general]
+evaluation_interval = "200ms"
+log_format = "json"
+
+[sources.sim]
+type = "demo"
+
+[sinks.archive]
+type = "file"
+path = "{}"
+"#,
+            out_path.display()
+        ),
+    )
+    .expect("write config");
+    let child = lagwatch()
+        .args(["run", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start lagwatch run");
+    // Wait (bounded) until the sink has written something, then ask for a shutdown.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::metadata(&out_path).map(|m| m.len()).unwrap_or(0) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no output within 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("send SIGTERM");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait for lagwatch");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let messages: Vec<String> = stderr
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {l}"));
+            v["fields"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    for expected in ["pipeline starting", "pipeline stopped"] {
+        assert!(
+            messages.iter().any(|m| m == expected),
+            "{expected:?} not logged: {messages:?}"
+        );
+    }
+    let text = std::fs::read_to_string(&out_path).expect("read sink file");
+    assert!(text.ends_with('\n'), "torn last line");
+    let mut timestamps = BTreeSet::new();
+    for line in text.lines() {
+        let doc: Value = serde_json::from_str(line).expect("whole JSON documents");
+        timestamps.insert(doc["@timestamp"].as_str().unwrap_or_default().to_owned());
+    }
+    assert!(!timestamps.is_empty());
+}
