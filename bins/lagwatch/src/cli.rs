@@ -42,6 +42,9 @@ pub enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Elasticsearch / OpenSearch helpers.
+    #[command(subcommand)]
+    Es(EsCommand),
 }
 
 /// `lagwatch demo`.
@@ -63,6 +66,19 @@ pub struct DemoArgs {
     /// Time between evaluations.
     #[arg(long, value_parser = parse_duration, default_value = "1s")]
     pub interval: Duration,
+
+    /// Also deliver the demo's alerts to this webhook URL (JSON body, POST).
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+
+    /// Also deliver the demo's alerts to this Slack incoming-webhook URL.
+    #[arg(long, value_name = "URL")]
+    pub slack_webhook: Option<String>,
+
+    /// Also write the demo's documents to this Elasticsearch / OpenSearch (index
+    /// `burrow-%Y.%m.%d`, as Telegraf did).
+    #[arg(long, value_name = "URL")]
+    pub elasticsearch: Option<String>,
 }
 
 /// Output formats of `lagwatch demo`.
@@ -114,6 +130,43 @@ pub struct EvalArgs {
 pub enum ConfigCommand {
     /// Prints the effective configuration (defaults and environment applied, secrets redacted).
     Show(ConfigArgs),
+}
+
+/// `lagwatch es …`.
+#[derive(Debug, Subcommand)]
+pub enum EsCommand {
+    /// Installs the index template (and, with --retention, a lifecycle policy: ILM on
+    /// Elasticsearch, ISM on OpenSearch) for lagwatch's indices.
+    Setup(EsSetupArgs),
+}
+
+/// `lagwatch es setup`.
+#[derive(Debug, Args)]
+pub struct EsSetupArgs {
+    /// Base URL of the cluster.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+
+    /// none: dynamic mapping, as the seed pipeline had; telegraf: Telegraf's legacy
+    /// template; lagwatch: composable template with tags as text + .keyword and exact types.
+    #[arg(long, value_name = "MODE", default_value = "lagwatch")]
+    pub template_mode: String,
+
+    /// Index name pattern the sink writes; the template matches its fixed start + "*".
+    #[arg(long, value_name = "PATTERN", default_value = "burrow-%Y.%m.%d")]
+    pub index_name: String,
+
+    /// Name of the template and of the lifecycle policy.
+    #[arg(long, value_name = "NAME", default_value = "lagwatch-burrow")]
+    pub name: String,
+
+    /// Delete indices this long after their creation (e.g. "30d"; rounded up to days).
+    #[arg(long, value_parser = parse_duration)]
+    pub retention: Option<Duration>,
+
+    /// User for basic authentication (password from LAGWATCH_ES_PASSWORD).
+    #[arg(long)]
+    pub username: Option<String>,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

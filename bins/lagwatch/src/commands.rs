@@ -1,6 +1,6 @@
 //! What each subcommand does.
 
-use crate::cli::{Cli, Command, ConfigCommand, DemoArgs, EvalArgs, Format};
+use crate::cli::{Cli, Command, ConfigCommand, DemoArgs, EsCommand, EsSetupArgs, EvalArgs, Format};
 use anyhow::Context;
 use lagwatch_lib::config::{Config, SinkConfig, SourceConfig, StdoutFormat};
 use lagwatch_lib::core::eval_input::{self, EvalInput};
@@ -21,7 +21,41 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", config.to_toml_redacted()?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Es(EsCommand::Setup(args)) => es_setup(args),
     }
+}
+
+/// `lagwatch es setup`: installs the template and retention policy, prints what was done.
+fn es_setup(args: EsSetupArgs) -> anyhow::Result<ExitCode> {
+    use lagwatch_lib::sinks::elasticsearch::{client::EsClient, index::IndexPattern, setup};
+    let mode: setup::TemplateMode = args.template_mode.parse().map_err(anyhow::Error::msg)?;
+    let mut cfg = lagwatch_lib::config::ElasticsearchSinkConfig::new(args.url);
+    if let Some(user) = args.username {
+        cfg.username = user;
+        cfg.password = std::env::var("LAGWATCH_ES_PASSWORD").unwrap_or_default().into();
+    }
+    let pattern = IndexPattern::parse(&args.index_name, "")?;
+    let client = EsClient::new(&cfg)?;
+    let report = runtime()?.block_on(setup::setup(
+        &client,
+        &args.name,
+        mode,
+        pattern.prefix(),
+        args.retention,
+    ))?;
+    println!(
+        "{} {:?} {}",
+        client.shown_url(),
+        report.server.flavor,
+        report.server.version
+    );
+    for line in &report.installed {
+        println!("{line}");
+    }
+    if report.installed.is_empty() {
+        println!("nothing to install (template mode none: dynamic mapping)");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Loads a configuration file with `LAGWATCH_<SECTION>__<KEY>` environment overrides.
@@ -58,6 +92,29 @@ fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             };
         }
     }
+    if let Some(url) = args.webhook {
+        let webhook = lagwatch_lib::config::WebhookAlerterConfig::new(url);
+        config.alerters.insert(
+            "webhook".to_owned(),
+            lagwatch_lib::config::AlerterConfig::Webhook(webhook),
+        );
+    }
+    if let Some(url) = args.elasticsearch {
+        config.sinks.insert(
+            "elasticsearch".to_owned(),
+            SinkConfig::Elasticsearch(Box::new(
+                lagwatch_lib::config::ElasticsearchSinkConfig::new(url),
+            )),
+        );
+    }
+    if let Some(url) = args.slack_webhook {
+        let slack = lagwatch_lib::config::SlackAlerterConfig::new(url);
+        config.alerters.insert(
+            "slack".to_owned(),
+            lagwatch_lib::config::AlerterConfig::Slack(slack),
+        );
+    }
+    config.validate()?;
     tracing::info!(
         duration = ?args.duration,
         interval = ?args.interval,

@@ -37,6 +37,8 @@ const LEVELS: &[(&str, u8)] = &[
     ("lagwatch-sink-file", 2),
     ("lagwatch-sink-elasticsearch", 2),
     ("lagwatch-source-kafka", 2),
+    ("lagwatch-source-burrow", 2),
+    ("lagwatch-source-zookeeper", 2),
     ("lagwatch-alert", 2),
     ("lagwatch-lib", 3),
 ];

@@ -91,7 +91,8 @@ pub(crate) fn headers(pairs: &[(String, Secret)]) -> Result<HeaderMap, String> {
 
 /// Parses a method name.
 pub(crate) fn method(name: &str) -> Result<Method, String> {
-    Method::from_bytes(name.as_bytes()).map_err(|_| format!("method: {name:?} is not an HTTP method"))
+    Method::from_bytes(name.as_bytes())
+        .map_err(|_| format!("method: {name:?} is not an HTTP method"))
 }
 
 impl HttpTarget {
@@ -110,6 +111,11 @@ impl HttpTarget {
             .map_err(|e| format!("url: not a valid URL ({e}): {shown_url}"))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(format!("url: scheme must be http or https: {shown_url}"));
+        }
+        if parsed.scheme() == "https" && !cfg!(feature = "tls") {
+            return Err(format!(
+                "url: https needs lagwatch-alert built with the `tls` cargo feature: {shown_url}"
+            ));
         }
         Ok(HttpTarget {
             component,
@@ -155,7 +161,10 @@ impl HttpTarget {
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(body.clone());
             for (name, value) in &self.headers {
-                request = request.header(name, value);
+                // The content type was set above (from these headers when they name one).
+                if name != reqwest::header::CONTENT_TYPE {
+                    request = request.header(name, value);
+                }
             }
             *last = Some(Instant::now());
             let outcome = match request.send().await {
@@ -178,7 +187,7 @@ impl HttpTarget {
                     } else {
                         "request failed"
                     };
-                    Outcome::Retry(None, format!("{kind}: {e}"))
+                    Outcome::Retry(None, format!("{kind}: {}", chain(&e)))
                 }
             };
             match outcome {
@@ -245,6 +254,22 @@ fn classify(status: StatusCode, retry_after: Option<Duration>, body: &str) -> Ou
     }
 }
 
+/// An error and its causes on one line (`a: b: c`). The request's URL was removed from the
+/// error before, so nothing here shows it.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// `Retry-After` as seconds or as an HTTP date.
 fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
@@ -252,7 +277,10 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 #[cfg(test)]
@@ -263,18 +291,22 @@ mod tests {
     fn backoff_doubles_up_to_the_maximum() {
         let b = Backoff::default();
         let delays: Vec<u128> = (1..=8).map(|n| b.delay(n).as_millis()).collect();
-        assert_eq!(
-            delays,
-            [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000]
-        );
+        assert_eq!(delays, [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000]);
     }
 
     #[test]
     fn answers_are_classified() {
         assert_eq!(classify(StatusCode::OK, None, "ok"), Outcome::Delivered);
         assert_eq!(
-            classify(StatusCode::TOO_MANY_REQUESTS, Some(Duration::from_secs(2)), ""),
-            Outcome::Retry(Some(Duration::from_secs(2)), "HTTP 429 Too Many Requests".into())
+            classify(
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(Duration::from_secs(2)),
+                ""
+            ),
+            Outcome::Retry(
+                Some(Duration::from_secs(2)),
+                "HTTP 429 Too Many Requests".into()
+            )
         );
         assert_eq!(
             classify(StatusCode::INTERNAL_SERVER_ERROR, None, "rollup_error"),

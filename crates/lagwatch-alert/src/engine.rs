@@ -7,12 +7,18 @@ use lagwatch_config::{RuleConfig, ThresholdTarget};
 use lagwatch_core::alert::{AlertNotification, AlertState};
 use lagwatch_core::report::GroupReport;
 use lagwatch_core::rule::Series;
+use lagwatch_core::time_lag::Confidence;
 use lagwatch_core::{Snapshot, TimestampMs};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// Samples kept per series at most (one per evaluation).
 const SERIES_CAPACITY: usize = 4096;
+
+/// A decision due within this many milliseconds is taken now: snapshots arrive with some
+/// jitter, and one a few milliseconds early must not postpone the decision by a whole
+/// evaluation interval.
+pub const DECISION_SLACK_MS: i64 = 250;
 
 /// Version of the persisted [`EngineState`] format.
 pub const STATE_VERSION: u32 = 1;
@@ -313,10 +319,12 @@ impl RuleSet {
                 let mut breaching = Vec::new();
                 let mut max_value: Option<f64> = None;
                 for p in &counted {
+                    // Without an estimate (or with one of unknown confidence, which reads
+                    // 0 s) nothing can be said about this partition.
                     let Some(tl) = p.extras.time_lag else {
                         continue;
                     };
-                    if !tl.seconds.is_finite() {
+                    if tl.confidence == Confidence::Unknown || !tl.seconds.is_finite() {
                         continue;
                     }
                     max_value = Some(max_value.map_or(tl.seconds, |m: f64| m.max(tl.seconds)));
@@ -465,12 +473,14 @@ impl RuleEngine for RuleSet {
         let mut out = Vec::new();
         for (rule, runtime) in self.rules.iter().zip(self.runtime.iter_mut()) {
             RuleSet::record_samples(rule, runtime, snapshot);
-            let due = runtime.next_decision_ms.is_none_or(|next| at >= next);
+            let due = runtime
+                .next_decision_ms
+                .is_none_or(|next| at >= next - DECISION_SLACK_MS);
             if !due {
                 continue;
             }
             let mut next = runtime.next_decision_ms.unwrap_or(at);
-            while next <= at {
+            while next <= at + DECISION_SLACK_MS {
                 next = next.saturating_add(rule.interval_ms);
             }
             runtime.next_decision_ms = Some(next);
@@ -515,7 +525,11 @@ impl RuleEngine for RuleSet {
                             AlertRecord {
                                 rule: rule.name.clone(),
                                 labels,
-                                phase: if firing { Phase::Firing } else { Phase::Pending },
+                                phase: if firing {
+                                    Phase::Firing
+                                } else {
+                                    Phase::Pending
+                                },
                                 pending_since_ms: at,
                                 started_at_ms: firing.then_some(at),
                                 last_sent_ms: firing.then_some(at),

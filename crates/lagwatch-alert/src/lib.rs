@@ -32,9 +32,10 @@
 //!     "lag-above-10".to_owned(),
 //!     RuleConfig::Threshold(ThresholdRuleConfig::default()),
 //! )]);
-//! let mut engine = RuleSet::from_config(&rules).unwrap();
+//! let mut engine = RuleSet::from_config(&rules)?;
 //! let snapshot = Snapshot::new(SnapshotData { at_ms: 60_000, cycle: 1, groups: vec![], topics: vec![] });
 //! assert!(engine.evaluate(&snapshot).is_empty());
+//! # Ok::<(), lagwatch_alert::AlertError>(())
 //! ```
 
 mod delivery;

@@ -4,8 +4,9 @@ use async_trait::async_trait;
 use lagwatch_component::{Alerter, ComponentError, Delivery};
 use lagwatch_core::alert::AlertNotification;
 
-/// Writes every notification as one `tracing` event with target `lagwatch::alert`
-/// (`warn` when firing, `info` when resolved).
+/// Writes every notification (firing and resolved) as one `tracing` event at WARN level with
+/// target `lagwatch::alert`, so it shows even where only warnings are logged (the demo's
+/// table mode).
 #[derive(Debug, Clone)]
 pub struct LogAlerter {
     name: String,
@@ -60,13 +61,8 @@ impl Alerter for LogAlerter {
 
     async fn deliver(&self, n: &AlertNotification) -> Result<Delivery, ComponentError> {
         let line = LogAlerter::line(n);
-        if crate::template::is_firing(n) {
-            tracing::warn!(target: "lagwatch::alert", incident = %n.incident_id,
-                severity = %n.severity, "{line}");
-        } else {
-            tracing::info!(target: "lagwatch::alert", incident = %n.incident_id,
-                severity = %n.severity, "{line}");
-        }
+        tracing::warn!(target: "lagwatch::alert", incident = %n.incident_id,
+            severity = %n.severity, "{line}");
         Ok(Delivery { attempts: 1 })
     }
 }

@@ -1,9 +1,7 @@
 //! Rules compiled from their configuration, and what one rule sees in one group.
 
 use crate::error::AlertError;
-use lagwatch_config::{
-    AggregateKind, RuleConfig, StatusLevel, ThresholdOp, ThresholdTarget,
-};
+use lagwatch_config::{AggregateKind, RuleConfig, StatusLevel, ThresholdOp, ThresholdTarget};
 use lagwatch_core::alert::{PartitionDetail, Severity};
 use lagwatch_core::filter::NameFilter;
 use lagwatch_core::report::{GroupReport, PartitionReport};

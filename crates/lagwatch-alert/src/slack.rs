@@ -78,7 +78,11 @@ impl SlackAlerter {
             (AlertState::Firing, true) => "STILL FIRING",
             (AlertState::Resolved, _) => "RESOLVED",
         };
-        let icon = if firing { ":rotating_light:" } else { ":white_check_mark:" };
+        let icon = if firing {
+            ":rotating_light:"
+        } else {
+            ":white_check_mark:"
+        };
         let status = n.group_status.map_or("unknown", |s| s.as_str());
         let total = n.total_lag.map_or("unknown".to_owned(), |v| v.to_string());
         let max = n.max_lag.map_or("unknown".to_owned(), |v| v.to_string());
@@ -107,9 +111,7 @@ impl SlackAlerter {
             text.push_str(&format!(" {url}"));
         }
 
-        let field = |title: &str, value: &str| {
-            json!({"type": "mrkdwn", "text": format!("*{title}*\n{}", escape(value))})
-        };
+        let field = |title: &str, value: &str| json!({"type": "mrkdwn", "text": format!("*{title}*\n{}", escape(value))});
         let mut blocks = vec![
             json!({
                 "type": "header",

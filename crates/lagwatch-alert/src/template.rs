@@ -10,8 +10,8 @@
 //! `TotalLag`, `Maxlag`, `TotalPartitions` and `Partitions`, each with `Topic`, `Partition`,
 //! `Status`, `CurrentLag`).
 
-use lagwatch_core::alert::{AlertNotification, AlertState};
 use lagwatch_core::TimestampMs;
+use lagwatch_core::alert::{AlertNotification, AlertState};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -101,6 +101,8 @@ pub(crate) const JSON_PRESET: &str = r#"{
   "summary": {{ summary|tojson }},
   "started_at": {{ started_at|tojson }},
   "at": {{ at|tojson }},
+  "started_at_ms": {{ started_at_ms|tojson }},
+  "at_ms": {{ at_ms|tojson }},
   "reminder": {{ reminder|tojson }},
   "group_status": {{ group_status|tojson }},
   "total_lag": {{ total_lag|tojson }},

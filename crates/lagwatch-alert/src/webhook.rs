@@ -83,7 +83,8 @@ impl WebhookAlerter {
     /// The template engine's message when rendering fails.
     pub fn render(&self, n: &AlertNotification) -> Result<String, String> {
         let env = minijinja::Environment::new();
-        let vars = minijinja::Value::from(minijinja::value::Serde(template::variables(n, &self.name)));
+        let vars =
+            minijinja::Value::from(minijinja::value::Serde(template::variables(n, &self.name)));
         env.render_str(&self.body, vars)
             .map_err(|e| format!("body template: {e}"))
     }

@@ -4,8 +4,8 @@
 use lagwatch_alert::{PersistentRules, Phase, RuleSet};
 use lagwatch_component::RuleEngine;
 use lagwatch_config::{
-    AggregateKind, RetentionRuleConfig, RuleConfig, StatusLevel, StatusRuleConfig,
-    ThresholdOp, ThresholdRuleConfig, ThresholdTarget, TimeLagRuleConfig,
+    AggregateKind, RetentionRuleConfig, RuleConfig, StatusLevel, StatusRuleConfig, ThresholdOp,
+    ThresholdRuleConfig, ThresholdTarget, TimeLagRuleConfig,
 };
 use lagwatch_core::alert::{AlertNotification, AlertState};
 use lagwatch_core::report::{GroupReport, PartitionReport};
@@ -108,7 +108,10 @@ fn seed_rule_average_over_60s_above_10_decided_every_minute() {
     );
     assert_eq!(firing.partitions.len(), 1);
     assert_eq!(
-        (firing.partitions[0].topic.as_str(), firing.partitions[0].partition),
+        (
+            firing.partitions[0].topic.as_str(),
+            firing.partitions[0].partition
+        ),
         ("t", 0)
     );
     assert_eq!(
@@ -229,8 +232,7 @@ fn restart_with_persisted_state_neither_resends_nor_forgets() {
         [(0, AlertState::Firing, false)]
     );
     drop(first);
-    let saved: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(saved["version"], 1);
     assert_eq!(saved["alerts"].as_object().unwrap().len(), 1);
     assert!(!dir.path().join("alerts.json.tmp").exists());
@@ -245,8 +247,7 @@ fn restart_with_persisted_state_neither_resends_nor_forgets() {
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0].state, AlertState::Resolved);
     assert_eq!((notes[0].started_at_ms, notes[0].at_ms), (0, 120 * S));
-    let saved: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(saved["alerts"].as_object().unwrap().len(), 0);
 
     // Without the state file a restart would announce the same alert again.
@@ -282,10 +283,7 @@ fn stale_data_neither_fires_nor_resolves() {
     };
     // Stale breaches do not fire.
     let mut out = Vec::new();
-    for (t, g) in [
-        (0, stale_group(50, 0)),
-        (60, stale_partition(50, 60 * S)),
-    ] {
+    for (t, g) in [(0, stale_group(50, 0)), (60, stale_partition(50, 60 * S))] {
         out.extend(e.evaluate(&snap(t * S, vec![g])));
     }
     assert!(out.is_empty());
@@ -309,7 +307,11 @@ fn partitions_of_one_group_make_one_notification_worst_first() {
     let mut e = engine(last_lag_rule(0, 0));
     let n = e.evaluate(&snap(0, vec![grp(&[5, 40, 0, 90, 11], 0)]));
     assert_eq!(n.len(), 1);
-    let listed: Vec<(i32, u64)> = n[0].partitions.iter().map(|p| (p.partition, p.lag)).collect();
+    let listed: Vec<(i32, u64)> = n[0]
+        .partitions
+        .iter()
+        .map(|p| (p.partition, p.lag))
+        .collect();
     assert_eq!(listed, [(3, 90), (1, 40), (4, 11)]);
     assert_eq!(n[0].value, 90.0);
     assert_eq!(n[0].total_lag, Some(146));
@@ -344,7 +346,10 @@ fn selection_by_cluster_group_and_topic_and_labels_in_the_incident() {
     ));
     assert_eq!(n.len(), 1);
     assert_eq!(n[0].group(), "payments");
-    assert_eq!(n[0].labels.get("team").map(String::as_str), Some("payments"));
+    assert_eq!(
+        n[0].labels.get("team").map(String::as_str),
+        Some("payments")
+    );
     assert_eq!(
         n[0].incident_id,
         lagwatch_core::alert::incident_id("r", &n[0].labels)
@@ -401,7 +406,10 @@ fn status_rule_fires_at_or_above_its_level() {
     }
     // A NOTFOUND group neither fires nor resolves.
     let mut e = engine(RuleConfig::Status(StatusRuleConfig::default()));
-    assert_eq!(e.evaluate(&snap(0, vec![g(PartitionStatus::Stop)])).len(), 1);
+    assert_eq!(
+        e.evaluate(&snap(0, vec![g(PartitionStatus::Stop)])).len(),
+        1
+    );
     let gone = GroupReport::not_found("c", "g", 60 * S);
     assert!(e.evaluate(&snap(60 * S, vec![gone])).is_empty());
     assert_eq!(e.state().alerts.len(), 1);
@@ -425,9 +433,16 @@ fn time_lag_rule_compares_seconds_behind() {
     let n = e.evaluate(&snap(60 * S, vec![g(Some(61.5), 60 * S)]));
     assert_eq!(n.len(), 1);
     assert_eq!(n[0].value, 61.5);
-    // No estimate: unknown, the alert stays.
-    assert!(e.evaluate(&snap(120 * S, vec![g(None, 120 * S)])).is_empty());
-    let n = e.evaluate(&snap(180 * S, vec![g(Some(1.0), 180 * S)]));
+    // No estimate, or one of unknown confidence (0 s): unknown, the alert stays.
+    assert!(
+        e.evaluate(&snap(120 * S, vec![g(None, 120 * S)]))
+            .is_empty()
+    );
+    let mut unknown = g(None, 180 * S);
+    unknown.partitions[0].extras.time_lag = Some(TimeLag::UNKNOWN);
+    assert!(e.evaluate(&snap(180 * S, vec![unknown])).is_empty());
+    assert_eq!(e.state().alerts.len(), 1);
+    let n = e.evaluate(&snap(240 * S, vec![g(Some(1.0), 240 * S)]));
     assert_eq!(n[0].state, AlertState::Resolved);
 }
 

@@ -89,6 +89,7 @@ fn env_var(path: &str) -> String {
 fn source_sample(tag: &str) -> SourceConfig {
     match tag {
         "demo" => SourceConfig::Demo(DemoSourceConfig::default()),
+        "burrow" => SourceConfig::Burrow(Box::default()),
         other => panic!("no sample for source type {other:?}: add one to doc_tests.rs"),
     }
 }
@@ -98,6 +99,9 @@ fn sink_sample(tag: &str) -> SinkConfig {
     match tag {
         "stdout" => SinkConfig::Stdout(StdoutSinkConfig::default()),
         "file" => SinkConfig::File(FileSinkConfig::new("lag.ndjson")),
+        "elasticsearch" => SinkConfig::Elasticsearch(Box::new(ElasticsearchSinkConfig::new(
+            "http://127.0.0.1:9200",
+        ))),
         other => panic!("no sample for sink type {other:?}: add one to doc_tests.rs"),
     }
 }
@@ -284,7 +288,11 @@ fn every_key_is_documented_with_its_default() {
     for tag in RuleConfig::TYPES {
         let values = serialized(&rule_sample(tag));
         let mut rows: Vec<Row> = table(&tables, RULE_COMMON).to_vec();
-        rows.extend(table(&tables, &format!("Rule type `{tag}`")).iter().cloned());
+        rows.extend(
+            table(&tables, &format!("Rule type `{tag}`"))
+                .iter()
+                .cloned(),
+        );
         let required = |key: &str| is_required::<RuleConfig>(&values, key);
         check_table(&prefix, &rows, &values, required, &mut failures);
     }

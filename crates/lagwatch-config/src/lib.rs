@@ -29,6 +29,8 @@
 //! Every key is described in `docs/configuration.md`; a test keeps that file complete.
 
 mod alerting;
+pub mod elasticsearch;
+pub mod burrow;
 #[cfg(test)]
 mod doc_tests;
 mod error;
@@ -40,4 +42,5 @@ mod validate;
 
 pub use error::{ConfigError, Error, Problem};
 pub use load::{ENV_PREFIX, ENV_SEPARATOR, Format, process_env};
+pub use burrow::BurrowSourceConfig;
 pub use types::*;

@@ -2,7 +2,10 @@
 
 use crate::error::Error;
 use crate::load::Format;
-use crate::types::{Config, DemoSourceConfig, SinkConfig, SourceConfig, StdoutSinkConfig};
+use crate::types::{
+    AlerterConfig, Config, DemoSourceConfig, LogAlerterConfig, RuleConfig, SinkConfig,
+    SourceConfig, StatusLevel, StatusRuleConfig, StdoutSinkConfig, ThresholdRuleConfig,
+};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -29,7 +32,10 @@ impl Config {
 
     /// The built-in configuration of `lagwatch demo`: one simulated cluster (source `demo`),
     /// a console sink (sink `console`), an evaluation every second and windows of 10
-    /// commits. Everything else is at its default.
+    /// commits, two alert rules — the seed's Grafana alert (rule `average-lag-above-10`:
+    /// average partition lag over 60 s above 10, decided every minute) and a status rule
+    /// (rule `group-error`: group status ERR, decided every 10 s) — and a `log` alerter
+    /// (alerter `console`). Everything else is at its default.
     pub fn demo() -> Config {
         let mut config = Config::default();
         config.general.evaluation_interval = Duration::from_secs(1);
@@ -41,6 +47,24 @@ impl Config {
         config.sinks = BTreeMap::from([(
             "console".to_owned(),
             SinkConfig::Stdout(StdoutSinkConfig::default()),
+        )]);
+        config.rules = BTreeMap::from([
+            (
+                "average-lag-above-10".to_owned(),
+                RuleConfig::Threshold(ThresholdRuleConfig::default()),
+            ),
+            (
+                "group-error".to_owned(),
+                RuleConfig::Status(StatusRuleConfig {
+                    status: StatusLevel::Err,
+                    interval: Duration::from_secs(10),
+                    ..StatusRuleConfig::default()
+                }),
+            ),
+        ]);
+        config.alerters = BTreeMap::from([(
+            "console".to_owned(),
+            AlerterConfig::Log(LogAlerterConfig::default()),
         )]);
         config
     }

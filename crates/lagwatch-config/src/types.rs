@@ -1,6 +1,7 @@
 //! The configuration tree.
 
 pub use crate::alerting::*;
+pub use crate::elasticsearch::ElasticsearchSinkConfig;
 use lagwatch_core::duration::serde_text;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -156,16 +157,19 @@ pub enum EvaluatorMode {
 pub enum SourceConfig {
     /// A simulated cluster (no external service).
     Demo(DemoSourceConfig),
+    /// One or more Burrow v3 HTTP APIs, Burrow's verdicts included.
+    Burrow(Box<crate::burrow::BurrowSourceConfig>),
 }
 
 impl SourceConfig {
     /// Every `type` a source section may have.
-    pub const TYPES: &'static [&'static str] = &["demo"];
+    pub const TYPES: &'static [&'static str] = &["demo", "burrow"];
 
     /// This source's `type` tag.
     pub fn type_name(&self) -> &'static str {
         match self {
             SourceConfig::Demo(_) => "demo",
+            SourceConfig::Burrow(_) => "burrow",
         }
     }
 }
@@ -209,17 +213,20 @@ pub enum SinkConfig {
     Stdout(StdoutSinkConfig),
     /// Newline-delimited JSON files.
     File(FileSinkConfig),
+    /// Elasticsearch or OpenSearch (`_bulk`).
+    Elasticsearch(Box<ElasticsearchSinkConfig>),
 }
 
 impl SinkConfig {
     /// Every `type` a sink section may have.
-    pub const TYPES: &'static [&'static str] = &["stdout", "file"];
+    pub const TYPES: &'static [&'static str] = &["stdout", "file", "elasticsearch"];
 
     /// This sink's `type` tag.
     pub fn type_name(&self) -> &'static str {
         match self {
             SinkConfig::Stdout(_) => "stdout",
             SinkConfig::File(_) => "file",
+            SinkConfig::Elasticsearch(_) => "elasticsearch",
         }
     }
 }

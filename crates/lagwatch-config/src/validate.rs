@@ -6,14 +6,14 @@
 //! offending key is removed and the section read again, so several bad keys in one section
 //! are all reported. Sections that deserialise cleanly then go through the semantic checks.
 
-use crate::error::{ConfigError, Problem};
-use crate::load::EnvOverride;
-use crate::tree::{DeError, Node};
 use crate::alerting::{
     AlerterConfig, LogAlerterConfig, RetentionRuleConfig, RuleCommon, RuleConfig,
     SlackAlerterConfig, StatusRuleConfig, ThresholdRuleConfig, TimeLagRuleConfig,
     WebhookAlerterConfig,
 };
+use crate::error::{ConfigError, Problem};
+use crate::load::EnvOverride;
+use crate::tree::{DeError, Node};
 use crate::types::{
     Config, DemoSourceConfig, EvaluatorConfig, FileSinkConfig, GeneralConfig, ModelConfig,
     SinkConfig, SourceConfig, StdoutSinkConfig,
@@ -276,6 +276,10 @@ fn parse_source(
         "demo" => {
             deserialize_reporting::<DemoSourceConfig>(path, body, problems).map(SourceConfig::Demo)
         }
+        "burrow" => {
+            deserialize_reporting::<crate::burrow::BurrowSourceConfig>(path, body, problems)
+                .map(|c| SourceConfig::Burrow(Box::new(c)))
+        }
         other => {
             problems.push(
                 format!("{path}.{TYPE_KEY}"),
@@ -299,6 +303,10 @@ fn parse_sink(
         }
         "file" => {
             deserialize_reporting::<FileSinkConfig>(path, body, problems).map(SinkConfig::File)
+        }
+        "elasticsearch" => {
+            deserialize_reporting::<crate::ElasticsearchSinkConfig>(path, body, problems)
+                .map(|c| SinkConfig::Elasticsearch(Box::new(c)))
         }
         other => {
             problems.push(
@@ -350,8 +358,9 @@ fn parse_alerter(
             .map(AlerterConfig::Slack),
         "webhook" => deserialize_reporting::<WebhookAlerterConfig>(path, body, problems)
             .map(AlerterConfig::Webhook),
-        "log" => deserialize_reporting::<LogAlerterConfig>(path, body, problems)
-            .map(AlerterConfig::Log),
+        "log" => {
+            deserialize_reporting::<LogAlerterConfig>(path, body, problems).map(AlerterConfig::Log)
+        }
         other => {
             problems.push(
                 format!("{path}.{TYPE_KEY}"),
@@ -528,6 +537,7 @@ fn check_source(path: &str, source: &SourceConfig, report: &mut Sink<'_>) {
                 report(format!("{path}.tick"), "must be longer than 0s".into());
             }
         }
+        SourceConfig::Burrow(burrow) => crate::burrow::check(path, burrow, report),
     }
 }
 
@@ -537,6 +547,11 @@ fn check_sink(path: &str, sink: &SinkConfig, report: &mut Sink<'_>) {
         SinkConfig::File(file) => {
             if file.path.as_os_str().is_empty() {
                 report(format!("{path}.path"), "must not be empty".into());
+            }
+        }
+        SinkConfig::Elasticsearch(es) => {
+            for (key, message) in es.problems() {
+                report(format!("{path}.{key}"), message);
             }
         }
     }
@@ -573,7 +588,10 @@ fn check_rule(path: &str, rule: &RuleConfig, report: &mut Sink<'_>) {
             if !t.seconds.is_finite() || t.seconds < 0.0 {
                 report(
                     format!("{path}.seconds"),
-                    format!("must be a number of seconds of 0 or more, got {}", t.seconds),
+                    format!(
+                        "must be a number of seconds of 0 or more, got {}",
+                        t.seconds
+                    ),
                 );
             }
         }
@@ -600,8 +618,8 @@ fn check_alerter(path: &str, alerter: &AlerterConfig, report: &mut Sink<'_>) {
     let (url, timeout) = match alerter {
         AlerterConfig::Slack(s) => (Some(&s.url), s.timeout),
         AlerterConfig::Webhook(w) => {
-            let method_ok = !w.method.is_empty()
-                && w.method.bytes().all(|b| b.is_ascii_uppercase());
+            let method_ok =
+                !w.method.is_empty() && w.method.bytes().all(|b| b.is_ascii_uppercase());
             if !method_ok {
                 report(
                     format!("{path}.method"),

@@ -66,7 +66,7 @@ type = "file"
     assert_eq!(
         err.to_string(),
         "model.intervals: invalid type: string \"ten\", expected usize\n\
-         sources.live.type: unknown type \"kafak\" (expected one of: demo)\n\
+         sources.live.type: unknown type \"kafak\" (expected one of: demo, burrow)\n\
          sinks.out.path: missing required key"
     );
 }
@@ -87,7 +87,7 @@ sinks:
         problems(Config::from_str(text, Format::Yaml)),
         [
             "model.intervals: invalid type: string \"ten\", expected usize",
-            "sources.live.type: unknown type \"kafak\" (expected one of: demo)",
+            "sources.live.type: unknown type \"kafak\" (expected one of: demo, burrow)",
             "sinks.out.path: missing required key",
         ]
     );
@@ -159,14 +159,14 @@ format = ["json"]
         [
             "general: invalid type: integer `5`, expected struct GeneralConfig",
             "sources: expected a table of named sections ([sources.<name>]), found a string",
-            "sinks.a.type: expected a string (one of: stdout, file), found an integer",
+            "sinks.a.type: expected a string (one of: stdout, file, elasticsearch), found an integer",
             "sinks.b.format: invalid type: sequence, expected enum StdoutFormat",
         ]
     );
     let text = "[sources]\nlive = \"demo\"\n[sinks.out]\ntype = \"stdout\"\n";
     assert_eq!(
         toml_problems(text),
-        ["sources.live: expected a table with a `type` key (one of: demo), found a string"]
+        ["sources.live: expected a table with a `type` key (one of: demo, burrow), found a string"]
     );
 }
 
@@ -176,9 +176,9 @@ fn missing_sources_and_sinks_are_named() {
         toml_problems(""),
         [
             "sources: no source configured: add at least one [sources.<name>] section with a \
-             type (one of: demo)",
+             type (one of: demo, burrow)",
             "sinks: no sink configured: add at least one [sinks.<name>] section with a type \
-             (one of: stdout, file)",
+             (one of: stdout, file, elasticsearch)",
         ]
     );
     assert_eq!(
@@ -190,7 +190,7 @@ fn missing_sources_and_sinks_are_named() {
         toml_problems(only_source),
         [
             "sinks: no sink configured: add at least one [sinks.<name>] section with a type \
-          (one of: stdout, file)"
+          (one of: stdout, file, elasticsearch)"
         ]
     );
 }
@@ -444,7 +444,7 @@ fn environment_problems_name_the_variable() {
              \"__\"",
             "model.intervals: invalid type: string \"ten\", expected usize (set by environment \
              variable LAGWATCH_MODEL__INTERVALS)",
-            "sources.new.type: missing required key (one of: demo)",
+            "sources.new.type: missing required key (one of: demo, burrow)",
             "sinks.out.colour: unknown key (expected one of: format, topics) (set by \
              environment variable LAGWATCH_SINKS__OUT__COLOUR)",
         ]
@@ -551,6 +551,19 @@ fn demo_configuration() {
         Some(&SinkConfig::Stdout(StdoutSinkConfig::default()))
     );
     assert_eq!(demo.sinks.len(), 1);
+    use lagwatch_config::{AlerterConfig, LogAlerterConfig, RuleConfig, ThresholdRuleConfig};
+    assert_eq!(
+        demo.rules.get("average-lag-above-10"),
+        Some(&RuleConfig::Threshold(ThresholdRuleConfig::default()))
+    );
+    assert_eq!(
+        demo.rules.keys().collect::<Vec<_>>(),
+        ["average-lag-above-10", "group-error"]
+    );
+    assert_eq!(
+        demo.alerters.get("console"),
+        Some(&AlerterConfig::Log(LogAlerterConfig::default()))
+    );
     assert_eq!(demo.validate(), Ok(()));
 
     let same = Config::demo_with_env(Vec::new());
@@ -616,10 +629,131 @@ partitions = 3
 type = "stdout"
 format = "auto"
 topics = false
+
+[rules.average-lag-above-10]
+type = "threshold"
+clusters = ""
+groups = ""
+topics = ""
+severity = "warning"
+for = "0s"
+interval = "1m"
+repeat_interval = "0s"
+send_resolved = true
+target = "partition_lag"
+aggregate = "avg"
+window = "1m"
+op = ">"
+value = 10.0
+
+[rules.average-lag-above-10.labels]
+
+[rules.group-error]
+type = "status"
+clusters = ""
+groups = ""
+topics = ""
+severity = "warning"
+for = "0s"
+interval = "10s"
+repeat_interval = "0s"
+send_resolved = true
+status = "err"
+
+[rules.group-error.labels]
+
+[alerters.console]
+type = "log"
 "#
     );
     assert_eq!(
         Config::from_str(&shown, Format::Toml).ok(),
         Some(Config::demo())
+    );
+}
+
+#[test]
+fn rules_and_alerters_load_and_are_checked() {
+    use lagwatch_config::{AggregateKind, AlerterConfig, RuleConfig, ThresholdOp, WebhookPreset};
+    let text = format!(
+        "{MINIMAL}
+[rules.lag]
+type = \"threshold\"
+aggregate = \"max\"
+op = \">=\"
+value = 500
+for = \"5m\"
+groups = \"^payments-\"
+labels = {{ team = \"payments\" }}
+
+[alerters.hook]
+type = \"webhook\"
+url = \"https://events.example/hook/token\"
+preset = \"alertmanager\"
+headers = {{ Authorization = \"Bearer abc\" }}
+"
+    );
+    let config = match Config::from_str(&text, Format::Toml) {
+        Ok(c) => c,
+        Err(e) => panic!("{e}"),
+    };
+    let Some(RuleConfig::Threshold(rule)) = config.rules.get("lag") else {
+        panic!("rule lag missing: {:?}", config.rules);
+    };
+    assert_eq!(rule.aggregate, AggregateKind::Max);
+    assert_eq!(rule.op, ThresholdOp::Ge);
+    assert_eq!(rule.value, 500.0);
+    assert_eq!(rule.for_duration, Duration::from_secs(300));
+    assert_eq!(
+        rule.labels.get("team").map(String::as_str),
+        Some("payments")
+    );
+    let Some(AlerterConfig::Webhook(hook)) = config.alerters.get("hook") else {
+        panic!("alerter hook missing");
+    };
+    assert_eq!(hook.url.expose(), "https://events.example/hook/token");
+    assert_eq!(hook.preset, WebhookPreset::Alertmanager);
+    let shown = config.to_toml_redacted().unwrap_or_default();
+    assert!(
+        !shown.contains("token") && !shown.contains("Bearer"),
+        "{shown}"
+    );
+
+    let bad = format!(
+        "{MINIMAL}
+[rules.a]
+type = \"threshold\"
+window = \"0s\"
+groups = \"(\"
+
+[rules.b]
+type = \"retention\"
+margin_share = 1.5
+
+[rules.c]
+type = \"lag\"
+
+[alerters.s]
+type = \"slack\"
+
+[alerters.w]
+type = \"webhook\"
+url = \"\"
+method = \"post\"
+"
+    );
+    assert_eq!(
+        toml_problems(&bad),
+        [
+            "rules.a.groups: invalid regular expression \"(\": unclosed group",
+            "rules.a.window: must be longer than 0s",
+            "rules.b.margin_share: must be between 0.0 and 1.0, got 1.5",
+            "rules.c.type: unknown type \"lag\" (expected one of: threshold, status, time_lag, \
+             retention)",
+            "alerters.s.url: missing required key",
+            "alerters.w.method: must be an HTTP method in capitals such as POST or PUT, got \
+             \"post\"",
+            "alerters.w.url: must not be empty",
+        ]
     );
 }

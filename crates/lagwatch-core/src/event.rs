@@ -4,6 +4,7 @@
 //! REST API, the demo simulator) reduces what it reads to these few shapes.
 
 use crate::TimestampMs;
+use crate::report::GroupReport;
 use serde::{Deserialize, Serialize};
 
 /// The newest known offsets of one partition on the brokers.
@@ -104,6 +105,20 @@ pub enum Event {
         /// Human-readable reason when unhealthy.
         reason: Option<String>,
     },
+    /// An external evaluator's verdict on a group (e.g. Burrow's `/lag` answer), reported
+    /// unchanged instead of the model's own evaluation of that group.
+    ///
+    /// A verdict with status NOTFOUND removes a stored verdict; [`Event::GroupDeleted`]
+    /// removes it too.
+    GroupVerdict {
+        /// Cluster name.
+        cluster: String,
+        /// Consumer group.
+        group: String,
+        /// The verdict as the external evaluator gave it (boxed: it is much larger than the
+        /// other events).
+        report: Box<GroupReport>,
+    },
 }
 
 impl Event {
@@ -115,7 +130,8 @@ impl Event {
             | Event::Members { cluster, .. }
             | Event::GroupDeleted { cluster, .. }
             | Event::TopicDeleted { cluster, .. }
-            | Event::SourceHealth { cluster, .. } => cluster,
+            | Event::SourceHealth { cluster, .. }
+            | Event::GroupVerdict { cluster, .. } => cluster,
         }
     }
 }

@@ -355,6 +355,9 @@ pub struct LagModel {
     ignored: BTreeMap<IgnoreKind, u64>,
     entries_ignored: u64,
     commits_accepted: u64,
+    /// External verdicts ([`Event::GroupVerdict`]) by (cluster, group); they replace the
+    /// model's own evaluation of those groups.
+    verdicts: BTreeMap<(String, String), GroupReport>,
 }
 
 /// Burrow's clock has a one-second resolution.
@@ -380,6 +383,7 @@ impl LagModel {
             ignored: BTreeMap::new(),
             entries_ignored: 0,
             commits_accepted: 0,
+            verdicts: BTreeMap::new(),
         }
     }
 
@@ -402,6 +406,11 @@ impl LagModel {
     /// * `GroupDeleted` removes the group; `TopicDeleted` removes the topic's broker data and
     ///   the topic from every group (a group left without topics stays, as in Burrow).
     /// * `SourceHealth` marks the cluster stale (`healthy: false`) or fresh.
+    /// * `GroupVerdict` stores an external evaluator's report for the group (creating the
+    ///   cluster if needed); from then on [`LagModel::evaluate_group`] and
+    ///   [`LagModel::snapshot`] return that report unchanged (only `stale` follows the
+    ///   cluster's health) until another verdict replaces it, a NOTFOUND verdict or
+    ///   `GroupDeleted` removes it. The group allow/deny list applies.
     pub fn apply(&mut self, event: &Event, now_ms: TimestampMs) -> Applied {
         let result = match event {
             Event::BrokerOffsets {
@@ -444,6 +453,11 @@ impl LagModel {
                 self.clusters.entry(cluster.clone()).or_default().stale = !healthy;
                 Applied::Stored
             }
+            Event::GroupVerdict {
+                cluster,
+                group,
+                report,
+            } => self.apply_verdict(cluster, group, report),
         };
         if let Applied::Ignored(reason) = &result {
             *self.ignored.entry(reason.kind()).or_default() += 1;
@@ -707,7 +721,31 @@ impl LagModel {
         Applied::Stored
     }
 
+    fn apply_verdict(&mut self, cluster: &str, group: &str, report: &GroupReport) -> Applied {
+        if !self.settings.groups.accepts(group) {
+            return Applied::Ignored(IgnoreReason::GroupFiltered {
+                cluster: cluster.to_owned(),
+                group: group.to_owned(),
+            });
+        }
+        self.clusters.entry(cluster.to_owned()).or_default();
+        let key = (cluster.to_owned(), group.to_owned());
+        if report.status == crate::status::GroupStatus::NotFound {
+            self.verdicts.remove(&key);
+        } else {
+            let mut report = report.clone();
+            cluster.clone_into(&mut report.cluster);
+            group.clone_into(&mut report.group);
+            self.verdicts.insert(key, report);
+        }
+        Applied::Stored
+    }
+
     fn apply_group_deleted(&mut self, cluster: &str, group: &str) -> Applied {
+        let had_verdict = self
+            .verdicts
+            .remove(&(cluster.to_owned(), group.to_owned()))
+            .is_some();
         let Some(state) = self.clusters.get_mut(cluster) else {
             return Applied::Ignored(IgnoreReason::UnknownCluster {
                 cluster: cluster.to_owned(),
@@ -715,6 +753,7 @@ impl LagModel {
         };
         match state.groups.remove(group) {
             Some(_) => Applied::Stored,
+            None if had_verdict => Applied::Stored,
             None => Applied::Ignored(IgnoreReason::UnknownGroup {
                 cluster: cluster.to_owned(),
                 group: group.to_owned(),
@@ -748,6 +787,9 @@ impl LagModel {
     /// is read and reported NOTFOUND; an unknown cluster or group is NOTFOUND too. A group that
     /// never committed (created by a membership event) expires `expire_group_ms` after it was
     /// created (Burrow would drop it at the first read).
+    ///
+    /// A group with an external verdict ([`Event::GroupVerdict`]) is not evaluated: the stored
+    /// verdict is returned as it was given, marked stale while the cluster is.
     pub fn evaluate_group(
         &mut self,
         cluster: &str,
@@ -755,6 +797,11 @@ impl LagModel {
         now_ms: TimestampMs,
         settings: &EvaluatorSettings,
     ) -> GroupReport {
+        if let Some(verdict) = self.verdicts.get(&(cluster.to_owned(), group.to_owned())) {
+            let mut report = verdict.clone();
+            report.stale = self.is_stale(cluster);
+            return report;
+        }
         let intervals = self.settings.intervals;
         let expire = self.settings.expire_group_ms;
         let Some(state) = self.clusters.get_mut(cluster) else {
@@ -830,13 +877,26 @@ impl LagModel {
         self.clusters.keys().cloned().collect()
     }
 
-    /// Groups held for a cluster, sorted (empty for an unknown cluster). Like Burrow's group
-    /// list, this still shows an expired group until it is read.
+    /// Groups held for a cluster, sorted (empty for an unknown cluster), including groups
+    /// known only by an external verdict. Like Burrow's group list, this still shows an
+    /// expired group until it is read.
     pub fn groups(&self, cluster: &str) -> Vec<String> {
-        self.clusters
+        let mut groups: Vec<String> = self
+            .clusters
             .get(cluster)
             .map(|c| c.groups.keys().cloned().collect())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let external = self
+            .verdicts
+            .keys()
+            .filter(|(c, g)| c == cluster && groups.binary_search(g).is_err())
+            .map(|(_, g)| g.clone())
+            .collect::<Vec<_>>();
+        if !external.is_empty() {
+            groups.extend(external);
+            groups.sort();
+        }
+        groups
     }
 
     /// Topics with broker offsets for a cluster, sorted (empty for an unknown cluster).
@@ -1139,5 +1199,147 @@ mod tests {
             Ok(Placement::Inserted)
         );
         assert_eq!(orders(&ring), vec![20, 25, 30]);
+    }
+
+    fn verdict(cluster: &str, group: &str, status: crate::status::GroupStatus) -> GroupReport {
+        let partition = crate::report::PartitionReport {
+            topic: "orders".into(),
+            partition: 1,
+            owner: "/10.0.0.1".into(),
+            client_id: "app-1".into(),
+            status: PartitionStatus::Stall,
+            start: None,
+            end: Some(OffsetPoint {
+                offset: 40,
+                timestamp: 1_000,
+                observed_at: 2_000,
+                lag: Some(7),
+            }),
+            current_lag: 11,
+            complete: 0.5,
+            extras: crate::report::PartitionExtras::default(),
+        };
+        GroupReport {
+            cluster: cluster.into(),
+            group: group.into(),
+            status,
+            complete: 0.5,
+            partitions: vec![partition.clone()],
+            partition_count: 2,
+            maxlag: Some(partition),
+            totallag: 11,
+            evaluated_at: 5_000,
+            worst_partition: Some(PartitionStatus::Stall),
+            stale: false,
+        }
+    }
+
+    fn verdict_event(report: &GroupReport) -> Event {
+        Event::GroupVerdict {
+            cluster: report.cluster.clone(),
+            group: report.group.clone(),
+            report: Box::new(report.clone()),
+        }
+    }
+
+    #[test]
+    fn an_external_verdict_is_reported_unchanged() {
+        use crate::status::GroupStatus;
+        let mut model = LagModel::new(ModelSettings::default());
+        let settings = EvaluatorSettings::default();
+        // The model also holds broker data and a commit for the group: the verdict wins.
+        let broker = Event::BrokerOffsets {
+            cluster: "c".into(),
+            topic: "orders".into(),
+            partition_count: 2,
+            offsets: vec![BrokerOffset {
+                partition: 1,
+                high_water: 100,
+                log_start: None,
+            }],
+            observed_ms: 1_000,
+        };
+        assert_eq!(model.apply(&broker, 1_000), Applied::Stored);
+        let commit = Event::Commit {
+            cluster: "c".into(),
+            group: "g".into(),
+            topic: "orders".into(),
+            partition: 1,
+            offset: 100,
+            timestamp_ms: 1_000,
+            order: None,
+        };
+        assert_eq!(model.apply(&commit, 1_000), Applied::Stored);
+        let given = verdict("c", "g", GroupStatus::Err);
+        assert_eq!(model.apply(&verdict_event(&given), 2_000), Applied::Stored);
+        assert_eq!(model.evaluate_group("c", "g", 9_000, &settings), given);
+
+        // A group known only by its verdict (and a cluster known only by it) is listed.
+        let only = verdict("other", "h", GroupStatus::Warn);
+        assert_eq!(model.apply(&verdict_event(&only), 2_000), Applied::Stored);
+        assert_eq!(model.groups("other"), vec!["h".to_owned()]);
+        let snapshot = model.snapshot(9_000, &settings, 1);
+        assert_eq!(snapshot.groups, vec![given.clone(), only.clone()]);
+
+        // Stale follows the cluster's health; nothing else changes.
+        let down = Event::SourceHealth {
+            cluster: "other".into(),
+            healthy: false,
+            reason: None,
+        };
+        assert_eq!(model.apply(&down, 3_000), Applied::Stored);
+        let mut stale = only.clone();
+        stale.stale = true;
+        assert_eq!(model.evaluate_group("other", "h", 9_000, &settings), stale);
+    }
+
+    #[test]
+    fn a_verdict_is_removed_by_notfound_and_by_deletion() {
+        use crate::status::GroupStatus;
+        let mut model = LagModel::new(ModelSettings::default());
+        let settings = EvaluatorSettings::default();
+        let given = verdict("c", "g", GroupStatus::Ok);
+        model.apply(&verdict_event(&given), 1_000);
+        let gone = GroupReport::not_found("c", "g", 2_000);
+        assert_eq!(model.apply(&verdict_event(&gone), 2_000), Applied::Stored);
+        assert_eq!(model.groups("c"), Vec::<String>::new());
+        assert_eq!(
+            model.evaluate_group("c", "g", 3_000, &settings).status,
+            GroupStatus::NotFound
+        );
+
+        model.apply(&verdict_event(&given), 4_000);
+        let delete = Event::GroupDeleted {
+            cluster: "c".into(),
+            group: "g".into(),
+        };
+        assert_eq!(model.apply(&delete, 5_000), Applied::Stored);
+        assert!(model.snapshot(6_000, &settings, 1).groups.is_empty());
+        assert_eq!(
+            model.apply(&delete, 7_000),
+            Applied::Ignored(IgnoreReason::UnknownGroup {
+                cluster: "c".into(),
+                group: "g".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn verdicts_respect_the_group_filter() {
+        use crate::status::GroupStatus;
+        let settings = ModelSettings {
+            groups: NameFilter::new(None, Some("^skip")).unwrap(),
+            ..ModelSettings::default()
+        };
+        let mut model = LagModel::new(settings);
+        let given = verdict("c", "skip-me", GroupStatus::Ok);
+        assert_eq!(
+            model.apply(&verdict_event(&given), 1_000),
+            Applied::Ignored(IgnoreReason::GroupFiltered {
+                cluster: "c".into(),
+                group: "skip-me".into(),
+            })
+        );
+        assert!(model.groups("c").is_empty());
     }
 }

@@ -30,6 +30,10 @@ pub enum AssembleError {
         #[source]
         source: ComponentError,
     },
+    /// An alert rule, alerter or the alert state file could not be set up.
+    #[cfg(feature = "alert")]
+    #[error(transparent)]
+    Alert(#[from] lagwatch_alert::AlertError),
     /// A section names a component this build of lagwatch does not include.
     #[error("{section}: type {kind:?} is not included in this build (cargo feature {feature:?})")]
     NotIncluded {
@@ -105,7 +109,64 @@ pub fn assemble(config: &Config) -> Result<PipelineBuilder, AssembleError> {
         let section = format!("sinks.{name}");
         builder = builder.sink(build_sink(&section, sink)?);
     }
+    build_alerting(builder, config)
+}
+
+/// Adds the rule engine (with its state file when configured) and every alerter.
+#[cfg(feature = "alert")]
+fn build_alerting(
+    mut builder: PipelineBuilder,
+    config: &Config,
+) -> Result<PipelineBuilder, AssembleError> {
+    use lagwatch_alert::{LogAlerter, PersistentRules, RuleSet, SlackAlerter, WebhookAlerter};
+    use lagwatch_config::AlerterConfig;
+    if !config.rules.is_empty() {
+        let rules = RuleSet::from_config(&config.rules)?;
+        let path = &config.general.alert_state_file;
+        builder = if path.as_os_str().is_empty() {
+            builder.rules(Box::new(rules))
+        } else {
+            builder.rules(Box::new(PersistentRules::open(rules, path)?))
+        };
+    }
+    for (name, alerter) in &config.alerters {
+        let built: Box<dyn lagwatch_component::Alerter> = match alerter {
+            AlerterConfig::Slack(cfg) => Box::new(SlackAlerter::new(name, cfg)?),
+            AlerterConfig::Webhook(cfg) => Box::new(WebhookAlerter::new(name, cfg)?),
+            AlerterConfig::Log(_) => Box::new(LogAlerter::new(name)),
+            _ => {
+                return Err(AssembleError::NotIncluded {
+                    section: format!("alerters.{name}"),
+                    kind: alerter.type_name(),
+                    feature: "alert",
+                });
+            }
+        };
+        builder = builder.alerter(built);
+    }
     Ok(builder)
+}
+
+/// Without the `alert` feature, a configuration with rules or alerters is refused.
+#[cfg(not(feature = "alert"))]
+fn build_alerting(
+    builder: PipelineBuilder,
+    config: &Config,
+) -> Result<PipelineBuilder, AssembleError> {
+    let section = config
+        .rules
+        .keys()
+        .map(|n| format!("rules.{n}"))
+        .chain(config.alerters.keys().map(|n| format!("alerters.{n}")))
+        .next();
+    match section {
+        Some(section) => Err(AssembleError::NotIncluded {
+            section,
+            kind: "alerting",
+            feature: "alert",
+        }),
+        None => Ok(builder),
+    }
 }
 
 #[allow(unreachable_patterns)]
@@ -121,6 +182,23 @@ fn build_source(
             section: section.to_owned(),
             kind: "demo",
             feature: "demo",
+        }),
+        #[cfg(feature = "burrow")]
+        SourceConfig::Burrow(cfg) => lagwatch_source_burrow::BurrowSource::new(cfg)
+            .map(|s| Box::new(s) as Box<dyn lagwatch_component::OffsetSource>)
+            .map_err(|e| AssembleError::Component {
+                section: section.to_owned(),
+                source: lagwatch_component::ComponentError::permanent(
+                    "source.burrow",
+                    e.to_string(),
+                )
+                .with_source(e),
+            }),
+        #[cfg(not(feature = "burrow"))]
+        SourceConfig::Burrow(_) => Err(AssembleError::NotIncluded {
+            section: section.to_owned(),
+            kind: "burrow",
+            feature: "burrow",
         }),
         _ => Err(AssembleError::NotIncluded {
             section: section.to_owned(),
@@ -156,6 +234,21 @@ fn build_sink(
             section: section.to_owned(),
             kind: "file",
             feature: "file",
+        }),
+        #[cfg(feature = "elasticsearch")]
+        SinkConfig::Elasticsearch(cfg) => {
+            lagwatch_sink_elasticsearch::ElasticsearchSink::new(section, (**cfg).clone())
+                .map(|s| Box::new(s) as Box<dyn lagwatch_component::LagSink>)
+                .map_err(|e| AssembleError::Component {
+                    section: section.to_owned(),
+                    source: e.into_component(section),
+                })
+        }
+        #[cfg(not(feature = "elasticsearch"))]
+        SinkConfig::Elasticsearch(_) => Err(AssembleError::NotIncluded {
+            section: section.to_owned(),
+            kind: "elasticsearch",
+            feature: "elasticsearch",
         }),
         _ => Err(AssembleError::NotIncluded {
             section: section.to_owned(),

@@ -12,6 +12,7 @@
 //! | [`runtime`] | `lagwatch-runtime` | the pipeline |
 //! | [`sources::demo`] | `lagwatch-source-demo` (feature `demo`) | a simulated cluster |
 //! | [`sinks::stdout`], [`sinks::file`] | `lagwatch-sink-stdout`, `lagwatch-sink-file` (features `stdout`, `file`) | sinks |
+//! | [`alert`] | `lagwatch-alert` (feature `alert`) | alert rules and the Slack, webhook and log alerters |
 //!
 //! Wiring components by hand, without the configuration system:
 //!
@@ -35,6 +36,9 @@
 pub mod assemble;
 
 pub use assemble::{AssembleError, assemble, model_settings};
+/// Alert rules and alerters.
+#[cfg(feature = "alert")]
+pub use lagwatch_alert as alert;
 pub use lagwatch_component as component;
 pub use lagwatch_config as config;
 pub use lagwatch_core as core;
@@ -49,6 +53,9 @@ pub mod sources {
 
 /// Sinks.
 pub mod sinks {
+    /// Elasticsearch and OpenSearch.
+    #[cfg(feature = "elasticsearch")]
+    pub use lagwatch_sink_elasticsearch as elasticsearch;
     /// Newline-delimited JSON files.
     #[cfg(feature = "file")]
     pub use lagwatch_sink_file as file;

@@ -1,0 +1,65 @@
+//! `lagwatch demo` with its alert rules: state changes printed, and delivered to a webhook
+//! and a Slack-style receiver given on the command line (both on 127.0.0.1).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use lagwatch_test_support::services::http::Receiver;
+use std::process::Command;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_prints_alerts_and_delivers_them_to_webhook_and_slack() {
+    let receiver = Receiver::start().await.unwrap();
+    let base = receiver.url().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_lagwatch"))
+            .args(["demo", "--duration", "4s", "--format", "json"])
+            .args(["--webhook", &format!("{base}/hook/secret-token")])
+            .args(["--slack-webhook", &format!("{base}/services/T0/B0/secret")])
+            // Every log line, down to the HTTP client's, must keep the URLs' secret paths out.
+            .env("RUST_LOG", "trace")
+            .output()
+            .expect("run lagwatch demo")
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    // The first decision of the seed rule (about 1 s in) sees `search-catchup` far behind.
+    assert!(
+        stderr.contains("[FIRING] average-lag-above-10 demo/search-catchup: avg partition lag"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("secret"),
+        "a webhook URL was logged: {stderr}"
+    );
+
+    let requests = receiver
+        .wait_for_requests(2, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let hook: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path == "/hook/secret-token")
+        .map(|r| r.body_json().unwrap())
+        .collect();
+    let slack: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path == "/services/T0/B0/secret")
+        .map(|r| r.body_json().unwrap())
+        .collect();
+    assert!(
+        hook.iter().any(|b| b["rule"] == "average-lag-above-10"
+            && b["state"] == "firing"
+            && b["labels"]["group"] == "search-catchup"),
+        "{hook:?}"
+    );
+    assert_eq!(hook.len(), slack.len());
+    assert!(
+        slack.iter().any(|b| b["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("[FIRING] average-lag-above-10: demo/search-catchup")),
+        "{slack:?}"
+    );
+}

@@ -1,0 +1,357 @@
+//! A small HTTP client for the few Elasticsearch / OpenSearch endpoints lagwatch needs.
+
+use crate::EsError;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use lagwatch_config::ElasticsearchSinkConfig;
+use lagwatch_core::secret::{Secret, redact_url};
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap};
+use serde_json::Value;
+use std::io::Write;
+use std::time::Duration;
+
+/// Which product answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// Elasticsearch.
+    Elasticsearch,
+    /// OpenSearch.
+    OpenSearch,
+}
+
+/// Product and version of a cluster, as [`EsClient::detect`] found them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerInfo {
+    /// Elasticsearch or OpenSearch.
+    pub flavor: Flavor,
+    /// Full version text (`9.2.8`, `3.8.0`).
+    pub version: String,
+    /// Major version.
+    pub major: u32,
+}
+
+impl ServerInfo {
+    /// Reads the answer of `GET /_nodes/_local?filter_path=nodes.*.version` plus the product
+    /// headers. Elasticsearch 7.14+ sends `X-Elastic-Product`, OpenSearch sends
+    /// `X-OpenSearch-Version` (3.x); without either header a major of 1-3 means OpenSearch
+    /// (Elasticsearch below 7 is refused anyway).
+    pub fn from_nodes(headers: &HeaderMap, body: &Value, url: &str) -> Result<ServerInfo, EsError> {
+        let version = body
+            .get("nodes")
+            .and_then(Value::as_object)
+            .and_then(|nodes| nodes.values().next())
+            .and_then(|node| node.get("version"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| EsError::BadResponse {
+                url: url.to_owned(),
+                reason: "no node version in /_nodes/_local".to_owned(),
+            })?
+            .to_owned();
+        let major: u32 = version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .ok_or_else(|| EsError::BadResponse {
+                url: url.to_owned(),
+                reason: format!("unreadable version {version:?}"),
+            })?;
+        let flavor = if headers.contains_key("x-opensearch-version") {
+            Flavor::OpenSearch
+        } else if headers.contains_key("x-elastic-product") || major >= 5 {
+            Flavor::Elasticsearch
+        } else {
+            Flavor::OpenSearch
+        };
+        let supported = match flavor {
+            Flavor::Elasticsearch => major >= 7,
+            Flavor::OpenSearch => major >= 1,
+        };
+        if !supported {
+            return Err(EsError::Unsupported {
+                url: url.to_owned(),
+                version: format!("{flavor:?} {version}"),
+            });
+        }
+        Ok(ServerInfo {
+            flavor,
+            version,
+            major,
+        })
+    }
+}
+
+/// Authentication sent with every request.
+#[derive(Debug, Clone)]
+enum Auth {
+    None,
+    Basic(String, Secret),
+    ApiKey(Secret),
+    Bearer(Secret),
+}
+
+/// HTTP access to one cluster.
+#[derive(Debug, Clone)]
+pub struct EsClient {
+    http: reqwest::Client,
+    base: String,
+    shown: String,
+    auth: Auth,
+    gzip: bool,
+}
+
+/// The answer to a `_bulk` request that reached the server.
+#[derive(Debug)]
+pub struct BulkReply {
+    /// HTTP status of the whole request.
+    pub status: u16,
+    /// `Retry-After` in seconds, when the server sent one.
+    pub retry_after: Option<Duration>,
+    /// Response body.
+    pub body: Vec<u8>,
+}
+
+impl EsClient {
+    /// A client for the cluster and credentials of `cfg`.
+    pub fn new(cfg: &ElasticsearchSinkConfig) -> Result<EsClient, EsError> {
+        let shown = redact_url(&cfg.url);
+        #[allow(unused_mut)]
+        let mut builder = reqwest::Client::builder().timeout(cfg.timeout);
+        if !cfg.ca_file.as_os_str().is_empty() {
+            #[cfg(feature = "tls")]
+            {
+                let pem = std::fs::read(&cfg.ca_file).map_err(|e| EsError::CaFile {
+                    path: cfg.ca_file.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                let certs =
+                    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| EsError::CaFile {
+                        path: cfg.ca_file.display().to_string(),
+                        reason: e.to_string(),
+                    })?;
+                for cert in certs {
+                    builder = builder.add_root_certificate(cert);
+                }
+            }
+            #[cfg(not(feature = "tls"))]
+            return Err(EsError::NoTls { url: shown });
+        }
+        #[cfg(not(feature = "tls"))]
+        if cfg.url.starts_with("https://") {
+            return Err(EsError::NoTls { url: shown });
+        }
+        let http = builder.build().map_err(|e| EsError::Client {
+            url: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let auth = if !cfg.username.is_empty() {
+            Auth::Basic(cfg.username.clone(), cfg.password.clone())
+        } else if !cfg.api_key.expose().is_empty() {
+            Auth::ApiKey(cfg.api_key.clone())
+        } else if !cfg.bearer_token.expose().is_empty() {
+            Auth::Bearer(cfg.bearer_token.clone())
+        } else {
+            Auth::None
+        };
+        Ok(EsClient {
+            http,
+            base: cfg.url.trim_end_matches('/').to_owned(),
+            shown,
+            auth,
+            gzip: cfg.gzip,
+        })
+    }
+
+    /// The cluster URL for messages (credentials and path removed).
+    pub fn shown_url(&self) -> &str {
+        &self.shown
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let req = self.http.request(method, format!("{}{}", self.base, path));
+        match &self.auth {
+            Auth::None => req,
+            Auth::Basic(user, password) => req.basic_auth(user, Some(password.expose())),
+            Auth::ApiKey(key) => req.header(
+                reqwest::header::AUTHORIZATION,
+                format!("ApiKey {}", key.expose()),
+            ),
+            Auth::Bearer(token) => req.bearer_auth(token.expose()),
+        }
+    }
+
+    fn transport(&self, e: reqwest::Error) -> EsError {
+        EsError::Transport {
+            url: self.shown.clone(),
+            reason: if e.is_timeout() {
+                "timed out".to_owned()
+            } else if e.is_connect() {
+                "connection failed".to_owned()
+            } else {
+                e.to_string()
+            },
+        }
+    }
+
+    /// Sends a JSON request and returns the status and the parsed body (`null` when empty).
+    pub async fn json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, HeaderMap, Value), EsError> {
+        let mut req = self.request(method, path);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = req.send().await.map_err(|e| self.transport(e))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.map_err(|e| self.transport(e))?;
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        Ok((status, headers, value))
+    }
+
+    /// Product and version, from `GET /_nodes/_local` (never `GET /`, which some builds
+    /// refuse with 405).
+    pub async fn detect(&self) -> Result<ServerInfo, EsError> {
+        let (status, headers, body) = self
+            .json(
+                reqwest::Method::GET,
+                "/_nodes/_local?filter_path=nodes.*.version",
+                None,
+            )
+            .await?;
+        if status != 200 {
+            return Err(EsError::Status {
+                url: self.shown.clone(),
+                what: "GET /_nodes/_local".to_owned(),
+                status,
+                reason: short(&body),
+            });
+        }
+        ServerInfo::from_nodes(&headers, &body, &self.shown)
+    }
+
+    /// Posts an NDJSON body to `/_bulk` (gzip-compressed when configured).
+    pub async fn bulk(&self, body: String) -> Result<BulkReply, EsError> {
+        let bytes = if self.gzip {
+            let mut enc = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::fast());
+            enc.write_all(body.as_bytes())
+                .and_then(|_| enc.finish())
+                .map_err(|e| EsError::Client {
+                    url: self.shown.clone(),
+                    reason: format!("gzip: {e}"),
+                })?
+        } else {
+            body.into_bytes()
+        };
+        let mut req = self
+            .request(
+                reqwest::Method::POST,
+                "/_bulk?filter_path=errors,items.*.status,items.*.error",
+            )
+            .header(CONTENT_TYPE, "application/x-ndjson");
+        if self.gzip {
+            req = req.header(CONTENT_ENCODING, "gzip");
+        }
+        let req = req.body(bytes);
+        let resp = req.send().await.map_err(|e| self.transport(e))?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = resp.bytes().await.map_err(|e| self.transport(e))?.to_vec();
+        Ok(BulkReply {
+            status,
+            retry_after,
+            body,
+        })
+    }
+}
+
+/// A short description of an error body for messages.
+pub fn short(body: &Value) -> String {
+    let error = body.get("error");
+    match error {
+        Some(Value::Object(e)) => format!(
+            "{}: {}",
+            e.get("type").and_then(Value::as_str).unwrap_or("error"),
+            e.get("reason").and_then(Value::as_str).unwrap_or("")
+        ),
+        Some(Value::String(s)) => s.clone(),
+        _ => {
+            let mut text = body.to_string();
+            text.truncate(200);
+            text
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn headers(name: &'static str, value: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(name, reqwest::header::HeaderValue::from_static(value));
+        h
+    }
+
+    #[test]
+    fn versions_and_flavors() {
+        let nodes = |v: &str| json!({"nodes": {"abc": {"version": v}}});
+        let es9 = ServerInfo::from_nodes(
+            &headers("x-elastic-product", "Elasticsearch"),
+            &nodes("9.2.8"),
+            "u",
+        )
+        .unwrap();
+        assert_eq!(
+            (es9.flavor, es9.major, es9.version.as_str()),
+            (Flavor::Elasticsearch, 9, "9.2.8")
+        );
+        let es8 = ServerInfo::from_nodes(&HeaderMap::new(), &nodes("8.19.0"), "u").unwrap();
+        assert_eq!((es8.flavor, es8.major), (Flavor::Elasticsearch, 8));
+        let os3 = ServerInfo::from_nodes(
+            &headers("x-opensearch-version", "OpenSearch/3.8.0 (opensearch)"),
+            &nodes("3.8.0"),
+            "u",
+        )
+        .unwrap();
+        assert_eq!((os3.flavor, os3.major), (Flavor::OpenSearch, 3));
+        let os2 = ServerInfo::from_nodes(&HeaderMap::new(), &nodes("2.17.1"), "u").unwrap();
+        assert_eq!((os2.flavor, os2.major), (Flavor::OpenSearch, 2));
+        let old = ServerInfo::from_nodes(
+            &headers("x-elastic-product", "Elasticsearch"),
+            &nodes("6.8.0"),
+            "http://es",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(old.contains("6.8.0") && old.contains("http://es"), "{old}");
+        assert!(ServerInfo::from_nodes(&HeaderMap::new(), &json!({}), "u").is_err());
+        assert!(ServerInfo::from_nodes(&HeaderMap::new(), &nodes("x"), "u").is_err());
+    }
+
+    #[test]
+    fn error_bodies_are_shortened() {
+        assert_eq!(
+            short(
+                &json!({"error": {"type": "security_exception", "reason": "denied"}, "status": 403})
+            ),
+            "security_exception: denied"
+        );
+        assert_eq!(
+            short(&json!({"error": "Incorrect HTTP method"})),
+            "Incorrect HTTP method"
+        );
+    }
+}

@@ -1,0 +1,467 @@
+//! The [`LagSink`] and its background bulk writer.
+
+use crate::EsError;
+use crate::bulk::{Doc, ItemOutcome, chunk, is_retryable_status, parse_response};
+use crate::client::{EsClient, ServerInfo};
+use crate::index::IndexPattern;
+use lagwatch_component::{Ack, ComponentError, LagSink, async_trait};
+use lagwatch_config::ElasticsearchSinkConfig;
+use lagwatch_core::Snapshot;
+use lagwatch_core::measurement::{MeasurementOptions, from_snapshot};
+use rand::{Rng, SeedableRng};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Counters of one sink, shared with its writer.
+#[derive(Debug, Default)]
+pub struct SinkStats {
+    written: AtomicU64,
+    dead_lettered: AtomicU64,
+    retried: AtomicU64,
+    requests: AtomicU64,
+}
+
+impl SinkStats {
+    /// Documents Elasticsearch confirmed (created now or already present).
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+    /// Documents refused for good and sent to the dead-letter file (or only logged).
+    pub fn dead_lettered(&self) -> u64 {
+        self.dead_lettered.load(Ordering::Relaxed)
+    }
+    /// Document sends repeated after a retryable failure.
+    pub fn retried(&self) -> u64 {
+        self.retried.load(Ordering::Relaxed)
+    }
+    /// `_bulk` requests sent.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+enum Job {
+    Docs(Vec<Doc>, oneshot::Sender<Result<(), EsError>>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Writes Telegraf-shaped documents to Elasticsearch or OpenSearch.
+///
+/// `write` hands the snapshot's documents to a background writer (started on first use,
+/// inside the caller's tokio runtime) and acknowledges once every document is indexed,
+/// already present, or refused for good and written to the dead-letter file. When
+/// documents still fail after every retry the write fails with a transient error.
+#[derive(Debug)]
+pub struct ElasticsearchSink {
+    name: String,
+    writer: Arc<Writer>,
+    pattern: IndexPattern,
+    options: MeasurementOptions,
+    tx: OnceLock<mpsc::Sender<Job>>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Job::Docs(d, _) => write!(f, "Docs({})", d.len()),
+            Job::Flush(_) => f.write_str("Flush"),
+        }
+    }
+}
+
+impl ElasticsearchSink {
+    /// A sink named `name` for `cfg`. Does no I/O; see [`LagSink::healthcheck`].
+    pub fn new(name: &str, cfg: ElasticsearchSinkConfig) -> Result<ElasticsearchSink, EsError> {
+        let pattern = IndexPattern::parse(&cfg.index_name, &cfg.default_tag_value)?;
+        let client = EsClient::new(&cfg)?;
+        let options = MeasurementOptions {
+            host: (!cfg.host.is_empty()).then(|| cfg.host.clone()),
+            include_topics: cfg.topics,
+            native_fields: cfg.native_fields,
+        };
+        Ok(ElasticsearchSink {
+            name: name.to_owned(),
+            writer: Arc::new(Writer {
+                client,
+                cfg,
+                stats: SinkStats::default(),
+            }),
+            pattern,
+            options,
+            tx: OnceLock::new(),
+        })
+    }
+
+    /// This sink's counters.
+    pub fn stats(&self) -> &SinkStats {
+        &self.writer.stats
+    }
+
+    /// The HTTP client (for setup commands and tests).
+    pub fn client(&self) -> &EsClient {
+        &self.writer.client
+    }
+
+    /// The documents one snapshot becomes, in order.
+    pub fn documents(&self, snapshot: &Snapshot) -> Vec<Doc> {
+        from_snapshot(snapshot, &self.options)
+            .iter()
+            .map(|m| Doc::from_measurement(m, &self.pattern))
+            .collect()
+    }
+
+    /// Product and version of the cluster.
+    pub async fn detect(&self) -> Result<ServerInfo, EsError> {
+        self.writer.client.detect().await
+    }
+
+    fn sender(&self) -> &mpsc::Sender<Job> {
+        self.tx.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(64);
+            tokio::spawn(Arc::clone(&self.writer).run(rx));
+            tx
+        })
+    }
+
+    /// Writes `docs` and waits until each is indexed, present or dead-lettered.
+    pub async fn write_docs(&self, docs: Vec<Doc>) -> Result<(), EsError> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let (tx, rx) = oneshot::channel();
+        self.sender()
+            .send(Job::Docs(docs, tx))
+            .await
+            .map_err(|_| EsError::Closed)?;
+        rx.await.map_err(|_| EsError::Closed)?
+    }
+}
+
+#[async_trait]
+impl LagSink for ElasticsearchSink {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn healthcheck(&self) -> Result<(), ComponentError> {
+        let info = self
+            .detect()
+            .await
+            .map_err(|e| e.into_component(&self.name))?;
+        tracing::info!(
+            sink = %self.name,
+            url = %self.writer.client.shown_url(),
+            flavor = ?info.flavor,
+            version = %info.version,
+            "elasticsearch sink connected"
+        );
+        Ok(())
+    }
+
+    async fn write(&self, snapshot: &Snapshot) -> Result<Ack, ComponentError> {
+        let docs = self.documents(snapshot);
+        let records = docs.len();
+        self.write_docs(docs)
+            .await
+            .map_err(|e| e.into_component(&self.name))?;
+        Ok(Ack { records })
+    }
+
+    async fn flush(&self) -> Result<(), ComponentError> {
+        let Some(tx) = self.tx.get() else {
+            return Ok(());
+        };
+        let (done, wait) = oneshot::channel();
+        if tx.send(Job::Flush(done)).await.is_err() {
+            return Err(ComponentError::closed(&self.name));
+        }
+        wait.await.map_err(|_| ComponentError::closed(&self.name))
+    }
+}
+
+/// The background writer: gathers documents into bounded `_bulk` requests and sends them.
+#[derive(Debug)]
+struct Writer {
+    client: EsClient,
+    cfg: ElasticsearchSinkConfig,
+    stats: SinkStats,
+}
+
+impl Writer {
+    async fn run(self: Arc<Self>, mut rx: mpsc::Receiver<Job>) {
+        while let Some(first) = rx.recv().await {
+            let mut docs: Vec<Doc> = Vec::new();
+            let mut bytes = 0usize;
+            let mut waiters = Vec::new();
+            let mut flushes = Vec::new();
+            let mut take = |job: Job, docs: &mut Vec<Doc>, bytes: &mut usize| match job {
+                Job::Docs(d, tx) => {
+                    *bytes += d.iter().map(Doc::bulk_len).sum::<usize>();
+                    docs.extend(d);
+                    waiters.push(tx);
+                    false
+                }
+                Job::Flush(tx) => {
+                    flushes.push(tx);
+                    true
+                }
+            };
+            let mut now = take(first, &mut docs, &mut bytes);
+            let deadline = tokio::time::Instant::now() + self.cfg.batch_max_wait;
+            while !now && docs.len() < self.cfg.batch_max_docs && bytes < self.cfg.batch_max_bytes {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(job)) => now = take(job, &mut docs, &mut bytes),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            let result = self.write_all(&docs).await;
+            for tx in waiters {
+                let _ = tx.send(match &result {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(copy_error(e)),
+                });
+            }
+            for tx in flushes {
+                let _ = tx.send(());
+            }
+        }
+    }
+
+    async fn write_all(&self, docs: &[Doc]) -> Result<(), EsError> {
+        let mut first_error = None;
+        for (start, count, _) in chunk(docs, self.cfg.batch_max_docs, self.cfg.batch_max_bytes) {
+            if let Err(e) = self.send_batch(&docs[start..start + count]).await {
+                tracing::warn!(url = %self.client.shown_url(), error = %e, "documents not written");
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Sends one batch, retrying its retryable failures item by item.
+    async fn send_batch(&self, docs: &[Doc]) -> Result<(), EsError> {
+        let mut pending: Vec<&Doc> = docs.iter().collect();
+        let mut attempt: u32 = 0;
+        loop {
+            let mut body = String::with_capacity(pending.iter().map(|d| d.bulk_len()).sum());
+            for d in &pending {
+                d.write_bulk(&mut body);
+            }
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let (retry, retry_after, reason): (Vec<&Doc>, Option<Duration>, String) =
+                match self.client.bulk(body).await {
+                    Err(e @ EsError::Transport { .. }) => (pending.clone(), None, e.to_string()),
+                    Err(e) => return Err(e),
+                    Ok(reply) if (200..300).contains(&reply.status) => {
+                        let outcomes =
+                            parse_response(&reply.body, pending.len(), self.client.shown_url())?;
+                        let mut retry = Vec::new();
+                        let mut last = String::new();
+                        for (doc, outcome) in pending.iter().zip(outcomes) {
+                            match outcome {
+                                ItemOutcome::Written => {
+                                    self.stats.written.fetch_add(1, Ordering::Relaxed);
+                                }
+                                ItemOutcome::Retry { status, reason } => {
+                                    last = format!("item HTTP {status}: {reason}");
+                                    retry.push(*doc);
+                                }
+                                ItemOutcome::Permanent { status, reason } => {
+                                    self.dead_letter(doc, status, &reason)?;
+                                }
+                            }
+                        }
+                        (retry, None, last)
+                    }
+                    Ok(reply) if is_retryable_status(reply.status) => (
+                        pending.clone(),
+                        reply.retry_after,
+                        format!("HTTP {}: {}", reply.status, body_text(&reply.body)),
+                    ),
+                    Ok(reply) if reply.status == 413 && pending.len() > 1 => {
+                        // Too big for the server: halve and send each half.
+                        let owned: Vec<Doc> = pending.iter().map(|d| (*d).clone()).collect();
+                        let (a, b) = owned.split_at(owned.len() / 2);
+                        Box::pin(self.send_batch(a)).await?;
+                        return Box::pin(self.send_batch(b)).await;
+                    }
+                    Ok(reply) if reply.status == 400 || reply.status == 413 => {
+                        // The request itself was refused: every document in it is at fault.
+                        let reason = body_text(&reply.body);
+                        for doc in &pending {
+                            self.dead_letter(doc, reply.status, &reason)?;
+                        }
+                        (Vec::new(), None, String::new())
+                    }
+                    Ok(reply) => {
+                        return Err(EsError::Status {
+                            url: self.client.shown_url().to_owned(),
+                            what: "POST /_bulk".to_owned(),
+                            status: reply.status,
+                            reason: body_text(&reply.body),
+                        });
+                    }
+                };
+            if retry.is_empty() {
+                return Ok(());
+            }
+            attempt += 1;
+            if attempt > self.cfg.max_retries {
+                return Err(EsError::RetriesExhausted {
+                    url: self.client.shown_url().to_owned(),
+                    docs: retry.len(),
+                    attempts: attempt,
+                    reason,
+                });
+            }
+            self.stats
+                .retried
+                .fetch_add(retry.len() as u64, Ordering::Relaxed);
+            let wait = backoff(
+                attempt,
+                self.cfg.retry_initial_backoff,
+                self.cfg.retry_max_backoff,
+                retry_after,
+            );
+            tracing::debug!(attempt, docs = retry.len(), ?wait, %reason, "retrying documents");
+            tokio::time::sleep(wait).await;
+            pending = retry;
+        }
+    }
+
+    /// Records a document refused for good: one line in the dead-letter file (synced), or
+    /// an error log line when there is no such file.
+    fn dead_letter(&self, doc: &Doc, status: u16, reason: &str) -> Result<(), EsError> {
+        self.stats.dead_lettered.fetch_add(1, Ordering::Relaxed);
+        let path: &PathBuf = &self.cfg.dead_letter_path;
+        if path.as_os_str().is_empty() {
+            tracing::error!(index = %doc.index, id = %doc.id, status, %reason, "document refused by Elasticsearch and dropped (no dead_letter_path)");
+            return Ok(());
+        }
+        tracing::warn!(index = %doc.index, id = %doc.id, status, %reason, path = %path.display(), "document refused by Elasticsearch, written to the dead-letter file");
+        let document = serde_json::from_str::<serde_json::Value>(&doc.source)
+            .unwrap_or_else(|_| serde_json::Value::String(doc.source.clone()));
+        let line = serde_json::json!({
+            "index": doc.index,
+            "id": doc.id,
+            "status": status,
+            "reason": reason,
+            "document": document,
+        });
+        let fail = |e: std::io::Error| EsError::DeadLetter {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(fail)?;
+        let mut text = line.to_string();
+        text.push('\n');
+        file.write_all(text.as_bytes()).map_err(fail)?;
+        file.sync_data().map_err(fail)
+    }
+}
+
+/// The wait before retry number `attempt` (1-based): `initial * 2^(attempt-1)` capped at
+/// `max`, then a random point between half and all of it; a longer `Retry-After` wins (also
+/// capped at `max`).
+pub(crate) fn backoff(
+    attempt: u32,
+    initial: Duration,
+    max: Duration,
+    retry_after: Option<Duration>,
+) -> Duration {
+    let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(30));
+    let base = initial.saturating_mul(factor).min(max);
+    let jittered = if base.is_zero() {
+        base
+    } else {
+        let half = base / 2;
+        half + jitter_rng().random_range(Duration::ZERO..=base - half)
+    };
+    match retry_after {
+        Some(after) if after > jittered => after.min(max),
+        _ => jittered,
+    }
+}
+
+/// A small random generator seeded from the clock and a counter (no OS entropy needed for
+/// jitter).
+fn jitter_rng() -> rand::rngs::SmallRng {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    rand::rngs::SmallRng::seed_from_u64(nanos ^ COUNTER.fetch_add(0x9e37_79b9, Ordering::Relaxed))
+}
+
+fn body_text(body: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) => crate::client::short(&v),
+        Err(_) => String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+    }
+}
+
+/// `EsError` is not `Clone` (it may grow sources); waiters each get an equal copy.
+fn copy_error(e: &EsError) -> EsError {
+    match e {
+        EsError::Transport { url, reason } => EsError::Transport {
+            url: url.clone(),
+            reason: reason.clone(),
+        },
+        EsError::RetriesExhausted {
+            url,
+            docs,
+            attempts,
+            reason,
+        } => EsError::RetriesExhausted {
+            url: url.clone(),
+            docs: *docs,
+            attempts: *attempts,
+            reason: reason.clone(),
+        },
+        EsError::Status {
+            url,
+            what,
+            status,
+            reason,
+        } => EsError::Status {
+            url: url.clone(),
+            what: what.clone(),
+            status: *status,
+            reason: reason.clone(),
+        },
+        EsError::Closed => EsError::Closed,
+        other => EsError::Client {
+            url: String::new(),
+            reason: other.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_caps() {
+        let ms = Duration::from_millis;
+        for _ in 0..200 {
+            let first = backoff(1, ms(100), ms(1000), None);
+            assert!(first >= ms(50) && first <= ms(100), "{first:?}");
+            let third = backoff(3, ms(100), ms(1000), None);
+            assert!(third >= ms(200) && third <= ms(400), "{third:?}");
+            let late = backoff(40, ms(100), ms(1000), None);
+            assert!(late >= ms(500) && late <= ms(1000), "{late:?}");
+        }
+        assert_eq!(backoff(1, ms(100), ms(1000), Some(ms(700))), ms(700));
+        assert_eq!(backoff(1, ms(100), ms(1000), Some(ms(5000))), ms(1000));
+        assert_eq!(backoff(1, Duration::ZERO, ms(1000), None), Duration::ZERO);
+    }
+}

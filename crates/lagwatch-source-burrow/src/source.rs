@@ -1,0 +1,674 @@
+//! [`BurrowSource`]: polling Burrow servers and turning their answers into events.
+
+use crate::BurrowError;
+use crate::api::{ClusterList, ConsumerList, LagAnswer, TopicList, TopicOffsets};
+use crate::glob::GlobFilter;
+use lagwatch_component::{ComponentError, OffsetSource, SourceContext, async_trait};
+use lagwatch_config::BurrowSourceConfig;
+use lagwatch_core::secret::{Secret, redact_url};
+use lagwatch_core::{BrokerOffset, Event, GroupReport, GroupStatus, MemberAssignment, TimestampMs};
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio::time::MissedTickBehavior;
+
+/// An [`OffsetSource`] reading Burrow's v3 HTTP API; see the [crate documentation](crate).
+#[derive(Debug)]
+pub struct BurrowSource {
+    name: String,
+    interval: Duration,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: Http,
+    servers: Vec<Server>,
+    concurrency: usize,
+    clusters: GlobFilter,
+    groups: GlobFilter,
+    topics: GlobFilter,
+    /// What each server reported last, by server index.
+    state: Mutex<Vec<ServerState>>,
+}
+
+/// The HTTP client and the credentials every request carries.
+#[derive(Debug, Clone)]
+struct Http {
+    client: reqwest::Client,
+    auth: Option<(String, Secret)>,
+}
+
+#[derive(Debug, Clone)]
+struct Server {
+    /// Base URL of the API (the prefix included), without a trailing `/`.
+    base: String,
+    /// The same, for messages: credentials removed.
+    shown: String,
+}
+
+/// What was last seen from one server, to send only changes and to notice deletions.
+#[derive(Debug, Default)]
+struct ServerState {
+    /// Clusters announced healthy (and not since reported down).
+    healthy: BTreeSet<String>,
+    /// Clusters ever listed.
+    known: BTreeSet<String>,
+    /// Topics listed last, per cluster.
+    topics: BTreeMap<String, BTreeSet<String>>,
+    /// Groups listed last, per cluster.
+    groups: BTreeMap<String, BTreeSet<String>>,
+    /// Newest commit sent, per (cluster, group) and (topic, partition): (offset, timestamp).
+    commits: BTreeMap<(String, String), SentCommits>,
+    /// Owners sent, per (cluster, group).
+    owners: BTreeMap<(String, String), Vec<MemberAssignment>>,
+}
+
+/// Newest commit sent per (topic, partition): (offset, timestamp).
+type SentCommits = BTreeMap<(String, i32), (i64, TimestampMs)>;
+
+/// The system clock in milliseconds since the Unix epoch.
+fn wall_clock_ms() -> TimestampMs {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(_) => 0,
+    }
+}
+
+/// Escapes one path segment (cluster, topic or group name).
+fn segment(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Splits a server URL into its base API URL and the same without credentials.
+fn server(url: &str, api_prefix: &str) -> Result<Server, BurrowError> {
+    let bad = || BurrowError::BadUrl {
+        url: redact_url(url),
+    };
+    let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+    if scheme != "http" && scheme != "https" {
+        return Err(bad());
+    }
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    let (host, path) = rest.split_at(host_end);
+    if host.is_empty() || host.contains(['?', '#']) {
+        return Err(bad());
+    }
+    let path = match path.trim_end_matches('/') {
+        "" => api_prefix.trim_end_matches('/'),
+        p => p,
+    };
+    let origin = format!("{scheme}://{host}");
+    Ok(Server {
+        base: format!("{origin}{path}"),
+        shown: format!("{}{path}", redact_url(&origin)),
+    })
+}
+
+/// Answer of a `GET`: status code and body.
+struct Answer {
+    status: u16,
+    body: String,
+}
+
+impl Http {
+    async fn get(&self, url: &str, shown: &str) -> Result<Answer, BurrowError> {
+        let mut request = self.client.get(url);
+        if let Some((user, password)) = &self.auth {
+            request = request.basic_auth(user, Some(password.expose()));
+        }
+        let failed = |e: reqwest::Error| BurrowError::Request {
+            url: shown.to_owned(),
+            reason: e.without_url().to_string(),
+        };
+        let response = request.send().await.map_err(failed)?;
+        let status = response.status().as_u16();
+        let body = response.text().await.map_err(failed)?;
+        Ok(Answer { status, body })
+    }
+
+    /// `GET` expecting 200 and a JSON body of type `T`.
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        shown: &str,
+    ) -> Result<T, BurrowError> {
+        let answer = self.get(url, shown).await?;
+        if answer.status != 200 {
+            return Err(BurrowError::Request {
+                url: shown.to_owned(),
+                reason: format!("wrong response: {}", answer.status),
+            });
+        }
+        decode(&answer.body, shown)
+    }
+}
+
+fn decode<T: DeserializeOwned>(body: &str, shown: &str) -> Result<T, BurrowError> {
+    serde_json::from_str(body).map_err(|e| BurrowError::Decode {
+        url: shown.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// Result of one group's `/lag` request.
+enum Verdict {
+    Found(Box<GroupReport>),
+    NotFound,
+}
+
+impl BurrowSource {
+    /// A source for the servers `config` names.
+    ///
+    /// # Errors
+    /// [`BurrowError`] for an invalid glob or server URL, an `https` server or `tls_ca`
+    /// without TLS support, an unreadable CA file, or an HTTP client that cannot be built.
+    pub fn new(config: &BurrowSourceConfig) -> Result<BurrowSource, BurrowError> {
+        let servers = config
+            .servers
+            .iter()
+            .map(|url| server(url, &config.api_prefix))
+            .collect::<Result<Vec<_>, _>>()?;
+        let timeout = config.response_timeout.max(Duration::from_millis(1));
+        let concurrency = config.concurrent_connections.max(1);
+        let builder = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .pool_max_idle_per_host(concurrency.div_ceil(2));
+        let builder = tls(builder, config, &servers)?;
+        let client = builder
+            .build()
+            .map_err(|e| BurrowError::Client(e.to_string()))?;
+        let auth = (!config.username.is_empty())
+            .then(|| (config.username.clone(), config.password.clone()));
+        let name = format!(
+            "burrow[{}]",
+            servers
+                .iter()
+                .map(|s| s.shown.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        Ok(BurrowSource {
+            name,
+            interval: config.interval.max(Duration::from_millis(10)),
+            inner: Arc::new(Inner {
+                http: Http { client, auth },
+                concurrency,
+                clusters: GlobFilter::new(&config.clusters_include, &config.clusters_exclude)?,
+                groups: GlobFilter::new(&config.groups_include, &config.groups_exclude)?,
+                topics: GlobFilter::new(&config.topics_include, &config.topics_exclude)?,
+                state: Mutex::new(servers.iter().map(|_| ServerState::default()).collect()),
+                servers,
+            }),
+        })
+    }
+
+    /// Time between two polls.
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// Polls every server once (servers in parallel) and returns the events, server by
+    /// server, in the order described in the [crate documentation](crate). Errors are logged
+    /// and leave out only the part of the answer they concern.
+    pub async fn poll(&self) -> Vec<Event> {
+        let mut tasks = JoinSet::new();
+        for index in 0..self.inner.servers.len() {
+            let inner = Arc::clone(&self.inner);
+            tasks.spawn(async move { (index, inner.poll_server(index).await) });
+        }
+        let mut results = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(result) => results.push(result),
+                Err(e) => {
+                    tracing::error!(source = %self.name, error = %e, "Burrow poll task failed")
+                }
+            }
+        }
+        results.sort_by_key(|(index, _)| *index);
+        results.into_iter().flat_map(|(_, events)| events).collect()
+    }
+}
+
+#[cfg(feature = "tls")]
+fn tls(
+    builder: reqwest::ClientBuilder,
+    config: &BurrowSourceConfig,
+    _servers: &[Server],
+) -> Result<reqwest::ClientBuilder, BurrowError> {
+    if config.tls_ca.as_os_str().is_empty() {
+        return Ok(builder);
+    }
+    let path = config.tls_ca.display().to_string();
+    let pem = std::fs::read(&config.tls_ca).map_err(|e| BurrowError::Ca {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| BurrowError::Ca {
+        path,
+        reason: e.to_string(),
+    })?;
+    Ok(builder.add_root_certificate(certificate))
+}
+
+#[cfg(not(feature = "tls"))]
+fn tls(
+    builder: reqwest::ClientBuilder,
+    config: &BurrowSourceConfig,
+    servers: &[Server],
+) -> Result<reqwest::ClientBuilder, BurrowError> {
+    if !config.tls_ca.as_os_str().is_empty() {
+        return Err(BurrowError::NoTls {
+            what: "tls_ca".into(),
+        });
+    }
+    if let Some(s) = servers.iter().find(|s| s.base.starts_with("https://")) {
+        return Err(BurrowError::NoTls {
+            what: format!("server {}", s.shown),
+        });
+    }
+    Ok(builder)
+}
+
+impl Inner {
+    fn state(&self) -> MutexGuard<'_, Vec<ServerState>> {
+        // The state only remembers what was sent; a poisoned lock is taken over.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    async fn poll_server(self: Arc<Self>, index: usize) -> Vec<Event> {
+        let Some(server) = self.servers.get(index).cloned() else {
+            return Vec::new();
+        };
+        let mut events = Vec::new();
+        let listed = self
+            .http
+            .get_json::<ClusterList>(&server.base, &server.shown)
+            .await;
+        let clusters = match listed {
+            Ok(list) => list.clusters,
+            Err(e) => {
+                tracing::warn!(error = %e, "Burrow server does not answer; its clusters are stale");
+                let mut state = self.state();
+                if let Some(s) = state.get_mut(index) {
+                    for cluster in std::mem::take(&mut s.healthy) {
+                        events.push(Event::SourceHealth {
+                            cluster,
+                            healthy: false,
+                            reason: Some(e.to_string()),
+                        });
+                    }
+                }
+                return events;
+            }
+        };
+        let mut clusters: Vec<String> = clusters
+            .into_iter()
+            .filter(|c| !c.trim().is_empty() && self.clusters.accepts(c))
+            .collect();
+        clusters.sort();
+        clusters.dedup();
+        {
+            let mut state = self.state();
+            if let Some(s) = state.get_mut(index) {
+                for cluster in &clusters {
+                    s.known.insert(cluster.clone());
+                    if s.healthy.insert(cluster.clone()) {
+                        events.push(Event::SourceHealth {
+                            cluster: cluster.clone(),
+                            healthy: true,
+                            reason: None,
+                        });
+                    }
+                }
+            }
+        }
+        for cluster in clusters {
+            let base = format!("{}/{}", server.base, segment(&cluster));
+            let shown = format!("{}/{}", server.shown, segment(&cluster));
+            self.poll_topics(index, &cluster, &base, &shown, &mut events)
+                .await;
+            self.poll_groups(index, &cluster, &base, &shown, &mut events)
+                .await;
+        }
+        events
+    }
+
+    async fn poll_topics(
+        &self,
+        index: usize,
+        cluster: &str,
+        base: &str,
+        shown: &str,
+        events: &mut Vec<Event>,
+    ) {
+        let url = format!("{base}/topic");
+        let shown_list = format!("{shown}/topic");
+        let topics = match self.http.get_json::<TopicList>(&url, &shown_list).await {
+            Ok(list) => list.topics,
+            Err(e) => {
+                tracing::warn!(cluster, error = %e, "cannot list Burrow's topics; skipped");
+                return;
+            }
+        };
+        let topics: BTreeSet<String> = topics
+            .into_iter()
+            .filter(|t| !t.trim().is_empty() && self.topics.accepts(t))
+            .collect();
+        let fetched = self
+            .fetch_all(topics.iter().cloned(), |topic| {
+                let url = format!("{url}/{}", segment(topic));
+                let shown = format!("{shown_list}/{}", segment(topic));
+                move |http: Http| async move { http.get_json::<TopicOffsets>(&url, &shown).await }
+            })
+            .await;
+        let observed_ms = wall_clock_ms();
+        for (topic, result) in fetched {
+            match result {
+                Ok(answer) => {
+                    let offsets: Vec<BrokerOffset> = answer
+                        .offsets
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, o)| **o >= 0)
+                        .map(|(p, &high_water)| BrokerOffset {
+                            partition: i32::try_from(p).unwrap_or(i32::MAX),
+                            high_water,
+                            log_start: None,
+                        })
+                        .collect();
+                    if offsets.is_empty() {
+                        continue;
+                    }
+                    events.push(Event::BrokerOffsets {
+                        cluster: cluster.to_owned(),
+                        topic,
+                        partition_count: u32::try_from(answer.offsets.len()).unwrap_or(u32::MAX),
+                        offsets,
+                        observed_ms,
+                    });
+                }
+                Err(e) => tracing::warn!(cluster, topic, error = %e, "topic skipped"),
+            }
+        }
+        let mut state = self.state();
+        if let Some(s) = state.get_mut(index) {
+            let before = s.topics.insert(cluster.to_owned(), topics.clone());
+            for gone in before.unwrap_or_default().difference(&topics) {
+                events.push(Event::TopicDeleted {
+                    cluster: cluster.to_owned(),
+                    topic: gone.clone(),
+                });
+            }
+        }
+    }
+
+    async fn poll_groups(
+        &self,
+        index: usize,
+        cluster: &str,
+        base: &str,
+        shown: &str,
+        events: &mut Vec<Event>,
+    ) {
+        let url = format!("{base}/consumer");
+        let shown_list = format!("{shown}/consumer");
+        let groups = match self.http.get_json::<ConsumerList>(&url, &shown_list).await {
+            Ok(list) => list.consumers,
+            Err(e) => {
+                tracing::warn!(cluster, error = %e, "cannot list Burrow's groups; skipped");
+                return;
+            }
+        };
+        let groups: BTreeSet<String> = groups
+            .into_iter()
+            .filter(|g| !g.trim().is_empty() && self.groups.accepts(g))
+            .collect();
+        let fetched = self
+            .fetch_all(groups.iter().cloned(), |group| {
+                let url = format!("{url}/{}/lag", segment(group));
+                let shown = format!("{shown_list}/{}/lag", segment(group));
+                move |http: Http| async move {
+                    let answer = http.get(&url, &shown).await?;
+                    match answer.status {
+                        200 => Ok(Verdict::Found(Box::new(
+                            decode::<LagAnswer>(&answer.body, &shown)?.status,
+                        ))),
+                        404 => match decode::<LagAnswer>(&answer.body, &shown) {
+                            Ok(a) if a.status.status == GroupStatus::NotFound => {
+                                Ok(Verdict::NotFound)
+                            }
+                            _ => Err(BurrowError::Request {
+                                url: shown,
+                                reason: "wrong response: 404".into(),
+                            }),
+                        },
+                        other => Err(BurrowError::Request {
+                            url: shown,
+                            reason: format!("wrong response: {other}"),
+                        }),
+                    }
+                }
+            })
+            .await;
+        let now = wall_clock_ms();
+        let mut state = self.state();
+        let Some(s) = state.get_mut(index) else {
+            return;
+        };
+        let mut present = groups.clone();
+        for (group, result) in fetched {
+            match result {
+                Ok(Verdict::Found(report)) => {
+                    self.group_events(s, cluster, &group, *report, now, events);
+                }
+                Ok(Verdict::NotFound) => {
+                    present.remove(&group);
+                }
+                Err(e) => tracing::warn!(cluster, group, error = %e, "group skipped"),
+            }
+        }
+        let before = s.groups.insert(cluster.to_owned(), present.clone());
+        for gone in before.unwrap_or_default().difference(&present) {
+            let key = (cluster.to_owned(), gone.clone());
+            s.commits.remove(&key);
+            s.owners.remove(&key);
+            events.push(Event::GroupDeleted {
+                cluster: cluster.to_owned(),
+                group: gone.clone(),
+            });
+        }
+    }
+
+    /// Commits that changed, owners that changed, and the verdict of one group.
+    fn group_events(
+        &self,
+        s: &mut ServerState,
+        cluster: &str,
+        group: &str,
+        mut report: GroupReport,
+        now: TimestampMs,
+        events: &mut Vec<Event>,
+    ) {
+        let key = (cluster.to_owned(), group.to_owned());
+        let sent = s.commits.entry(key.clone()).or_default();
+        let mut owners = Vec::new();
+        for p in &report.partitions {
+            if !self.topics.accepts(&p.topic) {
+                continue;
+            }
+            if let Some(end) = p.end {
+                let newest = (end.offset, end.timestamp);
+                let slot = (p.topic.clone(), p.partition);
+                if sent.get(&slot) != Some(&newest) && end.offset >= 0 && end.timestamp >= 0 {
+                    sent.insert(slot, newest);
+                    events.push(Event::Commit {
+                        cluster: cluster.to_owned(),
+                        group: group.to_owned(),
+                        topic: p.topic.clone(),
+                        partition: p.partition,
+                        offset: end.offset,
+                        timestamp_ms: end.timestamp,
+                        order: None,
+                    });
+                }
+            }
+            if !p.owner.is_empty() || !p.client_id.is_empty() {
+                owners.push(MemberAssignment {
+                    topic: p.topic.clone(),
+                    partition: p.partition,
+                    owner: p.owner.clone(),
+                    client_id: p.client_id.clone(),
+                });
+            }
+        }
+        let previous = s.owners.get(&key);
+        let changed = match previous {
+            Some(before) => *before != owners,
+            None => !owners.is_empty(),
+        };
+        if changed {
+            s.owners.insert(key, owners.clone());
+            events.push(Event::Members {
+                cluster: cluster.to_owned(),
+                group: group.to_owned(),
+                assignments: owners,
+            });
+        }
+        // Like Telegraf, the topic globs filter partition rows but not the group's totals.
+        report.partitions.retain(|p| self.topics.accepts(&p.topic));
+        report.worst_partition = report.partitions.iter().map(|p| p.status).max();
+        report.evaluated_at = now;
+        cluster.clone_into(&mut report.cluster);
+        group.clone_into(&mut report.group);
+        events.push(Event::GroupVerdict {
+            cluster: cluster.to_owned(),
+            group: group.to_owned(),
+            report: Box::new(report),
+        });
+    }
+
+    /// Runs one request per name, at most `concurrency` at once, and returns the results in
+    /// name order.
+    async fn fetch_all<T, F, Fut>(
+        &self,
+        names: impl Iterator<Item = String>,
+        make: impl Fn(&str) -> F,
+    ) -> Vec<(String, Result<T, BurrowError>)>
+    where
+        T: Send + 'static,
+        F: FnOnce(Http) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, BurrowError>> + Send + 'static,
+    {
+        let slots = Arc::new(Semaphore::new(self.concurrency));
+        let mut tasks = JoinSet::new();
+        let mut order = Vec::new();
+        for (i, name) in names.enumerate() {
+            let request = make(&name);
+            let http = self.http.clone();
+            let slots = Arc::clone(&slots);
+            order.push(name);
+            tasks.spawn(async move {
+                let _slot = slots.acquire_owned().await;
+                (i, request(http).await)
+            });
+        }
+        let mut done: Vec<(usize, Result<T, BurrowError>)> = Vec::with_capacity(order.len());
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(result) => done.push(result),
+                Err(e) => tracing::error!(error = %e, "Burrow request task failed"),
+            }
+        }
+        done.sort_by_key(|(i, _)| *i);
+        done.into_iter()
+            .filter_map(|(i, result)| order.get(i).map(|name| (name.clone(), result)))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl OffsetSource for BurrowSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Asks every server for its cluster list; fails (transient) naming the first server
+    /// that does not answer it.
+    async fn healthcheck(&self) -> Result<(), ComponentError> {
+        for server in &self.inner.servers {
+            self.inner
+                .http
+                .get_json::<ClusterList>(&server.base, &server.shown)
+                .await
+                .map_err(|e| ComponentError::transient(&self.name, e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Polls every `interval` until `ctx.shutdown` is cancelled (then returns `Ok`) or the
+    /// pipeline stops receiving (then a [`Closed`](lagwatch_component::ErrorClass::Closed)
+    /// error). Each poll's events go out as one batch.
+    async fn run(&self, ctx: SourceContext) -> Result<(), ComponentError> {
+        let mut ticker = tokio::time::interval(self.interval);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        tracing::debug!(source = %self.name, interval = ?self.interval, "Burrow source started");
+        loop {
+            tokio::select! {
+                biased;
+                () = ctx.shutdown.cancelled() => break,
+                _ = ticker.tick() => {}
+            }
+            let events = tokio::select! {
+                biased;
+                () = ctx.shutdown.cancelled() => break,
+                events = self.poll() => events,
+            };
+            tokio::select! {
+                biased;
+                () = ctx.shutdown.cancelled() => break,
+                sent = ctx.events.send_batch(events) => sent?,
+            }
+        }
+        tracing::debug!(source = %self.name, "Burrow source stopped");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_urls_get_the_prefix_only_without_a_path() {
+        let s = server("http://burrow:8000", "/v3/kafka").unwrap();
+        assert_eq!(s.base, "http://burrow:8000/v3/kafka");
+        let s = server("http://burrow:8000/", "/v3/kafka").unwrap();
+        assert_eq!(s.base, "http://burrow:8000/v3/kafka");
+        let s = server("https://u:pw@proxy/burrow/v3/kafka/", "/v3/kafka").unwrap();
+        assert_eq!(s.base, "https://u:pw@proxy/burrow/v3/kafka");
+        assert_eq!(s.shown, "https://proxy/burrow/v3/kafka");
+        for bad in ["burrow:8000", "ftp://x", "http://", "http:///v3"] {
+            assert!(server(bad, "/v3/kafka").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn path_segments_are_escaped() {
+        assert_eq!(segment("orders.eu-1_x"), "orders.eu-1_x");
+        assert_eq!(segment("a b/c"), "a%20b%2Fc");
+    }
+}
