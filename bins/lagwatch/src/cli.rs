@@ -104,8 +104,18 @@ pub struct RunArgs {
 pub struct ConfigArgs {
     /// Configuration file (TOML or YAML). LAGWATCH_<SECTION>__<KEY> environment variables
     /// override its values.
-    #[arg(short, long, value_name = "FILE")]
-    pub config: PathBuf,
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        required_unless_present = "burrow_config"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// A Burrow configuration file (burrow.toml) to import instead; every key that has no
+    /// lagwatch counterpart is listed as a warning.
+    #[arg(long, value_name = "FILE", conflicts_with = "config")]
+    pub burrow_config: Option<PathBuf>,
 }
 
 /// `lagwatch eval`.
@@ -130,6 +140,9 @@ pub struct EvalArgs {
 pub enum ConfigCommand {
     /// Prints the effective configuration (defaults and environment applied, secrets redacted).
     Show(ConfigArgs),
+    /// Prints the lagwatch configuration a Burrow file (--burrow-config) imports to, with
+    /// every key that is not carried over listed as a comment.
+    Convert(ConfigArgs),
 }
 
 /// `lagwatch es …`.

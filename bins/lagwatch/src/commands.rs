@@ -1,6 +1,8 @@
 //! What each subcommand does.
 
-use crate::cli::{Cli, Command, ConfigCommand, DemoArgs, EsCommand, EsSetupArgs, EvalArgs, Format};
+use crate::cli::{
+    Cli, Command, ConfigArgs, ConfigCommand, DemoArgs, EsCommand, EsSetupArgs, EvalArgs, Format,
+};
 use anyhow::Context;
 use lagwatch_lib::config::{Config, SinkConfig, SourceConfig, StdoutFormat};
 use lagwatch_lib::core::eval_input::{self, EvalInput};
@@ -13,14 +15,15 @@ use std::process::ExitCode;
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Demo(args) => demo(args),
-        Command::Run(args) => run(&args.config.config),
-        Command::Validate(args) => Ok(validate(&args.config)),
+        Command::Run(args) => run(&args.config),
+        Command::Validate(args) => Ok(validate(&args)),
         Command::Eval(args) => eval(args),
         Command::Config(ConfigCommand::Show(args)) => {
-            let config = load(&args.config)?;
+            let config = load_args(&args)?;
             print!("{}", config.to_toml_redacted()?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Config(ConfigCommand::Convert(args)) => convert(&args),
         Command::Es(EsCommand::Setup(args)) => es_setup(args),
     }
 }
@@ -32,7 +35,9 @@ fn es_setup(args: EsSetupArgs) -> anyhow::Result<ExitCode> {
     let mut cfg = lagwatch_lib::config::ElasticsearchSinkConfig::new(args.url);
     if let Some(user) = args.username {
         cfg.username = user;
-        cfg.password = std::env::var("LAGWATCH_ES_PASSWORD").unwrap_or_default().into();
+        cfg.password = std::env::var("LAGWATCH_ES_PASSWORD")
+            .unwrap_or_default()
+            .into();
     }
     let pattern = IndexPattern::parse(&args.index_name, "")?;
     let client = EsClient::new(&cfg)?;
@@ -55,6 +60,39 @@ fn es_setup(args: EsSetupArgs) -> anyhow::Result<ExitCode> {
     if report.installed.is_empty() {
         println!("nothing to install (template mode none: dynamic mapping)");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the configuration the arguments name: a lagwatch file, or a Burrow file imported
+/// (its warnings logged).
+fn load_args(args: &ConfigArgs) -> anyhow::Result<Config> {
+    match (&args.burrow_config, &args.config) {
+        (Some(burrow), _) => {
+            let import = Config::from_burrow_file(burrow)
+                .with_context(|| format!("importing {}", burrow.display()))?;
+            for warning in &import.warnings {
+                tracing::warn!("{}: {warning}", burrow.display());
+            }
+            Ok(import.config)
+        }
+        (None, Some(path)) => load(path),
+        (None, None) => anyhow::bail!("give --config FILE or --burrow-config FILE"),
+    }
+}
+
+/// `lagwatch config convert --burrow-config FILE`: the imported configuration as TOML, the
+/// keys not carried over as comments at the top.
+fn convert(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
+    let Some(burrow) = &args.burrow_config else {
+        anyhow::bail!("config convert needs --burrow-config FILE");
+    };
+    let import = Config::from_burrow_file(burrow)
+        .with_context(|| format!("importing {}", burrow.display()))?;
+    println!("# Imported from {}", burrow.display());
+    for warning in &import.warnings {
+        println!("# {warning}");
+    }
+    print!("{}", import.config.to_toml_redacted()?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -129,8 +167,8 @@ fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run(path: &Path) -> anyhow::Result<ExitCode> {
-    let config = load(path)?;
+fn run(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
+    let config = load_args(args)?;
     execute(&config, None)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -160,7 +198,26 @@ fn execute(config: &Config, duration: Option<std::time::Duration>) -> anyhow::Re
 }
 
 /// Prints "ok", or one line per problem (key path first), and returns 0 or 1.
-fn validate(path: &Path) -> ExitCode {
+fn validate(args: &ConfigArgs) -> ExitCode {
+    if let Some(burrow) = &args.burrow_config {
+        return match Config::from_burrow_file(burrow) {
+            Ok(import) => {
+                for warning in &import.warnings {
+                    println!("warning: {warning}");
+                }
+                println!("ok");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                println!("{}: {e}", burrow.display());
+                ExitCode::from(1)
+            }
+        };
+    }
+    let Some(path) = args.config.as_deref() else {
+        println!("give --config FILE or --burrow-config FILE");
+        return ExitCode::from(1);
+    };
     match Config::load(path) {
         Ok(_) => {
             println!("ok");

@@ -10,8 +10,9 @@ use tracing_subscriber::EnvFilter;
 pub fn init(cli: &Cli) {
     let json = match &cli.command {
         // A file that does not load is reported (with every problem) once the command runs.
-        Command::Run(args) => Config::load(&args.config.config)
-            .is_ok_and(|c| c.general.log_format == LogFormat::Json),
+        Command::Run(args) => args.config.config.as_deref().is_some_and(|path| {
+            Config::load(path).is_ok_and(|c| c.general.log_format == LogFormat::Json)
+        }),
         _ => false,
     };
     let default = if cli.quiet {

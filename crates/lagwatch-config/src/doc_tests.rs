@@ -90,6 +90,9 @@ fn source_sample(tag: &str) -> SourceConfig {
     match tag {
         "demo" => SourceConfig::Demo(DemoSourceConfig::default()),
         "burrow" => SourceConfig::Burrow(Box::default()),
+        "zookeeper" => SourceConfig::Zookeeper(Box::new(
+            crate::zookeeper::ZookeeperSourceConfig::new("live"),
+        )),
         other => panic!("no sample for source type {other:?}: add one to doc_tests.rs"),
     }
 }

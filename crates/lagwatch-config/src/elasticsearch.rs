@@ -69,6 +69,30 @@ pub struct ElasticsearchSinkConfig {
     /// PEM file with extra CA certificates to trust for `https` (empty: system roots only).
     #[serde(default)]
     pub ca_file: PathBuf,
+    /// Directory of the disk spool (empty: no spool; writes wait for Elasticsearch).
+    #[serde(default)]
+    pub spool_dir: PathBuf,
+    /// Most bytes the spool holds.
+    #[serde(default = "default_spool_max_bytes")]
+    pub spool_max_bytes: u64,
+    /// What happens to documents when the spool is full.
+    #[serde(default)]
+    pub spool_full_policy: SpoolFullPolicy,
+}
+
+/// What the Elasticsearch sink's spool does when it is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SpoolFullPolicy {
+    /// Keep what is spooled; new documents are dropped (and logged).
+    #[default]
+    DropNewest,
+    /// Delete the oldest spooled documents to make room.
+    DropOldest,
+}
+
+fn default_spool_max_bytes() -> u64 {
+    1024 * 1024 * 1024
 }
 
 impl ElasticsearchSinkConfig {
@@ -95,6 +119,9 @@ impl ElasticsearchSinkConfig {
             api_key: Secret::default(),
             bearer_token: Secret::default(),
             ca_file: PathBuf::new(),
+            spool_dir: PathBuf::new(),
+            spool_max_bytes: default_spool_max_bytes(),
+            spool_full_policy: SpoolFullPolicy::DropNewest,
         }
     }
 
@@ -112,6 +139,12 @@ impl ElasticsearchSinkConfig {
         }
         if self.batch_max_docs < 1 {
             out.push(("batch_max_docs", "must be at least 1".to_owned()));
+        }
+        if self.spool_max_bytes < 1024 * 1024 {
+            out.push((
+                "spool_max_bytes",
+                "must be at least 1048576 (1 MiB)".to_owned(),
+            ));
         }
         if self.batch_max_bytes < 1024 {
             out.push(("batch_max_bytes", "must be at least 1024".to_owned()));

@@ -29,18 +29,22 @@
 //! Every key is described in `docs/configuration.md`; a test keeps that file complete.
 
 mod alerting;
-pub mod elasticsearch;
 pub mod burrow;
+pub mod burrow_toml;
 #[cfg(test)]
 mod doc_tests;
+pub mod elasticsearch;
 mod error;
 mod load;
 mod show;
 mod tree;
 pub mod types;
 mod validate;
+pub mod zookeeper;
 
+pub use burrow::BurrowSourceConfig;
+pub use burrow_toml::{BurrowImport, BurrowImportError};
 pub use error::{ConfigError, Error, Problem};
 pub use load::{ENV_PREFIX, ENV_SEPARATOR, Format, process_env};
-pub use burrow::BurrowSourceConfig;
 pub use types::*;
+pub use zookeeper::ZookeeperSourceConfig;

@@ -159,17 +159,20 @@ pub enum SourceConfig {
     Demo(DemoSourceConfig),
     /// One or more Burrow v3 HTTP APIs, Burrow's verdicts included.
     Burrow(Box<crate::burrow::BurrowSourceConfig>),
+    /// Consumer offsets stored in ZooKeeper by old consumers.
+    Zookeeper(Box<crate::zookeeper::ZookeeperSourceConfig>),
 }
 
 impl SourceConfig {
     /// Every `type` a source section may have.
-    pub const TYPES: &'static [&'static str] = &["demo", "burrow"];
+    pub const TYPES: &'static [&'static str] = &["demo", "burrow", "zookeeper"];
 
     /// This source's `type` tag.
     pub fn type_name(&self) -> &'static str {
         match self {
             SourceConfig::Demo(_) => "demo",
             SourceConfig::Burrow(_) => "burrow",
+            SourceConfig::Zookeeper(_) => "zookeeper",
         }
     }
 }

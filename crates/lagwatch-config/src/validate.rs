@@ -280,6 +280,10 @@ fn parse_source(
             deserialize_reporting::<crate::burrow::BurrowSourceConfig>(path, body, problems)
                 .map(|c| SourceConfig::Burrow(Box::new(c)))
         }
+        "zookeeper" => {
+            deserialize_reporting::<crate::zookeeper::ZookeeperSourceConfig>(path, body, problems)
+                .map(|c| SourceConfig::Zookeeper(Box::new(c)))
+        }
         other => {
             problems.push(
                 format!("{path}.{TYPE_KEY}"),
@@ -538,6 +542,7 @@ fn check_source(path: &str, source: &SourceConfig, report: &mut Sink<'_>) {
             }
         }
         SourceConfig::Burrow(burrow) => crate::burrow::check(path, burrow, report),
+        SourceConfig::Zookeeper(zk) => crate::zookeeper::check(path, zk, report),
     }
 }
 

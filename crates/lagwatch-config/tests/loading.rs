@@ -66,7 +66,7 @@ type = "file"
     assert_eq!(
         err.to_string(),
         "model.intervals: invalid type: string \"ten\", expected usize\n\
-         sources.live.type: unknown type \"kafak\" (expected one of: demo, burrow)\n\
+         sources.live.type: unknown type \"kafak\" (expected one of: demo, burrow, zookeeper)\n\
          sinks.out.path: missing required key"
     );
 }
@@ -87,7 +87,7 @@ sinks:
         problems(Config::from_str(text, Format::Yaml)),
         [
             "model.intervals: invalid type: string \"ten\", expected usize",
-            "sources.live.type: unknown type \"kafak\" (expected one of: demo, burrow)",
+            "sources.live.type: unknown type \"kafak\" (expected one of: demo, burrow, zookeeper)",
             "sinks.out.path: missing required key",
         ]
     );
@@ -166,7 +166,7 @@ format = ["json"]
     let text = "[sources]\nlive = \"demo\"\n[sinks.out]\ntype = \"stdout\"\n";
     assert_eq!(
         toml_problems(text),
-        ["sources.live: expected a table with a `type` key (one of: demo, burrow), found a string"]
+        ["sources.live: expected a table with a `type` key (one of: demo, burrow, zookeeper), found a string"]
     );
 }
 
@@ -176,7 +176,7 @@ fn missing_sources_and_sinks_are_named() {
         toml_problems(""),
         [
             "sources: no source configured: add at least one [sources.<name>] section with a \
-             type (one of: demo, burrow)",
+             type (one of: demo, burrow, zookeeper)",
             "sinks: no sink configured: add at least one [sinks.<name>] section with a type \
              (one of: stdout, file, elasticsearch)",
         ]
@@ -444,7 +444,7 @@ fn environment_problems_name_the_variable() {
              \"__\"",
             "model.intervals: invalid type: string \"ten\", expected usize (set by environment \
              variable LAGWATCH_MODEL__INTERVALS)",
-            "sources.new.type: missing required key (one of: demo, burrow)",
+            "sources.new.type: missing required key (one of: demo, burrow, zookeeper)",
             "sinks.out.colour: unknown key (expected one of: format, topics) (set by \
              environment variable LAGWATCH_SINKS__OUT__COLOUR)",
         ]

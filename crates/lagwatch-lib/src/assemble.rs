@@ -200,6 +200,25 @@ fn build_source(
             kind: "burrow",
             feature: "burrow",
         }),
+        #[cfg(feature = "zookeeper")]
+        SourceConfig::Zookeeper(cfg) => {
+            lagwatch_source_zookeeper::ZookeeperSource::new(cfg.as_ref().clone())
+                .map(|s| Box::new(s) as Box<dyn lagwatch_component::OffsetSource>)
+                .map_err(|e| AssembleError::Component {
+                    section: section.to_owned(),
+                    source: lagwatch_component::ComponentError::permanent(
+                        "source.zookeeper",
+                        e.to_string(),
+                    )
+                    .with_source(e),
+                })
+        }
+        #[cfg(not(feature = "zookeeper"))]
+        SourceConfig::Zookeeper(_) => Err(AssembleError::NotIncluded {
+            section: section.to_owned(),
+            kind: "zookeeper",
+            feature: "zookeeper",
+        }),
         _ => Err(AssembleError::NotIncluded {
             section: section.to_owned(),
             kind: "unknown",

@@ -27,6 +27,7 @@ pub mod client;
 pub mod index;
 pub mod setup;
 mod sink;
+pub mod spool;
 
 pub use sink::{ElasticsearchSink, SinkStats};
 
@@ -118,6 +119,14 @@ pub enum EsError {
     #[error("dead-letter file {path}: {reason}")]
     DeadLetter {
         /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The disk spool cannot be used.
+    #[error("spool {path}: {reason}")]
+    Spool {
+        /// The file or directory.
         path: String,
         /// Why.
         reason: String,

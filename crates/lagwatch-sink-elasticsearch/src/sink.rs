@@ -4,8 +4,10 @@ use crate::EsError;
 use crate::bulk::{Doc, ItemOutcome, chunk, is_retryable_status, parse_response};
 use crate::client::{EsClient, ServerInfo};
 use crate::index::IndexPattern;
-use lagwatch_component::{Ack, ComponentError, LagSink, async_trait};
+use crate::spool::{FullPolicy, Spool};
+use lagwatch_component::{Ack, CancellationToken, ComponentError, LagSink, async_trait};
 use lagwatch_config::ElasticsearchSinkConfig;
+use lagwatch_config::elasticsearch::SpoolFullPolicy;
 use lagwatch_core::Snapshot;
 use lagwatch_core::measurement::{MeasurementOptions, from_snapshot};
 use rand::{Rng, SeedableRng};
@@ -14,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 /// Counters of one sink, shared with its writer.
 #[derive(Debug, Default)]
@@ -62,6 +64,16 @@ pub struct ElasticsearchSink {
     pattern: IndexPattern,
     options: MeasurementOptions,
     tx: OnceLock<mpsc::Sender<Job>>,
+    spool: Option<Arc<Spool>>,
+    spooled: Arc<Notify>,
+    drainer: OnceLock<()>,
+    stop: CancellationToken,
+}
+
+impl Drop for ElasticsearchSink {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
 }
 
 impl std::fmt::Debug for Job {
@@ -78,6 +90,19 @@ impl ElasticsearchSink {
     pub fn new(name: &str, cfg: ElasticsearchSinkConfig) -> Result<ElasticsearchSink, EsError> {
         let pattern = IndexPattern::parse(&cfg.index_name, &cfg.default_tag_value)?;
         let client = EsClient::new(&cfg)?;
+        let spool = if cfg.spool_dir.as_os_str().is_empty() {
+            None
+        } else {
+            let policy = match cfg.spool_full_policy {
+                SpoolFullPolicy::DropOldest => FullPolicy::DropOldest,
+                _ => FullPolicy::DropNewest,
+            };
+            Some(Arc::new(Spool::open(
+                &cfg.spool_dir,
+                cfg.spool_max_bytes,
+                policy,
+            )?))
+        };
         let options = MeasurementOptions {
             host: (!cfg.host.is_empty()).then(|| cfg.host.clone()),
             include_topics: cfg.topics,
@@ -93,7 +118,31 @@ impl ElasticsearchSink {
             pattern,
             options,
             tx: OnceLock::new(),
+            spool,
+            spooled: Arc::new(Notify::new()),
+            drainer: OnceLock::new(),
+            stop: CancellationToken::new(),
         })
+    }
+
+    /// The disk spool, when `spool_dir` is set.
+    pub fn spool(&self) -> Option<&Spool> {
+        self.spool.as_deref()
+    }
+
+    /// Starts the task sending spooled documents (once; no-op without a spool).
+    fn start_drainer(&self) {
+        let Some(spool) = &self.spool else {
+            return;
+        };
+        self.drainer.get_or_init(|| {
+            tokio::spawn(drain(
+                Arc::clone(&self.writer),
+                Arc::clone(spool),
+                Arc::clone(&self.spooled),
+                self.stop.clone(),
+            ));
+        });
     }
 
     /// This sink's counters.
@@ -164,6 +213,14 @@ impl LagSink for ElasticsearchSink {
 
     async fn write(&self, snapshot: &Snapshot) -> Result<Ack, ComponentError> {
         let docs = self.documents(snapshot);
+        if let Some(spool) = &self.spool {
+            let accepted = spool
+                .append(&docs)
+                .map_err(|e| e.into_component(&self.name))?;
+            self.spooled.notify_one();
+            self.start_drainer();
+            return Ok(Ack { records: accepted });
+        }
         let records = docs.len();
         self.write_docs(docs)
             .await
@@ -172,6 +229,16 @@ impl LagSink for ElasticsearchSink {
     }
 
     async fn flush(&self) -> Result<(), ComponentError> {
+        if let Some(spool) = &self.spool {
+            // Give the drainer a bounded moment; what is left stays safely spooled.
+            self.start_drainer();
+            self.spooled.notify_one();
+            let deadline = tokio::time::Instant::now() + self.writer.cfg.timeout;
+            while spool.pending_bytes() > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            return Ok(());
+        }
         let Some(tx) = self.tx.get() else {
             return Ok(());
         };
@@ -180,6 +247,67 @@ impl LagSink for ElasticsearchSink {
             return Err(ComponentError::closed(&self.name));
         }
         wait.await.map_err(|_| ComponentError::closed(&self.name))
+    }
+}
+
+/// Sends spooled documents in order until `stop`; a batch is committed only once every
+/// document in it is indexed, present or dead-lettered.
+async fn drain(
+    writer: Arc<Writer>,
+    spool: Arc<Spool>,
+    spooled: Arc<Notify>,
+    stop: CancellationToken,
+) {
+    let mut failures: u32 = 0;
+    loop {
+        if stop.is_cancelled() {
+            return;
+        }
+        let (docs, cursor) = match spool.peek(writer.cfg.batch_max_docs, writer.cfg.batch_max_bytes)
+        {
+            Ok(next) => next,
+            Err(e) => {
+                tracing::error!(error = %e, "spool: cannot read");
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(writer.cfg.retry_max_backoff) => continue,
+                }
+            }
+        };
+        if docs.is_empty() {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = spooled.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            continue;
+        }
+        let result = tokio::select! {
+            _ = stop.cancelled() => return,
+            r = writer.write_all(&docs) => r,
+        };
+        match result {
+            Ok(()) => {
+                failures = 0;
+                if let Err(e) = spool.commit(cursor) {
+                    tracing::error!(error = %e, "spool: cannot commit the read position");
+                }
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let wait = backoff(
+                    failures,
+                    writer.cfg.retry_initial_backoff,
+                    writer.cfg.retry_max_backoff,
+                    None,
+                );
+                tracing::warn!(error = %e, pending_bytes = spool.pending_bytes(), ?wait, "spool: Elasticsearch not reachable, keeping documents");
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
     }
 }
 

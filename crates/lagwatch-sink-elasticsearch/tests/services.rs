@@ -212,3 +212,56 @@ async fn daily_index_names_and_gzip() {
     );
     es::delete_index(&url, "lagwatch-it-day-*").await.unwrap();
 }
+
+/// Keys and JSON value types of a document, recursively (`int` and `float` kept apart).
+fn shape(v: &Value) -> Value {
+    match v {
+        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+        Value::Number(n) if n.is_i64() || n.is_u64() => json!("int"),
+        Value::Number(_) => json!("float"),
+        Value::String(_) => json!("string"),
+        Value::Bool(_) => json!("bool"),
+        Value::Array(_) => json!("array"),
+        Value::Null => json!("null"),
+    }
+}
+
+/// What lagwatch stored in Elasticsearch has the keys and value types of the documents
+/// Telegraf wrote for the same Burrow data (fixtures from the pipeline reference, with
+/// Telegraf's `host` tag).
+#[tokio::test]
+async fn stored_documents_have_telegrafs_keys_and_types() {
+    let fixtures = [
+        r#"{"@timestamp":"2019-08-19T17:32:10+09:00","burrow_partition":{"lag":54,"offset":1234567,"status":"OK","status_code":1,"timestamp":1566203529000},"measurement_name":"burrow_partition","tag":{"cluster":"live","group":"hdfs_consumer","host":"telegraf01","owner":"/10.0.0.5","partition":"0","topic":"payment_log"}}"#,
+        r#"{"@timestamp":"2019-08-19T08:32:10Z","burrow_group":{"lag":54,"offset":3702000,"partition_count":3,"status":"WARN","status_code":3,"timestamp":1566203529000,"total_lag":60},"measurement_name":"burrow_group","tag":{"cluster":"live","group":"hdfs_consumer","host":"telegraf01"}}"#,
+        r#"{"@timestamp":"2019-08-19T08:32:10Z","burrow_topic":{"offset":1234002},"measurement_name":"burrow_topic","tag":{"cluster":"live","host":"telegraf01","partition":"2","topic":"payment_log"}}"#,
+    ];
+    let url = env::elasticsearch();
+    let index = "lagwatch-it-shape";
+    es::delete_index(&url, index).await.unwrap();
+    let mut cfg = config(&url, index);
+    cfg.host = "telegraf01".into();
+    let sink = ElasticsearchSink::new("es", cfg).unwrap();
+    sink.write(&sample::snapshot()).await.unwrap();
+    es::refresh(&url, index).await.unwrap();
+    let stored = es::search_sources(
+        &url,
+        index,
+        &json!({"size": 1000, "query": {"match_all": {}}}),
+    )
+    .await
+    .unwrap();
+    for fixture in fixtures {
+        let want: Value = serde_json::from_str(fixture).unwrap();
+        let name = want["measurement_name"].as_str().unwrap();
+        let ours: Vec<&Value> = stored
+            .iter()
+            .filter(|d| d["measurement_name"] == name)
+            .collect();
+        assert!(!ours.is_empty(), "no {name} document stored");
+        for doc in ours {
+            assert_eq!(shape(doc), shape(&want), "{name}: {doc}");
+        }
+    }
+    es::delete_index(&url, index).await.unwrap();
+}

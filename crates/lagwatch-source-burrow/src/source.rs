@@ -666,6 +666,34 @@ mod tests {
         }
     }
 
+    #[cfg(not(feature = "tls"))]
+    #[test]
+    fn https_without_tls_support_is_refused_up_front() {
+        let config = BurrowSourceConfig {
+            servers: vec!["https://user:pw@burrow:8000".into()],
+            ..BurrowSourceConfig::default()
+        };
+        let error = BurrowSource::new(&config).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "server https://burrow:8000/v3/kafka needs TLS, which this build lacks (cargo feature \"tls\" of lagwatch-source-burrow)"
+        );
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn an_unreadable_ca_file_is_named() {
+        let config = BurrowSourceConfig {
+            tls_ca: "/nonexistent/ca.pem".into(),
+            ..BurrowSourceConfig::default()
+        };
+        let error = BurrowSource::new(&config).unwrap_err().to_string();
+        assert!(
+            error.starts_with("cannot use CA file /nonexistent/ca.pem: "),
+            "{error}"
+        );
+    }
+
     #[test]
     fn path_segments_are_escaped() {
         assert_eq!(segment("orders.eu-1_x"), "orders.eu-1_x");

@@ -1,0 +1,470 @@
+//! Importing a Burrow configuration file (`burrow.toml`) as a lagwatch [`Config`].
+//!
+//! What maps (section 5 of Burrow's configuration reference):
+//!
+//! * `[consumer.<name>]` with `class-name = "kafka_zk"` → a `zookeeper` source named after the
+//!   consumer (`servers`, `zookeeper-path`, `zookeeper-timeout`, group lists);
+//! * `[storage.<name>]` → `[model]` (`intervals`, `min-distance`, `expire-group`, group
+//!   lists);
+//! * `[evaluator.<name>]` → `[evaluator]` (`minimum-complete`, `allowed-lag`);
+//! * `group-whitelist` / `group-blacklist` (Burrow before 1.3.5) are read as `group-allowlist`
+//!   / `group-denylist`, with a warning; an empty list means "not set".
+//!
+//! Everything else is reported as one warning per key (or per section where the whole
+//! section has no counterpart), never dropped silently. A `stdout` sink is added so the
+//! result runs as it is.
+
+use crate::types::{Config, SinkConfig, SourceConfig, StdoutSinkConfig};
+use crate::zookeeper::ZookeeperSourceConfig;
+use std::path::Path;
+use std::time::Duration;
+use toml::{Table, Value};
+
+/// A configuration imported from a Burrow file, and what could not be carried over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BurrowImport {
+    /// The lagwatch configuration.
+    pub config: Config,
+    /// One line per key (or section) of the Burrow file that has no effect in lagwatch,
+    /// naming it with its path (e.g. `httpserver.default.address`).
+    pub warnings: Vec<String>,
+}
+
+/// Why a Burrow file cannot be imported.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BurrowImportError {
+    /// The file cannot be read.
+    #[error("cannot read Burrow configuration {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The text is not TOML.
+    #[error("Burrow configuration is not valid TOML: {0}")]
+    Syntax(String),
+    /// A key has a value of the wrong kind.
+    #[error("{path}: {message}")]
+    Value {
+        /// Key path, e.g. `storage.default.intervals`.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The imported configuration does not validate.
+    #[error("the imported configuration is not valid: {0}")]
+    Invalid(#[from] crate::ConfigError),
+}
+
+impl Config {
+    /// Imports a Burrow configuration file; see [`Config::from_burrow_toml`].
+    ///
+    /// # Errors
+    /// [`BurrowImportError`] when the file cannot be read or imported.
+    pub fn from_burrow_file(path: impl AsRef<Path>) -> Result<BurrowImport, BurrowImportError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| BurrowImportError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Config::from_burrow_toml(&text)
+    }
+
+    /// Imports the text of a Burrow configuration file (see the [module documentation](self)).
+    ///
+    /// # Errors
+    /// [`BurrowImportError`] for text that is not TOML, a key with a value of the wrong
+    /// kind, or a result that does not validate.
+    pub fn from_burrow_toml(text: &str) -> Result<BurrowImport, BurrowImportError> {
+        let root: Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| BurrowImportError::Syntax(e.message().to_owned()))?;
+        let mut import = Importer::default();
+        for (section, value) in &root {
+            match (section.as_str(), value) {
+                ("consumer", Value::Table(modules)) => {
+                    for (name, module) in modules {
+                        import.consumer(name, module)?;
+                    }
+                }
+                ("storage", Value::Table(modules)) => {
+                    for (name, module) in modules {
+                        import.storage(name, module)?;
+                    }
+                }
+                ("evaluator", Value::Table(modules)) => {
+                    for (name, module) in modules {
+                        import.evaluator(name, module)?;
+                    }
+                }
+                ("cluster", Value::Table(modules)) => {
+                    for (name, module) in modules {
+                        import.unsupported_keys(
+                            &format!("cluster.{name}"),
+                            module,
+                            "broker offsets come from a lagwatch Kafka source, which this \
+                             import does not create yet",
+                        );
+                    }
+                }
+                ("zookeeper", table) => import.unsupported_keys(
+                    "zookeeper",
+                    table,
+                    "Burrow's own ZooKeeper (notifier lock) is not needed by lagwatch",
+                ),
+                ("httpserver", table) => import.unsupported_keys(
+                    "httpserver",
+                    table,
+                    "lagwatch has no HTTP API listener yet",
+                ),
+                ("notifier", table) => import.unsupported_keys(
+                    "notifier",
+                    table,
+                    "Burrow notifiers are not imported; write lagwatch rules and alerters",
+                ),
+                ("general" | "logging", table) => import.unsupported_keys(
+                    section,
+                    table,
+                    "process settings of Burrow have no lagwatch counterpart",
+                ),
+                (other, table) => {
+                    import.unsupported_keys(other, table, "this Burrow section is not imported")
+                }
+            }
+        }
+        let mut config = import.config;
+        config.sinks.insert(
+            "stdout".to_owned(),
+            SinkConfig::Stdout(StdoutSinkConfig::default()),
+        );
+        config.validate()?;
+        Ok(BurrowImport {
+            config,
+            warnings: import.warnings,
+        })
+    }
+}
+
+#[derive(Default)]
+struct Importer {
+    config: Config,
+    warnings: Vec<String>,
+}
+
+fn seconds(path: &str, value: &Value) -> Result<Duration, BurrowImportError> {
+    match value {
+        Value::Integer(s) if *s >= 0 => Ok(Duration::from_secs(s.unsigned_abs())),
+        Value::Float(s) if s.is_finite() && *s >= 0.0 => Ok(Duration::from_secs_f64(*s)),
+        other => Err(BurrowImportError::Value {
+            path: path.to_owned(),
+            message: format!("expected a number of seconds, found {other}"),
+        }),
+    }
+}
+
+fn text(path: &str, value: &Value) -> Result<String, BurrowImportError> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        other => Err(BurrowImportError::Value {
+            path: path.to_owned(),
+            message: format!("expected a string, found {other}"),
+        }),
+    }
+}
+
+fn integer(path: &str, value: &Value) -> Result<u64, BurrowImportError> {
+    match value {
+        Value::Integer(i) if *i >= 0 => Ok(i.unsigned_abs()),
+        other => Err(BurrowImportError::Value {
+            path: path.to_owned(),
+            message: format!("expected a whole number of 0 or more, found {other}"),
+        }),
+    }
+}
+
+/// A host list: a TOML list of strings or one comma-separated string.
+fn servers(path: &str, value: &Value) -> Result<String, BurrowImportError> {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| text(&format!("{path}.{i}"), v))
+            .collect::<Result<Vec<_>, _>>()
+            .map(|list| list.join(",")),
+        other => text(path, other),
+    }
+}
+
+impl Importer {
+    fn warn(&mut self, path: &str, why: &str) {
+        self.warnings.push(format!("{path}: not imported ({why})"));
+    }
+
+    /// One warning per key under `value` (a section of sections is walked down).
+    fn unsupported_keys(&mut self, path: &str, value: &Value, why: &str) {
+        match value {
+            Value::Table(table) if !table.is_empty() => {
+                for (key, inner) in table {
+                    self.unsupported_keys(&format!("{path}.{key}"), inner, why);
+                }
+            }
+            _ => self.warn(path, why),
+        }
+    }
+
+    /// Reads `group-allowlist`/`group-denylist` (and the old names, with a warning).
+    fn group_list(
+        &mut self,
+        path: &str,
+        key: &str,
+        value: &Value,
+    ) -> Result<String, BurrowImportError> {
+        let full = format!("{path}.{key}");
+        let list = text(&full, value)?;
+        let renamed = match key {
+            "group-whitelist" => Some("group-allowlist"),
+            "group-blacklist" => Some("group-denylist"),
+            _ => None,
+        };
+        if let Some(new) = renamed {
+            self.warnings.push(format!(
+                "{full}: old Burrow key name, read as {new} (Burrow 1.3.5 and later refuse it)"
+            ));
+        }
+        Ok(list)
+    }
+
+    fn consumer(&mut self, name: &str, module: &Value) -> Result<(), BurrowImportError> {
+        let path = format!("consumer.{name}");
+        let Value::Table(keys) = module else {
+            self.warn(&path, "expected a table");
+            return Ok(());
+        };
+        let class = keys.get("class-name").and_then(Value::as_str).unwrap_or("");
+        if class != "kafka_zk" {
+            self.unsupported_keys(
+                &path,
+                module,
+                &format!(
+                    "consumer class {class:?} reads __consumer_offsets through a lagwatch Kafka \
+                     source, which this import does not create yet"
+                ),
+            );
+            return Ok(());
+        }
+        let cluster = keys.get("cluster").and_then(Value::as_str).unwrap_or(name);
+        let mut zk = ZookeeperSourceConfig::new(cluster);
+        for (key, value) in keys {
+            let full = format!("{path}.{key}");
+            match key.as_str() {
+                "class-name" | "cluster" => {}
+                "servers" => zk.servers = servers(&full, value)?,
+                "zookeeper-path" => {
+                    zk.root_path = text(&full, value)?.trim_end_matches('/').to_owned();
+                }
+                "zookeeper-timeout" => zk.session_timeout = seconds(&full, value)?,
+                "group-allowlist" | "group-whitelist" => {
+                    zk.group_allowlist = self.group_list(&path, key, value)?;
+                }
+                "group-denylist" | "group-blacklist" => {
+                    zk.group_denylist = self.group_list(&path, key, value)?;
+                }
+                _ => self.warn(&full, "unknown or unsupported key of a kafka_zk consumer"),
+            }
+        }
+        self.config
+            .sources
+            .insert(name.to_owned(), SourceConfig::Zookeeper(Box::new(zk)));
+        Ok(())
+    }
+
+    fn storage(&mut self, name: &str, module: &Value) -> Result<(), BurrowImportError> {
+        let path = format!("storage.{name}");
+        let Value::Table(keys) = module else {
+            self.warn(&path, "expected a table");
+            return Ok(());
+        };
+        for (key, value) in keys {
+            let full = format!("{path}.{key}");
+            let model = &mut self.config.model;
+            match key.as_str() {
+                "class-name" if value.as_str() == Some("inmemory") => {}
+                "intervals" => {
+                    model.intervals = usize::try_from(integer(&full, value)?).unwrap_or(usize::MAX);
+                }
+                "min-distance" => model.min_distance = seconds(&full, value)?,
+                "expire-group" => model.expire_group = seconds(&full, value)?,
+                "group-allowlist" | "group-whitelist" => {
+                    let list = self.group_list(&path, key, value)?;
+                    self.config.model.group_allowlist = list;
+                }
+                "group-denylist" | "group-blacklist" => {
+                    let list = self.group_list(&path, key, value)?;
+                    self.config.model.group_denylist = list;
+                }
+                _ => self.warn(&full, "no lagwatch counterpart"),
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluator(&mut self, name: &str, module: &Value) -> Result<(), BurrowImportError> {
+        let path = format!("evaluator.{name}");
+        let Value::Table(keys) = module else {
+            self.warn(&path, "expected a table");
+            return Ok(());
+        };
+        for (key, value) in keys {
+            let full = format!("{path}.{key}");
+            let evaluator = &mut self.config.evaluator;
+            match (key.as_str(), value) {
+                ("class-name", v) if v.as_str() == Some("caching") => {}
+                ("minimum-complete", Value::Float(f)) => evaluator.minimum_complete = *f as f32,
+                ("minimum-complete", Value::Integer(i)) => {
+                    evaluator.minimum_complete = if *i >= 1 { 1.0 } else { 0.0 };
+                }
+                ("allowed-lag", v) => evaluator.allowed_lag = integer(&full, v)?,
+                _ => self.warn(&full, "no lagwatch counterpart"),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The seed pipeline's burrow.toml, with loopback hosts.
+    const SEED: &str = r#"
+[zookeeper]
+servers=["127.0.0.1:2181", "127.0.0.1:2182", "127.0.0.1:2183"]
+timeout=6
+root-path="/burrow"
+
+[cluster.live]
+class-name="kafka"
+servers=["127.0.0.1:9092", "127.0.0.1:9093", "127.0.0.1:9094"]
+topic-refresh=120
+offset-refresh=30
+
+[consumer.live]
+class-name="kafka"
+cluster="live"
+servers=["127.0.0.1:9092", "127.0.0.1:9093", "127.0.0.1:9094"]
+group-blacklist="^(console-consumer-|quick-).*$"
+group-whitelist=""
+
+[consumer.live_zk]
+class-name="kafka_zk"
+cluster="live"
+servers=["127.0.0.1:2181", "127.0.0.1:2182", "127.0.0.1:2183"]
+zookeeper-timeout=30
+group-blacklist="^(console-consumer-|quick-).*$"
+group-whitelist=""
+
+[httpserver.default]
+address=":8000"
+"#;
+
+    #[test]
+    fn the_seed_file_imports_with_every_dropped_key_named() {
+        let import = Config::from_burrow_toml(SEED).unwrap();
+        let mut expected_zk = ZookeeperSourceConfig::new("live");
+        expected_zk.servers = "127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183".into();
+        expected_zk.session_timeout = Duration::from_secs(30);
+        expected_zk.group_denylist = "^(console-consumer-|quick-).*$".into();
+        assert_eq!(
+            import.config.sources.get("live_zk"),
+            Some(&SourceConfig::Zookeeper(Box::new(expected_zk)))
+        );
+        assert_eq!(import.config.sources.len(), 1);
+        assert!(import.config.sinks.contains_key("stdout"));
+        let dropped: Vec<&str> = import
+            .warnings
+            .iter()
+            .map(|w| w.split(':').next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            dropped,
+            [
+                "cluster.live.class-name",
+                "cluster.live.offset-refresh",
+                "cluster.live.servers",
+                "cluster.live.topic-refresh",
+                "consumer.live.class-name",
+                "consumer.live.cluster",
+                "consumer.live.group-blacklist",
+                "consumer.live.group-whitelist",
+                "consumer.live.servers",
+                "consumer.live_zk.group-blacklist",
+                "consumer.live_zk.group-whitelist",
+                "httpserver.default.address",
+                "zookeeper.root-path",
+                "zookeeper.servers",
+                "zookeeper.timeout",
+            ]
+        );
+        assert!(
+            import.warnings[9].contains("read as group-denylist"),
+            "{:?}",
+            import.warnings
+        );
+    }
+
+    #[test]
+    fn storage_and_evaluator_map_to_model_and_evaluator() {
+        let text = r#"
+[storage.default]
+class-name="inmemory"
+intervals=15
+min-distance=1
+expire-group=3600
+group-allowlist="^app-"
+workers=20
+
+[evaluator.default]
+class-name="caching"
+minimum-complete=0.5
+allowed-lag=100
+expire-cache=10
+
+[consumer.zk]
+class-name="kafka_zk"
+cluster="live"
+servers="127.0.0.1:2181"
+zookeeper-path="/kafka-live/"
+"#;
+        let import = Config::from_burrow_toml(text).unwrap();
+        let model = &import.config.model;
+        assert_eq!(model.intervals, 15);
+        assert_eq!(model.min_distance, Duration::from_secs(1));
+        assert_eq!(model.expire_group, Duration::from_secs(3600));
+        assert_eq!(model.group_allowlist, "^app-");
+        assert_eq!(import.config.evaluator.minimum_complete, 0.5);
+        assert_eq!(import.config.evaluator.allowed_lag, 100);
+        let Some(SourceConfig::Zookeeper(zk)) = import.config.sources.get("zk") else {
+            panic!("{:?}", import.config.sources);
+        };
+        assert_eq!(zk.root_path, "/kafka-live");
+        assert_eq!(
+            import.warnings,
+            [
+                "evaluator.default.expire-cache: not imported (no lagwatch counterpart)",
+                "storage.default.workers: not imported (no lagwatch counterpart)",
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let err = Config::from_burrow_toml("[storage.default]\nintervals=\"ten\"\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "storage.default.intervals: expected a whole number of 0 or more, found \"ten\""
+        );
+    }
+}
