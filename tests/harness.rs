@@ -73,7 +73,10 @@ fn down_leaves_no_process_behind() {
     assert!(alive(pid), "zookeeper {pid} not running");
     let listed = services(&["env"]);
     let exports = String::from_utf8_lossy(&listed.stdout);
-    assert!(exports.contains("LAGWATCH_TEST_ZOOKEEPER=127.0.0.1:"), "{exports}");
+    assert!(
+        exports.contains("LAGWATCH_TEST_ZOOKEEPER=127.0.0.1:"),
+        "{exports}"
+    );
 
     let down = services(&["down"]);
     assert!(

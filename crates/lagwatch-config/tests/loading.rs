@@ -166,7 +166,9 @@ format = ["json"]
     let text = "[sources]\nlive = \"demo\"\n[sinks.out]\ntype = \"stdout\"\n";
     assert_eq!(
         toml_problems(text),
-        ["sources.live: expected a table with a `type` key (one of: demo, burrow, zookeeper), found a string"]
+        [
+            "sources.live: expected a table with a `type` key (one of: demo, burrow, zookeeper), found a string"
+        ]
     );
 }
 

@@ -139,9 +139,18 @@ fn write_section(body: &str) {
         .unwrap_or_else(|_| "# Benchmarks\n\nFigures measured with the project's own benchmarks; each section says how to reproduce it.\n\n".to_string());
     let updated = match (current.find(start), current.find(end)) {
         (Some(s), Some(e)) if e > s => {
-            format!("{}{}{}", &current[..s], section, &current[e + end.len()..].trim_start_matches('\n'))
+            format!(
+                "{}{}{}",
+                &current[..s],
+                section,
+                &current[e + end.len()..].trim_start_matches('\n')
+            )
         }
-        _ => format!("{}\n{}", current.trim_end_matches('\n').to_string() + "\n", section),
+        _ => format!(
+            "{}\n{}",
+            current.trim_end_matches('\n').to_string() + "\n",
+            section
+        ),
     };
     std::fs::write(&path, updated).expect("write docs/benchmarks.md");
     println!("wrote {}", path.display());
@@ -151,7 +160,11 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let write = args.iter().any(|a| a == "--write");
-    let sizes: &[usize] = if quick { &[100, 1_000] } else { &[100, 1_000, 10_000] };
+    let sizes: &[usize] = if quick {
+        &[100, 1_000]
+    } else {
+        &[100, 1_000, 10_000]
+    };
     let rows: Vec<Row> = sizes.iter().map(|&g| run(g)).collect();
     let table = table(&rows);
     print!("{table}");
