@@ -61,8 +61,8 @@ pub(crate) struct HttpTarget {
     max_retries: u32,
     min_interval: Duration,
     pub(crate) backoff: Backoff,
-    /// When the last request went out; held while sending, so requests to one destination
-    /// are serialised.
+    /// When the last exchange (request and response) ended; held while sending, so requests
+    /// to one destination are serialised.
     last_send: Mutex<Option<Instant>>,
 }
 
@@ -166,7 +166,6 @@ impl HttpTarget {
                     request = request.header(name, value);
                 }
             }
-            *last = Some(Instant::now());
             let outcome = match request.send().await {
                 Ok(response) => {
                     let status = response.status();
@@ -190,6 +189,9 @@ impl HttpTarget {
                     Outcome::Retry(None, format!("{kind}: {}", chain(&e)))
                 }
             };
+            // Spacing counts from the end of this exchange, so the destination never sees two
+            // requests closer than `min_interval`, however long the connection took to open.
+            *last = Some(Instant::now());
             match outcome {
                 Outcome::Delivered => {
                     tracing::debug!(alerter = %self.component, url = %self.shown_url,
