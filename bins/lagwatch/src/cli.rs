@@ -102,7 +102,7 @@ pub struct RunArgs {
 /// A configuration file.
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
-    /// Configuration file (TOML or YAML). LAGWATCH_<SECTION>__<KEY> environment variables
+    /// Configuration file (TOML or YAML). LAGWATCH_SECTION__KEY environment variables
     /// override its values.
     #[arg(
         short,

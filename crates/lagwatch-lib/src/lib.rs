@@ -1,7 +1,7 @@
 //! # lagwatch-lib
 //!
 //! Kafka consumer-lag monitoring as a library. This facade re-exports lagwatch's crates behind
-//! cargo features and offers [`assemble`], which turns a [`config::Config`] into a ready
+//! cargo features and offers [`assemble()`], which turns a [`config::Config`] into a ready
 //! [`runtime::Pipeline`] — the same wiring the `lagwatch` collector binary uses.
 //!
 //! | module | crate | what it is |
@@ -47,8 +47,14 @@ pub use lagwatch_runtime as runtime;
 /// Offset sources.
 pub mod sources {
     /// The simulated cluster.
+    /// An existing Burrow's HTTP API.
+    #[cfg(feature = "burrow")]
+    pub use lagwatch_source_burrow as burrow;
     #[cfg(feature = "demo")]
     pub use lagwatch_source_demo as demo;
+    /// Consumer offsets stored in ZooKeeper.
+    #[cfg(feature = "zookeeper")]
+    pub use lagwatch_source_zookeeper as zookeeper;
 }
 
 /// Sinks.
