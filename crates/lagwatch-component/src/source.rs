@@ -2,6 +2,7 @@ use crate::ComponentError;
 use async_trait::async_trait;
 use lagwatch_core::Event;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -56,6 +57,44 @@ impl EventSender {
     }
 }
 
+impl SourceContext {
+    /// Runs a polling source: calls `poll` right away and then every `interval`, sends each
+    /// poll's events as one batch, and returns `Ok` as soon as shutdown is requested — also
+    /// while a poll or a send is still waiting. Returns the error of a send that failed because
+    /// the pipeline closed.
+    ///
+    /// A poll that takes longer than `interval` delays the next one rather than piling up.
+    pub async fn poll_every<F, Fut>(
+        &self,
+        interval: Duration,
+        mut poll: F,
+    ) -> Result<(), ComponentError>
+    where
+        F: FnMut() -> Fut + Send,
+        Fut: std::future::Future<Output = Vec<Event>> + Send,
+    {
+        let mut ticker = tokio::time::interval(interval.max(Duration::from_millis(1)));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                () = self.shutdown.cancelled() => return Ok(()),
+                _ = ticker.tick() => {}
+            }
+            let events = tokio::select! {
+                biased;
+                () = self.shutdown.cancelled() => return Ok(()),
+                events = poll() => events,
+            };
+            tokio::select! {
+                biased;
+                () = self.shutdown.cancelled() => return Ok(()),
+                sent = self.events.send_batch(events) => sent?,
+            }
+        }
+    }
+}
+
 /// What a running source receives.
 #[derive(Debug, Clone)]
 pub struct SourceContext {
@@ -105,5 +144,61 @@ impl<T: OffsetSource + ?Sized> OffsetSource for Arc<T> {
     }
     async fn run(&self, ctx: SourceContext) -> Result<(), ComponentError> {
         (**self).run(ctx).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lagwatch_core::Event;
+
+    fn health(n: usize) -> Event {
+        Event::SourceHealth {
+            cluster: format!("c{n}"),
+            healthy: true,
+            reason: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn poll_every_sends_each_poll_and_stops_on_shutdown() {
+        let (events, mut rx) = EventSender::channel("test", 4);
+        let ctx = SourceContext {
+            events,
+            shutdown: CancellationToken::new(),
+        };
+        let mut polls = 0usize;
+        let runner = {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                ctx.poll_every(Duration::from_millis(5), move || {
+                    polls += 1;
+                    let n = polls;
+                    async move { vec![health(n)] }
+                })
+                .await
+            })
+        };
+        for n in 1..=3 {
+            assert_eq!(rx.recv().await, Some(vec![health(n)]));
+        }
+        ctx.shutdown.cancel();
+        // Bounded wait for a hang, not a speed check.
+        let ended = tokio::time::timeout(Duration::from_secs(10), runner).await;
+        assert!(matches!(ended, Ok(Ok(Ok(())))), "{ended:?}");
+    }
+
+    #[tokio::test]
+    async fn poll_every_reports_a_closed_pipeline() {
+        let (events, rx) = EventSender::channel("test", 1);
+        drop(rx);
+        let ctx = SourceContext {
+            events,
+            shutdown: CancellationToken::new(),
+        };
+        let result = ctx
+            .poll_every(Duration::from_millis(5), || async { vec![health(0)] })
+            .await;
+        assert!(result.is_err_and(|e| e.class == crate::ErrorClass::Closed));
     }
 }

@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use tokio::time::MissedTickBehavior;
 
 /// An [`OffsetSource`] reading Burrow's v3 HTTP API; see the [crate documentation](crate).
 #[derive(Debug)]
@@ -623,26 +622,8 @@ impl OffsetSource for BurrowSource {
     /// pipeline stops receiving (then a [`Closed`](lagwatch_component::ErrorClass::Closed)
     /// error). Each poll's events go out as one batch.
     async fn run(&self, ctx: SourceContext) -> Result<(), ComponentError> {
-        let mut ticker = tokio::time::interval(self.interval);
-        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         tracing::debug!(source = %self.name, interval = ?self.interval, "Burrow source started");
-        loop {
-            tokio::select! {
-                biased;
-                () = ctx.shutdown.cancelled() => break,
-                _ = ticker.tick() => {}
-            }
-            let events = tokio::select! {
-                biased;
-                () = ctx.shutdown.cancelled() => break,
-                events = self.poll() => events,
-            };
-            tokio::select! {
-                biased;
-                () = ctx.shutdown.cancelled() => break,
-                sent = ctx.events.send_batch(events) => sent?,
-            }
-        }
+        ctx.poll_every(self.interval, || self.poll()).await?;
         tracing::debug!(source = %self.name, "Burrow source stopped");
         Ok(())
     }

@@ -33,7 +33,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Mutex;
-use tokio::time::MissedTickBehavior;
 use zookeeper_client::{Client, Error as ZkError};
 
 /// What can go wrong building or running the ZooKeeper source.
@@ -427,25 +426,9 @@ impl OffsetSource for ZookeeperSource {
     /// or the pipeline stops receiving (then a
     /// [`Closed`](lagwatch_component::ErrorClass::Closed) error).
     async fn run(&self, ctx: SourceContext) -> Result<(), ComponentError> {
-        let mut ticker = tokio::time::interval(self.config.refresh.max(Duration::from_millis(10)));
-        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                biased;
-                () = ctx.shutdown.cancelled() => break,
-                _ = ticker.tick() => {}
-            }
-            let events = tokio::select! {
-                biased;
-                () = ctx.shutdown.cancelled() => break,
-                events = self.poll() => events,
-            };
-            tokio::select! {
-                biased;
-                () = ctx.shutdown.cancelled() => break,
-                sent = ctx.events.send_batch(events) => sent?,
-            }
-        }
-        Ok(())
+        ctx.poll_every(self.config.refresh.max(Duration::from_millis(10)), || {
+            self.poll()
+        })
+        .await
     }
 }
