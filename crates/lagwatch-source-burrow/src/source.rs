@@ -346,6 +346,32 @@ impl Inner {
         events
     }
 
+    /// Fetches one of Burrow's name lists (topics or groups of a cluster) and keeps the
+    /// non-empty names `filter` accepts; `None` (after a warning) when the list cannot be read,
+    /// so only that part of the cluster is skipped.
+    async fn list_names<L: DeserializeOwned>(
+        &self,
+        cluster: &str,
+        url: &str,
+        shown: &str,
+        what: &str,
+        filter: &GlobFilter,
+        names: impl FnOnce(L) -> Vec<String>,
+    ) -> Option<BTreeSet<String>> {
+        match self.http.get_json::<L>(url, shown).await {
+            Ok(list) => Some(
+                names(list)
+                    .into_iter()
+                    .filter(|n| !n.trim().is_empty() && filter.accepts(n))
+                    .collect(),
+            ),
+            Err(e) => {
+                tracing::warn!(cluster, error = %e, "cannot list Burrow's {what}; skipped");
+                None
+            }
+        }
+    }
+
     async fn poll_topics(
         &self,
         index: usize,
@@ -356,17 +382,19 @@ impl Inner {
     ) {
         let url = format!("{base}/topic");
         let shown_list = format!("{shown}/topic");
-        let topics = match self.http.get_json::<TopicList>(&url, &shown_list).await {
-            Ok(list) => list.topics,
-            Err(e) => {
-                tracing::warn!(cluster, error = %e, "cannot list Burrow's topics; skipped");
-                return;
-            }
+        let Some(topics) = self
+            .list_names(
+                cluster,
+                &url,
+                &shown_list,
+                "topics",
+                &self.topics,
+                |l: TopicList| l.topics,
+            )
+            .await
+        else {
+            return;
         };
-        let topics: BTreeSet<String> = topics
-            .into_iter()
-            .filter(|t| !t.trim().is_empty() && self.topics.accepts(t))
-            .collect();
         let fetched = self
             .fetch_all(topics.iter().cloned(), |topic| {
                 let url = format!("{url}/{}", segment(topic));
@@ -425,17 +453,19 @@ impl Inner {
     ) {
         let url = format!("{base}/consumer");
         let shown_list = format!("{shown}/consumer");
-        let groups = match self.http.get_json::<ConsumerList>(&url, &shown_list).await {
-            Ok(list) => list.consumers,
-            Err(e) => {
-                tracing::warn!(cluster, error = %e, "cannot list Burrow's groups; skipped");
-                return;
-            }
+        let Some(groups) = self
+            .list_names(
+                cluster,
+                &url,
+                &shown_list,
+                "groups",
+                &self.groups,
+                |l: ConsumerList| l.consumers,
+            )
+            .await
+        else {
+            return;
         };
-        let groups: BTreeSet<String> = groups
-            .into_iter()
-            .filter(|g| !g.trim().is_empty() && self.groups.accepts(g))
-            .collect();
         let fetched = self
             .fetch_all(groups.iter().cloned(), |group| {
                 let url = format!("{url}/{}/lag", segment(group));
