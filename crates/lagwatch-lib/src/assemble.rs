@@ -48,18 +48,17 @@ pub enum AssembleError {
 
 /// The model settings a [`ModelConfig`] describes.
 pub fn model_settings(model: &ModelConfig) -> Result<ModelSettings, AssembleError> {
+    // The filter compiles the allow pattern first, so the failing pattern tells which key
+    // was wrong.
     let filter = |key_allow: &'static str, allow: &str, key_deny: &'static str, deny: &str| {
-        NameFilter::new(Some(allow), None)
-            .map_err(|source| AssembleError::Filter {
-                key: key_allow,
-                source,
-            })
-            .and_then(|_| {
-                NameFilter::new(Some(allow), Some(deny)).map_err(|source| AssembleError::Filter {
-                    key: key_deny,
-                    source,
-                })
-            })
+        NameFilter::new(Some(allow), Some(deny)).map_err(|source| AssembleError::Filter {
+            key: if source.pattern == allow {
+                key_allow
+            } else {
+                key_deny
+            },
+            source,
+        })
     };
     Ok(ModelSettings {
         intervals: model.intervals,
@@ -274,5 +273,48 @@ fn build_sink(
             kind: "unknown",
             feature: "unknown",
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_key(edit: impl FnOnce(&mut ModelConfig)) -> Option<&'static str> {
+        let mut model = ModelConfig::default();
+        edit(&mut model);
+        match model_settings(&model) {
+            Err(AssembleError::Filter { key, .. }) => Some(key),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_bad_pattern_is_reported_under_its_own_key() {
+        assert_eq!(
+            error_key(|m| m.group_allowlist = "(".into()),
+            Some("group_allowlist")
+        );
+        assert_eq!(
+            error_key(|m| m.group_denylist = "(".into()),
+            Some("group_denylist")
+        );
+        assert_eq!(
+            error_key(|m| m.topic_allowlist = "[".into()),
+            Some("topic_allowlist")
+        );
+        assert_eq!(
+            error_key(|m| m.topic_denylist = "[".into()),
+            Some("topic_denylist")
+        );
+        // Both bad: the allow list is reported first.
+        assert_eq!(
+            error_key(|m| {
+                m.group_allowlist = "(".into();
+                m.group_denylist = "(".into();
+            }),
+            Some("group_allowlist")
+        );
+        assert_eq!(error_key(|_| {}), None);
     }
 }
