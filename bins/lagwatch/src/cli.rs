@@ -39,6 +39,10 @@ pub enum Command {
     /// Evaluates offset windows given as JSON, exactly as Burrow would, and prints Burrow's
     /// status objects as JSON.
     Eval(EvalArgs),
+    /// Reads a Kafka cluster's consumer groups once (or a few times) and prints every
+    /// partition's committed offset, log end, lag, owner and — with --samples 2 or more —
+    /// Burrow's status. Exit code: 0 all OK, 1 WARN, 2 ERR, 3 the cluster could not be read.
+    Check(CheckArgs),
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -116,6 +120,74 @@ pub struct ConfigArgs {
     /// lagwatch counterpart is listed as a warning.
     #[arg(long, value_name = "FILE", conflicts_with = "config")]
     pub burrow_config: Option<PathBuf>,
+}
+
+/// `lagwatch check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Bootstrap broker(s), HOST:PORT[,HOST:PORT...].
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bootstrap: String,
+
+    /// Only groups matching this regular expression (default: every group).
+    #[arg(long, value_name = "REGEX")]
+    pub group: Option<String>,
+
+    /// table (like kafka-consumer-groups) or json (one object per partition per line).
+    #[arg(long, value_enum, default_value_t = CheckOutput::Table)]
+    pub output: CheckOutput,
+
+    /// Snapshots to take. One shows offsets and lag; from two on, each partition also gets
+    /// Burrow's status, judged over the snapshots.
+    #[arg(long, default_value_t = 1)]
+    pub samples: u32,
+
+    /// Time between two snapshots. Choose it longer than the consumers' commit interval
+    /// (5 s by default for Java and librdkafka consumers), or a consumer that simply has not
+    /// committed yet looks stopped.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub interval: Duration,
+
+    /// Cluster name shown in the output.
+    #[arg(long, default_value = "kafka")]
+    pub cluster: String,
+
+    /// Time limit of one request.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub timeout: Duration,
+
+    /// Committed-offset requests in flight at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+
+    /// plaintext, ssl, sasl_plaintext or sasl_ssl.
+    #[arg(long, value_name = "PROTOCOL")]
+    pub security_protocol: Option<String>,
+
+    /// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+    #[arg(long, value_name = "MECHANISM")]
+    pub sasl_mechanism: Option<String>,
+
+    /// SASL user; the password is read from LAGWATCH_SASL_PASSWORD.
+    #[arg(long, value_name = "USER")]
+    pub sasl_username: Option<String>,
+
+    /// PEM file of the authority that signed the brokers' certificates.
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+
+    /// Further librdkafka property, KEY=VALUE (repeatable).
+    #[arg(short = 'X', long = "property", value_name = "KEY=VALUE")]
+    pub property: Vec<String>,
+}
+
+/// Output formats of `lagwatch check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckOutput {
+    /// Aligned columns.
+    Table,
+    /// One JSON object per partition per line.
+    Json,
 }
 
 /// `lagwatch eval`.

@@ -18,6 +18,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run(&args.config),
         Command::Validate(args) => Ok(validate(&args)),
         Command::Eval(args) => eval(args),
+        Command::Check(args) => crate::check::check(args),
         Command::Config(ConfigCommand::Show(args)) => {
             let config = load_args(&args)?;
             print!("{}", config.to_toml_redacted()?);
@@ -105,7 +106,7 @@ fn load(path: &Path) -> anyhow::Result<Config> {
     })
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("lagwatch")

@@ -37,22 +37,40 @@ fn doc_tables() -> BTreeMap<String, Vec<Row>> {
         if !line.starts_with("| `") {
             continue;
         }
-        let cells: Vec<&str> = line
-            .trim()
-            .trim_matches('|')
-            .split('|')
-            .map(str::trim)
-            .collect();
+        let cells = table_cells(line);
         assert_eq!(cells.len(), 5, "a key row needs 5 cells: {line}");
         let key = cells[0].trim_matches('`').to_owned();
         tables.entry(heading.clone()).or_default().push(Row {
             key,
-            ty: cells[1].to_owned(),
-            default: cells[2].to_owned(),
-            env: cells[4].to_owned(),
+            ty: cells[1].clone(),
+            default: cells[2].clone(),
+            env: cells[4].clone(),
         });
     }
     tables
+}
+
+/// The cells of a table row; `\\|` is a `|` inside a cell (Markdown's escape).
+fn table_cells(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut chars = line.trim().trim_matches('|').chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                chars.next();
+                if let Some(cell) = cells.last_mut() {
+                    cell.push('|');
+                }
+            }
+            '|' => cells.push(String::new()),
+            c => {
+                if let Some(cell) = cells.last_mut() {
+                    cell.push(c);
+                }
+            }
+        }
+    }
+    cells.iter().map(|c| c.trim().to_owned()).collect()
 }
 
 fn table<'a>(tables: &'a BTreeMap<String, Vec<Row>>, heading: &str) -> &'a [Row] {
@@ -93,6 +111,10 @@ fn source_sample(tag: &str) -> SourceConfig {
         "zookeeper" => SourceConfig::Zookeeper(Box::new(
             crate::zookeeper::ZookeeperSourceConfig::new("live"),
         )),
+        "kafka" => SourceConfig::Kafka(Box::new(crate::kafka::KafkaSourceConfig::new(
+            "",
+            "localhost:9092",
+        ))),
         other => panic!("no sample for source type {other:?}: add one to doc_tests.rs"),
     }
 }

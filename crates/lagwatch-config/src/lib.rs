@@ -34,6 +34,7 @@ pub mod burrow_toml;
 #[cfg(test)]
 mod doc_tests;
 pub mod elasticsearch;
+pub mod kafka;
 mod error;
 mod load;
 mod show;
@@ -43,6 +44,7 @@ mod validate;
 pub mod zookeeper;
 
 pub use burrow::BurrowSourceConfig;
+pub use kafka::KafkaSourceConfig;
 pub use burrow_toml::{BurrowImport, BurrowImportError};
 pub use error::{ConfigError, Error, Problem};
 pub use load::{ENV_PREFIX, ENV_SEPARATOR, Format, process_env};

@@ -161,11 +161,13 @@ pub enum SourceConfig {
     Burrow(Box<crate::burrow::BurrowSourceConfig>),
     /// Consumer offsets stored in ZooKeeper by old consumers.
     Zookeeper(Box<crate::zookeeper::ZookeeperSourceConfig>),
+    /// A Kafka cluster read directly (Admin API and/or `__consumer_offsets`).
+    Kafka(Box<crate::kafka::KafkaSourceConfig>),
 }
 
 impl SourceConfig {
     /// Every `type` a source section may have.
-    pub const TYPES: &'static [&'static str] = &["demo", "burrow", "zookeeper"];
+    pub const TYPES: &'static [&'static str] = &["demo", "burrow", "zookeeper", "kafka"];
 
     /// This source's `type` tag.
     pub fn type_name(&self) -> &'static str {
@@ -173,6 +175,7 @@ impl SourceConfig {
             SourceConfig::Demo(_) => "demo",
             SourceConfig::Burrow(_) => "burrow",
             SourceConfig::Zookeeper(_) => "zookeeper",
+            SourceConfig::Kafka(_) => "kafka",
         }
     }
 }

@@ -284,6 +284,10 @@ fn parse_source(
             deserialize_reporting::<crate::zookeeper::ZookeeperSourceConfig>(path, body, problems)
                 .map(|c| SourceConfig::Zookeeper(Box::new(c)))
         }
+        "kafka" => {
+            deserialize_reporting::<crate::kafka::KafkaSourceConfig>(path, body, problems)
+                .map(|c| SourceConfig::Kafka(Box::new(c)))
+        }
         other => {
             problems.push(
                 format!("{path}.{TYPE_KEY}"),
@@ -543,6 +547,7 @@ fn check_source(path: &str, source: &SourceConfig, report: &mut Sink<'_>) {
         }
         SourceConfig::Burrow(burrow) => crate::burrow::check(path, burrow, report),
         SourceConfig::Zookeeper(zk) => crate::zookeeper::check(path, zk, report),
+        SourceConfig::Kafka(kafka) => crate::kafka::check(path, kafka, report),
     }
 }
 

@@ -95,12 +95,25 @@ pub(crate) fn check(path: &str, c: &ZookeeperSourceConfig, report: &mut dyn FnMu
             report(format!("{path}.{key}"), "must be longer than 0s".into());
         }
     }
-    for (key, pattern) in [
-        ("group_allowlist", &c.group_allowlist),
-        ("group_denylist", &c.group_denylist),
-        ("topic_allowlist", &c.topic_allowlist),
-        ("topic_denylist", &c.topic_denylist),
-    ] {
+    check_filters(
+        path,
+        [
+            ("group_allowlist", &c.group_allowlist),
+            ("group_denylist", &c.group_denylist),
+            ("topic_allowlist", &c.topic_allowlist),
+            ("topic_denylist", &c.topic_denylist),
+        ],
+        report,
+    );
+}
+
+/// Reports every pattern of `filters` (key, pattern) that is not a valid regular expression.
+pub(crate) fn check_filters(
+    path: &str,
+    filters: [(&str, &String); 4],
+    report: &mut dyn FnMut(String, String),
+) {
+    for (key, pattern) in filters {
         if let Err(e) = lagwatch_core::filter::NameFilter::new(Some(pattern), None) {
             report(
                 format!("{path}.{key}"),

@@ -66,7 +66,7 @@ type = "file"
     assert_eq!(
         err.to_string(),
         "model.intervals: invalid type: string \"ten\", expected usize\n\
-         sources.live.type: unknown type \"kafak\" (expected one of: demo, burrow, zookeeper)\n\
+         sources.live.type: unknown type \"kafak\" (expected one of: demo, burrow, zookeeper, kafka)\n\
          sinks.out.path: missing required key"
     );
 }
@@ -87,7 +87,7 @@ sinks:
         problems(Config::from_str(text, Format::Yaml)),
         [
             "model.intervals: invalid type: string \"ten\", expected usize",
-            "sources.live.type: unknown type \"kafak\" (expected one of: demo, burrow, zookeeper)",
+            "sources.live.type: unknown type \"kafak\" (expected one of: demo, burrow, zookeeper, kafka)",
             "sinks.out.path: missing required key",
         ]
     );
@@ -167,7 +167,7 @@ format = ["json"]
     assert_eq!(
         toml_problems(text),
         [
-            "sources.live: expected a table with a `type` key (one of: demo, burrow, zookeeper), found a string"
+            "sources.live: expected a table with a `type` key (one of: demo, burrow, zookeeper, kafka), found a string"
         ]
     );
 }
@@ -178,7 +178,7 @@ fn missing_sources_and_sinks_are_named() {
         toml_problems(""),
         [
             "sources: no source configured: add at least one [sources.<name>] section with a \
-             type (one of: demo, burrow, zookeeper)",
+             type (one of: demo, burrow, zookeeper, kafka)",
             "sinks: no sink configured: add at least one [sinks.<name>] section with a type \
              (one of: stdout, file, elasticsearch)",
         ]
@@ -446,7 +446,7 @@ fn environment_problems_name_the_variable() {
              \"__\"",
             "model.intervals: invalid type: string \"ten\", expected usize (set by environment \
              variable LAGWATCH_MODEL__INTERVALS)",
-            "sources.new.type: missing required key (one of: demo, burrow, zookeeper)",
+            "sources.new.type: missing required key (one of: demo, burrow, zookeeper, kafka)",
             "sinks.out.colour: unknown key (expected one of: format, topics) (set by \
              environment variable LAGWATCH_SINKS__OUT__COLOUR)",
         ]

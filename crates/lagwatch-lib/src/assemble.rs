@@ -218,6 +218,25 @@ fn build_source(
             kind: "zookeeper",
             feature: "zookeeper",
         }),
+        #[cfg(feature = "kafka")]
+        SourceConfig::Kafka(cfg) => {
+            lagwatch_source_kafka::KafkaSource::new(cfg.as_ref().clone(), section)
+                .map(|s| Box::new(s) as Box<dyn lagwatch_component::OffsetSource>)
+                .map_err(|e| AssembleError::Component {
+                    section: section.to_owned(),
+                    source: lagwatch_component::ComponentError::permanent(
+                        "source.kafka",
+                        e.to_string(),
+                    )
+                    .with_source(e),
+                })
+        }
+        #[cfg(not(feature = "kafka"))]
+        SourceConfig::Kafka(_) => Err(AssembleError::NotIncluded {
+            section: section.to_owned(),
+            kind: "kafka",
+            feature: "kafka",
+        }),
         _ => Err(AssembleError::NotIncluded {
             section: section.to_owned(),
             kind: "unknown",

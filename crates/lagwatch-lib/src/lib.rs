@@ -11,6 +11,8 @@
 //! | [`config`] | `lagwatch-config` | the typed configuration tree |
 //! | [`runtime`] | `lagwatch-runtime` | the pipeline |
 //! | [`sources::demo`] | `lagwatch-source-demo` (feature `demo`) | a simulated cluster |
+//! | [`sources::kafka`] | `lagwatch-source-kafka` (feature `kafka`) | a Kafka cluster: Admin API and `__consumer_offsets` |
+//! | [`sources::burrow`], [`sources::zookeeper`] | `lagwatch-source-burrow`, `lagwatch-source-zookeeper` (features `burrow`, `zookeeper`) | an existing Burrow; offsets in ZooKeeper |
 //! | [`sinks::stdout`], [`sinks::file`] | `lagwatch-sink-stdout`, `lagwatch-sink-file` (features `stdout`, `file`) | sinks |
 //! | [`alert`] | `lagwatch-alert` (feature `alert`) | alert rules and the Slack, webhook and log alerters |
 //!
@@ -46,12 +48,15 @@ pub use lagwatch_runtime as runtime;
 
 /// Offset sources.
 pub mod sources {
-    /// The simulated cluster.
     /// An existing Burrow's HTTP API.
     #[cfg(feature = "burrow")]
     pub use lagwatch_source_burrow as burrow;
+    /// The simulated cluster.
     #[cfg(feature = "demo")]
     pub use lagwatch_source_demo as demo;
+    /// A Kafka cluster read directly: Admin API and `__consumer_offsets`.
+    #[cfg(feature = "kafka")]
+    pub use lagwatch_source_kafka as kafka;
     /// Consumer offsets stored in ZooKeeper.
     #[cfg(feature = "zookeeper")]
     pub use lagwatch_source_zookeeper as zookeeper;

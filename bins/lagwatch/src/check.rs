@@ -1,0 +1,282 @@
+//! `lagwatch check`: a one-shot look at a cluster's consumer groups, like
+//! `kafka-consumer-groups --describe --all-groups`, with lag, time lag and (given several
+//! samples) Burrow's status.
+
+use crate::cli::{CheckArgs, CheckOutput};
+use lagwatch_lib::config::KafkaSourceConfig;
+use lagwatch_lib::config::kafka::{KafkaMode, SaslMechanism, SecurityProtocol};
+use lagwatch_lib::core::filter::NameFilter;
+use lagwatch_lib::core::{
+    EvaluatorSettings, GroupReport, LagModel, ModelSettings, PartitionStatus, TimestampMs,
+};
+use lagwatch_lib::sources::kafka::{KafkaSource, KafkaSourceStats};
+use serde::Serialize;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Exit code when every partition is OK (or no status was computed).
+const EXIT_OK: u8 = 0;
+/// Exit code when the worst status is WARN.
+const EXIT_WARN: u8 = 1;
+/// Exit code when some group is ERR (STOP, STALL or REWIND).
+const EXIT_ERR: u8 = 2;
+/// Exit code when the cluster could not be read.
+const EXIT_UNREADABLE: u8 = 3;
+
+/// One output row: a partition of a group.
+#[derive(Debug, Serialize)]
+struct Row {
+    cluster: String,
+    group: String,
+    topic: String,
+    partition: i32,
+    committed_offset: Option<i64>,
+    log_end_offset: Option<i64>,
+    log_start_offset: Option<i64>,
+    lag: u64,
+    time_lag_seconds: Option<f64>,
+    owner: String,
+    client_id: String,
+    /// Burrow's partition status; `null` with a single sample (one sample cannot tell).
+    status: Option<&'static str>,
+}
+
+fn now_ms() -> TimestampMs {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn source_config(args: &CheckArgs) -> anyhow::Result<KafkaSourceConfig> {
+    let mut c = KafkaSourceConfig::new(args.cluster.clone(), args.bootstrap.clone());
+    c.mode = KafkaMode::Admin;
+    c.group_allowlist = args.group.clone().unwrap_or_default();
+    // Like the Java tool with --all-groups: every group unless --group narrows it.
+    c.group_denylist = String::new();
+    c.request_timeout = args.timeout;
+    c.concurrency = args.concurrency;
+    if let Some(protocol) = &args.security_protocol {
+        c.security_protocol = match protocol.as_str() {
+            "plaintext" => SecurityProtocol::Plaintext,
+            "ssl" => SecurityProtocol::Ssl,
+            "sasl_plaintext" => SecurityProtocol::SaslPlaintext,
+            "sasl_ssl" => SecurityProtocol::SaslSsl,
+            other => anyhow::bail!(
+                "--security-protocol {other:?}: expected plaintext, ssl, sasl_plaintext or sasl_ssl"
+            ),
+        };
+    }
+    if let Some(mechanism) = &args.sasl_mechanism {
+        c.sasl_mechanism = match mechanism.as_str() {
+            "PLAIN" => SaslMechanism::Plain,
+            "SCRAM-SHA-256" => SaslMechanism::ScramSha256,
+            "SCRAM-SHA-512" => SaslMechanism::ScramSha512,
+            other => anyhow::bail!(
+                "--sasl-mechanism {other:?}: expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"
+            ),
+        };
+    }
+    if let Some(user) = &args.sasl_username {
+        c.sasl_username = user.clone();
+        c.sasl_password = std::env::var("LAGWATCH_SASL_PASSWORD")
+            .unwrap_or_default()
+            .into();
+    }
+    if let Some(ca) = &args.tls_ca {
+        c.tls_ca = ca.clone();
+    }
+    for property in &args.property {
+        let Some((key, value)) = property.split_once('=') else {
+            anyhow::bail!("-X {property:?}: expected KEY=VALUE");
+        };
+        c.librdkafka
+            .insert(key.trim().to_owned(), value.to_owned().into());
+    }
+    let mut config = lagwatch_lib::config::Config::default();
+    config.sources.insert(
+        "check".into(),
+        lagwatch_lib::config::SourceConfig::Kafka(Box::new(c.clone())),
+    );
+    config
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{}", e.to_string().replace("sources.check.", "")))?;
+    Ok(c)
+}
+
+/// Shows progress on standard error while a read runs: a line rewritten in place on a
+/// terminal, nothing otherwise (one line per sample is printed instead).
+async fn progress(
+    stats: impl Fn() -> KafkaSourceStats,
+    label: String,
+    started: Instant,
+) -> std::convert::Infallible {
+    if !std::io::stderr().is_terminal() {
+        return std::future::pending().await;
+    }
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let s = stats();
+        eprint!(
+            "\r{label}: {} groups listed, {} requests, {:.1} s   ",
+            s.groups,
+            s.requests,
+            started.elapsed().as_secs_f64()
+        );
+        let _ = std::io::stderr().flush();
+    }
+}
+
+/// Runs `lagwatch check`.
+pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let config = source_config(&args)?;
+    let source = KafkaSource::new(config, &args.cluster)?;
+    let runtime = crate::commands::runtime()?;
+    let samples = args.samples.max(1);
+    let rows = runtime.block_on(async {
+        let mut snapshots = source.snapshots()?;
+        let mut model = LagModel::new(ModelSettings {
+            groups: NameFilter::allow_all(),
+            topics: NameFilter::allow_all(),
+            ..ModelSettings::default()
+        });
+        for sample in 1..=samples {
+            if sample > 1 {
+                tokio::time::sleep(args.interval).await;
+            }
+            let started = Instant::now();
+            let label = format!("reading {} (sample {sample}/{samples})", args.bootstrap);
+            let events = tokio::select! {
+                events = snapshots.next() => events,
+                never = progress(|| source.stats(), label.clone(), started) => match never {},
+            };
+            let events = events?;
+            let now = now_ms();
+            for event in &events {
+                model.apply(event, now);
+            }
+            let s = source.stats();
+            eprintln!(
+                "\r{label}: {} groups, {} requests, {:.2} s   ",
+                s.groups,
+                s.requests,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        let snapshot = model.snapshot(now_ms(), &EvaluatorSettings::default(), 0);
+        Ok::<_, anyhow::Error>(rows(&args.cluster, &snapshot.groups, samples > 1))
+    });
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("lagwatch: error: cannot read the cluster: {e:#}");
+            return Ok(ExitCode::from(EXIT_UNREADABLE));
+        }
+    };
+    match args.output {
+        CheckOutput::Json => {
+            let mut out = std::io::stdout().lock();
+            for row in &rows {
+                serde_json::to_writer(&mut out, row)?;
+                writeln!(out)?;
+            }
+        }
+        CheckOutput::Table => print_table(&rows)?,
+    }
+    let worst = rows
+        .iter()
+        .filter_map(|r| r.status)
+        .map(|s| match s {
+            "OK" => EXIT_OK,
+            "WARN" => EXIT_WARN,
+            _ => EXIT_ERR,
+        })
+        .max()
+        .unwrap_or(EXIT_OK);
+    Ok(ExitCode::from(worst))
+}
+
+fn rows(cluster: &str, groups: &[GroupReport], with_status: bool) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for g in groups {
+        for p in &g.partitions {
+            rows.push(Row {
+                cluster: cluster.to_owned(),
+                group: g.group.clone(),
+                topic: p.topic.clone(),
+                partition: p.partition,
+                committed_offset: p.end.as_ref().map(|e| e.offset),
+                log_end_offset: p.extras.log_end_offset,
+                log_start_offset: p.extras.log_start_offset,
+                lag: p.current_lag,
+                time_lag_seconds: p.extras.time_lag.map(|t| t.seconds),
+                owner: p.owner.clone(),
+                client_id: p.client_id.clone(),
+                status: with_status.then(|| status_name(p.status)),
+            });
+        }
+    }
+    rows
+}
+
+fn status_name(status: PartitionStatus) -> &'static str {
+    status.as_str()
+}
+
+fn print_table(rows: &[Row]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let dash = |v: Option<i64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+    let cells: Vec<[String; 9]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.group.clone(),
+                r.topic.clone(),
+                r.partition.to_string(),
+                dash(r.committed_offset),
+                dash(r.log_end_offset),
+                r.lag.to_string(),
+                r.owner.clone(),
+                r.client_id.clone(),
+                r.status.unwrap_or("-").to_owned(),
+            ]
+        })
+        .collect();
+    let header = [
+        "GROUP",
+        "TOPIC",
+        "PARTITION",
+        "CURRENT-OFFSET",
+        "LOG-END-OFFSET",
+        "LAG",
+        "OWNER",
+        "CLIENT-ID",
+        "STATUS",
+    ];
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let line = |cells: &[&str]| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    writeln!(out, "{}", line(&header))?;
+    for row in &cells {
+        let refs: Vec<&str> = row.iter().map(String::as_str).collect();
+        writeln!(out, "{}", line(&refs))?;
+    }
+    if rows.is_empty() {
+        writeln!(out, "(no consumer group with committed offsets)")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! # lagwatch-source-kafka
+//!
+//! An [`OffsetSource`](lagwatch_component::OffsetSource) reading one Kafka cluster directly:
+//! where every partition ends and where every consumer group is.
+//!
+//! * **Broker offsets** — every `offset_refresh`, the latest and earliest offsets of every
+//!   allowed partition with a leader, through librdkafka's ListOffsets admin call, which
+//!   sends one request per leader broker; topic metadata (partition counts, leaders, deleted
+//!   topics) every `topic_refresh`, and at once after a partition error (a leader moved).
+//! * **Committed offsets**, by [`KafkaMode`](lagwatch_config::kafka::KafkaMode):
+//!   * `admin` — list every group, describe them in batches (members, owners, client ids)
+//!     and fetch each group's committed offsets, `concurrency` at a time (librdkafka's
+//!     ListConsumerGroupOffsets takes one group per call). See [`groups`] for how snapshots
+//!     become events.
+//!   * `offsets-topic` — stream `__consumer_offsets` like Burrow ([`offsets_topic`]), with a
+//!     group description every `group_refresh` for owners of KIP-848 groups and for groups
+//!     that disappeared.
+//!   * `auto` — one `admin` snapshot, then streaming from the end of the offsets topic; falls
+//!     back to `admin` when the offsets topic cannot be read. The mode in use is logged and
+//!     shown in [`KafkaSource::stats`].
+//! * **Failures** — a read that fails marks the cluster stale ([`Event::SourceHealth`]) with
+//!   the error naming the cluster, logged once per change; the model then keeps the last
+//!   statuses instead of judging a consumer by lagwatch's own inability to read. librdkafka
+//!   reconnects with backoff; the next read that succeeds marks the cluster fresh.
+//!
+//! The Admin API calls rdkafka's safe API lacks are in [`admin`], the only module with
+//! `unsafe` code.
+//!
+//! [`Event::SourceHealth`]: lagwatch_core::Event::SourceHealth
+
+pub mod admin;
+pub mod client;
+mod error;
+pub mod groups;
+pub mod metadata;
+pub mod offsets_topic;
+mod reader;
+mod source;
+mod stats;
+pub mod topics;
+
+pub use error::KafkaError;
+pub use source::{KafkaSource, Snapshots};
+pub use stats::KafkaSourceStats;

@@ -1,0 +1,316 @@
+//! One read of a cluster through the Admin API: topic metadata when due, broker offsets, and
+//! (when asked) the groups, their members and their committed offsets.
+
+use crate::admin::{AdminConnection, AdminError, GroupKind, OffsetSpec};
+use crate::error::KafkaError;
+use crate::groups::{GroupSnapshot, GroupTracker};
+use crate::stats::Stats;
+use crate::topics::{TopicInfo, TopicTable};
+use lagwatch_core::filter::NameFilter;
+use lagwatch_core::{Event, MemberAssignment, TimestampMs};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::task::JoinSet;
+
+/// What one read covers besides broker offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scope {
+    /// List and describe groups (members, owners, deleted groups).
+    pub describe: bool,
+    /// Fetch every group's committed offsets.
+    pub commits: bool,
+}
+
+/// Groups described per DescribeConsumerGroups call.
+const DESCRIBE_BATCH: usize = 200;
+
+/// The state kept between reads of one cluster.
+pub(crate) struct Reader {
+    pub(crate) conn: Arc<AdminConnection>,
+    cluster: String,
+    timeout: Duration,
+    topic_refresh: Duration,
+    concurrency: usize,
+    groups: NameFilter,
+    pub(crate) topics: TopicTable,
+    pub(crate) tracker: GroupTracker,
+    metadata_read: Option<Instant>,
+    metadata_stale: bool,
+    brokers: usize,
+    leaders: usize,
+    stats: Arc<Stats>,
+}
+
+/// The wall clock in ms.
+pub(crate) fn now_ms() -> TimestampMs {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Runs blocking librdkafka work on the blocking pool.
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T, KafkaError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, KafkaError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result,
+        Err(e) => Err(KafkaError::Internal(format!("worker thread failed: {e}"))),
+    }
+}
+
+/// Settings a [`Reader`] needs.
+pub(crate) struct ReaderSettings {
+    pub cluster: String,
+    pub timeout: Duration,
+    pub topic_refresh: Duration,
+    pub concurrency: usize,
+    pub groups: NameFilter,
+    pub topics: NameFilter,
+}
+
+impl Reader {
+    pub(crate) fn new(
+        conn: Arc<AdminConnection>,
+        settings: ReaderSettings,
+        stats: Arc<Stats>,
+    ) -> Reader {
+        Reader {
+            conn,
+            topics: TopicTable::new(settings.cluster.clone(), settings.topics.clone()),
+            tracker: GroupTracker::new(settings.cluster.clone(), settings.topics),
+            cluster: settings.cluster,
+            timeout: settings.timeout,
+            topic_refresh: settings.topic_refresh,
+            concurrency: settings.concurrency.max(1),
+            groups: settings.groups,
+            metadata_read: None,
+            metadata_stale: true,
+            brokers: 0,
+            leaders: 0,
+            stats,
+        }
+    }
+
+    /// Reads the cluster once. Events come in the order the model wants them: deleted topics,
+    /// broker offsets, then group events.
+    pub(crate) async fn read(&mut self, scope: Scope) -> Result<Vec<Event>, KafkaError> {
+        let started = Instant::now();
+        let mut events = Vec::new();
+        let due = self.metadata_stale
+            || self
+                .metadata_read
+                .is_none_or(|at| at.elapsed() >= self.topic_refresh);
+        if due {
+            self.refresh_metadata(&mut events).await?;
+        }
+        self.read_broker_offsets(&mut events).await?;
+        if scope.describe || scope.commits {
+            self.read_groups(scope, &mut events).await?;
+        }
+        self.stats.cycle_done(started.elapsed());
+        Ok(events)
+    }
+
+    async fn refresh_metadata(&mut self, events: &mut Vec<Event>) -> Result<(), KafkaError> {
+        let conn = Arc::clone(&self.conn);
+        let timeout = self.timeout;
+        let read = blocking(move || Ok(crate::metadata::read(&conn, timeout)?)).await?;
+        self.stats.requests(1);
+        self.brokers = read.brokers;
+        self.leaders = read.leaders;
+        let deleted = self.topics.replace(
+            read.topics.into_iter().map(|t| {
+                (
+                    t.name,
+                    TopicInfo {
+                        partition_count: t.partition_count,
+                        with_leader: t.with_leader,
+                    },
+                )
+            }),
+            events,
+        );
+        for topic in &deleted {
+            self.tracker.forget_topic(topic);
+        }
+        self.metadata_read = Some(Instant::now());
+        self.metadata_stale = false;
+        tracing::debug!(
+            cluster = %self.cluster,
+            topics = self.topics.len(),
+            partitions = self.topics.partition_total(),
+            deleted = deleted.len(),
+            "topic metadata read"
+        );
+        Ok(())
+    }
+
+    async fn read_broker_offsets(&mut self, events: &mut Vec<Event>) -> Result<(), KafkaError> {
+        let partitions = self.topics.led_partitions();
+        if partitions.is_empty() {
+            return Ok(());
+        }
+        let leaders = self.leaders;
+        let conn = Arc::clone(&self.conn);
+        let timeout = self.timeout;
+        let (latest, earliest) = blocking(move || {
+            let latest = conn.list_offsets(&partitions, OffsetSpec::Latest, timeout)?;
+            let earliest = conn.list_offsets(&partitions, OffsetSpec::Earliest, timeout)?;
+            Ok((latest, earliest))
+        })
+        .await?;
+        self.stats.requests(2 * leaders.max(1));
+        let observed = now_ms();
+        let mut ok = |list: Vec<crate::admin::PartitionOffset>| -> BTreeMap<(String, i32), i64> {
+            let mut map = BTreeMap::new();
+            for p in list {
+                match p.offset {
+                    Ok(offset) => {
+                        map.insert((p.topic, p.partition), offset);
+                    }
+                    Err(e) => {
+                        // A leader moved or a topic went away: read metadata again next time.
+                        tracing::debug!(topic = %p.topic, partition = p.partition, error = %e, "no offset for partition");
+                        self.metadata_stale = true;
+                    }
+                }
+            }
+            map
+        };
+        let latest = ok(latest);
+        let earliest = ok(earliest);
+        events.extend(self.topics.broker_offsets(&latest, &earliest, observed));
+        Ok(())
+    }
+
+    async fn read_groups(
+        &mut self,
+        scope: Scope,
+        events: &mut Vec<Event>,
+    ) -> Result<(), KafkaError> {
+        let conn = Arc::clone(&self.conn);
+        let timeout = self.timeout;
+        let listed = blocking(move || Ok(conn.list_groups(timeout)?)).await?;
+        self.stats.requests(self.brokers.max(1));
+        let groups: Vec<_> = listed
+            .into_iter()
+            .filter(|g| self.groups.accepts(&g.group))
+            .collect();
+        let present: BTreeSet<String> = groups.iter().map(|g| g.group.clone()).collect();
+        // Only classic and KIP-848 consumer groups can be described and have offsets fetched
+        // through librdkafka; other kinds (share groups) are listed only.
+        let readable: Vec<String> = groups
+            .iter()
+            .filter(|g| matches!(g.kind, GroupKind::Classic | GroupKind::Consumer))
+            .map(|g| g.group.clone())
+            .collect();
+        self.stats
+            .groups(groups.len(), groups.len() - readable.len());
+
+        let mut members: BTreeMap<String, Vec<MemberAssignment>> = BTreeMap::new();
+        if scope.describe {
+            for batch in readable.chunks(DESCRIBE_BATCH) {
+                let conn = Arc::clone(&self.conn);
+                let batch = batch.to_vec();
+                let described =
+                    blocking(move || Ok(conn.describe_groups(&batch, timeout)?)).await?;
+                self.stats.requests(1);
+                for d in described {
+                    if let Some(e) = &d.error {
+                        self.stats.error();
+                        tracing::debug!(cluster = %self.cluster, group = %d.group, error = %e, "describing group failed");
+                        continue;
+                    }
+                    let owned = d
+                        .members
+                        .iter()
+                        .flat_map(|m| {
+                            m.assignment
+                                .iter()
+                                .map(|(topic, partition)| MemberAssignment {
+                                    topic: topic.clone(),
+                                    partition: *partition,
+                                    owner: owner_host(&m.host),
+                                    client_id: m.client_id.clone(),
+                                })
+                        })
+                        .collect();
+                    members.insert(d.group, owned);
+                }
+            }
+        }
+
+        let mut offsets: BTreeMap<String, BTreeMap<(String, i32), i64>> = BTreeMap::new();
+        if scope.commits {
+            let mut pending = readable.iter().cloned();
+            let mut running: JoinSet<(String, Result<_, AdminError>)> = JoinSet::new();
+            loop {
+                while running.len() < self.concurrency {
+                    let Some(group): Option<String> = pending.next() else {
+                        break;
+                    };
+                    let conn = Arc::clone(&self.conn);
+                    running.spawn_blocking(move || {
+                        let result = conn.committed_offsets(&group, timeout);
+                        (group, result)
+                    });
+                }
+                let Some(joined) = running.join_next().await else {
+                    break;
+                };
+                self.stats.requests(1);
+                match joined {
+                    Ok((group, Ok(list))) => {
+                        let map = list
+                            .into_iter()
+                            .filter_map(|c| Some(((c.topic, c.partition), c.offset?)))
+                            .collect();
+                        offsets.insert(group, map);
+                    }
+                    Ok((group, Err(e))) => {
+                        self.stats.error();
+                        tracing::debug!(cluster = %self.cluster, group = %group, error = %e, "fetching committed offsets failed");
+                        if cluster_wide(&e) {
+                            running.abort_all();
+                            return Err(e.into());
+                        }
+                    }
+                    Err(e) => {
+                        return Err(KafkaError::Internal(format!("worker thread failed: {e}")));
+                    }
+                }
+            }
+        }
+
+        let now = now_ms();
+        for group in &readable {
+            let snapshot = GroupSnapshot {
+                offsets: offsets.remove(group).unwrap_or_default(),
+                members: members.remove(group),
+            };
+            self.tracker.update(group, snapshot, now, events);
+        }
+        self.tracker.retain(&present, events);
+        Ok(())
+    }
+}
+
+/// Whether a per-group failure is really the cluster's (so the whole read failed).
+fn cluster_wide(e: &AdminError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode as Code;
+    e.is_auth_failure()
+        || matches!(e, AdminError::TimedOut { .. })
+        || matches!(
+            e.kafka_code(),
+            Some(Code::AllBrokersDown | Code::BrokerTransportFailure | Code::OperationTimedOut)
+        )
+}
+
+/// Burrow shows owners as the client host librdkafka reports, e.g. `/127.0.0.1`.
+fn owner_host(host: &str) -> String {
+    host.to_owned()
+}

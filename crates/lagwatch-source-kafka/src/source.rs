@@ -1,0 +1,411 @@
+//! [`KafkaSource`]: the [`OffsetSource`] of one Kafka cluster, in every mode.
+
+use crate::admin::AdminConnection;
+use crate::client;
+use crate::error::KafkaError;
+use crate::offsets_topic::stream::{OffsetsStream, StreamStart};
+use crate::reader::{Reader, ReaderSettings, Scope};
+use crate::stats::{KafkaSourceStats, Stats};
+use lagwatch_component::{ComponentError, EventSender, OffsetSource, SourceContext, async_trait};
+use lagwatch_config::KafkaSourceConfig;
+use lagwatch_config::kafka::{KafkaMode, OffsetsTopicStart};
+use lagwatch_core::Event;
+use lagwatch_core::filter::{FilterError, NameFilter};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// An [`OffsetSource`] reading one Kafka cluster; see the [crate documentation](crate).
+#[derive(Debug)]
+pub struct KafkaSource {
+    name: String,
+    cluster: String,
+    config: KafkaSourceConfig,
+    groups: NameFilter,
+    topics: NameFilter,
+    stats: Arc<Stats>,
+}
+
+fn filter(
+    cluster: &str,
+    allow: &str,
+    deny: &str,
+    keys: (&str, &str),
+) -> Result<NameFilter, KafkaError> {
+    NameFilter::new(Some(allow), Some(deny)).map_err(|e: FilterError| KafkaError::Config {
+        cluster: cluster.to_owned(),
+        key: if e.pattern == allow { keys.0 } else { keys.1 }.to_owned(),
+        reason: format!("invalid regular expression {:?}: {}", e.pattern, e.source),
+    })
+}
+
+impl KafkaSource {
+    /// A source for `config`. The cluster name is `config.cluster`, or `default_cluster`
+    /// (the section name) when that is empty.
+    ///
+    /// # Errors
+    /// [`KafkaError::Config`] for an invalid allow or deny list.
+    pub fn new(
+        config: KafkaSourceConfig,
+        default_cluster: &str,
+    ) -> Result<KafkaSource, KafkaError> {
+        let cluster = if config.cluster.trim().is_empty() {
+            default_cluster.to_owned()
+        } else {
+            config.cluster.clone()
+        };
+        let groups = filter(
+            &cluster,
+            &config.group_allowlist,
+            &config.group_denylist,
+            ("group_allowlist", "group_denylist"),
+        )?;
+        let topics = filter(
+            &cluster,
+            &config.topic_allowlist,
+            &config.topic_denylist,
+            ("topic_allowlist", "topic_denylist"),
+        )?;
+        Ok(KafkaSource {
+            name: format!("kafka[{cluster}]"),
+            cluster,
+            config,
+            groups,
+            topics,
+            stats: Arc::new(Stats::default()),
+        })
+    }
+
+    /// The cluster name events carry.
+    pub fn cluster(&self) -> &str {
+        &self.cluster
+    }
+
+    /// What the source has done so far.
+    pub fn stats(&self) -> KafkaSourceStats {
+        self.stats.snapshot()
+    }
+
+    fn connect(&self) -> Result<Arc<AdminConnection>, KafkaError> {
+        let config = client::client_config(&self.config);
+        AdminConnection::new(&config)
+            .map(Arc::new)
+            .map_err(|e| KafkaError::Config {
+                cluster: self.cluster.clone(),
+                key: "librdkafka".into(),
+                reason: e.to_string(),
+            })
+    }
+
+    fn reader(&self, conn: Arc<AdminConnection>) -> Reader {
+        Reader::new(
+            conn,
+            ReaderSettings {
+                cluster: self.cluster.clone(),
+                timeout: self.config.request_timeout,
+                topic_refresh: self.config.topic_refresh,
+                concurrency: self.config.concurrency,
+                groups: self.groups.clone(),
+                topics: self.topics.clone(),
+            },
+            Arc::clone(&self.stats),
+        )
+    }
+
+    /// Reads the whole cluster once through the Admin API — broker offsets, groups, members
+    /// and committed offsets — and returns the events, as one `admin` cycle would send them.
+    /// Used by `lagwatch check`.
+    ///
+    /// # Errors
+    /// The first failure; the error names the cluster.
+    pub async fn read_once(&self) -> Result<Vec<Event>, KafkaError> {
+        let conn = self.connect()?;
+        let mut reader = self.reader(conn);
+        reader
+            .read(Scope {
+                describe: true,
+                commits: true,
+            })
+            .await
+    }
+
+    /// A reusable reader for several snapshots (see [`KafkaSource::read_once`]).
+    ///
+    /// # Errors
+    /// [`KafkaError::Config`] when librdkafka refuses the client settings.
+    pub fn snapshots(&self) -> Result<Snapshots, KafkaError> {
+        Ok(Snapshots {
+            reader: self.reader(self.connect()?),
+        })
+    }
+
+    fn cluster_error(&self, e: &KafkaError) -> String {
+        format!("kafka cluster {:?}: {e}", self.cluster)
+    }
+}
+
+/// Repeated full Admin API reads of one cluster, each sending only what changed since the
+/// previous one (commits whose offset moved, owners that changed, deleted groups and topics).
+pub struct Snapshots {
+    reader: Reader,
+}
+
+impl std::fmt::Debug for Snapshots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshots").finish_non_exhaustive()
+    }
+}
+
+impl Snapshots {
+    /// Reads the cluster once more.
+    ///
+    /// # Errors
+    /// The first failure of the read.
+    pub async fn next(&mut self) -> Result<Vec<Event>, KafkaError> {
+        self.reader
+            .read(Scope {
+                describe: true,
+                commits: true,
+            })
+            .await
+    }
+}
+
+/// Health as last reported, so a change is sent (and logged) once.
+struct Health {
+    cluster: String,
+    source: String,
+    healthy: Option<bool>,
+    reason: Option<String>,
+    since: Option<Instant>,
+}
+
+impl Health {
+    fn ok(&mut self, events: &mut Vec<Event>) {
+        if self.healthy != Some(true) {
+            if self.healthy == Some(false) {
+                tracing::info!(
+                    source = %self.source,
+                    cluster = %self.cluster,
+                    stale_for = ?self.since.map(|s| s.elapsed()),
+                    "cluster readable again"
+                );
+            }
+            events.insert(
+                0,
+                Event::SourceHealth {
+                    cluster: self.cluster.clone(),
+                    healthy: true,
+                    reason: None,
+                },
+            );
+            self.healthy = Some(true);
+            self.reason = None;
+            self.since = None;
+        }
+    }
+
+    fn failed(&mut self, reason: String) -> Option<Event> {
+        let changed = self.healthy != Some(false) || self.reason.as_deref() != Some(&reason);
+        if !changed {
+            return None;
+        }
+        tracing::error!(source = %self.source, "{reason}; data of this cluster is stale until it can be read again");
+        if self.healthy != Some(false) {
+            self.since = Some(Instant::now());
+        }
+        self.healthy = Some(false);
+        self.reason = Some(reason.clone());
+        Some(Event::SourceHealth {
+            cluster: self.cluster.clone(),
+            healthy: false,
+            reason: Some(reason),
+        })
+    }
+}
+
+async fn send(events: &EventSender, batch: Vec<Event>) -> Result<(), ComponentError> {
+    events.send_batch(batch).await
+}
+
+#[async_trait]
+impl OffsetSource for KafkaSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn healthcheck(&self) -> Result<(), ComponentError> {
+        let conn = self.connect().map_err(|e| {
+            ComponentError::permanent(self.name.clone(), self.cluster_error(&e)).with_source(e)
+        })?;
+        let timeout = self.config.request_timeout;
+        crate::reader::blocking(move || Ok(crate::metadata::read(&conn, timeout)?))
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                ComponentError::transient(self.name.clone(), self.cluster_error(&e)).with_source(e)
+            })
+    }
+
+    async fn run(&self, ctx: SourceContext) -> Result<(), ComponentError> {
+        let conn = self.connect().map_err(|e| {
+            ComponentError::permanent(self.name.clone(), self.cluster_error(&e)).with_source(e)
+        })?;
+        tracing::info!(
+            source = %self.name,
+            mode = self.config.mode.as_str(),
+            settings = %client::describe(&self.config),
+            offset_refresh = ?self.config.offset_refresh,
+            topic_refresh = ?self.config.topic_refresh,
+            "kafka source starting"
+        );
+        let mut reader = self.reader(conn);
+        let mut health = Health {
+            cluster: self.cluster.clone(),
+            source: self.name.clone(),
+            healthy: None,
+            reason: None,
+            since: None,
+        };
+        // Whether committed offsets come from the Admin API (else from the offsets topic).
+        let poll_commits = Arc::new(AtomicBool::new(self.config.mode == KafkaMode::Admin));
+        let stream_token = ctx.shutdown.child_token();
+        let _stop_stream = stream_token.clone().drop_guard();
+        let mut stream_started = false;
+        let streaming = self.config.mode != KafkaMode::Admin;
+        if !streaming {
+            self.stats.set_mode("admin");
+        }
+
+        let mut ticker = tokio::time::interval(self.config.offset_refresh);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_describe: Option<Instant> = None;
+        loop {
+            tokio::select! {
+                biased;
+                () = ctx.shutdown.cancelled() => return Ok(()),
+                _ = ticker.tick() => {}
+            }
+            let polling = poll_commits.load(Ordering::Relaxed);
+            // In auto mode the first read is a full Admin API snapshot; streaming starts at
+            // the end of the offsets topic once it has been sent.
+            let snapshot_first = self.config.mode == KafkaMode::Auto && !stream_started;
+            let describe_due = polling
+                || snapshot_first
+                || last_describe.is_none_or(|at| at.elapsed() >= self.config.group_refresh);
+            let scope = Scope {
+                describe: describe_due,
+                commits: polling || snapshot_first,
+            };
+            let read = tokio::select! {
+                biased;
+                () = ctx.shutdown.cancelled() => return Ok(()),
+                read = reader.read(scope) => read,
+            };
+            let mut batch = match read {
+                Ok(mut events) => {
+                    if describe_due {
+                        last_describe = Some(Instant::now());
+                    }
+                    health.ok(&mut events);
+                    events
+                }
+                Err(e) => {
+                    self.stats.error();
+                    health.failed(self.cluster_error(&e)).into_iter().collect()
+                }
+            };
+            if streaming && !stream_started && health.healthy == Some(true) {
+                let start = match (self.config.mode, self.config.offsets_topic_start) {
+                    (KafkaMode::OffsetsTopic, OffsetsTopicStart::Earliest) => StreamStart::Earliest,
+                    _ => StreamStart::Latest,
+                };
+                match self
+                    .start_stream(start, &ctx, stream_token.clone(), Arc::clone(&poll_commits))
+                    .await
+                {
+                    Ok(()) => {
+                        stream_started = true;
+                        self.stats.set_mode("offsets-topic");
+                        tracing::info!(source = %self.name, mode = "offsets-topic", "streaming commits from {}", self.config.offsets_topic);
+                    }
+                    Err(e) if self.config.mode == KafkaMode::Auto => {
+                        stream_started = true;
+                        poll_commits.store(true, Ordering::Relaxed);
+                        self.stats.set_mode("admin");
+                        tracing::warn!(source = %self.name, mode = "admin", error = %e, "offsets topic unreadable; polling committed offsets through the Admin API instead");
+                    }
+                    Err(e) => {
+                        self.stats.error();
+                        batch.extend(health.failed(self.cluster_error(&e)));
+                    }
+                }
+            }
+            tracing::debug!(source = %self.name, events = batch.len(), stats = ?self.stats.snapshot(), "cycle done");
+            tokio::select! {
+                biased;
+                () = ctx.shutdown.cancelled() => return Ok(()),
+                sent = send(&ctx.events, batch) => sent?,
+            }
+        }
+    }
+}
+
+impl KafkaSource {
+    /// Opens the offsets topic and spawns the task that streams it until `token` is
+    /// cancelled. When the stream later fails in `auto` mode, commits fall back to polling.
+    async fn start_stream(
+        &self,
+        start: StreamStart,
+        ctx: &SourceContext,
+        token: CancellationToken,
+        poll_commits: Arc<AtomicBool>,
+    ) -> Result<(), KafkaError> {
+        let mut stream = OffsetsStream::open(
+            client::client_config(&self.config),
+            &self.config.offsets_topic,
+            start,
+            self.cluster.clone(),
+            self.groups.clone(),
+            self.topics.clone(),
+            Arc::clone(&self.stats),
+            self.config.request_timeout,
+        )
+        .await?;
+        let events = ctx.events.clone();
+        let name = self.name.clone();
+        let auto = self.config.mode == KafkaMode::Auto;
+        let stats = Arc::clone(&self.stats);
+        tokio::spawn(async move {
+            loop {
+                let batch = tokio::select! {
+                    biased;
+                    () = token.cancelled() => return,
+                    batch = stream.next_batch() => batch,
+                };
+                match batch {
+                    Ok(batch) => {
+                        tokio::select! {
+                            biased;
+                            () = token.cancelled() => return,
+                            sent = events.send_batch(batch) => if sent.is_err() { return },
+                        }
+                    }
+                    Err(e) if auto => {
+                        poll_commits.store(true, Ordering::Relaxed);
+                        stats.set_mode("admin");
+                        tracing::warn!(source = %name, mode = "admin", error = %e, "offsets topic stream failed; polling committed offsets through the Admin API instead");
+                        return;
+                    }
+                    Err(e) => {
+                        stats.error();
+                        tracing::warn!(source = %name, error = %e, "reading the offsets topic failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+}

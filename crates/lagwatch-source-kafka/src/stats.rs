@@ -1,0 +1,105 @@
+//! Counters of one Kafka source, readable while it runs.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The counters; see [`KafkaSourceStats`] for their meaning.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    cycles: AtomicU64,
+    requests: AtomicU64,
+    last_cycle_us: AtomicU64,
+    errors: AtomicU64,
+    groups: AtomicU64,
+    unreadable_groups: AtomicU64,
+    records: AtomicU64,
+    skipped_records: AtomicU64,
+    mode: Mutex<&'static str>,
+}
+
+fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+impl Stats {
+    pub(crate) fn cycle_done(&self, took: Duration) {
+        add(&self.cycles, 1);
+        self.last_cycle_us.store(
+            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    pub(crate) fn requests(&self, n: usize) {
+        add(&self.requests, u64::try_from(n).unwrap_or(u64::MAX));
+    }
+
+    pub(crate) fn error(&self) {
+        add(&self.errors, 1);
+    }
+
+    pub(crate) fn groups(&self, listed: usize, unreadable: usize) {
+        self.groups
+            .store(u64::try_from(listed).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.unreadable_groups.store(
+            u64::try_from(unreadable).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    pub(crate) fn record(&self, decoded: bool) {
+        add(
+            if decoded {
+                &self.records
+            } else {
+                &self.skipped_records
+            },
+            1,
+        );
+    }
+
+    pub(crate) fn set_mode(&self, mode: &'static str) {
+        if let Ok(mut m) = self.mode.lock() {
+            *m = mode;
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> KafkaSourceStats {
+        KafkaSourceStats {
+            mode: self.mode.lock().map(|m| *m).unwrap_or(""),
+            cycles: self.cycles.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
+            last_cycle: Duration::from_micros(self.last_cycle_us.load(Ordering::Relaxed)),
+            errors: self.errors.load(Ordering::Relaxed),
+            groups: self.groups.load(Ordering::Relaxed),
+            unreadable_groups: self.unreadable_groups.load(Ordering::Relaxed),
+            records: self.records.load(Ordering::Relaxed),
+            skipped_records: self.skipped_records.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// What a Kafka source has done so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KafkaSourceStats {
+    /// The mode in use: `admin` or `offsets-topic` (`auto` resolves to one of them; empty
+    /// before the first read).
+    pub mode: &'static str,
+    /// Completed Admin API reads of the cluster.
+    pub cycles: u64,
+    /// Requests sent to brokers by those reads (ListOffsets counted once per leader broker).
+    pub requests: u64,
+    /// Duration of the newest completed read.
+    pub last_cycle: Duration,
+    /// Failed reads and failed per-group requests.
+    pub errors: u64,
+    /// Groups the newest read listed (after the allow/deny lists).
+    pub groups: u64,
+    /// Listed groups whose offsets cannot be read (share groups).
+    pub unreadable_groups: u64,
+    /// `__consumer_offsets` records decoded.
+    pub records: u64,
+    /// `__consumer_offsets` records that could not be decoded and were skipped.
+    pub skipped_records: u64,
+}

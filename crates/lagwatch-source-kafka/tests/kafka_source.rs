@@ -1,0 +1,469 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The Kafka source against the harness Kafka 4.4: lag per partition equal to the Java
+//! consumer-groups tool for classic, KIP-848 and assign-only groups; owners and client ids;
+//! streaming commits, group and topic deletion; SASL and TLS listeners and a wrong password.
+
+use lagwatch_component::{EventSender, OffsetSource, SourceContext};
+use lagwatch_config::KafkaSourceConfig;
+use lagwatch_config::kafka::{KafkaMode, OffsetsTopicStart, SecurityProtocol};
+use lagwatch_core::{EvaluatorSettings, Event, LagModel, ModelSettings};
+use lagwatch_source_kafka::KafkaSource;
+use lagwatch_test_support::services::kafka::{self, Protocol, RunningConsumer};
+use lagwatch_test_support::services::{env, names, tools, wait};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// What lagwatch reports for one partition of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Seen {
+    committed: Option<i64>,
+    log_end: Option<i64>,
+    lag: u64,
+    owner: String,
+    client_id: String,
+}
+
+type View = BTreeMap<(String, String, i32), Seen>;
+
+fn config(servers: &str) -> KafkaSourceConfig {
+    let mut c = KafkaSourceConfig::new("live", servers);
+    c.mode = KafkaMode::Admin;
+    c.offset_refresh = Duration::from_secs(1);
+    c.topic_refresh = Duration::from_secs(1);
+    c.group_refresh = Duration::from_secs(1);
+    c
+}
+
+/// Applies events to a model and returns every partition of `groups`.
+fn view(model: &mut LagModel, groups: &[&str]) -> View {
+    let now = now_ms();
+    let snapshot = model.snapshot(now, &EvaluatorSettings::default(), 0);
+    let mut out = View::new();
+    for g in snapshot.groups {
+        if !groups.contains(&g.group.as_str()) {
+            continue;
+        }
+        for p in g.partitions {
+            out.insert(
+                (g.group.clone(), p.topic.clone(), p.partition),
+                Seen {
+                    committed: p.end.as_ref().map(|e| e.offset),
+                    log_end: p.extras.log_end_offset,
+                    lag: p.current_lag,
+                    owner: p.owner.clone(),
+                    client_id: p.client_id.clone(),
+                },
+            );
+        }
+    }
+    out
+}
+
+fn now_ms() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}
+
+fn model() -> LagModel {
+    LagModel::new(ModelSettings::default())
+}
+
+/// The Java tool's view of `group`: committed offset, log end and lag per partition, and
+/// host / client id of the owner.
+async fn java_view(
+    group: &str,
+) -> BTreeMap<
+    (String, i32),
+    (
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    ),
+> {
+    let rows = tools::consumer_groups_describe(&env::kafka_tools(), &env::kafka().bootstrap, group)
+        .await
+        .unwrap();
+    rows.into_iter()
+        .filter_map(|r| {
+            Some((
+                (r.topic, r.partition?),
+                (
+                    r.current_offset,
+                    r.log_end_offset,
+                    r.lag,
+                    r.host,
+                    r.client_id,
+                ),
+            ))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_mode_lag_owners_and_client_ids_match_the_java_tool() {
+    let kafka_env = env::kafka();
+    let bootstrap = kafka_env.bootstrap.as_str();
+    let topic = names::unique("lw-src-admin");
+    kafka::create_topic(bootstrap, &topic, 4).await.unwrap();
+    kafka::produce_spread(bootstrap, &topic, 50).await.unwrap();
+
+    let classic = names::unique("lw-classic");
+    let modern = names::unique("lw-kip848");
+    let simple = names::unique("lw-simple");
+    // Two classic members share the topic; one KIP-848 member reads it alone.
+    let c1 = RunningConsumer::start(
+        bootstrap,
+        &classic,
+        &[&topic],
+        Protocol::Classic,
+        "classic-a",
+    )
+    .unwrap();
+    let c2 = RunningConsumer::start(
+        bootstrap,
+        &classic,
+        &[&topic],
+        Protocol::Classic,
+        "classic-b",
+    )
+    .unwrap();
+    let k1 = RunningConsumer::start(
+        bootstrap,
+        &modern,
+        &[&topic],
+        Protocol::Consumer,
+        "kip848-a",
+    )
+    .unwrap();
+    kafka::commit_offsets(
+        bootstrap,
+        &simple,
+        &[(&topic, 0, 10), (&topic, 1, 20), (&topic, 3, 49)],
+    )
+    .await
+    .unwrap();
+    k1.wait_for_consumed(200, WAIT).await.unwrap();
+    // The classic pair: both assigned, everything consumed between them.
+    c1.wait_for_assignment(WAIT).await.unwrap();
+    c2.wait_for_assignment(WAIT).await.unwrap();
+    wait::until(
+        "classic members consumed everything",
+        WAIT,
+        Duration::from_millis(100),
+        || {
+            let n = c1.consumed() + c2.consumed();
+            async move { Ok((n >= 200).then_some(())) }
+        },
+    )
+    .await
+    .unwrap();
+    // Freeze every group: paused members commit what they consumed and stop.
+    for c in [&c1, &c2, &k1] {
+        c.pause().await.unwrap();
+    }
+    // More data after the commits, so that every group has lag.
+    kafka::produce_spread(bootstrap, &topic, 7).await.unwrap();
+
+    let source = KafkaSource::new(config(bootstrap), "live").unwrap();
+    let mut snapshots = source.snapshots().unwrap();
+    let mut model = model();
+    for event in snapshots.next().await.unwrap() {
+        model.apply(&event, now_ms());
+    }
+    let ours = view(&mut model, &[&classic, &modern, &simple]);
+
+    for group in [&classic, &modern, &simple] {
+        let java = java_view(group).await;
+        assert!(!java.is_empty(), "the Java tool shows nothing for {group}");
+        for ((t, p), (current, log_end, lag, host, client_id)) in &java {
+            let Some(current) = current else { continue };
+            let seen = ours
+                .get(&(group.to_string(), t.clone(), *p))
+                .unwrap_or_else(|| panic!("lagwatch has no {group} {t}/{p}; it has {ours:#?}"));
+            assert_eq!(seen.committed, Some(*current), "{group} {t}/{p} committed");
+            assert_eq!(seen.log_end, *log_end, "{group} {t}/{p} log end");
+            assert_eq!(Some(seen.lag as i64), *lag, "{group} {t}/{p} lag");
+            // Owners: paused members are still members of their group.
+            match (host, client_id) {
+                (Some(host), Some(client_id)) => {
+                    assert_eq!(&seen.owner, host, "{group} {t}/{p} owner");
+                    assert_eq!(&seen.client_id, client_id, "{group} {t}/{p} client id");
+                }
+                _ => assert_eq!(seen.owner, "", "{group} {t}/{p} has no member"),
+            }
+        }
+    }
+    // Owners are exactly the members the test started.
+    for (member, group) in [(&c1, &classic), (&c2, &classic), (&k1, &modern)] {
+        for (t, p) in member.assignment() {
+            let seen = &ours[&(group.to_string(), t.clone(), p)];
+            assert_eq!(seen.client_id, member.client_id(), "{group} {t}/{p}");
+            assert_eq!(seen.owner, "/127.0.0.1", "{group} {t}/{p}");
+        }
+    }
+    // The assign-only group: exact lags from what was committed (50 + 7 per partition).
+    let simple_lags: Vec<(i32, u64)> = ours
+        .iter()
+        .filter(|((g, _, _), s)| g == &simple && s.committed.is_some())
+        .map(|((_, _, p), s)| (*p, s.lag))
+        .collect();
+    assert_eq!(simple_lags, vec![(0, 47), (1, 37), (3, 8)]);
+
+    for c in [c1, c2, k1] {
+        c.stop().await.unwrap();
+    }
+}
+
+/// Runs `source` until `token` is cancelled, its events on the returned receiver.
+fn spawn(
+    source: KafkaSource,
+) -> (
+    mpsc::Receiver<Vec<Event>>,
+    CancellationToken,
+    tokio::task::JoinHandle<()>,
+) {
+    let (events, rx) = EventSender::channel("test", 1024);
+    let token = CancellationToken::new();
+    let ctx = SourceContext {
+        events,
+        shutdown: token.clone(),
+    };
+    let task = tokio::spawn(async move {
+        source.run(ctx).await.unwrap();
+    });
+    (rx, token, task)
+}
+
+/// Receives events until `found` returns something or `timeout` passes.
+async fn wait_for<T>(
+    rx: &mut mpsc::Receiver<Vec<Event>>,
+    what: &str,
+    timeout: Duration,
+    mut found: impl FnMut(&Event) -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let batch = tokio::time::timeout(left, rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no {what} within {timeout:?}"))
+            .unwrap_or_else(|| panic!("source stopped before {what}"));
+        if let Some(t) = batch.iter().find_map(&mut found) {
+            return t;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streaming_sees_commits_group_deletion_and_topic_deletion() {
+    let kafka_env = env::kafka();
+    let bootstrap = kafka_env.bootstrap.as_str();
+    let topic = names::unique("lw-src-stream");
+    let group = names::unique("lw-stream");
+    kafka::create_topic(bootstrap, &topic, 2).await.unwrap();
+    kafka::produce_spread(bootstrap, &topic, 10).await.unwrap();
+
+    let mut c = config(bootstrap);
+    c.mode = KafkaMode::OffsetsTopic;
+    c.offsets_topic_start = OffsetsTopicStart::Latest;
+    let (mut rx, token, task) = spawn(KafkaSource::new(c, "live").unwrap());
+    // Broker offsets first: the stream is open once the first read succeeded.
+    wait_for(&mut rx, "broker offsets of the topic", WAIT, |e| match e {
+        Event::BrokerOffsets { topic: t, .. } if *t == topic => Some(()),
+        _ => None,
+    })
+    .await;
+    // Give the stream's assignment a moment to reach the end of every partition.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    kafka::commit_offsets(bootstrap, &group, &[(&topic, 1, 7)])
+        .await
+        .unwrap();
+    let committed_at = Instant::now();
+    let (offset, order) = wait_for(&mut rx, "the streamed commit", WAIT, |e| match e {
+        Event::Commit {
+            group: g,
+            topic: t,
+            partition: 1,
+            offset,
+            order,
+            ..
+        } if *g == group && *t == topic => Some((*offset, *order)),
+        _ => None,
+    })
+    .await;
+    eprintln!("commit visible after {:?}", committed_at.elapsed());
+    assert_eq!(offset, 7);
+    assert!(
+        order.is_some(),
+        "a streamed commit carries its offsets-topic position"
+    );
+
+    kafka::delete_group(bootstrap, &group).await.unwrap();
+    wait_for(&mut rx, "the group deletion", WAIT, |e| match e {
+        Event::GroupDeleted { group: g, .. } if *g == group => Some(()),
+        _ => None,
+    })
+    .await;
+
+    kafka::delete_topic(bootstrap, &topic).await.unwrap();
+    wait_for(&mut rx, "the topic deletion", WAIT, |e| match e {
+        Event::TopicDeleted { topic: t, .. } if *t == topic => Some(()),
+        _ => None,
+    })
+    .await;
+    token.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_mode_snapshots_then_streams() {
+    let kafka_env = env::kafka();
+    let bootstrap = kafka_env.bootstrap.as_str();
+    let topic = names::unique("lw-src-auto");
+    let group = names::unique("lw-auto");
+    kafka::create_topic(bootstrap, &topic, 1).await.unwrap();
+    kafka::produce(bootstrap, &topic, Some(0), 5).await.unwrap();
+    kafka::commit_offsets(bootstrap, &group, &[(&topic, 0, 2)])
+        .await
+        .unwrap();
+
+    let mut c = config(bootstrap);
+    c.mode = KafkaMode::Auto;
+    let source = KafkaSource::new(c, "live").unwrap();
+    let (mut rx, token, task) = spawn(source);
+    // The snapshot brings the commit made before the start (no order: polled).
+    let order = wait_for(&mut rx, "the snapshot commit", WAIT, |e| match e {
+        Event::Commit {
+            group: g,
+            offset: 2,
+            order,
+            ..
+        } if *g == group => Some(*order),
+        _ => None,
+    })
+    .await;
+    assert_eq!(order, None);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // A later commit arrives through the stream (with its offsets-topic position).
+    kafka::commit_offsets(bootstrap, &group, &[(&topic, 0, 4)])
+        .await
+        .unwrap();
+    let order = wait_for(&mut rx, "the streamed commit", WAIT, |e| match e {
+        Event::Commit {
+            group: g,
+            offset: 4,
+            order,
+            ..
+        } if *g == group => Some(*order),
+        _ => None,
+    })
+    .await;
+    assert!(
+        order.is_some(),
+        "the commit after the snapshot came from the stream"
+    );
+    token.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sasl_and_tls_listeners_work() {
+    let plain = env::kafka();
+    let topic = names::unique("lw-src-secure");
+    let group = names::unique("lw-secure");
+    kafka::create_topic(plain.bootstrap.as_str(), &topic, 1)
+        .await
+        .unwrap();
+    kafka::produce(plain.bootstrap.as_str(), &topic, Some(0), 9)
+        .await
+        .unwrap();
+    kafka::commit_offsets(plain.bootstrap.as_str(), &group, &[(&topic, 0, 4)])
+        .await
+        .unwrap();
+
+    let sasl = env::kafka_sasl();
+    let mut c = config(&sasl.bootstrap);
+    c.security_protocol = SecurityProtocol::SaslPlaintext;
+    c.sasl_username = sasl.user.clone();
+    c.sasl_password = sasl.password.clone().into();
+    let tls = env::kafka_tls();
+    let mut t = config(&tls.bootstrap);
+    t.security_protocol = SecurityProtocol::Ssl;
+    t.tls_ca = tls.ca_path.clone();
+    // The harness certificate names 127.0.0.1 / localhost.
+    for c in [c, t] {
+        let source = KafkaSource::new(c, "live").unwrap();
+        source.healthcheck().await.unwrap();
+        let events = source.read_once().await.unwrap();
+        let lag_inputs: Vec<_> = events
+            .iter()
+            .filter(|e| matches!(e, Event::Commit { group: g, offset: 4, .. } if *g == group))
+            .collect();
+        assert_eq!(lag_inputs.len(), 1, "{events:#?}");
+        assert!(events.iter().any(|e| matches!(
+            e,
+            Event::BrokerOffsets { topic: t, offsets, .. } if *t == topic && offsets[0].high_water == 9
+        )));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_is_one_clear_error_naming_the_cluster() {
+    let sasl = env::kafka_sasl();
+    let mut c = config(&sasl.bootstrap);
+    c.cluster = "payments".into();
+    c.security_protocol = SecurityProtocol::SaslPlaintext;
+    c.sasl_username = sasl.user.clone();
+    c.sasl_password = "not-the-password".to_owned().into();
+    c.request_timeout = Duration::from_secs(3);
+    let source = KafkaSource::new(c, "ignored").unwrap();
+    let error = source.healthcheck().await.unwrap_err().to_string();
+    assert!(error.contains("\"payments\""), "{error}");
+    assert!(
+        error.to_lowercase().contains("authentication"),
+        "the error says what is wrong: {error}"
+    );
+    assert!(!error.contains("not-the-password"), "{error}");
+
+    // Running: the cluster is reported stale once, with that reason, however many reads fail.
+    let (mut rx, token, task) = spawn(source);
+    let deadline = Instant::now() + Duration::from_secs(12);
+    let mut unhealthy = Vec::new();
+    while let Ok(Some(batch)) = tokio::time::timeout(
+        deadline.saturating_duration_since(Instant::now()),
+        rx.recv(),
+    )
+    .await
+    {
+        for e in batch {
+            match e {
+                Event::SourceHealth {
+                    healthy: false,
+                    reason,
+                    ..
+                } => unhealthy.push(reason),
+                other => panic!("nothing but health is expected: {other:?}"),
+            }
+        }
+    }
+    token.cancel();
+    task.await.unwrap();
+    assert_eq!(unhealthy.len(), 1, "{unhealthy:#?}");
+    let reason = unhealthy[0].clone().unwrap();
+    assert!(
+        reason.contains("\"payments\"") && reason.to_lowercase().contains("authentication"),
+        "{reason}"
+    );
+}
