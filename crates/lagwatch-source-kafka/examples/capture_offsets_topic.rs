@@ -20,7 +20,8 @@
 //!    the 2-partition topic `a`, one partition each; 5 messages per partition consumed and
 //!    committed; both members leave.
 //! 2. `consumer` (unless `--skip-kip848`): one KIP-848 member (`fixture-consumer-1`) on `a`
-//!    consumes all 10 messages, commits `a/0=5`, `a/1=5` and leaves.
+//!    consumes all 10 messages, commits `a/0=5`, `a/1=5` and leaves; then the group is
+//!    deleted.
 //! 3. `simple`: an assign-only group commits `a/0=3`, `a/1=4`, `b/0=5`.
 //! 4. `metadata`: an assign-only group commits `b/0=7` with metadata
 //!    `lagwatch fixture metadata`.
@@ -164,6 +165,8 @@ async fn main() -> anyhow::Result<()> {
         )?;
         member.wait_for_consumed(10, TIMEOUT).await?;
         member.stop().await?;
+        // Deleting the empty group writes the KIP-848 group tombstone.
+        kafka::delete_group(target, &n.group("consumer")).await?;
     }
 
     // 3. Assign-only group.
@@ -383,7 +386,7 @@ fn note(key: &[u8], tombstone: bool, read_committed: bool, n: &Names) -> String 
     };
     let scenario = match short {
         "classic" => "classic group, 2 members on a (2 partitions)",
-        "consumer" => "KIP-848 group, 1 member on a",
+        "consumer" => "KIP-848 group, 1 member on a, then deleted",
         "simple" => "assign-only group committing a/0=3 a/1=4 b/0=5",
         "metadata" => "assign-only group committing b/0=7 with a metadata string",
         "txn" if read_committed => "transactional commit b/0=10, committed",

@@ -27,7 +27,7 @@ pub fn client_config(config: &KafkaSourceConfig) -> ClientConfig {
             millis(config.request_timeout),
         )
         .set("reconnect.backoff.ms", "250")
-        .set("reconnect.backoff.max.ms", "10000")
+        .set("reconnect.backoff.max.ms", "5000")
         .set("topic.metadata.refresh.interval.ms", "-1")
         .set("log.connection.close", "false");
     if config.security_protocol.uses_sasl() {

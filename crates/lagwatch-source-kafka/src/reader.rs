@@ -99,6 +99,7 @@ impl Reader {
     /// broker offsets, then group events.
     pub(crate) async fn read(&mut self, scope: Scope) -> Result<Vec<Event>, KafkaError> {
         let started = Instant::now();
+        self.stats.attempt();
         let mut events = Vec::new();
         let due = self.metadata_stale
             || self

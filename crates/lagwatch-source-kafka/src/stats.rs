@@ -7,6 +7,7 @@ use std::time::Duration;
 /// The counters; see [`KafkaSourceStats`] for their meaning.
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
+    attempts: AtomicU64,
     cycles: AtomicU64,
     requests: AtomicU64,
     last_cycle_us: AtomicU64,
@@ -23,6 +24,10 @@ fn add(counter: &AtomicU64, n: u64) {
 }
 
 impl Stats {
+    pub(crate) fn attempt(&self) {
+        add(&self.attempts, 1);
+    }
+
     pub(crate) fn cycle_done(&self, took: Duration) {
         add(&self.cycles, 1);
         self.last_cycle_us.store(
@@ -68,6 +73,7 @@ impl Stats {
     pub(crate) fn snapshot(&self) -> KafkaSourceStats {
         KafkaSourceStats {
             mode: self.mode.lock().map(|m| *m).unwrap_or(""),
+            attempts: self.attempts.load(Ordering::Relaxed),
             cycles: self.cycles.load(Ordering::Relaxed),
             requests: self.requests.load(Ordering::Relaxed),
             last_cycle: Duration::from_micros(self.last_cycle_us.load(Ordering::Relaxed)),
@@ -86,6 +92,8 @@ pub struct KafkaSourceStats {
     /// The mode in use: `admin` or `offsets-topic` (`auto` resolves to one of them; empty
     /// before the first read).
     pub mode: &'static str,
+    /// Admin API reads of the cluster started (successful or not).
+    pub attempts: u64,
     /// Completed Admin API reads of the cluster.
     pub cycles: u64,
     /// Requests sent to brokers by those reads (ListOffsets counted once per leader broker).

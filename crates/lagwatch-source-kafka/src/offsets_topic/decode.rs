@@ -327,7 +327,7 @@ pub struct ConsumerGroupMember {
     /// Server-side assignor requested by the member.
     pub server_assignor: Option<String>,
     /// Whether the member speaks the classic protocol to a consumer group (tagged field
-    /// `ClassicMemberMetadata` present).
+    /// `ClassicMemberMetadata` present and not null).
     pub classic_protocol: bool,
 }
 
@@ -655,8 +655,12 @@ fn consumer_group_member_value(
     let rebalance_timeout_ms = r.i32("rebalance timeout")?;
     let server_assignor = r.nullable_string(true, "server assignor")?;
     let mut classic_protocol = false;
-    r.tagged_fields("tagged fields", |tag, _| {
-        classic_protocol |= tag == 0;
+    r.tagged_fields("tagged fields", |tag, mut data| {
+        // A nullable struct: varint 0 for null (Kafka 4.4 writes the null explicitly for
+        // members of the consumer protocol), 1 followed by the struct otherwise.
+        if tag == 0 {
+            classic_protocol = data.uvarint("classic member metadata")? != 0;
+        }
         Ok(())
     })?;
     Ok(ConsumerGroupMember {
@@ -1483,7 +1487,8 @@ mod tests {
             .uvarint(0) // null regex
             .i32(45_000)
             .cstr("uniform")
-            .raw(&[1, 0, 2, 0, 0]) // ClassicMemberMetadata tag 0
+            // ClassicMemberMetadata (tag 0): present, session timeout, no protocols, no tags.
+            .raw(&[1, 0, 7, 1, 0, 0, 0xaf, 0xc8, 1, 0])
             .0;
         assert_eq!(
             decode(&key5, Some(&value)).unwrap(),
@@ -1501,6 +1506,15 @@ mod tests {
                 classic_protocol: true,
             })
         );
+        // Kafka 4.4 writes the tag with an explicit null for consumer-protocol members.
+        let mut explicit_null = value.clone();
+        explicit_null.truncate(explicit_null.len() - 10);
+        explicit_null.extend_from_slice(&[1, 0, 1, 0]);
+        let Record::ConsumerGroupMember(member) = decode(&key5, Some(&explicit_null)).unwrap()
+        else {
+            panic!("not a member");
+        };
+        assert!(!member.classic_protocol);
         assert_eq!(
             decode(&key5, None).unwrap(),
             Record::ConsumerGroupMemberTombstone {
@@ -1628,8 +1642,83 @@ mod tests {
         ]
     }
 
+    /// Every record of the fixtures captured from real brokers, as `(key, value)`.
+    fn fixture_records() -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        let unhex = |s: &str| -> Vec<u8> {
+            (0..s.len() / 2)
+                .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+                .collect()
+        };
+        [
+            include_str!("../../tests/fixtures/offsets_topic/kafka-4.4.json"),
+            include_str!("../../tests/fixtures/offsets_topic/kafka-3.9.json"),
+        ]
+        .into_iter()
+        .flat_map(|text| {
+            let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+            doc["records"].as_array().unwrap().clone()
+        })
+        .map(|r| {
+            (
+                unhex(r["key_hex"].as_str().unwrap()),
+                r["value_hex"].as_str().map(unhex),
+            )
+        })
+        .collect()
+    }
+
+    #[test]
+    fn every_truncation_of_every_fixture_is_an_error_not_a_panic() {
+        let records = fixture_records();
+        assert!(records.len() > 40);
+        for (key, value) in records {
+            decode(&key, value.as_deref()).unwrap();
+            for cut in 0..key.len() {
+                assert!(decode(&key[..cut], value.as_deref()).is_err());
+            }
+            if let Some(value) = value {
+                for cut in 0..value.len() {
+                    // Cutting only trailing tagged fields can still decode; never panics.
+                    let _ = decode(&key, Some(&value[..cut]));
+                }
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn mutated_fixtures_never_panic(
+            which in any::<prop::sample::Index>(),
+            key_mutations in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+            value_mutations in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+            insert in proptest::option::of((any::<prop::sample::Index>(), proptest::collection::vec(any::<u8>(), 1..8))),
+            cut in proptest::option::of(any::<prop::sample::Index>()),
+        ) {
+            let records = fixture_records();
+            let (mut key, value) = records[which.index(records.len())].clone();
+            let mut value = value.unwrap_or_default();
+            for (at, byte) in key_mutations {
+                let i = at.index(key.len());
+                key[i] = byte;
+            }
+            if !value.is_empty() {
+                for (at, byte) in value_mutations {
+                    let i = at.index(value.len());
+                    value[i] ^= byte;
+                }
+                if let Some((at, bytes)) = insert {
+                    let i = at.index(value.len());
+                    value.splice(i..i, bytes);
+                }
+                if let Some(cut) = cut {
+                    value.truncate(cut.index(value.len() + 1));
+                }
+            }
+            let _ = decode(&key, Some(&value));
+            let _ = decode(&key, None);
+        }
 
         #[test]
         fn arbitrary_bytes_never_panic(
