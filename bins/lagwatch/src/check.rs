@@ -94,7 +94,13 @@ fn source_config(args: &CheckArgs) -> anyhow::Result<KafkaSourceConfig> {
         c.librdkafka
             .insert(key.trim().to_owned(), value.to_owned().into());
     }
+    // The source section is checked as `lagwatch validate` would check it in a file (the
+    // stdout sink only completes the configuration).
     let mut config = lagwatch_lib::config::Config::default();
+    config.sinks.insert(
+        "out".into(),
+        lagwatch_lib::config::SinkConfig::Stdout(Default::default()),
+    );
     config.sources.insert(
         "check".into(),
         lagwatch_lib::config::SourceConfig::Kafka(Box::new(c.clone())),
@@ -170,7 +176,10 @@ pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let rows = match rows {
         Ok(rows) => rows,
         Err(e) => {
-            eprintln!("lagwatch: error: cannot read the cluster: {e:#}");
+            eprintln!(
+                "lagwatch: error: cannot read the cluster at {}: {e:#}",
+                args.bootstrap
+            );
             return Ok(ExitCode::from(EXIT_UNREADABLE));
         }
     };
@@ -224,6 +233,14 @@ fn status_name(status: PartitionStatus) -> &'static str {
     status.as_str()
 }
 
+fn text_or_dash(text: &str) -> String {
+    if text.is_empty() {
+        "-".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
 fn print_table(rows: &[Row]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     let dash = |v: Option<i64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
@@ -237,8 +254,8 @@ fn print_table(rows: &[Row]) -> std::io::Result<()> {
                 dash(r.committed_offset),
                 dash(r.log_end_offset),
                 r.lag.to_string(),
-                r.owner.clone(),
-                r.client_id.clone(),
+                text_or_dash(&r.owner),
+                text_or_dash(&r.client_id),
                 r.status.unwrap_or("-").to_owned(),
             ]
         })

@@ -73,7 +73,10 @@ impl SecurityProtocol {
 
     /// Whether the protocol authenticates with SASL.
     pub fn uses_sasl(self) -> bool {
-        matches!(self, SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl)
+        matches!(
+            self,
+            SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl
+        )
     }
 
     /// Whether the protocol encrypts with TLS.

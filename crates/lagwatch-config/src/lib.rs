@@ -34,8 +34,8 @@ pub mod burrow_toml;
 #[cfg(test)]
 mod doc_tests;
 pub mod elasticsearch;
-pub mod kafka;
 mod error;
+pub mod kafka;
 mod load;
 mod show;
 mod tree;
@@ -44,9 +44,9 @@ mod validate;
 pub mod zookeeper;
 
 pub use burrow::BurrowSourceConfig;
-pub use kafka::KafkaSourceConfig;
 pub use burrow_toml::{BurrowImport, BurrowImportError};
 pub use error::{ConfigError, Error, Problem};
+pub use kafka::KafkaSourceConfig;
 pub use load::{ENV_PREFIX, ENV_SEPARATOR, Format, process_env};
 pub use types::*;
 pub use zookeeper::ZookeeperSourceConfig;

@@ -284,10 +284,8 @@ fn parse_source(
             deserialize_reporting::<crate::zookeeper::ZookeeperSourceConfig>(path, body, problems)
                 .map(|c| SourceConfig::Zookeeper(Box::new(c)))
         }
-        "kafka" => {
-            deserialize_reporting::<crate::kafka::KafkaSourceConfig>(path, body, problems)
-                .map(|c| SourceConfig::Kafka(Box::new(c)))
-        }
+        "kafka" => deserialize_reporting::<crate::kafka::KafkaSourceConfig>(path, body, problems)
+            .map(|c| SourceConfig::Kafka(Box::new(c))),
         other => {
             problems.push(
                 format!("{path}.{TYPE_KEY}"),

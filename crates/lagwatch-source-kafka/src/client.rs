@@ -1,9 +1,62 @@
 //! librdkafka client settings built from a [`KafkaSourceConfig`].
 
+use crate::admin::AdminConnection;
 use lagwatch_config::KafkaSourceConfig;
 use rdkafka::ClientConfig;
+use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::ConsumerContext;
+use rdkafka::error::KafkaError as RdError;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// The admin connection every source uses: librdkafka's chatter goes to `tracing` at debug
+/// level through [`QuietContext`].
+pub type Connection = AdminConnection<QuietContext>;
+
+/// A librdkafka client context that sends librdkafka's own log lines and error callbacks to
+/// `tracing` at debug (warnings and errors) or trace level, tagged with the cluster.
+///
+/// librdkafka reports a refused connection on every retry, several times; the source reports
+/// a failure itself, once per change, naming the cluster, so these stay out of an operator's
+/// way unless asked for (`-v`).
+#[derive(Debug, Clone)]
+pub struct QuietContext {
+    cluster: Arc<str>,
+}
+
+impl QuietContext {
+    /// A context for `cluster`.
+    pub fn new(cluster: &str) -> QuietContext {
+        QuietContext {
+            cluster: cluster.into(),
+        }
+    }
+}
+
+impl ClientContext for QuietContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        match level {
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error
+            | RDKafkaLogLevel::Warning => {
+                tracing::debug!(cluster = %self.cluster, facility = fac, "librdkafka: {log_message}");
+            }
+            _ => {
+                tracing::trace!(cluster = %self.cluster, facility = fac, "librdkafka: {log_message}")
+            }
+        }
+    }
+
+    fn error(&self, error: RdError, reason: &str) {
+        tracing::debug!(cluster = %self.cluster, %error, "librdkafka: {reason}");
+    }
+}
+
+impl ConsumerContext for QuietContext {}
 
 /// What every connection of a source shares: bootstrap servers, client id, security, timeouts
 /// and the pass-through properties. Callers add what their client kind needs (`group.id`...).

@@ -1,6 +1,7 @@
 //! Reading topic metadata (partitions, leaders, brokers) through rdkafka's safe API.
 
-use crate::admin::{AdminConnection, AdminError};
+use crate::admin::AdminError;
+use crate::client::Connection;
 use rdkafka::error::RDKafkaErrorCode;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -32,7 +33,7 @@ pub struct ClusterMetadata {
 /// # Errors
 /// [`AdminError`] naming the `Metadata` operation when the cluster does not answer within
 /// `timeout` or refuses the request (authentication, authorization).
-pub fn read(conn: &AdminConnection, timeout: Duration) -> Result<ClusterMetadata, AdminError> {
+pub fn read(conn: &Connection, timeout: Duration) -> Result<ClusterMetadata, AdminError> {
     let metadata = conn.metadata(timeout)?;
     let mut leaders = BTreeSet::new();
     let topics = metadata

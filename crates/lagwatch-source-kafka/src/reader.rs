@@ -1,7 +1,8 @@
 //! One read of a cluster through the Admin API: topic metadata when due, broker offsets, and
 //! (when asked) the groups, their members and their committed offsets.
 
-use crate::admin::{AdminConnection, AdminError, GroupKind, OffsetSpec};
+use crate::admin::{AdminError, GroupKind, OffsetSpec};
+use crate::client::Connection;
 use crate::error::KafkaError;
 use crate::groups::{GroupSnapshot, GroupTracker};
 use crate::stats::Stats;
@@ -27,7 +28,7 @@ const DESCRIBE_BATCH: usize = 200;
 
 /// The state kept between reads of one cluster.
 pub(crate) struct Reader {
-    pub(crate) conn: Arc<AdminConnection>,
+    pub(crate) conn: Arc<Connection>,
     cluster: String,
     timeout: Duration,
     topic_refresh: Duration,
@@ -74,7 +75,7 @@ pub(crate) struct ReaderSettings {
 
 impl Reader {
     pub(crate) fn new(
-        conn: Arc<AdminConnection>,
+        conn: Arc<Connection>,
         settings: ReaderSettings,
         stats: Arc<Stats>,
     ) -> Reader {

@@ -2,6 +2,7 @@
 
 use crate::admin::AdminConnection;
 use crate::client;
+use crate::client::{Connection, QuietContext};
 use crate::error::KafkaError;
 use crate::offsets_topic::stream::{OffsetsStream, StreamStart};
 use crate::reader::{Reader, ReaderSettings, Scope};
@@ -87,9 +88,9 @@ impl KafkaSource {
         self.stats.snapshot()
     }
 
-    fn connect(&self) -> Result<Arc<AdminConnection>, KafkaError> {
+    fn connect(&self) -> Result<Arc<Connection>, KafkaError> {
         let config = client::client_config(&self.config);
-        AdminConnection::new(&config)
+        AdminConnection::new_with_context(&config, QuietContext::new(&self.cluster))
             .map(Arc::new)
             .map_err(|e| KafkaError::Config {
                 cluster: self.cluster.clone(),
@@ -98,7 +99,7 @@ impl KafkaSource {
             })
     }
 
-    fn reader(&self, conn: Arc<AdminConnection>) -> Reader {
+    fn reader(&self, conn: Arc<Connection>) -> Reader {
         Reader::new(
             conn,
             ReaderSettings {

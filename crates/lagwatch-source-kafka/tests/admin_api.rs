@@ -392,10 +392,13 @@ async fn list_offsets_latest_earliest_and_per_partition_errors() {
     for p in 0..3 {
         assert_eq!(mixed[&(topic.clone(), p)], Ok(high[&p]));
     }
-    for key in [(missing_topic.clone(), 0), (topic.clone(), 7)] {
+    // UNKNOWN_TOPIC_OR_PARTITION from the metadata for the unknown topic; librdkafka's
+    // local _UNKNOWN_PARTITION for a partition beyond the topic's count.
+    for (key, code) in [((missing_topic.clone(), 0), 3), ((topic.clone(), 7), -190)] {
         let error = mixed[&key].as_ref().unwrap_err();
-        assert_eq!(error.code(), Some(3), "{key:?}: {error}"); // UNKNOWN_TOPIC_OR_PARTITION
+        assert_eq!(error.code(), Some(code), "{key:?}: {error}");
         assert!(error.to_string().starts_with("ListOffsets: "), "{error}");
+        assert!(!error.is_retriable(), "{error}");
     }
 
     // Only unknown partitions: still per-partition errors, not a failed call.

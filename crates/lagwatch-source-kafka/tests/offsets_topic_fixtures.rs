@@ -5,6 +5,8 @@
 //! the scenario. Group and topic names carry the random suffix of the capture run, recorded
 //! in the file, so a regenerated fixture passes the same assertions.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use lagwatch_source_kafka::offsets_topic::{
@@ -42,9 +44,8 @@ impl Fixture {
             .map(|r| {
                 let key = unhex(r["key_hex"].as_str().unwrap());
                 let value = r["value_hex"].as_str().map(unhex);
-                let record = decode(&key, value.as_deref()).unwrap_or_else(|e| {
-                    panic!("{name} {}/{}: {e}", r["partition"], r["offset"])
-                });
+                let record = decode(&key, value.as_deref())
+                    .unwrap_or_else(|e| panic!("{name} {}/{}: {e}", r["partition"], r["offset"]));
                 assert!(r["note"].as_str().is_some_and(|n| !n.is_empty()));
                 Captured {
                     partition: r["partition"].as_i64().unwrap(),
@@ -80,8 +81,9 @@ impl Fixture {
             .filter(|c| c.read_committed && c.record.group() == Some(group.as_str()))
             .collect();
         assert!(
-            captured.windows(2).all(|w| w[0].partition == w[1].partition
-                && w[0].offset < w[1].offset),
+            captured
+                .windows(2)
+                .all(|w| w[0].partition == w[1].partition && w[0].offset < w[1].offset),
             "{}: records of {group} not in one partition in order",
             self.label
         );
@@ -124,7 +126,7 @@ impl Fixture {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex length");
+    assert!(s.len().is_multiple_of(2), "odd hex length");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
@@ -342,7 +344,10 @@ fn kip848_group_with_one_member_then_deleted() {
                 tombstone,
             } => {
                 assert_eq!(g.as_deref(), Some(group.as_str()));
-                format!("other {key_version}{}", if *tombstone { " tombstone" } else { "" })
+                format!(
+                    "other {key_version}{}",
+                    if *tombstone { " tombstone" } else { "" }
+                )
             }
             other => panic!("unexpected {other:?}"),
         })
@@ -430,7 +435,10 @@ fn deleted_group_tombstones() {
         let Record::OffsetCommit(c) = records[0] else {
             panic!("unexpected {:?}", records[0]);
         };
-        assert_eq!((c.topic.as_str(), c.partition, c.offset), (a.as_str(), 0, 1));
+        assert_eq!(
+            (c.topic.as_str(), c.partition, c.offset),
+            (a.as_str(), 0, 1)
+        );
         f.check_commit_format(c);
         assert_eq!(
             records[1],

@@ -8,6 +8,7 @@
 
 use super::decode::decode;
 use super::mapper::RecordMapper;
+use crate::client::QuietContext;
 use crate::error::KafkaError;
 use crate::stats::Stats;
 use lagwatch_core::Event;
@@ -36,7 +37,7 @@ const LOGGED_ERRORS: u64 = 10;
 
 /// An open stream of one cluster's offsets topic.
 pub(crate) struct OffsetsStream {
-    consumer: StreamConsumer,
+    consumer: StreamConsumer<QuietContext>,
     topic: String,
     mapper: RecordMapper,
     stats: Arc<Stats>,
@@ -74,8 +75,8 @@ impl OffsetsStream {
             .set("isolation.level", "read_committed")
             .set("fetch.wait.max.ms", "100")
             .set("auto.offset.reset", "earliest");
-        let consumer: StreamConsumer = config
-            .create()
+        let consumer: StreamConsumer<QuietContext> = config
+            .create_with_context(QuietContext::new(&cluster))
             .map_err(|e| unreadable(format!("cannot create a consumer: {e}")))?;
         let wanted = topic.to_owned();
         let (consumer, partitions) = tokio::task::spawn_blocking(move || {
