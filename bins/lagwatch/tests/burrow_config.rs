@@ -3,7 +3,7 @@
 //! without them), validates, converts and runs with no edit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use lagwatch_test_support::services::env;
+use lagwatch_test_support::services::{env, kafka, names, zookeeper};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -71,15 +71,8 @@ fn the_seed_burrow_toml_validates_converts_and_runs() {
     assert_eq!(
         warned,
         [
-            "cluster.live.class-name",
-            "cluster.live.offset-refresh",
-            "cluster.live.servers",
-            "cluster.live.topic-refresh",
-            "consumer.live.class-name",
-            "consumer.live.cluster",
             "consumer.live.group-blacklist",
             "consumer.live.group-whitelist",
-            "consumer.live.servers",
             "consumer.live_zk.group-blacklist",
             "consumer.live_zk.group-whitelist",
             "httpserver.default.address",
@@ -103,19 +96,77 @@ fn the_seed_burrow_toml_validates_converts_and_runs() {
         Some("^(console-consumer-|quick-).*$")
     );
     assert!(toml_text.starts_with("# Imported from "), "{toml_text}");
+    let kafka = &table["sources"]["live"];
+    assert_eq!(kafka["type"].as_str(), Some("kafka"));
+    assert_eq!(kafka["mode"].as_str(), Some("auto"));
+    assert_eq!(
+        kafka["servers"].as_str(),
+        Some(env::kafka_legacy().bootstrap.as_str())
+    );
+    assert_eq!(kafka["topic_refresh"].as_str(), Some("2m"));
 
-    // `run` starts and keeps running against the harness ZooKeeper.
+    // `run` reads both the Kafka-committed and the ZooKeeper-committed group and reports
+    // their lag, with no edit of the file.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (topic, kafka_group, zk_group) = runtime.block_on(async {
+        let bootstrap = env::kafka_legacy().bootstrap;
+        let topic = names::unique("lw-seed");
+        let kafka_group = names::unique("lw-seed-kafka");
+        let zk_group = names::unique("lw-seed-zk");
+        kafka::create_topic(bootstrap.as_str(), &topic, 1)
+            .await
+            .unwrap();
+        kafka::produce(bootstrap.as_str(), &topic, Some(0), 10)
+            .await
+            .unwrap();
+        kafka::commit_offsets(bootstrap.as_str(), &kafka_group, &[(&topic, 0, 4)])
+            .await
+            .unwrap();
+        zookeeper::write_offset(&env::zookeeper(), &zk_group, &topic, 0, 7)
+            .await
+            .unwrap();
+        (topic, kafka_group, zk_group)
+    });
     let mut child = Command::new(env!("CARGO_BIN_EXE_lagwatch"))
         .args(["run", "--burrow-config", file])
-        .stdout(Stdio::null())
+        .env("LAGWATCH_GENERAL__EVALUATION_INTERVAL", "1s")
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(3));
-    let still_running = child.try_wait().unwrap().is_none();
+    let stdout = child.stdout.take().unwrap();
+    // Lag per group of the topic's partition, from the burrow_partition documents.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let mut lags = std::collections::BTreeMap::new();
+    while lags.len() < 2 && std::time::Instant::now() < deadline {
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(1)) else {
+            continue;
+        };
+        let Ok(doc) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if doc["measurement_name"] != "burrow_partition" || doc["tag"]["topic"] != topic.as_str() {
+            continue;
+        }
+        let group = doc["tag"]["group"].as_str().unwrap_or("").to_owned();
+        if group == kafka_group || group == zk_group {
+            lags.insert(group, doc["burrow_partition"]["lag"].as_i64());
+        }
+    }
     child.kill().unwrap();
     let output = child.wait_with_output().unwrap();
+    drop(reader);
     let log = String::from_utf8_lossy(&output.stderr);
-    assert!(still_running, "lagwatch run stopped early: {log}");
+    assert_eq!(lags.get(&kafka_group), Some(&Some(6)), "{lags:?}\n{log}");
+    assert_eq!(lags.get(&zk_group), Some(&Some(3)), "{lags:?}\n{log}");
     assert!(log.contains("zookeeper.servers: not imported"), "{log}");
 }

@@ -2,6 +2,14 @@
 //!
 //! What maps (section 5 of Burrow's configuration reference):
 //!
+//! * `[cluster.<name>]` (class `kafka`) → a `kafka` source named `<name>` (`servers`,
+//!   `offset-refresh`, `topic-refresh`, and its `client-profile` with the `[tls.*]` and
+//!   `[sasl.*]` profiles it names). Without a `[consumer.*]` of class `kafka` for the cluster
+//!   the source reads broker offsets only (`mode = "admin"`, `group_allowlist = "^$"`), as
+//!   Burrow's cluster module alone does;
+//! * `[consumer.<name>]` with `class-name = "kafka"` → the groups of that cluster's `kafka`
+//!   source: `mode = "auto"` (lagwatch's equivalent of reading `__consumer_offsets`, with a
+//!   fast start from the Admin API), `offsets-topic`, `start-latest`, group lists;
 //! * `[consumer.<name>]` with `class-name = "kafka_zk"` → a `zookeeper` source named after the
 //!   consumer (`servers`, `zookeeper-path`, `zookeeper-timeout`, group lists);
 //! * `[storage.<name>]` → `[model]` (`intervals`, `min-distance`, `expire-group`, group
@@ -14,6 +22,9 @@
 //! section has no counterpart), never dropped silently. A `stdout` sink is added so the
 //! result runs as it is.
 
+use crate::kafka::{
+    KafkaMode, KafkaSourceConfig, OffsetsTopicStart, SaslMechanism, SecurityProtocol,
+};
 use crate::types::{Config, SinkConfig, SourceConfig, StdoutSinkConfig};
 use crate::zookeeper::ZookeeperSourceConfig;
 use std::path::Path;
@@ -83,13 +94,40 @@ impl Config {
             .parse()
             .map_err(|e: toml::de::Error| BurrowImportError::Syntax(e.message().to_owned()))?;
         let mut import = Importer::default();
+        let empty = Table::new();
+        let profiles = Profiles {
+            client: section_table(&root, "client-profile").unwrap_or(&empty),
+            tls: section_table(&root, "tls").unwrap_or(&empty),
+            sasl: section_table(&root, "sasl").unwrap_or(&empty),
+        };
+        // Clusters first: a kafka consumer completes its cluster's source.
+        if let Some(modules) = section_table(&root, "cluster") {
+            for (name, module) in modules {
+                import.cluster(name, module, &profiles)?;
+            }
+        }
+        if let Some(modules) = section_table(&root, "consumer") {
+            for (name, module) in modules {
+                import.consumer(name, module)?;
+            }
+        }
+        for (kind, table) in [
+            ("client-profile", profiles.client),
+            ("tls", profiles.tls),
+            ("sasl", profiles.sasl),
+        ] {
+            for name in table.keys() {
+                if !import.used_profiles.contains(&format!("{kind}.{name}")) {
+                    import.warn(
+                        &format!("{kind}.{name}"),
+                        "not referenced by any imported cluster",
+                    );
+                }
+            }
+        }
         for (section, value) in &root {
             match (section.as_str(), value) {
-                ("consumer", Value::Table(modules)) => {
-                    for (name, module) in modules {
-                        import.consumer(name, module)?;
-                    }
-                }
+                ("consumer" | "cluster" | "client-profile" | "tls" | "sasl", Value::Table(_)) => {}
                 ("storage", Value::Table(modules)) => {
                     for (name, module) in modules {
                         import.storage(name, module)?;
@@ -98,16 +136,6 @@ impl Config {
                 ("evaluator", Value::Table(modules)) => {
                     for (name, module) in modules {
                         import.evaluator(name, module)?;
-                    }
-                }
-                ("cluster", Value::Table(modules)) => {
-                    for (name, module) in modules {
-                        import.unsupported_keys(
-                            &format!("cluster.{name}"),
-                            module,
-                            "broker offsets come from a lagwatch Kafka source, which this \
-                             import does not create yet",
-                        );
                     }
                 }
                 ("zookeeper", table) => import.unsupported_keys(
@@ -152,6 +180,26 @@ impl Config {
 struct Importer {
     config: Config,
     warnings: Vec<String>,
+    /// Profiles (`client-profile.x`, `tls.y`, `sasl.z`) some imported module referenced.
+    used_profiles: std::collections::BTreeSet<String>,
+}
+
+/// The `[client-profile.*]`, `[tls.*]` and `[sasl.*]` tables of the file.
+struct Profiles<'a> {
+    client: &'a Table,
+    tls: &'a Table,
+    sasl: &'a Table,
+}
+
+fn section_table<'a>(root: &'a Table, name: &str) -> Option<&'a Table> {
+    root.get(name).and_then(Value::as_table)
+}
+
+fn boolean(path: &str, value: &Value) -> Result<bool, BurrowImportError> {
+    value.as_bool().ok_or_else(|| BurrowImportError::Value {
+        path: path.to_owned(),
+        message: format!("expected true or false, found {value}"),
+    })
 }
 
 fn seconds(path: &str, value: &Value) -> Result<Duration, BurrowImportError> {
@@ -244,14 +292,14 @@ impl Importer {
             return Ok(());
         };
         let class = keys.get("class-name").and_then(Value::as_str).unwrap_or("");
+        if class == "kafka" {
+            return self.kafka_consumer(name, keys);
+        }
         if class != "kafka_zk" {
             self.unsupported_keys(
                 &path,
                 module,
-                &format!(
-                    "consumer class {class:?} reads __consumer_offsets through a lagwatch Kafka \
-                     source, which this import does not create yet"
-                ),
+                &format!("consumer class {class:?} is not one of Burrow's (kafka, kafka_zk)"),
             );
             return Ok(());
         }
@@ -278,6 +326,232 @@ impl Importer {
         self.config
             .sources
             .insert(name.to_owned(), SourceConfig::Zookeeper(Box::new(zk)));
+        Ok(())
+    }
+
+    /// `[cluster.<name>]` → a `kafka` source reading broker offsets only, until a kafka
+    /// consumer of the cluster adds its groups.
+    fn cluster(
+        &mut self,
+        name: &str,
+        module: &Value,
+        profiles: &Profiles<'_>,
+    ) -> Result<(), BurrowImportError> {
+        let path = format!("cluster.{name}");
+        let Value::Table(keys) = module else {
+            self.warn(&path, "expected a table");
+            return Ok(());
+        };
+        let mut kafka = KafkaSourceConfig::new(name, "");
+        kafka.mode = KafkaMode::Admin;
+        kafka.group_allowlist = "^$".to_owned();
+        kafka.group_denylist = String::new();
+        for (key, value) in keys {
+            let full = format!("{path}.{key}");
+            match key.as_str() {
+                "class-name" if value.as_str() == Some("kafka") => {}
+                "servers" => kafka.servers = servers(&full, value)?,
+                "offset-refresh" => kafka.offset_refresh = seconds(&full, value)?,
+                "topic-refresh" => kafka.topic_refresh = seconds(&full, value)?,
+                "client-profile" => {
+                    let profile = text(&full, value)?;
+                    self.client_profile(&full, &profile, profiles, &mut kafka)?;
+                }
+                "groups-reaper-refresh" => self.warn(
+                    &full,
+                    "lagwatch removes groups the cluster no longer lists at every group read",
+                ),
+                _ => self.warn(&full, "unknown or unsupported key of a kafka cluster"),
+            }
+        }
+        self.config
+            .sources
+            .insert(name.to_owned(), SourceConfig::Kafka(Box::new(kafka)));
+        Ok(())
+    }
+
+    /// `client-profile = "<profile>"` at `path`: client id, timeouts, TLS and SASL.
+    fn client_profile(
+        &mut self,
+        path: &str,
+        profile: &str,
+        profiles: &Profiles<'_>,
+        kafka: &mut KafkaSourceConfig,
+    ) -> Result<(), BurrowImportError> {
+        let Some(Value::Table(keys)) = profiles.client.get(profile) else {
+            return Err(BurrowImportError::Value {
+                path: path.to_owned(),
+                message: format!("no [client-profile.{profile}] section"),
+            });
+        };
+        self.used_profiles
+            .insert(format!("client-profile.{profile}"));
+        let base = format!("client-profile.{profile}");
+        let (mut tls, mut sasl) = (false, false);
+        for (key, value) in keys {
+            let full = format!("{base}.{key}");
+            match key.as_str() {
+                "client-id" => kafka.client_id = text(&full, value)?,
+                "read-timeout" => kafka.request_timeout = seconds(&full, value)?,
+                "kafka-version" => self.warn(
+                    &full,
+                    "librdkafka negotiates the protocol version with each broker",
+                ),
+                "dial-timeout" => self.warn(&full, "connections share `request_timeout`"),
+                "tls" => {
+                    let name = text(&full, value)?;
+                    self.tls_profile(&full, &name, profiles, kafka)?;
+                    tls = true;
+                }
+                "sasl" => {
+                    let name = text(&full, value)?;
+                    self.sasl_profile(&full, &name, profiles, kafka)?;
+                    sasl = true;
+                }
+                _ => self.warn(&full, "unknown or unsupported key of a client profile"),
+            }
+        }
+        kafka.security_protocol = match (tls, sasl) {
+            (false, false) => SecurityProtocol::Plaintext,
+            (true, false) => SecurityProtocol::Ssl,
+            (false, true) => SecurityProtocol::SaslPlaintext,
+            (true, true) => SecurityProtocol::SaslSsl,
+        };
+        Ok(())
+    }
+
+    fn tls_profile(
+        &mut self,
+        path: &str,
+        name: &str,
+        profiles: &Profiles<'_>,
+        kafka: &mut KafkaSourceConfig,
+    ) -> Result<(), BurrowImportError> {
+        let Some(Value::Table(keys)) = profiles.tls.get(name) else {
+            return Err(BurrowImportError::Value {
+                path: path.to_owned(),
+                message: format!("no [tls.{name}] section"),
+            });
+        };
+        self.used_profiles.insert(format!("tls.{name}"));
+        for (key, value) in keys {
+            let full = format!("tls.{name}.{key}");
+            match key.as_str() {
+                "cafile" => kafka.tls_ca = text(&full, value)?.into(),
+                "certfile" => kafka.tls_cert = text(&full, value)?.into(),
+                "keyfile" => kafka.tls_key = text(&full, value)?.into(),
+                "noverify" => {
+                    if boolean(&full, value)? {
+                        kafka.tls_verify_hostname = false;
+                        kafka.librdkafka.insert(
+                            "enable.ssl.certificate.verification".into(),
+                            "false".to_owned().into(),
+                        );
+                    }
+                }
+                _ => self.warn(&full, "unknown or unsupported key of a TLS profile"),
+            }
+        }
+        Ok(())
+    }
+
+    fn sasl_profile(
+        &mut self,
+        path: &str,
+        name: &str,
+        profiles: &Profiles<'_>,
+        kafka: &mut KafkaSourceConfig,
+    ) -> Result<(), BurrowImportError> {
+        let Some(Value::Table(keys)) = profiles.sasl.get(name) else {
+            return Err(BurrowImportError::Value {
+                path: path.to_owned(),
+                message: format!("no [sasl.{name}] section"),
+            });
+        };
+        self.used_profiles.insert(format!("sasl.{name}"));
+        for (key, value) in keys {
+            let full = format!("sasl.{name}.{key}");
+            match key.as_str() {
+                "username" => kafka.sasl_username = text(&full, value)?,
+                "password" => kafka.sasl_password = text(&full, value)?.into(),
+                // Burrow: any other value leaves the library default, PLAIN.
+                "mechanism" => {
+                    kafka.sasl_mechanism = match text(&full, value)?.as_str() {
+                        "SCRAM-SHA-256" => SaslMechanism::ScramSha256,
+                        "SCRAM-SHA-512" => SaslMechanism::ScramSha512,
+                        _ => SaslMechanism::Plain,
+                    };
+                }
+                "handshake-first" => self.warn(&full, "librdkafka always sends the handshake"),
+                _ => self.warn(&full, "unknown or unsupported key of a SASL profile"),
+            }
+        }
+        Ok(())
+    }
+
+    /// `[consumer.<name>]` of class `kafka`: the groups of its cluster's `kafka` source.
+    fn kafka_consumer(&mut self, name: &str, keys: &Table) -> Result<(), BurrowImportError> {
+        let path = format!("consumer.{name}");
+        let cluster = match keys.get("cluster") {
+            Some(value) => text(&format!("{path}.cluster"), value)?,
+            None => {
+                return Err(BurrowImportError::Value {
+                    path: format!("{path}.cluster"),
+                    message: "missing: a kafka consumer names its [cluster.<name>]".into(),
+                });
+            }
+        };
+        let Some(SourceConfig::Kafka(kafka)) = self.config.sources.get(&cluster).cloned() else {
+            return Err(BurrowImportError::Value {
+                path: format!("{path}.cluster"),
+                message: format!("no [cluster.{cluster}] of class kafka to read from"),
+            });
+        };
+        let mut kafka = *kafka;
+        kafka.mode = KafkaMode::Auto;
+        kafka.group_allowlist = String::new();
+        for (key, value) in keys {
+            let full = format!("{path}.{key}");
+            match key.as_str() {
+                "class-name" | "cluster" => {}
+                "servers" => {
+                    let listed = servers(&full, value)?;
+                    if listed != kafka.servers {
+                        self.warn(
+                            &full,
+                            "lagwatch reads the cluster's offsets topic through the cluster's \
+                             servers",
+                        );
+                    }
+                }
+                "offsets-topic" => kafka.offsets_topic = text(&full, value)?,
+                "start-latest" => {
+                    kafka.offsets_topic_start = if boolean(&full, value)? {
+                        OffsetsTopicStart::Latest
+                    } else {
+                        OffsetsTopicStart::Earliest
+                    };
+                }
+                "backfill-earliest" => self.warn(
+                    &full,
+                    "in auto mode lagwatch starts from an Admin API snapshot instead",
+                ),
+                "client-profile" => self.warn(
+                    &full,
+                    "the cluster's client profile is used for every connection",
+                ),
+                "group-allowlist" | "group-whitelist" => {
+                    kafka.group_allowlist = self.group_list(&path, key, value)?;
+                }
+                "group-denylist" | "group-blacklist" => {
+                    kafka.group_denylist = self.group_list(&path, key, value)?;
+                }
+                _ => self.warn(&full, "unknown or unsupported key of a kafka consumer"),
+            }
+        }
+        self.config
+            .sources
+            .insert(cluster, SourceConfig::Kafka(Box::new(kafka)));
         Ok(())
     }
 
@@ -381,7 +655,18 @@ address=":8000"
             import.config.sources.get("live_zk"),
             Some(&SourceConfig::Zookeeper(Box::new(expected_zk)))
         );
-        assert_eq!(import.config.sources.len(), 1);
+        let mut expected_kafka =
+            KafkaSourceConfig::new("live", "127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:9094");
+        expected_kafka.mode = KafkaMode::Auto;
+        expected_kafka.topic_refresh = Duration::from_secs(120);
+        expected_kafka.offset_refresh = Duration::from_secs(30);
+        expected_kafka.group_allowlist = String::new();
+        expected_kafka.group_denylist = "^(console-consumer-|quick-).*$".into();
+        assert_eq!(
+            import.config.sources.get("live"),
+            Some(&SourceConfig::Kafka(Box::new(expected_kafka)))
+        );
+        assert_eq!(import.config.sources.len(), 2);
         assert!(import.config.sinks.contains_key("stdout"));
         let dropped: Vec<&str> = import
             .warnings
@@ -391,15 +676,8 @@ address=":8000"
         assert_eq!(
             dropped,
             [
-                "cluster.live.class-name",
-                "cluster.live.offset-refresh",
-                "cluster.live.servers",
-                "cluster.live.topic-refresh",
-                "consumer.live.class-name",
-                "consumer.live.cluster",
                 "consumer.live.group-blacklist",
                 "consumer.live.group-whitelist",
-                "consumer.live.servers",
                 "consumer.live_zk.group-blacklist",
                 "consumer.live_zk.group-whitelist",
                 "httpserver.default.address",
@@ -409,9 +687,73 @@ address=":8000"
             ]
         );
         assert!(
-            import.warnings[9].contains("read as group-denylist"),
+            import.warnings[0].contains("read as group-denylist"),
             "{:?}",
             import.warnings
+        );
+    }
+
+    #[test]
+    fn a_cluster_alone_reads_broker_offsets_and_profiles_carry_tls_and_sasl() {
+        let text = r#"
+[client-profile.secure]
+client-id="burrow-lagchecker"
+kafka-version="2.8.0"
+tls="internal"
+sasl="monitor"
+
+[tls.internal]
+cafile="/etc/kafka/ca.pem"
+
+[sasl.monitor]
+mechanism="SCRAM-SHA-512"
+username="burrow"
+password="s3cret"
+
+[tls.unused]
+cafile="/x.pem"
+
+[cluster.prod]
+class-name="kafka"
+servers="127.0.0.1:9093"
+client-profile="secure"
+groups-reaper-refresh=30
+"#;
+        let import = Config::from_burrow_toml(text).unwrap();
+        let Some(SourceConfig::Kafka(kafka)) = import.config.sources.get("prod") else {
+            panic!("{:?}", import.config.sources);
+        };
+        assert_eq!(kafka.mode, KafkaMode::Admin);
+        assert_eq!(kafka.group_allowlist, "^$");
+        assert_eq!(kafka.security_protocol, SecurityProtocol::SaslSsl);
+        assert_eq!(kafka.sasl_mechanism, SaslMechanism::ScramSha512);
+        assert_eq!(kafka.sasl_username, "burrow");
+        assert_eq!(kafka.sasl_password.expose(), "s3cret");
+        assert_eq!(kafka.tls_ca, std::path::PathBuf::from("/etc/kafka/ca.pem"));
+        assert_eq!(kafka.client_id, "burrow-lagchecker");
+        let dropped: Vec<&str> = import
+            .warnings
+            .iter()
+            .map(|w| w.split(':').next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            dropped,
+            [
+                "client-profile.secure.kafka-version",
+                "cluster.prod.groups-reaper-refresh",
+                "tls.unused",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_kafka_consumer_needs_its_cluster() {
+        let text =
+            "[consumer.c]\nclass-name=\"kafka\"\ncluster=\"nowhere\"\nservers=\"127.0.0.1:9092\"\n";
+        let err = Config::from_burrow_toml(text).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "consumer.c.cluster: no [cluster.nowhere] of class kafka to read from"
         );
     }
 

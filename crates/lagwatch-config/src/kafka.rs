@@ -339,16 +339,14 @@ pub(crate) fn check(path: &str, c: &KafkaSourceConfig, report: &mut dyn FnMut(St
     if c.offsets_topic.trim().is_empty() {
         report(format!("{path}.offsets_topic"), "must not be empty".into());
     }
-    if c.security_protocol.uses_sasl() {
-        if c.sasl_username.is_empty() {
-            report(
-                format!("{path}.sasl_username"),
-                format!(
-                    "required with security_protocol = {:?}",
-                    c.security_protocol.as_librdkafka()
-                ),
-            );
-        }
+    if c.security_protocol.uses_sasl() && c.sasl_username.is_empty() {
+        report(
+            format!("{path}.sasl_username"),
+            format!(
+                "required with security_protocol = {:?}",
+                c.security_protocol.as_librdkafka()
+            ),
+        );
     }
     for key in c.librdkafka.keys() {
         if OWNED_LIBRDKAFKA_KEYS.contains(&key.as_str()) {

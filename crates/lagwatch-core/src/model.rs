@@ -358,6 +358,22 @@ pub struct LagModel {
     /// External verdicts ([`Event::GroupVerdict`]) by (cluster, group); they replace the
     /// model's own evaluation of those groups.
     verdicts: BTreeMap<(String, String), GroupReport>,
+    /// Commits that arrived before any broker offset of their partition, newest per
+    /// partition, by (cluster, topic) then (group, partition); replayed when the topic's
+    /// broker offsets arrive. See [`LagModel::apply`].
+    parked: BTreeMap<(String, String), BTreeMap<(String, i32), ParkedCommit>>,
+    parked_count: usize,
+}
+
+/// Most commits [`LagModel`] keeps waiting for their partition's first broker offset.
+pub const MAX_PARKED_COMMITS: usize = 100_000;
+
+/// A commit waiting for its partition's first broker offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ParkedCommit {
+    offset: i64,
+    timestamp_ms: TimestampMs,
+    order: Option<i64>,
 }
 
 /// Burrow's clock has a one-second resolution.
@@ -384,6 +400,8 @@ impl LagModel {
             entries_ignored: 0,
             commits_accepted: 0,
             verdicts: BTreeMap::new(),
+            parked: BTreeMap::new(),
+            parked_count: 0,
         }
     }
 
@@ -399,7 +417,11 @@ impl LagModel {
     ///   list to `partition_count` (it never shrinks) and appends one sample to the ring of
     ///   each listed partition. Offsets for partitions out of range are dropped.
     /// * `Commit` is stored like Burrow stores a commit; see `docs/evaluator.md` for the drop
-    ///   conditions, ordering and `min-distance` rules.
+    ///   conditions, ordering and `min-distance` rules. Unlike Burrow, a commit that arrives
+    ///   before its partition has any broker offset (unknown cluster, topic or partition —
+    ///   one source can be ahead of another) is reported as ignored but kept, the newest per
+    ///   partition and at most [`MAX_PARKED_COMMITS`] in all, and stored as soon as the
+    ///   topic's broker offsets arrive.
     /// * `Members` sets owner and client id of every assigned partition that has broker data
     ///   (creating the group and the partition's empty ring if needed); other partitions keep
     ///   their owner. An empty assignment list clears every owner of the group.
@@ -419,7 +441,14 @@ impl LagModel {
                 partition_count,
                 offsets,
                 observed_ms,
-            } => self.apply_broker(cluster, topic, *partition_count, offsets, *observed_ms),
+            } => {
+                let result =
+                    self.apply_broker(cluster, topic, *partition_count, offsets, *observed_ms);
+                if matches!(result, Applied::Stored) {
+                    self.replay_parked(cluster, topic, now_ms);
+                }
+                result
+            }
             Event::Commit {
                 cluster,
                 group,
@@ -428,8 +457,8 @@ impl LagModel {
                 offset,
                 timestamp_ms,
                 order,
-            } => self.apply_commit(
-                CommitRef {
+            } => {
+                let commit = CommitRef {
                     cluster,
                     group,
                     topic,
@@ -437,9 +466,11 @@ impl LagModel {
                     offset: *offset,
                     timestamp_ms: *timestamp_ms,
                     order: *order,
-                },
-                now_ms,
-            ),
+                };
+                let result = self.apply_commit(commit, now_ms);
+                self.park_if_early(&result, commit);
+                result
+            }
             Event::Members {
                 cluster,
                 group,
@@ -463,6 +494,70 @@ impl LagModel {
             *self.ignored.entry(reason.kind()).or_default() += 1;
         }
         result
+    }
+
+    /// Keeps a commit dropped only because its partition has no broker offset yet.
+    fn park_if_early(&mut self, result: &Applied, c: CommitRef<'_>) {
+        let early = matches!(
+            result,
+            Applied::Ignored(
+                IgnoreReason::UnknownCluster { .. }
+                    | IgnoreReason::UnknownTopic { .. }
+                    | IgnoreReason::PartitionOutOfRange { .. }
+                    | IgnoreReason::NoBrokerSample { .. }
+            )
+        );
+        if !early || c.partition < 0 {
+            return;
+        }
+        let waiting = self
+            .parked
+            .entry((c.cluster.to_owned(), c.topic.to_owned()))
+            .or_default();
+        let key = (c.group.to_owned(), c.partition);
+        let newer = waiting.get(&key).is_none_or(|p| match (p.order, c.order) {
+            (Some(old), Some(new)) => new > old,
+            _ => true,
+        });
+        if !newer {
+            return;
+        }
+        if !waiting.contains_key(&key) {
+            if self.parked_count >= MAX_PARKED_COMMITS {
+                return;
+            }
+            self.parked_count += 1;
+        }
+        waiting.insert(
+            key,
+            ParkedCommit {
+                offset: c.offset,
+                timestamp_ms: c.timestamp_ms,
+                order: c.order,
+            },
+        );
+    }
+
+    /// Stores the commits parked for `topic` now that it has broker offsets; those whose
+    /// partition still has none stay parked.
+    fn replay_parked(&mut self, cluster: &str, topic: &str, now_ms: TimestampMs) {
+        let Some(waiting) = self.parked.remove(&(cluster.to_owned(), topic.to_owned())) else {
+            return;
+        };
+        self.parked_count = self.parked_count.saturating_sub(waiting.len());
+        for ((group, partition), p) in waiting {
+            let commit = CommitRef {
+                cluster,
+                group: &group,
+                topic,
+                partition,
+                offset: p.offset,
+                timestamp_ms: p.timestamp_ms,
+                order: p.order,
+            };
+            let result = self.apply_commit(commit, now_ms);
+            self.park_if_early(&result, commit);
+        }
     }
 
     fn apply_broker(
@@ -742,6 +837,15 @@ impl LagModel {
     }
 
     fn apply_group_deleted(&mut self, cluster: &str, group: &str) -> Applied {
+        let mut unparked = 0;
+        for ((c, _), waiting) in self.parked.iter_mut() {
+            if c == cluster {
+                let before = waiting.len();
+                waiting.retain(|(g, _), _| g != group);
+                unparked += before - waiting.len();
+            }
+        }
+        self.parked_count = self.parked_count.saturating_sub(unparked);
         let had_verdict = self
             .verdicts
             .remove(&(cluster.to_owned(), group.to_owned()))
@@ -762,6 +866,9 @@ impl LagModel {
     }
 
     fn apply_topic_deleted(&mut self, cluster: &str, topic: &str) -> Applied {
+        if let Some(waiting) = self.parked.remove(&(cluster.to_owned(), topic.to_owned())) {
+            self.parked_count = self.parked_count.saturating_sub(waiting.len());
+        }
         let Some(state) = self.clusters.get_mut(cluster) else {
             return Applied::Ignored(IgnoreReason::UnknownCluster {
                 cluster: cluster.to_owned(),
@@ -1020,6 +1127,7 @@ fn evaluate_state(
 }
 
 /// A commit event, borrowed.
+#[derive(Clone, Copy)]
 struct CommitRef<'e> {
     cluster: &'e str,
     group: &'e str,

@@ -7,8 +7,10 @@ use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::KafkaError as RdError;
+use rdkafka::statistics::Statistics;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// The admin connection every source uses: librdkafka's chatter goes to `tracing` at debug
@@ -21,9 +23,15 @@ pub type Connection = AdminConnection<QuietContext>;
 /// librdkafka reports a refused connection on every retry, several times; the source reports
 /// a failure itself, once per change, naming the cluster, so these stay out of an operator's
 /// way unless asked for (`-v`).
+///
+/// When `statistics.interval.ms` is set (through the `librdkafka` pass-through map), it also
+/// counts the requests the client sent to the brokers; see [`broker_requests`].
 #[derive(Debug, Clone)]
 pub struct QuietContext {
     cluster: Arc<str>,
+    /// The client's cumulative counters at the previous statistics report:
+    /// (broker name, request name) → count.
+    seen: Arc<Mutex<HashMap<(String, String), i64>>>,
 }
 
 impl QuietContext {
@@ -31,6 +39,66 @@ impl QuietContext {
     pub fn new(cluster: &str) -> QuietContext {
         QuietContext {
             cluster: cluster.into(),
+            seen: Arc::default(),
+        }
+    }
+}
+
+/// Requests sent, by (cluster, client kind), then by request name. Only filled when
+/// librdkafka reports statistics.
+type RequestCounts = BTreeMap<(String, &'static str), BTreeMap<String, u64>>;
+
+fn request_counts() -> &'static Mutex<RequestCounts> {
+    static COUNTS: OnceLock<Mutex<RequestCounts>> = OnceLock::new();
+    COUNTS.get_or_init(Mutex::default)
+}
+
+/// The requests every client of `cluster` of one kind sent to the brokers since the process
+/// started, by Kafka request name (`Metadata`, `ListOffsets`, `ListGroups`, `DescribeGroups`,
+/// `ConsumerGroupDescribe`, `OffsetFetch`, `FindCoordinator`, `ApiVersions`, `Fetch`...),
+/// summed over brokers. `client` is `"admin"` (the connection that reads broker offsets and
+/// groups) or `"offsets-topic"` (the `__consumer_offsets` consumer).
+///
+/// The counts come from librdkafka's statistics (`brokers.*.req`), so they are only kept when
+/// `statistics.interval.ms` is set in the source's `librdkafka` settings, and lag up to one
+/// interval behind. Every broker connection, the bootstrap one included, counts only what it
+/// sent itself, so the sum counts each request once.
+pub fn broker_requests(cluster: &str, client: &str) -> BTreeMap<String, u64> {
+    request_counts()
+        .lock()
+        .ok()
+        .and_then(|counts| {
+            counts
+                .iter()
+                .find(|((c, k), _)| c == cluster && *k == client)
+                .map(|(_, by_name)| by_name.clone())
+        })
+        .unwrap_or_default()
+}
+
+impl QuietContext {
+    /// Adds what the client sent since its previous report to [`broker_requests`].
+    fn count_requests(&self, statistics: &Statistics) {
+        // The admin connection is a librdkafka producer instance; the offsets topic reader a
+        // consumer.
+        let kind = if statistics.client_type == "consumer" {
+            "offsets-topic"
+        } else {
+            "admin"
+        };
+        let (Ok(mut seen), Ok(mut counts)) = (self.seen.lock(), request_counts().lock()) else {
+            return;
+        };
+        let total = counts.entry((self.cluster.to_string(), kind)).or_default();
+        for (broker, b) in &statistics.brokers {
+            for (request, &now) in &b.req {
+                let last = seen.insert((broker.clone(), request.clone()), now);
+                // A counter below its previous value belongs to a new connection object.
+                let delta = now - last.filter(|&l| l <= now).unwrap_or(0);
+                if delta > 0 {
+                    *total.entry(request.clone()).or_default() += delta.unsigned_abs();
+                }
+            }
         }
     }
 }
@@ -53,6 +121,10 @@ impl ClientContext for QuietContext {
 
     fn error(&self, error: RdError, reason: &str) {
         tracing::debug!(cluster = %self.cluster, %error, "librdkafka: {reason}");
+    }
+
+    fn stats(&self, statistics: Statistics) {
+        self.count_requests(&statistics);
     }
 }
 

@@ -34,6 +34,7 @@ pub(crate) struct Reader {
     topic_refresh: Duration,
     concurrency: usize,
     groups: NameFilter,
+    topic_filter: NameFilter,
     pub(crate) topics: TopicTable,
     pub(crate) tracker: GroupTracker,
     metadata_read: Option<Instant>,
@@ -82,7 +83,8 @@ impl Reader {
         Reader {
             conn,
             topics: TopicTable::new(settings.cluster.clone(), settings.topics.clone()),
-            tracker: GroupTracker::new(settings.cluster.clone(), settings.topics),
+            tracker: GroupTracker::new(settings.cluster.clone(), settings.topics.clone()),
+            topic_filter: settings.topics,
             cluster: settings.cluster,
             timeout: settings.timeout,
             topic_refresh: settings.topic_refresh,
@@ -290,9 +292,29 @@ impl Reader {
 
         let now = now_ms();
         for group in &readable {
+            let offsets = offsets.remove(group).unwrap_or_default();
+            let mut owned = members.remove(group);
+            // A topic newer than the last metadata read: read metadata again next time, and
+            // send these owners once the topic is known (the model keeps early commits, not
+            // early owners).
+            let unknown =
+                |topic: &String| !self.topics.contains(topic) && self.topic_filter.accepts(topic);
+            if offsets.keys().any(|(t, _)| unknown(t))
+                || owned
+                    .as_ref()
+                    .is_some_and(|m| m.iter().any(|a| unknown(&a.topic)))
+            {
+                self.metadata_stale = true;
+                if owned
+                    .as_ref()
+                    .is_some_and(|m| m.iter().any(|a| unknown(&a.topic)))
+                {
+                    owned = None;
+                }
+            }
             let snapshot = GroupSnapshot {
-                offsets: offsets.remove(group).unwrap_or_default(),
-                members: members.remove(group),
+                offsets,
+                members: owned,
             };
             self.tracker.update(group, snapshot, now, events);
         }

@@ -373,11 +373,6 @@ fn run(
     };
     if code != 0 {
         let message = message.unwrap_or_else(|| err_description(code));
-        let message = if code == ERR_TIMED_OUT {
-            format!("timed out after {timeout:?}: {message}")
-        } else {
-            message
-        };
         return Err(AdminError::kafka(operation, code, message));
     }
     Ok(event)

@@ -50,6 +50,7 @@ const ERR_SSL: i32 = -181;
 const ERR_WAIT_COORD: i32 = -180;
 const ERR_AUTHENTICATION: i32 = -169;
 const ERR_TIMED_OUT_QUEUE: i32 = -166;
+const ERR_NOENT: i32 = -156;
 const ERR_LEADER_NOT_AVAILABLE: i32 = 5;
 const ERR_NOT_LEADER_FOR_PARTITION: i32 = 6;
 const ERR_REQUEST_TIMED_OUT: i32 = 7;
@@ -238,7 +239,7 @@ impl AdminError {
 /// API. [`GroupState::from_name`] understands all names (e.g. from other sources).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GroupState {
-    /// Unknown to librdkafka (also: KIP-848 `Assigning` / `Reconciling`, share groups).
+    /// Unknown to librdkafka (also: KIP-848 `Assigning` / `Reconciling`).
     Unknown,
     /// Classic: members are (re)joining.
     PreparingRebalance,
@@ -315,7 +316,7 @@ pub enum GroupKind {
     /// The KIP-848 protocol (`group.protocol=consumer`).
     Consumer,
     /// Not known: an older broker that does not tell (ListGroups before v5), or a group
-    /// type librdkafka does not know (e.g. KIP-932 share groups).
+    /// type librdkafka does not know.
     Unknown,
 }
 
@@ -572,25 +573,42 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
                 Some(code) => AdminError::kafka(OP, code as i32, e.to_string()),
                 None => AdminError::internal(OP, e.to_string()),
             };
-            self.explain(error)
+            self.explain(error, timeout)
         })
     }
 
-    /// Replaces a timeout or connection error with the authentication failure the client
-    /// reported recently, if any: librdkafka does not fail admin requests when the login
-    /// fails, it keeps retrying until the request times out.
-    fn explain(&self, error: AdminError) -> AdminError {
-        let timeout_like = matches!(error, AdminError::TimedOut { .. })
-            || matches!(
-                error.code(),
-                Some(ERR_TIMED_OUT | ERR_TRANSPORT | ERR_ALL_BROKERS_DOWN | ERR_TIMED_OUT_QUEUE)
-            );
-        match (timeout_like, self.producer.context().recent_auth_failure()) {
-            (true, Some((code, reason))) => {
+    /// Says how long a timed-out call waited, and replaces a timeout or connection error
+    /// with the authentication failure the client reported recently, if any: librdkafka
+    /// does not fail admin requests when the login fails, it keeps retrying until the
+    /// request times out.
+    fn explain(&self, error: AdminError, timeout: Duration) -> AdminError {
+        let error = match error {
+            AdminError::Kafka {
+                operation,
+                code: ERR_TIMED_OUT,
+                code_name,
+                message,
+            } => AdminError::Kafka {
+                operation,
+                code: ERR_TIMED_OUT,
+                code_name,
+                message: format!("timed out after {timeout:?} ({message})"),
+            },
+            other => other,
+        };
+        if !error.is_transport_failure() {
+            return error;
+        }
+        match self.producer.context().recent_auth_failure() {
+            Some((code, reason)) => {
                 let operation = error.operation().unwrap_or("admin");
-                AdminError::kafka(operation, code, format!("{reason} (then: {error})"))
+                let outcome = match &error {
+                    AdminError::Kafka { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                AdminError::kafka(operation, code, format!("{reason}; {outcome}"))
             }
-            _ => error,
+            None => error,
         }
     }
 
@@ -600,16 +618,21 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
     /// answer, the groups that were listed are returned and the failures are logged as
     /// warnings (so a group coordinated by a failing broker may be missing); the call fails
     /// only when there is no list at all.
+    ///
+    /// Only consumer groups are listed: librdkafka 2.12 drops every group whose protocol
+    /// type is neither `consumer` nor empty, so KIP-932 share groups (and streams groups)
+    /// never appear. (A share group asked for by name is described as `Dead` with no
+    /// members, and has no committed offsets: its progress is not in `OffsetFetch`.)
     pub fn list_groups(&self, timeout: Duration) -> Result<Vec<GroupListing>, AdminError> {
         const OP: &str = "ListConsumerGroups";
         let timeout = check_timeout(OP, timeout)?;
         let (groups, errors) =
             ffi::list_consumer_groups(self.producer.client().native_client(), timeout)
-                .map_err(|e| self.explain(e))?;
+                .map_err(|e| self.explain(e, timeout))?;
         if groups.is_empty()
             && let Some(first) = errors.first()
         {
-            return Err(self.explain(first.clone()));
+            return Err(self.explain(first.clone(), timeout));
         }
         for error in &errors {
             tracing::warn!(%error, "some brokers did not list their consumer groups");
@@ -624,6 +647,11 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
     /// (KIP-848), and for groups that are not KIP-848 groups then `DescribeGroups`. A group
     /// that cannot be described carries its own [`GroupDescription::error`]; the call as a
     /// whole fails only on a timeout or connection problem.
+    ///
+    /// A group that does not exist is **not** an error: Kafka 4.4 answers
+    /// `ConsumerGroupDescribe` with `GROUP_ID_NOT_FOUND`, librdkafka then asks
+    /// `DescribeGroups`, which reports state [`GroupState::Dead`], no members, no protocol
+    /// (so `simple` is true) and no error.
     pub fn describe_groups(
         &self,
         groups: &[String],
@@ -641,7 +669,7 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
             return Ok(Vec::new());
         }
         ffi::describe_consumer_groups(self.producer.client().native_client(), &names, timeout)
-            .map_err(|e| self.explain(e))
+            .map_err(|e| self.explain(e, timeout))
     }
 
     /// The committed offsets of `group` for every partition it has committed to
@@ -656,7 +684,7 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
         let timeout = check_timeout(OP, timeout)?;
         let group = c_string(OP, "group", group)?;
         ffi::list_consumer_group_offsets(self.producer.client().native_client(), &group, timeout)
-            .map_err(|e| self.explain(e))
+            .map_err(|e| self.explain(e, timeout))
     }
 
     /// The earliest or latest offset of every partition in `partitions`, in one call.
@@ -667,9 +695,11 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
     /// deleted topic) carries its own error in [`PartitionOffset::offset`]; duplicates are
     /// asked once. Results come back in no particular order.
     ///
-    /// When **no** partition has a known leader (e.g. every topic is unknown), librdkafka
-    /// fails the whole call; this method then reports that error for every partition
-    /// instead.
+    /// When **no** partition has a leader (e.g. every topic is unknown), librdkafka fails
+    /// the whole call with `_NOENT` ("Failed to query partition leaders: No leaders
+    /// found"); this method then reports that error for every partition instead. Otherwise
+    /// an unknown topic gives `UNKNOWN_TOPIC_OR_PARTITION` and a partition beyond a topic's
+    /// count librdkafka's `_UNKNOWN_PARTITION`.
     pub fn list_offsets(
         &self,
         partitions: &[(String, i32)],
@@ -694,13 +724,25 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        ffi::list_offsets(
+        match ffi::list_offsets(
             self.producer.client().native_client(),
             &wanted,
             spec,
             timeout,
-        )
-        .map_err(|e| self.explain(e))
+        ) {
+            Ok(offsets) => Ok(offsets),
+            // librdkafka fails the whole call when not one partition has a leader; that is
+            // a per-partition condition here.
+            Err(error) if error.code() == Some(ERR_NOENT) => Ok(wanted
+                .into_iter()
+                .map(|(topic, partition)| PartitionOffset {
+                    topic: topic.to_string_lossy().into_owned(),
+                    partition,
+                    offset: Err(error.clone()),
+                })
+                .collect()),
+            Err(error) => Err(self.explain(error, timeout)),
+        }
     }
 }
 

@@ -102,7 +102,10 @@ pub enum DecodeErrorKind {
 /// Displays as e.g. `cannot decode value of __consumer_offsets record with key version 1:
 /// value version 9 of offset commit not supported`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot decode {section} of __consumer_offsets record{}: {kind}", KeyVersionSuffix(*.key_version))]
+#[error(
+    "cannot decode {section} of __consumer_offsets record{}: {kind}",
+    KeyVersionSuffix(*.key_version)
+)]
 pub struct DecodeError {
     key_version: Option<i16>,
     section: Section,
@@ -896,7 +899,10 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::collection::vec;
+    use proptest::option;
     use proptest::prelude::*;
+    use proptest::sample::Index;
 
     /// Hand-building helpers for Kafka's big-endian encodings.
     #[derive(Default)]
@@ -1110,7 +1116,8 @@ mod tests {
         assert_eq!(err.key_version(), None);
         assert_eq!(
             err.to_string(),
-            "cannot decode key of __consumer_offsets record: truncated at byte 0 reading key version"
+            "cannot decode key of __consumer_offsets record: \
+             truncated at byte 0 reading key version"
         );
         let err = decode(&[], Some(&[])).unwrap_err();
         assert_eq!(err.key_version(), None);
@@ -1695,10 +1702,10 @@ mod tests {
         #[test]
         fn mutated_fixtures_never_panic(
             which in any::<prop::sample::Index>(),
-            key_mutations in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
-            value_mutations in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
-            insert in proptest::option::of((any::<prop::sample::Index>(), proptest::collection::vec(any::<u8>(), 1..8))),
-            cut in proptest::option::of(any::<prop::sample::Index>()),
+            key_mutations in vec((any::<Index>(), any::<u8>()), 0..3),
+            value_mutations in vec((any::<Index>(), any::<u8>()), 0..6),
+            insert in option::of((any::<Index>(), vec(any::<u8>(), 1..8))),
+            cut in option::of(any::<Index>()),
         ) {
             let records = fixture_records();
             let (mut key, value) = records[which.index(records.len())].clone();

@@ -43,18 +43,16 @@ impl RecordMapper {
             return;
         }
         match record {
-            Record::OffsetCommit(c) => {
-                if self.topics.accepts(&c.topic) {
-                    out.push(Event::Commit {
-                        cluster: self.cluster.clone(),
-                        group: c.group,
-                        topic: c.topic,
-                        partition: c.partition,
-                        offset: c.offset,
-                        timestamp_ms: c.commit_timestamp_ms,
-                        order: Some(record_offset),
-                    });
-                }
+            Record::OffsetCommit(c) if self.topics.accepts(&c.topic) => {
+                out.push(Event::Commit {
+                    cluster: self.cluster.clone(),
+                    group: c.group,
+                    topic: c.topic,
+                    partition: c.partition,
+                    offset: c.offset,
+                    timestamp_ms: c.commit_timestamp_ms,
+                    order: Some(record_offset),
+                });
             }
             Record::GroupMetadata(m) if m.protocol_type == "consumer" => {
                 let mut assignments: Vec<MemberAssignment> = m
