@@ -198,15 +198,19 @@ impl Reader {
     ) -> Result<(), KafkaError> {
         let conn = Arc::clone(&self.conn);
         let timeout = self.timeout;
-        let listed = blocking(move || Ok(conn.list_groups(timeout)?)).await?;
+        let (listed, partial) = blocking(move || Ok(conn.list_groups_partial(timeout)?)).await?;
+        for error in &partial {
+            self.stats.error();
+            tracing::warn!(cluster = %self.cluster, %error, "a broker did not list its groups; no group is taken as deleted this time");
+        }
         self.stats.requests(self.brokers.max(1));
         let groups: Vec<_> = listed
             .into_iter()
             .filter(|g| self.groups.accepts(&g.group))
             .collect();
         let present: BTreeSet<String> = groups.iter().map(|g| g.group.clone()).collect();
-        // Only classic and KIP-848 consumer groups can be described and have offsets fetched
-        // through librdkafka; other kinds (share groups) are listed only.
+        // librdkafka lists classic and KIP-848 consumer groups (share and streams groups never
+        // appear); a kind it cannot tell is skipped rather than guessed.
         let readable: Vec<String> = groups
             .iter()
             .filter(|g| matches!(g.kind, GroupKind::Classic | GroupKind::Consumer))
@@ -318,7 +322,9 @@ impl Reader {
             };
             self.tracker.update(group, snapshot, now, events);
         }
-        self.tracker.retain(&present, events);
+        if partial.is_empty() {
+            self.tracker.retain(&present, events);
+        }
         Ok(())
     }
 }

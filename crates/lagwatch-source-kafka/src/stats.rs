@@ -104,7 +104,7 @@ pub struct KafkaSourceStats {
     pub errors: u64,
     /// Groups the newest read listed (after the allow/deny lists).
     pub groups: u64,
-    /// Listed groups whose offsets cannot be read (share groups).
+    /// Listed groups of a kind librdkafka could not tell (not described, offsets not read).
     pub unreadable_groups: u64,
     /// `__consumer_offsets` records decoded.
     pub records: u64,

@@ -1,5 +1,5 @@
 //! Topic metadata and broker offsets: which partitions exist, which have a leader, and where
-//! each one starts and ends. Pure bookkeeping; the reads happen in [`crate::source`].
+//! each one starts and ends. Pure bookkeeping: the source does the reading.
 
 use lagwatch_core::filter::NameFilter;
 use lagwatch_core::{BrokerOffset, Event, TimestampMs};

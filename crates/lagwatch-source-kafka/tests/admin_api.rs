@@ -24,9 +24,9 @@ fn connection() -> Arc<AdminConnection> {
 }
 
 /// Runs a blocking admin call on the blocking pool, as the source does.
-async fn blocking<T: Send + 'static>(
-    conn: &Arc<AdminConnection>,
-    f: impl FnOnce(&AdminConnection) -> T + Send + 'static,
+async fn blocking<C: rdkafka::ClientContext + 'static, T: Send + 'static>(
+    conn: &Arc<AdminConnection<C>>,
+    f: impl FnOnce(&AdminConnection<C>) -> T + Send + 'static,
 ) -> T {
     let conn = Arc::clone(conn);
     tokio::task::spawn_blocking(move || f(&conn)).await.unwrap()
@@ -555,4 +555,49 @@ async fn wrong_sasl_password_is_an_auth_failure() {
         .await
         .unwrap_err();
     assert!(error.is_auth_failure(), "{error:?}");
+}
+
+/// Keeps the request counters of librdkafka's latest statistics.
+#[derive(Default)]
+struct StatsContext {
+    requests: std::sync::Mutex<BTreeMap<String, i64>>,
+}
+
+impl rdkafka::ClientContext for StatsContext {
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let mut total = BTreeMap::new();
+        for broker in statistics.brokers.values().filter(|b| b.nodeid >= 0) {
+            for (request, n) in &broker.req {
+                *total.entry(request.clone()).or_insert(0) += n;
+            }
+        }
+        *self.requests.lock().unwrap() = total;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_context_receives_statistics() {
+    let mut config = env::kafka().client_config();
+    config.set("statistics.interval.ms", "100");
+    let conn =
+        Arc::new(AdminConnection::new_with_context(&config, StatsContext::default()).unwrap());
+    blocking(&conn, |c| c.list_groups(TIMEOUT)).await.unwrap();
+    let counted = wait::until(
+        "statistics counting the ListGroups request",
+        Duration::from_secs(10),
+        Duration::from_millis(100),
+        || {
+            let counted = conn
+                .context()
+                .requests
+                .lock()
+                .unwrap()
+                .get("ListGroups")
+                .copied();
+            async move { Ok(counted.filter(|&n| n >= 1)) }
+        },
+    )
+    .await
+    .unwrap();
+    assert!(counted >= 1);
 }

@@ -100,32 +100,51 @@ unsafe fn array<'a, T>(p: *const *const T, n: usize) -> &'a [*const T] {
     }
 }
 
-/// The elements of a topic partition list (`NULL` gives `&[]`).
+/// The fields of one `rd_kafka_topic_partition_t`, copied.
+struct Partition {
+    topic: String,
+    partition: i32,
+    offset: i64,
+    /// The `err` field as a plain integer (see the module docs).
+    err: i32,
+}
+
+/// Copies the fields of one topic partition, reading through the raw pointer only (no
+/// reference to the C struct is made, as its `err` field may hold a code the Rust enum
+/// does not list).
 ///
 /// # Safety
-/// `list` is NULL or a valid list that stays alive (and unmodified) for `'a`.
-unsafe fn list_elems<'a>(
-    list: *const rd::rd_kafka_topic_partition_list_t,
-) -> &'a [rd::rd_kafka_topic_partition_t] {
+/// `p` points to a valid, initialised `rd_kafka_topic_partition_t` alive for the call.
+unsafe fn copy_partition(p: *const rd::rd_kafka_topic_partition_t) -> Partition {
+    // SAFETY: valid pointer per the contract; `err` is a `#[repr(i32)]` field, i.e. 4
+    // initialised bytes, read as an `i32` rather than as the enum.
+    unsafe {
+        Partition {
+            topic: string(ptr::addr_of!((*p).topic).read()),
+            partition: ptr::addr_of!((*p).partition).read(),
+            offset: ptr::addr_of!((*p).offset).read(),
+            err: ptr::addr_of!((*p).err).cast::<i32>().read(),
+        }
+    }
+}
+
+/// Copies every element of a topic partition list (`NULL` gives an empty list).
+///
+/// # Safety
+/// `list` is NULL or a valid list alive (and unmodified) for the call.
+unsafe fn copy_partitions(list: *const rd::rd_kafka_topic_partition_list_t) -> Vec<Partition> {
     if list.is_null() {
-        return &[];
+        return Vec::new();
     }
     // SAFETY: `list` is valid per the contract.
     let (elems, cnt) = unsafe { ((*list).elems, (*list).cnt) };
     match usize::try_from(cnt) {
-        Ok(n) if n > 0 && !elems.is_null() => {
+        Ok(n) if !elems.is_null() => (0..n)
             // SAFETY: librdkafka keeps `cnt` initialised elements at `elems`.
-            unsafe { std::slice::from_raw_parts(elems, n) }
-        }
-        _ => &[],
+            .map(|i| unsafe { copy_partition(elems.add(i)) })
+            .collect(),
+        _ => Vec::new(),
     }
-}
-
-/// The `err` field of a topic partition, read as a plain integer (see the module docs).
-fn partition_err(p: &rd::rd_kafka_topic_partition_t) -> i32 {
-    // SAFETY: `err` is a `#[repr(i32)]` enum field, so it is 4 initialised bytes that read
-    // fine as an `i32`; reading it through the enum type could be UB for unknown codes.
-    unsafe { ptr::addr_of!(p.err).cast::<i32>().read() }
 }
 
 /// `rd_kafka_err2name`, e.g. `_TIMED_OUT` or `GROUP_ID_NOT_FOUND`.
@@ -483,9 +502,9 @@ pub(super) fn describe_consumer_groups(
                             ),
                             client_id: string(rd::rd_kafka_MemberDescription_client_id(m)),
                             host: string(rd::rd_kafka_MemberDescription_host(m)),
-                            assignment: list_elems(partitions)
-                                .iter()
-                                .map(|p| (string(p.topic), p.partition))
+                            assignment: copy_partitions(partitions)
+                                .into_iter()
+                                .map(|p| (p.topic, p.partition))
                                 .collect(),
                         }
                     })
@@ -554,18 +573,15 @@ pub(super) fn list_consumer_group_offsets(
         if let Some(err) = error_from(OP, rd::rd_kafka_group_result_error(g)) {
             return Err(err);
         }
-        Ok(list_elems(rd::rd_kafka_group_result_partitions(g))
-            .iter()
-            .map(|p| {
-                let code = partition_err(p);
-                CommittedOffset {
-                    topic: string(p.topic),
-                    partition: p.partition,
-                    // RD_KAFKA_OFFSET_INVALID (-1001) and any other negative value: nothing
-                    // committed.
-                    offset: (p.offset >= 0).then_some(p.offset),
-                    error: (code != 0).then(|| AdminError::kafka(OP, code, err_description(code))),
-                }
+        Ok(copy_partitions(rd::rd_kafka_group_result_partitions(g))
+            .into_iter()
+            .map(|p| CommittedOffset {
+                topic: p.topic,
+                partition: p.partition,
+                // RD_KAFKA_OFFSET_INVALID (-1001) and any other negative value: nothing
+                // committed.
+                offset: (p.offset >= 0).then_some(p.offset),
+                error: (p.err != 0).then(|| AdminError::kafka(OP, p.err, err_description(p.err))),
             })
             .collect())
     }
@@ -615,16 +631,17 @@ pub(super) fn list_offsets(
         Ok(array(infos.cast_const(), n)
             .iter()
             .filter(|i| !i.is_null())
-            .filter_map(|&info| rd::rd_kafka_ListOffsetsResultInfo_topic_partition(info).as_ref())
+            .map(|&info| rd::rd_kafka_ListOffsetsResultInfo_topic_partition(info))
+            .filter(|p| !p.is_null())
             .map(|p| {
-                let code = partition_err(p);
+                let p = copy_partition(p);
                 PartitionOffset {
-                    topic: string(p.topic),
+                    topic: p.topic,
                     partition: p.partition,
-                    offset: if code == 0 {
+                    offset: if p.err == 0 {
                         Ok(p.offset)
                     } else {
-                        Err(AdminError::kafka(OP, code, err_description(code)))
+                        Err(AdminError::kafka(OP, p.err, err_description(p.err)))
                     },
                 }
             })

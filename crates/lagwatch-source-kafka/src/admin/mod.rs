@@ -39,7 +39,7 @@ pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// How long an authentication failure the client reported is taken as the likely cause of a
 /// later timeout (librdkafka suppresses identical connection errors for a while, so the
-/// report may predate the call).
+/// report may predate the call). Any successful call forgets it.
 const AUTH_FAILURE_MEMORY: Duration = Duration::from_secs(120);
 
 // librdkafka error codes (rd_kafka_resp_err_t) used for classification.
@@ -440,6 +440,12 @@ impl<C> AdminContext<C> {
         &self.inner
     }
 
+    fn forget_auth_failure(&self) {
+        if let Ok(mut last) = self.auth_failure.lock() {
+            *last = None;
+        }
+    }
+
     fn recent_auth_failure(&self) -> Option<(i32, String)> {
         let guard = self.auth_failure.lock().ok()?;
         let (at, code, reason) = guard.as_ref()?;
@@ -568,13 +574,26 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
     pub fn metadata(&self, timeout: Duration) -> Result<rdkafka::metadata::Metadata, AdminError> {
         const OP: &str = "Metadata";
         let timeout = check_timeout(OP, timeout)?;
-        self.client().fetch_metadata(None, timeout).map_err(|e| {
-            let error = match e.rdkafka_error_code() {
-                Some(code) => AdminError::kafka(OP, code as i32, e.to_string()),
-                None => AdminError::internal(OP, e.to_string()),
-            };
-            self.explain(error, timeout)
-        })
+        let result =
+            self.client()
+                .fetch_metadata(None, timeout)
+                .map_err(|e| match e.rdkafka_error_code() {
+                    Some(code) => AdminError::kafka(OP, code as i32, e.to_string()),
+                    None => AdminError::internal(OP, e.to_string()),
+                });
+        self.settle(result, timeout)
+    }
+
+    /// The end of every call: a success forgets any earlier authentication failure (the
+    /// client logs in fine now); an error is [explained](Self::explain).
+    fn settle<T>(&self, result: Result<T, AdminError>, timeout: Duration) -> Result<T, AdminError> {
+        match result {
+            Ok(value) => {
+                self.producer.context().forget_auth_failure();
+                Ok(value)
+            }
+            Err(error) => Err(self.explain(error, timeout)),
+        }
     }
 
     /// Says how long a timed-out call waited, and replaces a timeout or connection error
@@ -624,20 +643,28 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
     /// never appear. (A share group asked for by name is described as `Dead` with no
     /// members, and has no committed offsets: its progress is not in `OffsetFetch`.)
     pub fn list_groups(&self, timeout: Duration) -> Result<Vec<GroupListing>, AdminError> {
-        const OP: &str = "ListConsumerGroups";
-        let timeout = check_timeout(OP, timeout)?;
-        let (groups, errors) =
-            ffi::list_consumer_groups(self.producer.client().native_client(), timeout)
-                .map_err(|e| self.explain(e, timeout))?;
-        if groups.is_empty()
-            && let Some(first) = errors.first()
-        {
-            return Err(self.explain(first.clone(), timeout));
-        }
+        let (groups, errors) = self.list_groups_partial(timeout)?;
         for error in &errors {
             tracing::warn!(%error, "some brokers did not list their consumer groups");
         }
         Ok(groups)
+    }
+
+    /// Like [`AdminConnection::list_groups`], but returns the per-broker failures next to a
+    /// partial list instead of logging them, so that a caller can tell "this group is gone"
+    /// from "its coordinator did not answer".
+    pub fn list_groups_partial(
+        &self,
+        timeout: Duration,
+    ) -> Result<(Vec<GroupListing>, Vec<AdminError>), AdminError> {
+        const OP: &str = "ListConsumerGroups";
+        let timeout = check_timeout(OP, timeout)?;
+        let result = ffi::list_consumer_groups(self.producer.client().native_client(), timeout)
+            .and_then(|(groups, errors)| match errors.first() {
+                Some(first) if groups.is_empty() => Err(first.clone()),
+                _ => Ok((groups, errors)),
+            });
+        self.settle(result, timeout)
     }
 
     /// Describes `groups` in one call: state, protocol, coordinator and members with their
@@ -668,8 +695,9 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        ffi::describe_consumer_groups(self.producer.client().native_client(), &names, timeout)
-            .map_err(|e| self.explain(e, timeout))
+        let result =
+            ffi::describe_consumer_groups(self.producer.client().native_client(), &names, timeout);
+        self.settle(result, timeout)
     }
 
     /// The committed offsets of `group` for every partition it has committed to
@@ -683,8 +711,12 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
         const OP: &str = "ListConsumerGroupOffsets";
         let timeout = check_timeout(OP, timeout)?;
         let group = c_string(OP, "group", group)?;
-        ffi::list_consumer_group_offsets(self.producer.client().native_client(), &group, timeout)
-            .map_err(|e| self.explain(e, timeout))
+        let result = ffi::list_consumer_group_offsets(
+            self.producer.client().native_client(),
+            &group,
+            timeout,
+        );
+        self.settle(result, timeout)
     }
 
     /// The earliest or latest offset of every partition in `partitions`, in one call.
@@ -724,7 +756,7 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        match ffi::list_offsets(
+        let result = match ffi::list_offsets(
             self.producer.client().native_client(),
             &wanted,
             spec,
@@ -741,8 +773,9 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
                     offset: Err(error.clone()),
                 })
                 .collect()),
-            Err(error) => Err(self.explain(error, timeout)),
-        }
+            Err(error) => Err(error),
+        };
+        self.settle(result, timeout)
     }
 }
 
