@@ -209,6 +209,7 @@ async fn admin(bootstrap: &str, prefix: &str, groups: usize, rows: &mut Vec<Row>
     }
     let stats = source.stats();
     assert_eq!(stats.groups, groups as u64, "groups listed: {stats:?}");
+    assert_eq!(stats.errors, 0, "{stats:?}");
     rows.push(first);
     rows.push(next);
 }
@@ -234,15 +235,24 @@ fn drain(
     (count, groups)
 }
 
-fn start(
-    source: &Arc<KafkaSource>,
-    name: &str,
-) -> (
-    CancellationToken,
-    tokio::task::JoinHandle<()>,
-    Arc<AtomicU64>,
-    Arc<Mutex<BTreeSet<String>>>,
-) {
+/// A source running its [`OffsetSource::run`] loop.
+struct Running {
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+    /// Events received so far.
+    events: Arc<AtomicU64>,
+    /// Groups seen in Commit events.
+    groups: Arc<Mutex<BTreeSet<String>>>,
+}
+
+impl Running {
+    async fn stop(self) {
+        self.shutdown.cancel();
+        self.task.await.unwrap();
+    }
+}
+
+fn start(source: &Arc<KafkaSource>, name: &str) -> Running {
     let (events, rx) = EventSender::channel(name.to_owned(), 1024);
     let (count, groups) = drain(rx);
     let shutdown = CancellationToken::new();
@@ -252,7 +262,12 @@ fn start(
     };
     let s = Arc::clone(source);
     let task = tokio::spawn(async move { s.run(ctx).await.unwrap() });
-    (shutdown, task, count, groups)
+    Running {
+        shutdown,
+        task,
+        events: count,
+        groups,
+    }
 }
 
 async fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
@@ -281,7 +296,8 @@ async fn streaming_cycles(
     cfg.group_refresh = cfg.offset_refresh.mul_f64(1.5);
     let refresh = cfg.offset_refresh;
     let source = Arc::new(KafkaSource::new(cfg, "bench").unwrap());
-    let (shutdown, task, events, _) = start(&source, &cluster);
+    let running = start(&source, &cluster);
+    let events = Arc::clone(&running.events);
     wait_for(
         "the first snapshot and the stream",
         Duration::from_secs(300),
@@ -344,8 +360,7 @@ async fn streaming_cycles(
         eprintln!("  auto cycle: {} ms", ms(stats.last_cycle));
         (before, estimate, seen) = (after, stats.requests, now);
     }
-    shutdown.cancel();
-    task.await.unwrap();
+    running.stop().await;
     assert_eq!(source.stats().errors, 0, "{:?}", source.stats());
     rows.push(describe);
     rows.push(offsets_only);
@@ -359,9 +374,9 @@ async fn stream_bootstrap(bootstrap: &str, prefix: &str, groups: usize) -> Row {
     cfg.offsets_topic_start = OffsetsTopicStart::Earliest;
     let source = Arc::new(KafkaSource::new(cfg, "bench").unwrap());
     let started = Instant::now();
-    let (shutdown, task, events, seen) = start(&source, &cluster);
+    let running = start(&source, &cluster);
     wait_for("commits of every group", Duration::from_secs(300), || {
-        seen.lock().unwrap().len() >= groups
+        running.groups.lock().unwrap().len() >= groups
     })
     .await;
     let took = started.elapsed();
@@ -371,8 +386,9 @@ async fn stream_bootstrap(bootstrap: &str, prefix: &str, groups: usize) -> Row {
     for (name, n) in client::broker_requests(&cluster, "offsets-topic") {
         *requests.entry(format!("{name} (stream)")).or_default() += n;
     }
-    shutdown.cancel();
-    task.await.unwrap();
+    let events = running.events.load(Ordering::Relaxed);
+    running.stop().await;
+    assert_eq!(stats.errors, 0, "{stats:?}");
     eprintln!(
         "  offsets-topic bootstrap: {} ms, {} records decoded",
         ms(took),
@@ -387,7 +403,7 @@ async fn stream_bootstrap(bootstrap: &str, prefix: &str, groups: usize) -> Row {
         times: vec![took],
         requests: vec![requests],
         estimates: vec![stats.requests],
-        events: vec![usize::try_from(events.load(Ordering::Relaxed)).unwrap()],
+        events: vec![usize::try_from(events).unwrap()],
     }
 }
 
@@ -466,6 +482,13 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let load = || {
+        std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+            .unwrap_or_else(|| "?".into())
+    };
+    let load_before = load();
     let started = Instant::now();
     let mut rows = Vec::new();
     rt.block_on(async {
@@ -475,7 +498,9 @@ fn main() {
     });
     let table = table(&rows);
     print!("{table}");
-    eprintln!("total {:.0} s", started.elapsed().as_secs_f64());
+    let took = started.elapsed().as_secs_f64();
+    let load_after = load();
+    eprintln!("total {took:.0} s, load average {load_before} before, {load_after} after");
     if write {
         let body = format!(
             "## Kafka source cycle (`lagwatch-source-kafka`)\n\n\
@@ -496,7 +521,13 @@ fn main() {
              leaves OffsetFetch out of the admin connection's statistics (it is a producer-type client), \
              so it is derived as one per ListConsumerGroupOffsets call, i.e. per group; the source's own estimate \
              (`KafkaSourceStats::requests`) is shown beside them. Machine: 2 cores, loopback \
-             single-node Kafka 4.4 broker from `scripts/services`, shared with other work.\n\n{table}\n"
+             single-node Kafka 4.4 broker from `scripts/services`, shared with other work (1-minute load \
+             average {load_before} before the run, {load_after} after; the whole run took {took:.0} s).\n\n\
+             librdkafka 2.12's DescribeConsumerGroups fans out one request per group (a FindCoordinator, a \
+             ConsumerGroupDescribe, and for a classic group — all of these — a second FindCoordinator and \
+             a DescribeGroups), so the source's batches of 200 groups are not batches on the wire: \
+             describing is about 4 requests per group, and ListConsumerGroupOffsets 2 (FindCoordinator, \
+             OffsetFetch) per group.\n\n{table}\n"
         );
         write_section(&body);
     }
