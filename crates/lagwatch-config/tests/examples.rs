@@ -25,7 +25,7 @@ fn toml_example_loads() {
     assert_eq!(c.model.min_distance, Duration::from_secs(1));
     assert_eq!(c.model.expire_group, Duration::from_secs(7 * 86_400));
     assert_eq!(c.evaluator.minimum_complete, 0.5);
-    assert_eq!(c.sources.keys().collect::<Vec<_>>(), ["sim"]);
+    assert_eq!(c.sources.keys().collect::<Vec<_>>(), ["live"]);
     assert_eq!(c.sinks.keys().collect::<Vec<_>>(), ["archive", "console"]);
     match c.sinks.get("archive") {
         Some(SinkConfig::File(f)) => {
@@ -34,12 +34,13 @@ fn toml_example_loads() {
         }
         other => panic!("archive sink: {other:?}"),
     }
-    match c.sources.get("sim") {
-        Some(SourceConfig::Demo(d)) => {
-            assert_eq!(d.cluster, "sim");
-            assert_eq!(d.seed, 7);
+    match c.sources.get("live") {
+        Some(SourceConfig::Kafka(k)) => {
+            assert_eq!(k.servers, "kafka-1:9092,kafka-2:9092,kafka-3:9092");
+            assert_eq!(k.offset_refresh, Duration::from_secs(30));
+            assert_eq!(k.sasl_username, "lagwatch");
         }
-        other => panic!("sim source: {other:?}"),
+        other => panic!("live source: {other:?}"),
     }
     assert_eq!(c.validate(), Ok(()));
 }

@@ -273,7 +273,9 @@ pub struct ModelStats {
     pub clusters: usize,
     /// Clusters currently reported unhealthy by their source.
     pub stale_clusters: usize,
-    /// Consumer groups held (including expired ones not read since they expired).
+    /// Consumer groups held, each (cluster, group) counted once whether the model has its
+    /// commits, an external verdict ([`Event::GroupVerdict`]) or both (including expired ones
+    /// not read since they expired).
     pub groups: usize,
     /// Topics with broker offsets.
     pub topics: usize,
@@ -1038,6 +1040,16 @@ impl LagModel {
                 stats.stored_commits += p.ring.as_ref().map_or(0, VecDeque::len);
             }
         }
+        // Groups known only through a verdict (those with data are counted above).
+        stats.groups += self
+            .verdicts
+            .keys()
+            .filter(|(cluster, group)| {
+                self.clusters
+                    .get(cluster)
+                    .is_none_or(|c| !c.groups.contains_key(group))
+            })
+            .count();
         stats
     }
 }

@@ -7,7 +7,9 @@ use std::fmt;
 pub const REDACTED: &str = "<redacted>";
 
 /// Holds a secret (password, token, webhook URL). `Debug`, `Display` and `Serialize` print
-/// [`REDACTED`]; the value is only reachable through [`Secret::expose`].
+/// [`REDACTED`]; the value is only reachable through [`Secret::expose`]. An empty secret
+/// serialises as an empty string: there is nothing to hide, and a configuration shown with
+/// `lagwatch config show` then reads back the same.
 ///
 /// ```
 /// use lagwatch_core::secret::Secret;
@@ -48,9 +50,13 @@ impl<T> fmt::Display for Secret<T> {
     }
 }
 
-impl<T> Serialize for Secret<T> {
+impl<T: AsRef<str>> Serialize for Secret<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(REDACTED)
+        if self.0.as_ref().is_empty() {
+            serializer.serialize_str("")
+        } else {
+            serializer.serialize_str(REDACTED)
+        }
     }
 }
 

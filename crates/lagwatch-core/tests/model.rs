@@ -899,3 +899,45 @@ proptest! {
         prop_assert_eq!(g.totallag, g.partitions.iter().map(|p| p.current_lag).sum::<u64>());
     }
 }
+
+// ---- stats ----
+
+/// A verdict of the kind a Burrow source sends (`Event::GroupVerdict`).
+fn verdict(cluster: &str, group: &str, status: GroupStatus) -> Event {
+    let mut report = GroupReport::not_found(cluster, group, T0);
+    report.status = status;
+    Event::GroupVerdict {
+        cluster: cluster.into(),
+        group: group.into(),
+        report: Box::new(report),
+    }
+}
+
+#[test]
+fn stats_count_each_group_once_whether_known_by_data_a_verdict_or_both() {
+    let mut m = LagModel::new(settings(3));
+    stored(&mut m, &broker("t", 1, &[(0, 100)], T0), T0);
+    // "data": commits only; "both": commits and a verdict; "verdict": a verdict only.
+    stored(&mut m, &commit("data", "t", 0, 10, T0, None), T0);
+    stored(&mut m, &commit("both", "t", 0, 20, T0, None), T0);
+    stored(&mut m, &verdict(CLUSTER, "both", GroupStatus::Ok), T0);
+    stored(&mut m, &verdict(CLUSTER, "verdict", GroupStatus::Warn), T0);
+    // The same group name in a cluster known only through a verdict is another group.
+    stored(&mut m, &verdict("other", "verdict", GroupStatus::Ok), T0);
+    let stats = m.stats();
+    assert_eq!(stats.clusters, 2);
+    assert_eq!(stats.groups, 4);
+    assert_eq!(stats.partitions, 2);
+    assert_eq!(stats.stored_commits, 2);
+
+    // A NOTFOUND verdict removes the verdict; the group with data stays counted once.
+    let gone = verdict(CLUSTER, "both", GroupStatus::NotFound);
+    stored(&mut m, &gone, T0 + 1_000);
+    assert_eq!(m.stats().groups, 4);
+    let deleted = Event::GroupDeleted {
+        cluster: CLUSTER.into(),
+        group: "verdict".into(),
+    };
+    stored(&mut m, &deleted, T0 + 2_000);
+    assert_eq!(m.stats().groups, 3);
+}

@@ -22,7 +22,9 @@
 //!   evaluation;
 //! * [`Event::GroupDeleted`](lagwatch_core::Event::GroupDeleted) for a group Burrow no longer
 //!   lists or answers NOTFOUND for, [`Event::TopicDeleted`](lagwatch_core::Event::TopicDeleted)
-//!   for a topic it no longer lists.
+//!   for a topic it no longer lists; both for every group and topic of a cluster the server
+//!   no longer lists (unless another configured server still lists a cluster of that name),
+//!   after which the cluster is forgotten.
 //!
 //! Failures stay local, as in Telegraf: a failed `/lag` request skips that group (its last
 //! verdict stays), a failed topic or group list skips that part of the cluster, and a server

@@ -54,7 +54,7 @@ struct Server {
 struct ServerState {
     /// Clusters announced healthy (and not since reported down).
     healthy: BTreeSet<String>,
-    /// Clusters ever listed.
+    /// Clusters listed (and not since dropped from the server's list).
     known: BTreeSet<String>,
     /// Topics listed last, per cluster.
     topics: BTreeMap<String, BTreeSet<String>>,
@@ -282,6 +282,46 @@ fn tls(
     Ok(builder)
 }
 
+/// A cluster server `index` listed before and lists no more: forgets it, and — unless another
+/// server still lists a cluster of that name — sends [`Event::GroupDeleted`] for every group and
+/// [`Event::TopicDeleted`] for every topic last listed for it, so sinks stop reporting it.
+fn forget_cluster(
+    state: &mut [ServerState],
+    index: usize,
+    cluster: &str,
+    events: &mut Vec<Event>,
+) {
+    let elsewhere = state
+        .iter()
+        .enumerate()
+        .any(|(i, s)| i != index && s.known.contains(cluster));
+    let Some(s) = state.get_mut(index) else {
+        return;
+    };
+    s.known.remove(cluster);
+    s.healthy.remove(cluster);
+    s.commits.retain(|(c, _), _| c != cluster);
+    s.owners.retain(|(c, _), _| c != cluster);
+    let groups = s.groups.remove(cluster).unwrap_or_default();
+    let topics = s.topics.remove(cluster).unwrap_or_default();
+    if elsewhere {
+        return;
+    }
+    tracing::info!(cluster, "Burrow no longer lists the cluster; its groups and topics are deleted");
+    for group in groups {
+        events.push(Event::GroupDeleted {
+            cluster: cluster.to_owned(),
+            group,
+        });
+    }
+    for topic in topics {
+        events.push(Event::TopicDeleted {
+            cluster: cluster.to_owned(),
+            topic,
+        });
+    }
+}
+
 impl Inner {
     fn state(&self) -> MutexGuard<'_, Vec<ServerState>> {
         // The state only remembers what was sent; a poisoned lock is taken over.
@@ -322,6 +362,16 @@ impl Inner {
         clusters.dedup();
         {
             let mut state = self.state();
+            let dropped: Vec<String> = state.get(index).map_or_else(Vec::new, |s| {
+                s.known
+                    .iter()
+                    .filter(|c| clusters.binary_search(c).is_err())
+                    .cloned()
+                    .collect()
+            });
+            for cluster in dropped {
+                forget_cluster(&mut state, index, &cluster, &mut events);
+            }
             if let Some(s) = state.get_mut(index) {
                 for cluster in &clusters {
                     s.known.insert(cluster.clone());

@@ -23,6 +23,8 @@ struct Fake {
     hide_good: AtomicBool,
     /// Committed offset of `good` on partition 0.
     good_offset: AtomicI64,
+    /// Leave `c1` out of the cluster list.
+    hide_c1: AtomicBool,
 }
 
 /// `Basic dXNlcjpwdw==` is `user:pw`.
@@ -53,6 +55,9 @@ async fn handle(fake: Arc<Fake>, uri: Uri, headers: HeaderMap) -> Response {
     }
     let ok = |body: &str| json(StatusCode::OK, body.to_owned());
     match path {
+        "/v3/kafka" if fake.hide_c1.load(Ordering::SeqCst) => {
+            ok(r#"{"error":false,"clusters":["skip-me"]}"#)
+        }
         "/v3/kafka" => ok(r#"{"error":false,"clusters":["c1","skip-me"]}"#),
         "/v3/kafka/c1/topic" => ok(r#"{"error":false,"topics":["t","hidden"]}"#),
         "/v3/kafka/c1/topic/t" => ok(r#"{"error":false,"offsets":[10,20]}"#),
@@ -302,6 +307,51 @@ async fn a_group_burrow_stops_listing_is_deleted() {
             .iter()
             .all(|e| !matches!(e, Event::GroupDeleted { .. }))
     );
+}
+
+#[tokio::test]
+async fn a_cluster_burrow_stops_listing_has_its_groups_and_topics_deleted() {
+    let fake = Arc::new(Fake::default());
+    fake.good_offset.store(4, Ordering::SeqCst);
+    let url = start(Arc::clone(&fake)).await;
+    let source = BurrowSource::new(&config(url)).unwrap();
+    let first = source.poll().await;
+    assert!(first.iter().any(|e| matches!(e, Event::Commit { .. })));
+
+    fake.hide_c1.store(true, Ordering::SeqCst);
+    // `broken` (its /lag fails, but Burrow lists it) and `good` were listed; `gone` answered
+    // NOTFOUND and `hidden` is excluded by the topic globs.
+    assert_eq!(
+        source.poll().await,
+        [
+            Event::GroupDeleted {
+                cluster: "c1".into(),
+                group: "broken".into()
+            },
+            Event::GroupDeleted {
+                cluster: "c1".into(),
+                group: "good".into()
+            },
+            Event::TopicDeleted {
+                cluster: "c1".into(),
+                topic: "t".into()
+            },
+        ]
+    );
+    // Forgotten: nothing more while it stays away.
+    assert_eq!(source.poll().await, []);
+
+    // When it comes back it is new again: healthy, and its commit is sent again.
+    fake.hide_c1.store(false, Ordering::SeqCst);
+    let back = source.poll().await;
+    assert!(matches!(
+        &back[0],
+        Event::SourceHealth { cluster, healthy: true, .. } if cluster == "c1"
+    ));
+    assert!(back.iter().any(|e| matches!(
+        e,
+        Event::Commit { group, offset: 4, .. } if group == "good"
+    )));
 }
 
 #[tokio::test]

@@ -54,15 +54,17 @@ fn request_counts() -> &'static Mutex<RequestCounts> {
 }
 
 /// The requests every client of `cluster` of one kind sent to the brokers since the process
-/// started, by Kafka request name (`Metadata`, `ListOffsets`, `ListGroups`, `DescribeGroups`,
-/// `ConsumerGroupDescribe`, `OffsetFetch`, `FindCoordinator`, `ApiVersions`, `Fetch`...),
+/// started, by librdkafka's request name (`Metadata`, `ListOffsets`, `ListGroups`,
+/// `DescribeGroups`, `ConsumerGroupDescribe`, `FindCoordinator`, `ApiVersion`, `Fetch`...),
 /// summed over brokers. `client` is `"admin"` (the connection that reads broker offsets and
 /// groups) or `"offsets-topic"` (the `__consumer_offsets` consumer).
 ///
 /// The counts come from librdkafka's statistics (`brokers.*.req`), so they are only kept when
 /// `statistics.interval.ms` is set in the source's `librdkafka` settings, and lag up to one
 /// interval behind. Every broker connection, the bootstrap one included, counts only what it
-/// sent itself, so the sum counts each request once.
+/// sent itself, so the sum counts each request once. librdkafka leaves consumer-only request
+/// types out of a producer-type client's statistics, and the admin connection is one: its
+/// `OffsetFetch` requests (one per group and ListConsumerGroupOffsets call) are not counted.
 pub fn broker_requests(cluster: &str, client: &str) -> BTreeMap<String, u64> {
     request_counts()
         .lock()
