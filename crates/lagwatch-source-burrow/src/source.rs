@@ -285,12 +285,7 @@ fn tls(
 /// A cluster server `index` listed before and lists no more: forgets it, and — unless another
 /// server still lists a cluster of that name — sends [`Event::GroupDeleted`] for every group and
 /// [`Event::TopicDeleted`] for every topic last listed for it, so sinks stop reporting it.
-fn forget_cluster(
-    state: &mut [ServerState],
-    index: usize,
-    cluster: &str,
-    events: &mut Vec<Event>,
-) {
+fn forget_cluster(state: &mut [ServerState], index: usize, cluster: &str, events: &mut Vec<Event>) {
     let elsewhere = state
         .iter()
         .enumerate()
@@ -307,7 +302,10 @@ fn forget_cluster(
     if elsewhere {
         return;
     }
-    tracing::info!(cluster, "Burrow no longer lists the cluster; its groups and topics are deleted");
+    tracing::info!(
+        cluster,
+        "Burrow no longer lists the cluster; its groups and topics are deleted"
+    );
     for group in groups {
         events.push(Event::GroupDeleted {
             cluster: cluster.to_owned(),

@@ -467,3 +467,132 @@ async fn a_wrong_password_is_one_clear_error_naming_the_cluster() {
         "{reason}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_mode_falls_back_to_polling_when_the_offsets_topic_cannot_be_read() {
+    let kafka_env = env::kafka();
+    let bootstrap = kafka_env.bootstrap.as_str();
+    let topic = names::unique("lw-src-fallback");
+    let group = names::unique("lw-fallback");
+    kafka::create_topic(bootstrap, &topic, 1).await.unwrap();
+    kafka::produce(bootstrap, &topic, Some(0), 5).await.unwrap();
+    kafka::commit_offsets(bootstrap, &group, &[(&topic, 0, 1)])
+        .await
+        .unwrap();
+
+    let mut c = config(bootstrap);
+    c.mode = KafkaMode::Auto;
+    // Stands in for an ACL that denies reading __consumer_offsets: the topic cannot be read.
+    c.offsets_topic = names::unique("lw-no-such-offsets-topic");
+    let source = std::sync::Arc::new(KafkaSource::new(c, "live").unwrap());
+    let (events, mut rx) = EventSender::channel("test", 1024);
+    let token = CancellationToken::new();
+    let task = {
+        let source = std::sync::Arc::clone(&source);
+        let ctx = SourceContext {
+            events,
+            shutdown: token.clone(),
+        };
+        tokio::spawn(async move { source.run(ctx).await.unwrap() })
+    };
+    wait_for(&mut rx, "the snapshot commit", WAIT, |e| match e {
+        Event::Commit {
+            group: g,
+            offset: 1,
+            ..
+        } if *g == group => Some(()),
+        _ => None,
+    })
+    .await;
+    // Commits keep coming, now by polling.
+    kafka::commit_offsets(bootstrap, &group, &[(&topic, 0, 3)])
+        .await
+        .unwrap();
+    let order = wait_for(&mut rx, "the polled commit", WAIT, |e| match e {
+        Event::Commit {
+            group: g,
+            offset: 3,
+            order,
+            ..
+        } if *g == group => Some(*order),
+        _ => None,
+    })
+    .await;
+    assert_eq!(order, None, "polled commits carry no offsets-topic order");
+    assert_eq!(source.stats().mode, "admin");
+    token.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_clusters_in_one_process_and_new_partitions() {
+    let new = env::kafka();
+    let old = env::kafka_legacy();
+    let topic = names::unique("lw-src-two");
+    let group = names::unique("lw-two");
+    for (bootstrap, offset) in [(new.bootstrap.as_str(), 2), (old.bootstrap.as_str(), 3)] {
+        kafka::create_topic(bootstrap, &topic, 1).await.unwrap();
+        kafka::produce(bootstrap, &topic, Some(0), 10)
+            .await
+            .unwrap();
+        kafka::commit_offsets(bootstrap, &group, &[(&topic, 0, offset)])
+            .await
+            .unwrap();
+    }
+    let mut a = config(&new.bootstrap);
+    a.cluster = "kafka-4".into();
+    let mut b = config(&old.bootstrap);
+    b.cluster = "kafka-3".into();
+    let (a, b) = (
+        KafkaSource::new(a, "a").unwrap(),
+        KafkaSource::new(b, "b").unwrap(),
+    );
+    let (ea, eb) = tokio::join!(a.read_once(), b.read_once());
+    let committed = |events: Vec<Event>| -> Vec<(String, i64)> {
+        events
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Commit {
+                    cluster,
+                    group: g,
+                    offset,
+                    ..
+                } if g == group => Some((cluster, offset)),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(committed(ea.unwrap()), vec![("kafka-4".to_owned(), 2)]);
+    assert_eq!(committed(eb.unwrap()), vec![("kafka-3".to_owned(), 3)]);
+
+    // The topic grows to 3 partitions: the next metadata read (topic_refresh = 1 s) shows it.
+    let mut snapshots = a.snapshots().unwrap();
+    snapshots.next().await.unwrap();
+    let admin = kafka::admin(new.bootstrap.as_str()).unwrap();
+    let grown = admin
+        .create_partitions(
+            &[kafka::rdkafka::admin::NewPartitions::new(&topic, 3)],
+            &kafka::rdkafka::admin::AdminOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert!(grown.iter().all(Result::is_ok), "{grown:?}");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let events = snapshots.next().await.unwrap();
+        let count = events.iter().find_map(|e| match e {
+            Event::BrokerOffsets {
+                topic: t,
+                partition_count,
+                offsets,
+                ..
+            } if *t == topic => Some((*partition_count, offsets.len())),
+            _ => None,
+        });
+        if count == Some((3, 3)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {count:?}");
+    }
+}
