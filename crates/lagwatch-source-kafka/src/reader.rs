@@ -221,34 +221,55 @@ impl Reader {
 
         let mut members: BTreeMap<String, Vec<MemberAssignment>> = BTreeMap::new();
         if scope.describe {
-            for batch in readable.chunks(DESCRIBE_BATCH) {
+            // Classic groups: one ListGroups + DescribeGroups per broker for all of them.
+            // KIP-848 groups: DescribeConsumerGroups, which costs a FindCoordinator and a
+            // ConsumerGroupDescribe per group.
+            let classic: BTreeSet<&String> = groups
+                .iter()
+                .filter(|g| g.kind == GroupKind::Classic)
+                .map(|g| &g.group)
+                .collect();
+            let modern: Vec<String> = groups
+                .iter()
+                .filter(|g| g.kind == GroupKind::Consumer)
+                .map(|g| g.group.clone())
+                .collect();
+            let mut described = Vec::new();
+            if !classic.is_empty() {
+                let conn = Arc::clone(&self.conn);
+                let all = blocking(move || Ok(conn.describe_classic_groups(timeout)?)).await?;
+                self.stats.requests(2 * self.brokers.max(1));
+                described.extend(all.into_iter().filter(|d| classic.contains(&d.group)));
+            }
+            for batch in modern.chunks(DESCRIBE_BATCH) {
                 let conn = Arc::clone(&self.conn);
                 let batch = batch.to_vec();
-                let described =
-                    blocking(move || Ok(conn.describe_groups(&batch, timeout)?)).await?;
-                self.stats.requests(1);
-                for d in described {
-                    if let Some(e) = &d.error {
-                        self.stats.error();
-                        tracing::debug!(cluster = %self.cluster, group = %d.group, error = %e, "describing group failed");
-                        continue;
-                    }
-                    let owned = d
-                        .members
-                        .iter()
-                        .flat_map(|m| {
-                            m.assignment
-                                .iter()
-                                .map(|(topic, partition)| MemberAssignment {
-                                    topic: topic.clone(),
-                                    partition: *partition,
-                                    owner: owner_host(&m.host),
-                                    client_id: m.client_id.clone(),
-                                })
-                        })
-                        .collect();
-                    members.insert(d.group, owned);
+                let n = batch.len();
+                described
+                    .extend(blocking(move || Ok(conn.describe_groups(&batch, timeout)?)).await?);
+                self.stats.requests(2 * n);
+            }
+            for d in described {
+                if let Some(e) = &d.error {
+                    self.stats.error();
+                    tracing::debug!(cluster = %self.cluster, group = %d.group, error = %e, "describing group failed");
+                    continue;
                 }
+                let owned = d
+                    .members
+                    .iter()
+                    .flat_map(|m| {
+                        m.assignment
+                            .iter()
+                            .map(|(topic, partition)| MemberAssignment {
+                                topic: topic.clone(),
+                                partition: *partition,
+                                owner: owner_host(&m.host),
+                                client_id: m.client_id.clone(),
+                            })
+                    })
+                    .collect();
+                members.insert(d.group, owned);
             }
         }
 
@@ -270,7 +291,8 @@ impl Reader {
                 let Some(joined) = running.join_next().await else {
                     break;
                 };
-                self.stats.requests(1);
+                // FindCoordinator + OffsetFetch.
+                self.stats.requests(2);
                 match joined {
                     Ok((group, Ok(list))) => {
                         let map = list

@@ -292,9 +292,13 @@ impl OffsetSource for KafkaSource {
             // In auto mode the first read is a full Admin API snapshot; streaming starts at
             // the end of the offsets topic once it has been sent.
             let snapshot_first = self.config.mode == KafkaMode::Auto && !stream_started;
-            let describe_due = polling
-                || snapshot_first
-                || last_describe.is_none_or(|at| at.elapsed() >= self.config.group_refresh);
+            // In offsets-topic mode the stream opens right after the first broker offsets; the
+            // first group description follows at the next read.
+            let opening_stream = self.config.mode == KafkaMode::OffsetsTopic && !stream_started;
+            let describe_due = !opening_stream
+                && (polling
+                    || snapshot_first
+                    || last_describe.is_none_or(|at| at.elapsed() >= self.config.group_refresh));
             let scope = Scope {
                 describe: describe_due,
                 commits: polling || snapshot_first,

@@ -96,7 +96,10 @@ pub struct KafkaSourceStats {
     pub attempts: u64,
     /// Completed Admin API reads of the cluster.
     pub cycles: u64,
-    /// Requests sent to brokers by those reads (ListOffsets counted once per leader broker).
+    /// Requests sent to brokers by those reads, estimated from the calls made: ListOffsets
+    /// once per leader broker, ListGroups and DescribeGroups once per broker, and a
+    /// FindCoordinator with every per-group request (ConsumerGroupDescribe, OffsetFetch).
+    /// `benches/kafka_cycle.rs` compares it with librdkafka's own counts.
     pub requests: u64,
     /// Duration of the newest completed read.
     pub last_cycle: Duration,

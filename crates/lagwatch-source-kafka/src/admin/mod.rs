@@ -586,6 +586,64 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
 
     /// The end of every call: a success forgets any earlier authentication failure (the
     /// client logs in fine now); an error is [explained](Self::explain).
+    /// Every classic group of the cluster with its members and their assignments, through
+    /// librdkafka's group listing (`rd_kafka_list_groups`): one ListGroups and **one**
+    /// DescribeGroups request per broker for all its groups, where
+    /// [`AdminConnection::describe_groups`] sends about four requests per group. Assignments
+    /// are decoded from the consumer protocol's bytes; members of groups of another protocol
+    /// type (Kafka Connect, ...) get none. KIP-848 groups are not described here.
+    pub fn describe_classic_groups(
+        &self,
+        timeout: Duration,
+    ) -> Result<Vec<GroupDescription>, AdminError> {
+        const OP: &str = "DescribeGroups";
+        let timeout = check_timeout(OP, timeout)?;
+        let result = self.client().fetch_group_list(None, timeout).map_err(|e| {
+            match e.rdkafka_error_code() {
+                Some(code) => AdminError::kafka(OP, code as i32, e.to_string()),
+                None => AdminError::internal(OP, e.to_string()),
+            }
+        });
+        let list = self.settle(result, timeout)?;
+        let groups = list
+            .groups()
+            .iter()
+            .map(|g| {
+                let consumer = g.protocol_type() == "consumer";
+                let members = g
+                    .members()
+                    .iter()
+                    .map(|m| GroupMember {
+                        member_id: m.id().to_owned(),
+                        instance_id: None,
+                        client_id: m.client_id().to_owned(),
+                        host: m.client_host().to_owned(),
+                        assignment: match m.assignment() {
+                            Some(bytes) if consumer => {
+                                crate::offsets_topic::decode::decode_assignment(bytes)
+                                    .unwrap_or_else(|e| {
+                                        tracing::debug!(group = g.name(), member = m.id(), error = %e, "undecodable assignment");
+                                        Vec::new()
+                                    })
+                            }
+                            _ => Vec::new(),
+                        },
+                    })
+                    .collect();
+                GroupDescription {
+                    group: g.name().to_owned(),
+                    state: GroupState::from_name(g.state()),
+                    kind: GroupKind::Classic,
+                    simple: g.protocol_type().is_empty(),
+                    coordinator: None,
+                    members,
+                    error: None,
+                }
+            })
+            .collect();
+        Ok(groups)
+    }
+
     fn settle<T>(&self, result: Result<T, AdminError>, timeout: Duration) -> Result<T, AdminError> {
         match result {
             Ok(value) => {

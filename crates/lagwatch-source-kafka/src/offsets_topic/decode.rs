@@ -593,6 +593,16 @@ fn group_metadata_value(group: String, value: &[u8]) -> Result<GroupMetadata> {
     })
 }
 
+/// Decodes the assignment bytes of a classic consumer-group member
+/// (`ConsumerProtocolAssignment`), as DescribeGroups returns them and group metadata stores
+/// them: the assigned `(topic, partition)` pairs. Empty bytes (no assignment yet) give none.
+///
+/// # Errors
+/// What is malformed, and where.
+pub fn decode_assignment(bytes: &[u8]) -> std::result::Result<Vec<(String, i32)>, DecodeErrorKind> {
+    consumer_assignment(Reader::new(bytes))
+}
+
 /// Decodes a `ConsumerProtocolAssignment` (versions 0–3 share one layout and are never
 /// flexible; like Kafka's `ConsumerProtocol`, a newer version is read with that layout).
 fn consumer_assignment(mut r: Reader<'_>) -> Result<Vec<(String, i32)>> {
