@@ -103,7 +103,7 @@ pub struct RunArgs {
     pub config: ConfigArgs,
 }
 
-/// A configuration file.
+/// A configuration file, or a Burrow and/or Telegraf file to import.
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
     /// Configuration file (TOML or YAML). LAGWATCH_SECTION__KEY environment variables
@@ -112,7 +112,7 @@ pub struct ConfigArgs {
         short,
         long,
         value_name = "FILE",
-        required_unless_present = "burrow_config"
+        required_unless_present_any = ["burrow_config", "telegraf_config"]
     )]
     pub config: Option<PathBuf>,
 
@@ -120,6 +120,13 @@ pub struct ConfigArgs {
     /// lagwatch counterpart is listed as a warning.
     #[arg(long, value_name = "FILE", conflicts_with = "config")]
     pub burrow_config: Option<PathBuf>,
+
+    /// A Telegraf configuration file (telegraf.conf) to import instead: its
+    /// [[inputs.burrow]] and [[outputs.elasticsearch]] sections ($VAR and ${VAR} taken from
+    /// the environment); everything else is listed as a warning. With --burrow-config too,
+    /// the sources come from burrow.toml and the sinks from telegraf.conf.
+    #[arg(long, value_name = "FILE", conflicts_with = "config")]
+    pub telegraf_config: Option<PathBuf>,
 }
 
 /// `lagwatch check`.
@@ -212,8 +219,9 @@ pub struct EvalArgs {
 pub enum ConfigCommand {
     /// Prints the effective configuration (defaults and environment applied, secrets redacted).
     Show(ConfigArgs),
-    /// Prints the lagwatch configuration a Burrow file (--burrow-config) imports to, with
-    /// every key that is not carried over listed as a comment.
+    /// Prints the lagwatch configuration a Burrow file (--burrow-config) and/or a Telegraf
+    /// file (--telegraf-config) imports to, with every key that is not carried over listed
+    /// as a comment.
     Convert(ConfigArgs),
 }
 

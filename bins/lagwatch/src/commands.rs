@@ -4,11 +4,11 @@ use crate::cli::{
     Cli, Command, ConfigArgs, ConfigCommand, DemoArgs, EsCommand, EsSetupArgs, EvalArgs, Format,
 };
 use anyhow::Context;
-use lagwatch_lib::config::{Config, SinkConfig, SourceConfig, StdoutFormat};
+use lagwatch_lib::config::{Config, SinkConfig, SourceConfig, StdoutFormat, TelegrafImportError};
 use lagwatch_lib::core::eval_input::{self, EvalInput};
 use lagwatch_lib::runtime::{CancellationToken, RunSummary};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Runs the chosen subcommand.
@@ -64,36 +64,104 @@ fn es_setup(args: EsSetupArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads the configuration the arguments name: a lagwatch file, or a Burrow file imported
-/// (its warnings logged).
-fn load_args(args: &ConfigArgs) -> anyhow::Result<Config> {
-    match (&args.burrow_config, &args.config) {
-        (Some(burrow), _) => {
-            let import = Config::from_burrow_file(burrow)
-                .with_context(|| format!("importing {}", burrow.display()))?;
-            for warning in &import.warnings {
-                tracing::warn!("{}: {warning}", burrow.display());
-            }
-            Ok(import.config)
+/// An imported configuration (`--burrow-config` and/or `--telegraf-config`) with its
+/// warnings, each with the file it is about.
+struct Imported {
+    config: Config,
+    /// The imported files, in the order given on the command line.
+    files: Vec<PathBuf>,
+    warnings: Vec<(PathBuf, String)>,
+}
+
+impl Imported {
+    /// A warning line: with the file name first when two files were imported.
+    fn warning(&self, (file, warning): &(PathBuf, String)) -> String {
+        if self.files.len() > 1 {
+            format!("{}: {warning}", file.display())
+        } else {
+            warning.clone()
         }
-        (None, Some(path)) => load(path),
-        (None, None) => anyhow::bail!("give --config FILE or --burrow-config FILE"),
     }
 }
 
-/// `lagwatch config convert --burrow-config FILE`: the imported configuration as TOML, the
-/// keys not carried over as comments at the top.
-fn convert(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
-    let Some(burrow) = &args.burrow_config else {
-        anyhow::bail!("config convert needs --burrow-config FILE");
+/// Imports the Burrow and/or Telegraf file the arguments name (`None` when they name
+/// neither). Errors start with the name of the file at fault.
+fn import(args: &ConfigArgs) -> anyhow::Result<Option<Imported>> {
+    let with = |file: &Path, warnings: Vec<String>| {
+        warnings
+            .into_iter()
+            .map(|w| (file.to_path_buf(), w))
+            .collect::<Vec<_>>()
     };
-    let import = Config::from_burrow_file(burrow)
-        .with_context(|| format!("importing {}", burrow.display()))?;
-    println!("# Imported from {}", burrow.display());
-    for warning in &import.warnings {
-        println!("# {warning}");
+    let at = |file: &Path, e: &dyn std::fmt::Display| anyhow::anyhow!("{}: {e}", file.display());
+    Ok(Some(match (&args.burrow_config, &args.telegraf_config) {
+        (Some(burrow), None) => {
+            let import = Config::from_burrow_file(burrow).map_err(|e| at(burrow, &e))?;
+            Imported {
+                config: import.config,
+                files: vec![burrow.clone()],
+                warnings: with(burrow, import.warnings),
+            }
+        }
+        (None, Some(telegraf)) => {
+            let import = Config::from_telegraf_file(telegraf).map_err(|e| at(telegraf, &e))?;
+            Imported {
+                config: import.config,
+                files: vec![telegraf.clone()],
+                warnings: with(telegraf, import.warnings),
+            }
+        }
+        (Some(burrow), Some(telegraf)) => {
+            let import =
+                Config::from_burrow_and_telegraf_files(burrow, telegraf).map_err(|e| match e {
+                    TelegrafImportError::Burrow(e) => at(burrow, &e),
+                    other => at(telegraf, &other),
+                })?;
+            let mut warnings = with(burrow, import.burrow_warnings);
+            warnings.extend(with(telegraf, import.telegraf_warnings));
+            Imported {
+                config: import.config,
+                files: vec![burrow.clone(), telegraf.clone()],
+                warnings,
+            }
+        }
+        (None, None) => return Ok(None),
+    }))
+}
+
+/// Loads the configuration the arguments name: a lagwatch file, or a Burrow and/or Telegraf
+/// file imported (its warnings logged).
+fn load_args(args: &ConfigArgs) -> anyhow::Result<Config> {
+    if let Some(imported) = import(args)? {
+        for entry in &imported.warnings {
+            tracing::warn!("{}: {}", entry.0.display(), entry.1);
+        }
+        return Ok(imported.config);
     }
-    print!("{}", import.config.to_toml_redacted()?);
+    match &args.config {
+        Some(path) => load(path),
+        None => anyhow::bail!("{NO_FILE}"),
+    }
+}
+
+const NO_FILE: &str = "give --config FILE, --burrow-config FILE or --telegraf-config FILE";
+
+/// `lagwatch config convert --burrow-config FILE` and/or `--telegraf-config FILE`: the
+/// imported configuration as TOML, the keys not carried over as comments at the top.
+fn convert(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
+    let Some(imported) = import(args)? else {
+        anyhow::bail!("config convert needs --burrow-config FILE and/or --telegraf-config FILE");
+    };
+    let files: Vec<String> = imported
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    println!("# Imported from {}", files.join(" and "));
+    for entry in &imported.warnings {
+        println!("# {}", imported.warning(entry));
+    }
+    print!("{}", imported.config.to_toml_redacted()?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -200,23 +268,25 @@ fn execute(config: &Config, duration: Option<std::time::Duration>) -> anyhow::Re
 
 /// Prints "ok", or one line per problem (key path first), and returns 0 or 1.
 fn validate(args: &ConfigArgs) -> ExitCode {
-    if let Some(burrow) = &args.burrow_config {
-        return match Config::from_burrow_file(burrow) {
-            Ok(import) => {
-                for warning in &import.warnings {
-                    println!("warning: {warning}");
+    if args.burrow_config.is_some() || args.telegraf_config.is_some() {
+        return match import(args) {
+            Ok(imported) => {
+                if let Some(imported) = &imported {
+                    for entry in &imported.warnings {
+                        println!("warning: {}", imported.warning(entry));
+                    }
                 }
                 println!("ok");
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                println!("{}: {e}", burrow.display());
+                println!("{e}");
                 ExitCode::from(1)
             }
         };
     }
     let Some(path) = args.config.as_deref() else {
-        println!("give --config FILE or --burrow-config FILE");
+        println!("{NO_FILE}");
         return ExitCode::from(1);
     };
     match Config::load(path) {

@@ -442,30 +442,6 @@ async fn measure(bootstrap: &str, groups: usize, rows: &mut Vec<Row>) {
     loadgen(&["--bootstrap", bootstrap, "--cleanup", &prefix]);
 }
 
-/// Replaces the section between `<!-- bench:kafka-cycle:start -->` and
-/// `<!-- bench:kafka-cycle:end -->` in docs/benchmarks.md (appending it when missing), as the
-/// other benchmarks do.
-fn write_section(body: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/benchmarks.md");
-    let (start, end) = (
-        "<!-- bench:kafka-cycle:start -->",
-        "<!-- bench:kafka-cycle:end -->",
-    );
-    let section = format!("{start}\n{body}{end}\n");
-    let current = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n\n".to_owned());
-    let updated = match (current.find(start), current.find(end)) {
-        (Some(s), Some(e)) if e > s => format!(
-            "{}{}{}",
-            &current[..s],
-            section,
-            current[e + end.len()..].trim_start_matches('\n')
-        ),
-        _ => format!("{}\n\n{}", current.trim_end_matches('\n'), section),
-    };
-    std::fs::write(&path, updated).expect("write docs/benchmarks.md");
-    println!("wrote {}", path.display());
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
@@ -508,7 +484,8 @@ fn main() {
              creates {TOPICS} topics × {PARTITIONS} partitions (20 messages each) and commits offsets \
              for G groups reading one topic each, so {PARTITIONS} partitions per group; the sources see \
              only that workload (allowlists). *admin*: one `Snapshots::next` (metadata on the first read, \
-             ListOffsets latest and earliest, ListConsumerGroups, DescribeConsumerGroups in batches of 200, \
+             ListOffsets latest and earliest, ListConsumerGroups, classic groups described by librdkafka's group list \
+             (one DescribeGroups per broker), KIP-848 groups by DescribeConsumerGroups, \
              ListConsumerGroupOffsets per group, 16 in flight), a warm-up read then {READS} timed reads. \
              *auto/offsets-topic*: the real run loop once it streams commits, with `offset_refresh` 2 s \
              (longer where a read takes longer, see the row) and `group_refresh` 1.5 × that, so its periodic reads alternate between broker offsets only and broker \
@@ -529,6 +506,6 @@ fn main() {
              describing is about 4 requests per group, and ListConsumerGroupOffsets 2 (FindCoordinator, \
              OffsetFetch) per group.\n\n{table}\n"
         );
-        write_section(&body);
+        lagwatch_test_support::bench::write_section("kafka-cycle", &body);
     }
 }

@@ -8,6 +8,7 @@
 //!   OpenSearch, Burrow, Telegraf): their addresses, clients and fixtures. A test that needs a
 //!   service fails, naming the `scripts/services up …` command, when it is not running.
 
+pub mod bench;
 pub mod conformance;
 pub mod sample;
 pub mod services;
