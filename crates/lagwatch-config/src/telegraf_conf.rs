@@ -29,8 +29,8 @@
 //! Telegraf's environment-variable substitution is applied to the text first: `${VAR}`,
 //! `${VAR:-default}` and `$VAR` outside comment lines, read from the environment given to
 //! [`Config::from_telegraf_toml_with_env`] (the process environment for the other
-//! functions). An unset variable (without a default) becomes an empty string, with a
-//! warning naming its line.
+//! functions); `$$` is a `$`. An unset variable (without a default) is kept as written, as
+//! Telegraf keeps it, with a warning naming its line.
 //!
 //! [`Config::from_burrow_and_telegraf_toml`] combines a Burrow file with a Telegraf file,
 //! for replacing both programs at once: the sources come from `burrow.toml` (lagwatch reads
@@ -752,8 +752,9 @@ fn telegraf_key(origin: &str, key: &str) -> String {
 }
 
 /// Telegraf's environment substitution on the file text: `${VAR}`, `${VAR:-default}` and
-/// `$VAR` (names of letters, digits and `_`, not starting with a digit), outside comment
-/// lines. Unset variables become empty strings, with a warning naming the line.
+/// `$VAR` (names of letters, digits and `_`, not starting with a digit) outside comment
+/// lines, and `$$` for a `$`. Unset variables are kept as written (as Telegraf 1.37 does),
+/// with a warning naming the line.
 fn substitute_env(
     text: &str,
     env: &BTreeMap<String, String>,
@@ -787,6 +788,12 @@ fn substitute_env(
                     .unwrap_or(after.len());
                 (&after[..end], None, end)
             };
+            if after.starts_with('$') {
+                // `$$` is an escaped `$`.
+                out.push('$');
+                rest = &after[1..];
+                continue;
+            }
             let valid = name
                 .chars()
                 .next()
@@ -800,11 +807,14 @@ fn substitute_env(
             match (env.get(name), default) {
                 (Some(value), _) => out.push_str(value),
                 (None, Some(default)) => out.push_str(default),
-                (None, None) => warnings.push(format!(
-                    "line {}: environment variable {name} is not set; replaced by an empty \
-                     string",
-                    number + 1
-                )),
+                (None, None) => {
+                    out.push_str(&rest[at..at + 1 + consumed]);
+                    warnings.push(format!(
+                        "line {}: environment variable {name} is not set; the text is kept as \
+                         it is (as Telegraf does)",
+                        number + 1
+                    ));
+                }
             }
             rest = &after[consumed..];
         }
@@ -1179,7 +1189,7 @@ mod tests {
   username = "$USER_NAME"
   password = "${BURROW_PASSWORD}"
   api_prefix = "${PREFIX:-/v3/kafka}"
-  groups_exclude = ["^x$", "cost-$$", "${MISSING}"]
+  groups_exclude = ["^x$", "cost-$$", "${MISSING}", "$ALSO_MISSING-x"]
 "#;
         let env = [
             ("INTERVAL", "\"20s\""),
@@ -1197,11 +1207,17 @@ mod tests {
         assert_eq!(source.password.expose(), "p@ss");
         assert_eq!(source.api_prefix, "/v3/kafka");
         assert_eq!(source.interval, Duration::from_secs(20));
-        assert_eq!(source.groups_exclude, ["^x$", "cost-$$", ""]);
         assert_eq!(
-            import.warnings,
-            ["line 10: environment variable MISSING is not set; replaced by an empty string"]
+            source.groups_exclude,
+            ["^x$", "cost-$", "${MISSING}", "$ALSO_MISSING-x"]
         );
+        assert_eq!(
+            warned_paths(&import.warnings),
+            ["line 10", "line 10"],
+            "{:?}",
+            import.warnings
+        );
+        assert!(import.warnings[0].contains("MISSING is not set; the text is kept"));
     }
 
     #[test]

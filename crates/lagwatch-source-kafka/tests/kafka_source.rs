@@ -5,7 +5,7 @@
 
 use lagwatch_component::{EventSender, OffsetSource, SourceContext};
 use lagwatch_config::KafkaSourceConfig;
-use lagwatch_config::kafka::{KafkaMode, OffsetsTopicStart, SecurityProtocol};
+use lagwatch_config::kafka::{KafkaMode, OffsetsTopicStart, SaslMechanism, SecurityProtocol};
 use lagwatch_core::{EvaluatorSettings, Event, LagModel, ModelSettings};
 use lagwatch_source_kafka::KafkaSource;
 use lagwatch_test_support::services::kafka::{self, Protocol, RunningConsumer};
@@ -379,7 +379,7 @@ async fn auto_mode_snapshots_then_streams() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn sasl_and_tls_listeners_work() {
+async fn sasl_plain_scram_and_tls_listeners_work() {
     let plain = env::kafka();
     let topic = names::unique("lw-src-secure");
     let group = names::unique("lw-secure");
@@ -393,17 +393,28 @@ async fn sasl_and_tls_listeners_work() {
         .await
         .unwrap();
 
+    // The harness's SASL listener takes PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for one user.
     let sasl = env::kafka_sasl();
-    let mut c = config(&sasl.bootstrap);
-    c.security_protocol = SecurityProtocol::SaslPlaintext;
-    c.sasl_username = sasl.user.clone();
-    c.sasl_password = sasl.password.clone().into();
+    let mut configs = Vec::new();
+    for mechanism in [
+        SaslMechanism::Plain,
+        SaslMechanism::ScramSha256,
+        SaslMechanism::ScramSha512,
+    ] {
+        let mut c = config(&sasl.bootstrap);
+        c.security_protocol = SecurityProtocol::SaslPlaintext;
+        c.sasl_mechanism = mechanism;
+        c.sasl_username = sasl.user.clone();
+        c.sasl_password = sasl.password.clone().into();
+        configs.push(c);
+    }
     let tls = env::kafka_tls();
     let mut t = config(&tls.bootstrap);
     t.security_protocol = SecurityProtocol::Ssl;
     t.tls_ca = tls.ca_path.clone();
+    configs.push(t);
     // The harness certificate names 127.0.0.1 / localhost.
-    for c in [c, t] {
+    for c in configs {
         let source = KafkaSource::new(c, "live").unwrap();
         source.healthcheck().await.unwrap();
         let events = source.read_once().await.unwrap();
