@@ -788,10 +788,10 @@ fn substitute_env(
                     .unwrap_or(after.len());
                 (&after[..end], None, end)
             };
-            if after.starts_with('$') {
+            if let Some(escaped) = after.strip_prefix('$') {
                 // `$$` is an escaped `$`.
                 out.push('$');
-                rest = &after[1..];
+                rest = escaped;
                 continue;
             }
             let valid = name

@@ -239,6 +239,7 @@ impl Pipeline {
             model: LagModel::new(model),
             evaluator,
             clock,
+            last_evaluated_ms: None,
             tracker: StatusTracker::default(),
             summary: RunSummary::default(),
         };
@@ -301,6 +302,21 @@ impl Pipeline {
         while let Ok(batch) = event_rx.try_recv() {
             state.apply(batch);
         }
+        // Records are stamped in whole seconds and sinks key them by time: a last evaluation
+        // in the same second as the previous one would carry the same keys (Elasticsearch's
+        // `create` keeps the first). Wait for the next second — at most one, and only while
+        // that leaves most of the shutdown grace to the sinks.
+        let now = state.clock.now_ms();
+        if state
+            .last_evaluated_ms
+            .is_some_and(|last| last.div_euclid(1000) == now.div_euclid(1000))
+        {
+            let wait =
+                Duration::from_millis(u64::try_from(1000 - now.rem_euclid(1000)).unwrap_or(1000));
+            if wait < deadline.saturating_duration_since(Instant::now()) / 2 {
+                tokio::time::sleep(wait).await;
+            }
+        }
         state.evaluate(&latest, &mut *rules, &sink_workers, &alert_workers);
 
         let mut summary = state.summary;
@@ -326,6 +342,8 @@ struct LoopState {
     model: LagModel,
     evaluator: EvaluatorSettings,
     clock: Arc<dyn Clock>,
+    /// When the newest evaluation ran (clock ms).
+    last_evaluated_ms: Option<i64>,
     tracker: StatusTracker,
     summary: RunSummary,
 }
@@ -352,9 +370,9 @@ impl LoopState {
         let started = Instant::now();
         self.summary.cycles += 1;
         let cycle = self.summary.cycles;
-        let data = self
-            .model
-            .snapshot(self.clock.now_ms(), &self.evaluator, cycle);
+        let now = self.clock.now_ms();
+        self.last_evaluated_ms = Some(now);
+        let data = self.model.snapshot(now, &self.evaluator, cycle);
         let snapshot = Snapshot::new(data);
         let changes = self.tracker.observe(&snapshot);
         for sink in sinks {

@@ -315,3 +315,31 @@ async fn rule_notifications_reach_alerters() {
     assert_eq!(summary.notifications, 1);
     assert_eq!(summary.alerters[0].accepted, 1);
 }
+
+#[tokio::test]
+async fn the_shutdown_evaluation_never_shares_a_second_with_the_previous_one() {
+    let sink = Recording::default();
+    let pipeline = Pipeline::builder()
+        .source(Box::new(Scripted {
+            batches: vec![events(now_ms())],
+        }))
+        .sink(Box::new(sink.clone()))
+        .evaluation_interval(Duration::from_secs(60))
+        .build();
+    let mut latest = pipeline.subscribe();
+    let shutdown = CancellationToken::new();
+    let run = tokio::spawn(pipeline.run(shutdown.clone()));
+    wait_for_cycles(&mut latest, 1).await;
+    shutdown.cancel();
+    let summary = run.await.unwrap().unwrap();
+    assert_eq!(summary.cycles, 2);
+    let seconds: Vec<i64> = sink
+        .snapshots
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.at_ms().div_euclid(1000))
+        .collect();
+    assert_eq!(seconds.len(), 2);
+    assert_ne!(seconds[0], seconds[1], "records would share their keys");
+}
