@@ -341,5 +341,9 @@ async fn the_shutdown_evaluation_never_shares_a_second_with_the_previous_one() {
         .collect();
     assert_eq!(seconds.len() as u64, summary.cycles);
     let n = seconds.len();
-    assert_ne!(seconds[n - 2], seconds[n - 1], "records would share their keys");
+    assert_ne!(
+        seconds[n - 2],
+        seconds[n - 1],
+        "records would share their keys"
+    );
 }

@@ -584,8 +584,6 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
         self.settle(result, timeout)
     }
 
-    /// The end of every call: a success forgets any earlier authentication failure (the
-    /// client logs in fine now); an error is [explained](Self::explain).
     /// Every classic group of the cluster with its members and their assignments, through
     /// librdkafka's group listing (`rd_kafka_list_groups`): one ListGroups and **one**
     /// DescribeGroups request per broker for all its groups, where
@@ -644,6 +642,8 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
         Ok(groups)
     }
 
+    /// The end of every call: a success forgets any earlier authentication failure (the
+    /// client logs in fine now); an error is [explained](Self::explain).
     fn settle<T>(&self, result: Result<T, AdminError>, timeout: Duration) -> Result<T, AdminError> {
         match result {
             Ok(value) => {
