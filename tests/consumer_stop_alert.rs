@@ -16,8 +16,6 @@ use lagwatch_test_support::services::kafka::{self, Protocol, RunningConsumer};
 use lagwatch_test_support::services::{env, names};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Notifications about `group` the receiver got: (state, group status).
@@ -73,19 +71,7 @@ async fn stopping_a_consumer_fires_the_status_rule_and_restarting_it_resolves() 
         .unwrap();
 
     // Messages keep arriving the whole time.
-    let producing = Arc::new(AtomicBool::new(true));
-    let producer = {
-        let (producing, bootstrap, topic) =
-            (Arc::clone(&producing), bootstrap.clone(), topic.clone());
-        tokio::spawn(async move {
-            while producing.load(Ordering::Relaxed) {
-                kafka::produce_spread(bootstrap.as_str(), &topic, 2)
-                    .await
-                    .unwrap();
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-        })
-    };
+    let producer = kafka::Trickle::start(&bootstrap, &topic, 2, Duration::from_millis(300));
 
     let receiver = Receiver::start().await.unwrap();
     let mut source = KafkaSourceConfig::new("live", bootstrap.as_str());
@@ -135,7 +121,6 @@ async fn stopping_a_consumer_fires_the_status_rule_and_restarting_it_resolves() 
 
     shutdown.cancel();
     running.await.unwrap().unwrap();
-    producing.store(false, Ordering::Relaxed);
-    producer.await.unwrap();
+    producer.stop().await.unwrap();
     again.stop().await.unwrap();
 }

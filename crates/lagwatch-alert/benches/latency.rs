@@ -166,29 +166,6 @@ fn table(rows: &[Row]) -> String {
     out
 }
 
-/// Replaces the section between the markers in docs/benchmarks.md (appending it when
-/// missing), so several benchmarks share the file.
-fn write_section(body: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/benchmarks.md");
-    let (start, end) = (
-        "<!-- bench:alert-latency:start -->",
-        "<!-- bench:alert-latency:end -->",
-    );
-    let section = format!("{start}\n{body}{end}\n");
-    let current = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n\n".to_owned());
-    let updated = match (current.find(start), current.find(end)) {
-        (Some(s), Some(e)) if e > s => format!(
-            "{}{}{}",
-            &current[..s],
-            section,
-            current[e + end.len()..].trim_start_matches('\n')
-        ),
-        _ => format!("{}\n\n{}", current.trim_end_matches('\n'), section),
-    };
-    std::fs::write(&path, updated).expect("write docs/benchmarks.md");
-    println!("wrote {}", path.display());
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
@@ -224,6 +201,6 @@ fn main() {
              (decisions fall on evaluations; one due within 250 ms is taken at once).\n\n{table}\n",
             EVALUATION_INTERVAL.as_secs()
         );
-        write_section(&body);
+        lagwatch_test_support::bench::write_section("alert-latency", &body);
     }
 }

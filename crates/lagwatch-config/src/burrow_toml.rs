@@ -248,19 +248,12 @@ fn servers(path: &str, value: &Value) -> Result<String, BurrowImportError> {
 
 impl Importer {
     fn warn(&mut self, path: &str, why: &str) {
-        self.warnings.push(format!("{path}: not imported ({why})"));
+        crate::import_warnings::not_imported(&mut self.warnings, path, why);
     }
 
-    /// One warning per key under `value` (a section of sections is walked down).
+    /// One warning per key under `value`.
     fn unsupported_keys(&mut self, path: &str, value: &Value, why: &str) {
-        match value {
-            Value::Table(table) if !table.is_empty() => {
-                for (key, inner) in table {
-                    self.unsupported_keys(&format!("{path}.{key}"), inner, why);
-                }
-            }
-            _ => self.warn(path, why),
-        }
+        crate::import_warnings::not_imported_keys(&mut self.warnings, path, value, why);
     }
 
     /// Reads `group-allowlist`/`group-denylist` (and the old names, with a warning).

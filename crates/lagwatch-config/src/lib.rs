@@ -35,6 +35,7 @@ pub mod burrow_toml;
 mod doc_tests;
 pub mod elasticsearch;
 mod error;
+mod import_warnings;
 pub mod kafka;
 mod load;
 mod show;

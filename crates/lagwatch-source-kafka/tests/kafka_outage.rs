@@ -13,7 +13,6 @@ use lagwatch_source_kafka::KafkaSource;
 use lagwatch_test_support::services::kafka::{self, Protocol, RunningConsumer};
 use lagwatch_test_support::services::{env, names};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -92,18 +91,7 @@ async fn a_stopped_broker_makes_data_stale_and_never_stop_or_stall() {
         .unwrap();
 
     // A steady trickle of messages; while the broker is down the producer just fails.
-    let producing = Arc::new(AtomicBool::new(true));
-    let producer = {
-        let producing = Arc::clone(&producing);
-        let bootstrap = bootstrap.clone();
-        let topic = topic.clone();
-        tokio::spawn(async move {
-            while producing.load(Ordering::Relaxed) {
-                let _ = kafka::produce_spread(bootstrap.as_str(), &topic, 2).await;
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-        })
-    };
+    let producer = kafka::Trickle::start(&bootstrap, &topic, 2, Duration::from_millis(300));
 
     let mut config = KafkaSourceConfig::new("live", bootstrap.as_str());
     config.mode = KafkaMode::Admin;
@@ -170,10 +158,9 @@ async fn a_stopped_broker_makes_data_stale_and_never_stop_or_stall() {
             break;
         }
     }
-    producing.store(false, Ordering::Relaxed);
     token.cancel();
     task.await.unwrap();
-    producer.await.unwrap();
+    producer.stop().await.unwrap();
     consumer.stop().await.unwrap();
 
     let Watch { seen, health, .. } = watch;

@@ -1090,3 +1090,32 @@ fn consume_loop(consumer: BaseConsumer, commands: mpsc::Receiver<Command>, share
         shared_assignment.clear();
     }
 }
+
+/// A steady trickle of messages into every partition of a topic, produced by a background
+/// task until [`Trickle::stop`]. Failed rounds (e.g. while the broker is down) are skipped.
+pub struct Trickle {
+    running: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Trickle {
+    /// Produces `per_partition` messages to every partition of `topic` every `every`.
+    pub fn start(bootstrap: &str, topic: &str, per_partition: u64, every: Duration) -> Trickle {
+        let running = Arc::new(AtomicBool::new(true));
+        let (flag, bootstrap, topic) =
+            (Arc::clone(&running), bootstrap.to_owned(), topic.to_owned());
+        let task = tokio::spawn(async move {
+            while flag.load(Ordering::Relaxed) {
+                let _ = produce_spread(bootstrap.as_str(), &topic, per_partition).await;
+                tokio::time::sleep(every).await;
+            }
+        });
+        Trickle { running, task }
+    }
+
+    /// Stops producing and waits for the task.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.running.store(false, Ordering::Relaxed);
+        self.task.await.context("the producing task failed")
+    }
+}
