@@ -6,7 +6,7 @@ use crate::cli::{
 use anyhow::Context;
 use lagwatch_lib::config::{Config, SinkConfig, SourceConfig, StdoutFormat, TelegrafImportError};
 use lagwatch_lib::core::eval_input::{self, EvalInput};
-use lagwatch_lib::runtime::{CancellationToken, RunSummary};
+use lagwatch_lib::runtime::{CancellationToken, PipelineBuilder, RunSummary};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -227,7 +227,37 @@ fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         interval = ?args.interval,
         "demo: simulated cluster with healthy, slow, stalled, stopped, rewinding and catching-up groups"
     );
-    let summary = execute(&config, args.duration)?;
+    // A table redrawn in place would overwrite the alert log lines: on a terminal the
+    // table shows the newest alert state changes under it instead.
+    let table_on_terminal = match args.format {
+        Format::Table => true,
+        Format::Auto => std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        Format::Json => false,
+    };
+    let mut extra: Option<Box<dyn FnOnce(PipelineBuilder) -> PipelineBuilder>> = None;
+    if table_on_terminal {
+        let stdout: Vec<(String, lagwatch_lib::config::StdoutSinkConfig)> = config
+            .sinks
+            .iter()
+            .filter_map(|(name, sink)| match sink {
+                SinkConfig::Stdout(c) => Some((name.clone(), c.clone())),
+                _ => None,
+            })
+            .collect();
+        for (name, _) in &stdout {
+            config.sinks.remove(name);
+        }
+        let feed = lagwatch_lib::sinks::stdout::AlertFeed::new(6);
+        extra = Some(Box::new(move |mut builder: PipelineBuilder| {
+            for (_, c) in stdout {
+                builder = builder.sink(Box::new(
+                    lagwatch_lib::sinks::stdout::StdoutSink::new(c).with_alert_feed(feed.clone()),
+                ));
+            }
+            builder.alerter(Box::new(feed.alerter()))
+        }));
+    }
+    let summary = execute(&config, args.duration, extra)?;
     tracing::info!(
         cycles = summary.cycles,
         events = summary.events,
@@ -238,15 +268,24 @@ fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
 fn run(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     let config = load_args(args)?;
-    execute(&config, None)?;
+    execute(&config, None, None)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Builds the pipeline from `config` and runs it until a signal (or `duration`).
-fn execute(config: &Config, duration: Option<std::time::Duration>) -> anyhow::Result<RunSummary> {
+/// `extra` adds components built outside the configuration (the demo's alert feed).
+fn execute(
+    config: &Config,
+    duration: Option<std::time::Duration>,
+    extra: Option<Box<dyn FnOnce(PipelineBuilder) -> PipelineBuilder>>,
+) -> anyhow::Result<RunSummary> {
     let rt = runtime()?;
     rt.block_on(async {
-        let pipeline = lagwatch_lib::assemble(config)?.build();
+        let mut builder = lagwatch_lib::assemble(config)?;
+        if let Some(extra) = extra {
+            builder = extra(builder);
+        }
+        let pipeline = builder.build();
         let shutdown = CancellationToken::new();
         lagwatch_lib::runtime::cancel_on_signals(shutdown.clone());
         if let Some(d) = duration {

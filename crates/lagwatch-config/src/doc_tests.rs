@@ -395,13 +395,21 @@ fn every_environment_example_works() {
             Err(e) => panic!("{e}"),
         };
         for row in rows {
-            let example = row.env.trim_matches('`');
-            let Some((var, value)) = example.split_once('=') else {
-                failures.push(format!("{}: environment example without '='", row.key));
+            // The first `VAR=value` is the key's own; further ones (a key that only works
+            // together with another, e.g. `data_stream` with a plain `index_name`) are set too.
+            let mut env = Vec::new();
+            for example in row.env.split('`').skip(1).step_by(2) {
+                match example.split_once('=') {
+                    Some((var, value)) => {
+                        env.push((var.replace("<NAME>", "X"), value.to_owned()));
+                    }
+                    None => failures.push(format!("{}: environment example without '='", row.key)),
+                }
+            }
+            let Some((var, value)) = env.first().cloned() else {
+                failures.push(format!("{}: no environment example", row.key));
                 continue;
             };
-            let var = var.replace("<NAME>", "X");
-            let env = [(var.clone(), value.to_owned())];
             match Config::from_str_with_env(&text, Format::Toml, env) {
                 Ok(loaded) => {
                     let is_default = row.default.trim_matches('`').trim_matches('"') == value;

@@ -15,6 +15,9 @@ pub struct ElasticsearchSinkConfig {
     /// Index name with Telegraf's placeholders (`%Y %y %m %d %H %V` in UTC, `{{tag}}`).
     #[serde(default = "default_index_name")]
     pub index_name: String,
+    /// Write to a data stream: `index_name` is then the stream's name, without placeholders.
+    #[serde(default)]
+    pub data_stream: bool,
     /// Value used for a `{{tag}}` placeholder when the record lacks that tag.
     #[serde(default)]
     pub default_tag_value: String,
@@ -101,6 +104,7 @@ impl ElasticsearchSinkConfig {
         ElasticsearchSinkConfig {
             url: url.into(),
             index_name: default_index_name(),
+            data_stream: false,
             default_tag_value: String::new(),
             host: String::new(),
             topics: true,
@@ -131,8 +135,14 @@ impl ElasticsearchSinkConfig {
         if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
             out.push(("url", "must start with http:// or https://".to_owned()));
         }
-        if let Err(e) = check_index_name(&self.index_name) {
-            out.push(("index_name", e));
+        match check_index_name(&self.index_name) {
+            Err(e) => out.push(("index_name", e)),
+            Ok(()) if self.data_stream => {
+                if let Err(e) = check_data_stream_name(&self.index_name) {
+                    out.push(("index_name", e));
+                }
+            }
+            Ok(()) => {}
         }
         if self.timeout.is_zero() {
             out.push(("timeout", "must be longer than 0s".to_owned()));
@@ -206,6 +216,44 @@ pub fn check_index_name(pattern: &str) -> Result<(), String> {
         ) || c.is_uppercase()
     }) {
         return Err(format!("must not contain {c:?}"));
+    }
+    Ok(())
+}
+
+/// Checks the name of a data stream (`data_stream = true`), which must already pass
+/// [`check_index_name`]: one fixed name, so no `%` date or `{{tag}}` placeholders (every
+/// document goes to the stream; its backing indices roll over instead of date-named
+/// indices), not starting with `.ds-` (the backing indices' prefix), at most 255 bytes.
+pub fn check_data_stream_name(name: &str) -> Result<(), String> {
+    const WHY: &str = "when data_stream = true (it is then the data stream's name";
+    if let Some(pos) = name.find('%') {
+        let placeholder = name.get(pos..pos + 2).unwrap_or("%");
+        return Err(format!(
+            "must not contain the date placeholder {placeholder} {WHY}; the stream rolls \
+             over its own backing indices, set data_stream = false for date-named indices)"
+        ));
+    }
+    if let Some(pos) = name.find("{{") {
+        let end = name[pos..].find("}}").map_or(name.len(), |e| pos + e + 2);
+        return Err(format!(
+            "must not contain the tag placeholder {} {WHY}; every document goes to that \
+             one stream)",
+            &name[pos..end]
+        ));
+    }
+    if name.starts_with(".ds-") {
+        return Err(format!(
+            "must not start with .ds- {WHY}; .ds- starts the names of its backing indices)"
+        ));
+    }
+    if name == "." || name == ".." {
+        return Err("must not be . or ..".to_owned());
+    }
+    if name.len() > 255 {
+        return Err(format!(
+            "must be at most 255 bytes {WHY}), not {}",
+            name.len()
+        ));
     }
     Ok(())
 }

@@ -231,6 +231,31 @@ mod tests {
     }
 
     #[test]
+    fn data_stream_lines_target_the_stream_at_any_time() {
+        // A data stream's name has no placeholders: every document, whatever its time,
+        // goes to the stream, with `create` (the only action a data stream takes) and its id.
+        let pattern = IndexPattern::parse("lagwatch-burrow", "").unwrap();
+        for at in [0, 1_566_203_530_000, 1_577_836_799_999, 1_577_836_800_000] {
+            let mut record = Measurement::new(MeasurementName::BurrowGroup, at);
+            record.tags.insert("group".into(), "g".into());
+            let doc = Doc::from_measurement(&record, &pattern);
+            assert_eq!(doc.index, "lagwatch-burrow");
+            let mut body = String::new();
+            doc.write_bulk(&mut body);
+            let (action, source) = body.split_once('\n').unwrap();
+            assert_eq!(
+                action,
+                format!(
+                    "{{\"create\":{{\"_index\":\"lagwatch-burrow\",\"_id\":\"{}\"}}}}",
+                    document_id(&record)
+                )
+            );
+            assert_eq!(source, format!("{}\n", record.to_document()));
+            assert_eq!(doc.bulk_len(), body.len());
+        }
+    }
+
+    #[test]
     fn chunks_respect_count_and_bytes() {
         let docs: Vec<Doc> = (0..10).map(doc).collect();
         let by_count = chunk(&docs, 4, usize::MAX);

@@ -45,6 +45,14 @@ pub enum EsError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The data stream cannot be set up or written (`data_stream = true`).
+    #[error("data stream {name:?}: {reason}")]
+    DataStream {
+        /// The data stream's name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The server answered something that is not what the API promises.
     #[error("{url}: unexpected response: {reason}")]
     BadResponse {

@@ -15,6 +15,12 @@
 //!
 //! Retention (optional) is an ILM policy on Elasticsearch and an ISM policy on OpenSearch,
 //! deleting an index a given time after its creation (daily indices need no rollover).
+//!
+//! [`setup_data_stream`] does the same for a data stream (the sink's `data_stream = true`):
+//! the lagwatch template gets `"data_stream": {}` and matches exactly the stream's name, the
+//! retention policy rolls the write index over daily before deleting old backing indices, and
+//! the stream itself is created (`PUT _data_stream/<name>`), which also checks that a matching
+//! data stream template exists.
 
 use crate::EsError;
 use crate::client::{EsClient, Flavor, ServerInfo};
@@ -106,6 +112,18 @@ pub fn lagwatch_template(prefix: &str, ilm: Option<&str>) -> Value {
     })
 }
 
+/// The composable template of [`TemplateMode::Lagwatch`] for the data stream `stream`: the
+/// same mappings and settings as [`lagwatch_template`], `"data_stream": {}`, and an index
+/// pattern that is exactly the stream's name. Its priority (210) is above the daily
+/// template's, so a stream whose name starts like the daily indices still gets this one.
+pub fn lagwatch_data_stream_template(stream: &str, ilm: Option<&str>) -> Value {
+    let mut template = lagwatch_template(stream, ilm);
+    template["index_patterns"] = json!([stream]);
+    template["priority"] = json!(210);
+    template["data_stream"] = json!({});
+    template
+}
+
 /// Telegraf's legacy template (`manage_template = true`, Elasticsearch 7+ form) for indices
 /// `<prefix>*`.
 pub fn telegraf_template(prefix: &str) -> Value {
@@ -169,6 +187,40 @@ pub fn ism_policy(prefix: &str, days: u64) -> Value {
     }})
 }
 
+/// The ILM policy (Elasticsearch) for a data stream: the write index rolls over after a day
+/// (or at 50 GB per primary shard), and a backing index is deleted `days` days after its
+/// rollover. (The write index of a data stream cannot be deleted, so without rollover
+/// nothing would ever be.)
+pub fn ilm_data_stream_policy(days: u64) -> Value {
+    json!({"policy": {
+        "_meta": {"managed_by": "lagwatch"},
+        "phases": {
+            "hot": {"min_age": "0ms", "actions": {
+                "rollover": {"max_age": "1d", "max_primary_shard_size": "50gb"}
+            }},
+            "delete": {"min_age": format!("{days}d"), "actions": {"delete": {}}}
+        }
+    }})
+}
+
+/// The ISM policy (OpenSearch) for the data stream `stream`: the write index rolls over after
+/// a day and a backing index is deleted `days` days after its creation. ISM matches the
+/// `ism_template` patterns of a backing index (`.ds-<stream>-000001`) against the name of
+/// its data stream, so the pattern is the stream's name.
+pub fn ism_data_stream_policy(stream: &str, days: u64) -> Value {
+    json!({"policy": {
+        "description": "lagwatch: roll the burrow data stream over daily, delete old backing indices after the retention period",
+        "default_state": "hot",
+        "states": [
+            {"name": "hot", "actions": [{"rollover": {"min_index_age": "1d"}}], "transitions": [
+                {"state_name": "delete", "conditions": {"min_index_age": format!("{days}d")}}
+            ]},
+            {"name": "delete", "actions": [{"delete": {}}], "transitions": []}
+        ],
+        "ism_template": [{"index_patterns": [stream], "priority": 100}]
+    }})
+}
+
 /// What [`setup`] installed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetupReport {
@@ -222,6 +274,81 @@ pub async fn setup(
     if let Some((path, body)) = template {
         put(client, &path, &body).await?;
         installed.push(format!("PUT {path}"));
+    }
+    Ok(SetupReport { server, installed })
+}
+
+/// [`setup`] for the data stream `stream` (the sink's `index_name` with `data_stream =
+/// true`): installs the template of `mode` named `name` and, with `retention`, a lifecycle
+/// policy of the same name (daily rollover, deletion that long after; see
+/// [`ilm_data_stream_policy`], [`ism_data_stream_policy`]), then creates the data stream.
+///
+/// * [`TemplateMode::Lagwatch`] installs [`lagwatch_data_stream_template`].
+/// * [`TemplateMode::None`]: no template is installed; the stream is still created, which
+///   the cluster refuses (reported as an error) unless a composable template with
+///   `"data_stream": {}` matching `stream` is already there (the operator's own).
+/// * [`TemplateMode::Telegraf`] is refused: a legacy `_template` cannot make a data stream.
+///
+/// An existing data stream is left as it is; the new template applies from its next rollover.
+pub async fn setup_data_stream(
+    client: &EsClient,
+    name: &str,
+    mode: TemplateMode,
+    stream: &str,
+    retention: Option<Duration>,
+) -> Result<SetupReport, EsError> {
+    let refused = |reason: String| EsError::DataStream {
+        name: stream.to_owned(),
+        reason,
+    };
+    lagwatch_config::elasticsearch::check_index_name(stream)
+        .and_then(|()| lagwatch_config::elasticsearch::check_data_stream_name(stream))
+        .map_err(|reason| refused(format!("index name {reason}")))?;
+    if mode == TemplateMode::Telegraf {
+        return Err(refused(
+            "template mode telegraf installs a legacy _template, which cannot create data \
+             streams; use template mode lagwatch (or none with your own composable template \
+             that has \"data_stream\": {})"
+                .to_owned(),
+        ));
+    }
+    let server = client.detect().await?;
+    let mut installed = Vec::new();
+    let days = retention.map(|r| r.as_secs().div_ceil(86_400).max(1));
+    if let Some(days) = days {
+        let (path, body) = match server.flavor {
+            Flavor::Elasticsearch => (format!("/_ilm/policy/{name}"), ilm_data_stream_policy(days)),
+            Flavor::OpenSearch => (
+                format!("/_plugins/_ism/policies/{name}"),
+                ism_data_stream_policy(stream, days),
+            ),
+        };
+        put(client, &path, &body).await?;
+        installed.push(format!("PUT {path}"));
+    }
+    if mode == TemplateMode::Lagwatch {
+        let path = format!("/_index_template/{name}");
+        let ilm = (days.is_some() && server.flavor == Flavor::Elasticsearch).then_some(name);
+        put(client, &path, &lagwatch_data_stream_template(stream, ilm)).await?;
+        installed.push(format!("PUT {path}"));
+    }
+    let path = format!("/_data_stream/{stream}");
+    let (status, _, answer) = client.json(Method::PUT, &path, None).await?;
+    let exists = answer["error"]["type"] == "resource_already_exists_exception";
+    if (200..300).contains(&status) {
+        installed.push(format!("PUT {path}"));
+    } else if !exists {
+        let hint = if mode == TemplateMode::None {
+            " (template mode none installs no template: the data stream needs a composable \
+             template with \"data_stream\": {} whose index_patterns match its name; use \
+             template mode lagwatch to install one)"
+        } else {
+            ""
+        };
+        return Err(refused(format!(
+            "PUT {path} answered HTTP {status}: {}{hint}",
+            crate::client::short(&answer)
+        )));
     }
     Ok(SetupReport { server, installed })
 }
@@ -309,6 +436,30 @@ mod tests {
             "7d"
         );
         assert_eq!("lagwatch".parse(), Ok(TemplateMode::Lagwatch));
+        let ds = lagwatch_data_stream_template("lagwatch-burrow", Some(NAME));
+        assert_eq!(ds["index_patterns"], json!(["lagwatch-burrow"]));
+        assert_eq!(ds["data_stream"], json!({}));
+        assert_eq!(ds["priority"], 210);
+        assert_eq!(ds["template"]["mappings"], m.clone());
+        assert_eq!(
+            ds["template"]["settings"]["index"]["lifecycle"]["name"],
+            NAME
+        );
+        let ilm = ilm_data_stream_policy(7);
+        assert_eq!(
+            ilm["policy"]["phases"]["hot"]["actions"]["rollover"]["max_age"],
+            "1d"
+        );
+        assert_eq!(ilm["policy"]["phases"]["delete"]["min_age"], "7d");
+        let ism = ism_data_stream_policy("lagwatch-burrow", 7);
+        assert_eq!(
+            ism["policy"]["ism_template"][0]["index_patterns"],
+            json!(["lagwatch-burrow"])
+        );
+        assert_eq!(
+            ism["policy"]["states"][0]["actions"][0]["rollover"]["min_index_age"],
+            "1d"
+        );
         assert!("x".parse::<TemplateMode>().is_err());
     }
 }

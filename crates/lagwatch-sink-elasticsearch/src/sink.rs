@@ -89,6 +89,15 @@ impl ElasticsearchSink {
     /// A sink named `name` for `cfg`. Does no I/O; see [`LagSink::healthcheck`].
     pub fn new(name: &str, cfg: ElasticsearchSinkConfig) -> Result<ElasticsearchSink, EsError> {
         let pattern = IndexPattern::parse(&cfg.index_name, &cfg.default_tag_value)?;
+        if cfg.data_stream {
+            // The stream's name is the target of every document: no placeholders.
+            lagwatch_config::elasticsearch::check_data_stream_name(&cfg.index_name).map_err(
+                |reason| EsError::DataStream {
+                    name: cfg.index_name.clone(),
+                    reason: format!("index name {reason}"),
+                },
+            )?;
+        }
         let client = EsClient::new(&cfg)?;
         let spool = if cfg.spool_dir.as_os_str().is_empty() {
             None
@@ -176,6 +185,32 @@ impl ElasticsearchSink {
         })
     }
 
+    /// In data stream mode, warns when the data stream does not exist yet: the first write
+    /// creates it only if a composable template with `data_stream` matches its name, and
+    /// otherwise creates a plain index of that name.
+    async fn check_data_stream(&self) {
+        let stream = &self.writer.cfg.index_name;
+        let path = format!("/_data_stream/{stream}");
+        match self
+            .writer
+            .client
+            .json(reqwest::Method::GET, &path, None)
+            .await
+        {
+            Ok((status, _, _)) if (200..300).contains(&status) => {}
+            Ok((status, _, answer)) => tracing::warn!(
+                sink = %self.name,
+                data_stream = %stream,
+                status,
+                reason = %crate::client::short(&answer),
+                "data stream not found: the first write creates it only if a composable \
+                 template with data_stream matches its name (lagwatch es setup \
+                 --data-stream), otherwise a plain index of that name"
+            ),
+            Err(e) => tracing::warn!(sink = %self.name, error = %e, "cannot check the data stream"),
+        }
+    }
+
     /// Writes `docs` and waits until each is indexed, present or dead-lettered.
     pub async fn write_docs(&self, docs: Vec<Doc>) -> Result<(), EsError> {
         if docs.is_empty() {
@@ -208,6 +243,9 @@ impl LagSink for ElasticsearchSink {
             version = %info.version,
             "elasticsearch sink connected"
         );
+        if self.writer.cfg.data_stream {
+            self.check_data_stream().await;
+        }
         Ok(())
     }
 

@@ -62,7 +62,10 @@
 //! assert!(text.ends_with("}\n"));
 //! ```
 
+mod alert_feed;
 mod table;
+
+pub use alert_feed::{AlertFeed, FeedAlerter};
 
 use lagwatch_component::{Ack, ComponentError, LagSink, async_trait};
 use lagwatch_config::types::{StdoutFormat, StdoutSinkConfig};
@@ -93,6 +96,8 @@ pub struct StdoutSink {
     /// Whether a table was printed already (the first clears a terminal; later non-terminal
     /// tables are separated by a blank line).
     printed_table: Arc<AtomicBool>,
+    /// Alert lines printed under each table, if any.
+    alerts: Option<AlertFeed>,
 }
 
 impl std::fmt::Debug for StdoutSink {
@@ -135,7 +140,15 @@ impl StdoutSink {
             options,
             writer: Arc::new(Mutex::new(writer)),
             printed_table: Arc::new(AtomicBool::new(false)),
+            alerts: None,
         }
+    }
+
+    /// Prints the newest lines of `feed` under every table, so alert state changes stay in
+    /// view while the table redraws in place (JSON output is unchanged).
+    pub fn with_alert_feed(mut self, feed: AlertFeed) -> StdoutSink {
+        self.alerts = Some(feed);
+        self
     }
 
     /// Declares whether the output is a terminal: decides what `auto` means and whether a
@@ -171,7 +184,15 @@ impl StdoutSink {
     fn render(&self, snapshot: &Snapshot) -> (String, usize) {
         match self.effective_format() {
             StdoutFormat::Table => {
-                let rendered = table::render(snapshot, self.terminal);
+                let mut rendered = table::render(snapshot, self.terminal);
+                if let Some(feed) = &self.alerts {
+                    table::append(
+                        &mut rendered,
+                        "Alerts (newest last):",
+                        &feed.lines(),
+                        self.terminal,
+                    );
+                }
                 let first = !self.printed_table.swap(true, Ordering::SeqCst);
                 let text = match (self.terminal, first) {
                     // The first table on a terminal clears the screen once; later ones
@@ -428,6 +449,41 @@ live     slow_reader    OK                1        1           2  stale
     payments/1  OK      lag 1  owner /10.0.0.9  stale
 ";
         assert_eq!(out.text(), expected);
+    }
+
+    #[tokio::test]
+    async fn alert_lines_stay_under_the_table_and_json_is_unchanged() {
+        use lagwatch_component::Alerter as _;
+        let feed = AlertFeed::new(2);
+        let alerter = feed.alerter();
+        lagwatch_test_support::conformance::alerter::check_alerter(&alerter, 3_600_000).await;
+        let [firing, resolved] =
+            lagwatch_test_support::conformance::alerter::sample_notifications(3_600_000);
+        for n in [&firing, &resolved, &firing] {
+            alerter.deliver(n).await.unwrap();
+        }
+        let lines = feed.lines();
+        assert_eq!(lines.len(), 2, "the capacity keeps the newest: {lines:?}");
+        assert!(lines[0].starts_with("01:02:00 RESOLVED"), "{lines:?}");
+        assert!(lines[1].starts_with("01:00:00 FIRING"), "{lines:?}");
+
+        let (table, out) = sink(StdoutFormat::Table, false);
+        let table = table.terminal(true).with_alert_feed(feed.clone());
+        table.write(&sample::snapshot()).await.unwrap();
+        let text = out.text();
+        let table_end = text.find("Alerts (newest last):").unwrap();
+        assert!(text[table_end..].contains(&lines[1]), "{text}");
+        assert!(
+            text.ends_with("\x1b[J"),
+            "the rest of the screen is still cleared"
+        );
+
+        let (json, out) = sink(StdoutFormat::Json, false);
+        json.with_alert_feed(feed)
+            .write(&sample::snapshot())
+            .await
+            .unwrap();
+        assert!(!out.text().contains("Alerts"));
     }
 
     #[tokio::test]

@@ -111,6 +111,28 @@ fn finish(lines: Vec<String>, rows: usize, ansi: bool) -> Rendered {
     Rendered { text, rows }
 }
 
+/// Appends a titled block of `lines` under a rendered table (before the final "clear the
+/// rest of the screen" of a terminal table). Nothing is added without lines.
+pub(crate) fn append(rendered: &mut Rendered, title: &str, lines: &[String], ansi: bool) {
+    if lines.is_empty() {
+        return;
+    }
+    let cleared = ansi && rendered.text.ends_with(CLEAR_BELOW);
+    if cleared {
+        rendered
+            .text
+            .truncate(rendered.text.len() - CLEAR_BELOW.len());
+    }
+    let end = if ansi { CLEAR_LINE } else { "" };
+    rendered.text.push_str(&format!("{end}\n{title}{end}\n"));
+    for line in lines {
+        rendered.text.push_str(&format!("  {line}{end}\n"));
+    }
+    if cleared {
+        rendered.text.push_str(CLEAR_BELOW);
+    }
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
