@@ -260,6 +260,12 @@ pub struct EsSetupArgs {
     /// User for basic authentication (password from LAGWATCH_ES_PASSWORD).
     #[arg(long)]
     pub username: Option<String>,
+
+    /// Set up a data stream named --index-name (no placeholders) instead of daily indices:
+    /// the template gets "data_stream": {} and the stream is created (template mode telegraf
+    /// is refused; none installs no template and needs a matching one of your own).
+    #[arg(long)]
+    pub data_stream: bool,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

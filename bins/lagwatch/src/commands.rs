@@ -40,15 +40,25 @@ fn es_setup(args: EsSetupArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_default()
             .into();
     }
-    let pattern = IndexPattern::parse(&args.index_name, "")?;
     let client = EsClient::new(&cfg)?;
-    let report = runtime()?.block_on(setup::setup(
-        &client,
-        &args.name,
-        mode,
-        pattern.prefix(),
-        args.retention,
-    ))?;
+    let report = if args.data_stream {
+        runtime()?.block_on(setup::setup_data_stream(
+            &client,
+            &args.name,
+            mode,
+            &args.index_name,
+            args.retention,
+        ))?
+    } else {
+        let pattern = IndexPattern::parse(&args.index_name, "")?;
+        runtime()?.block_on(setup::setup(
+            &client,
+            &args.name,
+            mode,
+            pattern.prefix(),
+            args.retention,
+        ))?
+    };
     println!(
         "{} {:?} {}",
         client.shown_url(),
@@ -59,7 +69,11 @@ fn es_setup(args: EsSetupArgs) -> anyhow::Result<ExitCode> {
         println!("{line}");
     }
     if report.installed.is_empty() {
-        println!("nothing to install (template mode none: dynamic mapping)");
+        if args.data_stream {
+            println!("the data stream exists already");
+        } else {
+            println!("nothing to install (template mode none: dynamic mapping)");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

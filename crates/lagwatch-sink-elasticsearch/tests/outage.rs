@@ -98,7 +98,7 @@ async fn outage_and_restart_end_with_exactly_the_expected_documents() {
         sink.write(s).await.unwrap();
     }
 
-    ctl.up("elasticsearch").await.unwrap();
+    ctl.start("elasticsearch").await.unwrap();
     drop(guard);
     es::wait_for_yellow(&url, Duration::from_secs(60))
         .await

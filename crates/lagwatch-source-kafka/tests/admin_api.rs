@@ -291,6 +291,30 @@ async fn describe_groups_in_one_call() {
         .await
         .unwrap();
     assert!(empty.is_empty());
+
+    // The batched classic description (one DescribeGroups per broker) agrees with the
+    // per-group one for the classic and the simple group, and leaves the KIP-848 group out.
+    let all = blocking(&conn, |c| c.describe_classic_groups(TIMEOUT))
+        .await
+        .unwrap();
+    let classic = all
+        .iter()
+        .find(|d| d.group == fx.classic.group())
+        .unwrap_or_else(|| panic!("{all:?}"));
+    assert_eq!((classic.state, classic.simple), (GroupState::Stable, false));
+    assert_eq!(classic.members.len(), 1);
+    assert_eq!(
+        classic.members[0].client_id,
+        described[0].members[0].client_id
+    );
+    assert_eq!(classic.members[0].host, described[0].members[0].host);
+    assert_eq!(
+        sorted(classic.members[0].assignment.clone()),
+        sorted(described[0].members[0].assignment.clone())
+    );
+    let simple = all.iter().find(|d| d.group == fx.simple).unwrap();
+    assert!(simple.members.is_empty() && simple.simple, "{simple:?}");
+    assert!(all.iter().all(|d| d.group != fx.modern.group()), "{all:?}");
     fx.stop().await;
 }
 

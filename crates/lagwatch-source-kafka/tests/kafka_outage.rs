@@ -133,7 +133,7 @@ async fn a_stopped_broker_makes_data_stale_and_never_stop_or_stall() {
         run_for(Duration::from_secs(1)).await;
         watch.evaluate(&mut rx);
     }
-    ctl.up("kafka").await.unwrap();
+    ctl.start("kafka").await.unwrap();
     let restarted_at = started.elapsed();
     let attempts_at_restart = source.stats().attempts;
     // Until fresh again, then a while longer.

@@ -114,7 +114,16 @@ impl ServicesCtl {
             .map(drop)
     }
 
-    /// `scripts/services up <service>` (bounded by three minutes).
+    /// `scripts/services start <service>`: a stopped service again, on its old ports and
+    /// data (bounded by three minutes).
+    pub async fn start(&self, service: &str) -> anyhow::Result<()> {
+        self.run(&["start", service], Duration::from_secs(180))
+            .await
+            .map(drop)
+    }
+
+    /// `scripts/services up <service>` (bounded by three minutes): installs and starts it
+    /// afresh when it is not running (a Kafka broker's data is formatted anew).
     pub async fn up(&self, service: &str) -> anyhow::Result<()> {
         self.run(&["up", service], Duration::from_secs(180))
             .await
