@@ -65,8 +65,7 @@ async fn es_setup_installs_a_template_and_creates_a_data_stream() {
         None,
     )
     .await
-    .unwrap()
-    .1;
+    .unwrap();
 
     // A data stream on OpenSearch.
     let url = env::opensearch();
@@ -117,8 +116,7 @@ async fn es_setup_installs_a_template_and_creates_a_data_stream() {
         None,
     )
     .await
-    .unwrap()
-    .1;
+    .unwrap();
     es::request(
         Method::DELETE,
         &url,
@@ -126,8 +124,7 @@ async fn es_setup_installs_a_template_and_creates_a_data_stream() {
         None,
     )
     .await
-    .unwrap()
-    .1;
+    .unwrap();
 
     // A date placeholder cannot name a data stream.
     let bad = lagwatch(args(&[
