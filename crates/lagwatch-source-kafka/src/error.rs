@@ -33,6 +33,26 @@ pub enum KafkaError {
 }
 
 impl KafkaError {
+    /// A short stable name of the failure — operation and error code, without the timings
+    /// and counters librdkafka puts in its messages — to tell a new failure from the same one
+    /// again.
+    pub fn kind(&self) -> String {
+        match self {
+            KafkaError::Config { key, .. } => format!("config:{key}"),
+            KafkaError::Admin(AdminError::Kafka {
+                operation,
+                code_name,
+                ..
+            }) => format!("{operation}:{code_name}"),
+            KafkaError::Admin(AdminError::TimedOut { operation, .. }) => {
+                format!("{operation}:timeout")
+            }
+            KafkaError::Admin(e) => format!("{}:other", e.operation().unwrap_or("admin")),
+            KafkaError::OffsetsTopic { topic, .. } => format!("offsets-topic:{topic}"),
+            KafkaError::Internal(_) => "internal".to_owned(),
+        }
+    }
+
     /// Whether the error is an authentication failure (wrong password, TLS handshake).
     pub fn is_auth_failure(&self) -> bool {
         matches!(self, KafkaError::Admin(e) if e.is_auth_failure())

@@ -119,7 +119,7 @@ impl KafkaSource {
     /// Used by `lagwatch check`.
     ///
     /// # Errors
-    /// The first failure; the error names the cluster.
+    /// The first failure (the caller adds which cluster it was about).
     pub async fn read_once(&self) -> Result<Vec<Event>, KafkaError> {
         let conn = self.connect()?;
         let mut reader = self.reader(conn);
@@ -178,7 +178,9 @@ struct Health {
     cluster: String,
     source: String,
     healthy: Option<bool>,
-    reason: Option<String>,
+    /// What kind of failure was last reported (operation and error code): librdkafka's
+    /// messages carry counters and timings, so the text itself changes from read to read.
+    kind: Option<String>,
     since: Option<Instant>,
 }
 
@@ -202,13 +204,13 @@ impl Health {
                 },
             );
             self.healthy = Some(true);
-            self.reason = None;
+            self.kind = None;
             self.since = None;
         }
     }
 
-    fn failed(&mut self, reason: String) -> Option<Event> {
-        let changed = self.healthy != Some(false) || self.reason.as_deref() != Some(&reason);
+    fn failed(&mut self, reason: String, kind: String) -> Option<Event> {
+        let changed = self.healthy != Some(false) || self.kind.as_deref() != Some(&kind);
         if !changed {
             return None;
         }
@@ -217,7 +219,7 @@ impl Health {
             self.since = Some(Instant::now());
         }
         self.healthy = Some(false);
-        self.reason = Some(reason.clone());
+        self.kind = Some(kind);
         Some(Event::SourceHealth {
             cluster: self.cluster.clone(),
             healthy: false,
@@ -266,7 +268,7 @@ impl OffsetSource for KafkaSource {
             cluster: self.cluster.clone(),
             source: self.name.clone(),
             healthy: None,
-            reason: None,
+            kind: None,
             since: None,
         };
         // Whether committed offsets come from the Admin API (else from the offsets topic).
@@ -318,7 +320,10 @@ impl OffsetSource for KafkaSource {
                 }
                 Err(e) => {
                     self.stats.error();
-                    health.failed(self.cluster_error(&e)).into_iter().collect()
+                    health
+                        .failed(self.cluster_error(&e), e.kind())
+                        .into_iter()
+                        .collect()
                 }
             };
             if streaming && !stream_started && health.healthy == Some(true) {
@@ -343,7 +348,7 @@ impl OffsetSource for KafkaSource {
                     }
                     Err(e) => {
                         self.stats.error();
-                        batch.extend(health.failed(self.cluster_error(&e)));
+                        batch.extend(health.failed(self.cluster_error(&e), e.kind()));
                     }
                 }
             }
@@ -412,5 +417,48 @@ impl KafkaSource {
             }
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn health() -> Health {
+        Health {
+            cluster: "live".into(),
+            source: "kafka[live]".into(),
+            healthy: None,
+            kind: None,
+            since: None,
+        }
+    }
+
+    #[test]
+    fn a_failure_is_reported_once_until_its_kind_changes_or_the_cluster_recovers() {
+        let mut h = health();
+        let kind = "Metadata:_TRANSPORT".to_owned();
+        assert!(
+            h.failed("refused (after 0ms)".into(), kind.clone())
+                .is_some()
+        );
+        assert!(
+            h.failed("refused (after 3ms, 2 suppressed)".into(), kind.clone())
+                .is_none()
+        );
+        let auth = "Metadata:_AUTHENTICATION".to_owned();
+        assert!(h.failed("bad password".into(), auth).is_some());
+        let mut events = vec![Event::TopicDeleted {
+            cluster: "live".into(),
+            topic: "t".into(),
+        }];
+        h.ok(&mut events);
+        assert!(matches!(
+            events[0],
+            Event::SourceHealth { healthy: true, .. }
+        ));
+        h.ok(&mut events);
+        assert_eq!(events.len(), 2, "fresh is reported once");
+        assert!(h.failed("refused".into(), kind).is_some());
     }
 }
