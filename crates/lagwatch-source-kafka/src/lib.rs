@@ -3,10 +3,11 @@
 //! An [`OffsetSource`](lagwatch_component::OffsetSource) reading one Kafka cluster directly:
 //! where every partition ends and where every consumer group is.
 //!
-//! * **Broker offsets** — every `offset_refresh`, the latest and earliest offsets of every
-//!   allowed partition with a leader, through librdkafka's ListOffsets admin call, which
-//!   sends one request per leader broker; topic metadata (partition counts, leaders, deleted
-//!   topics) every `topic_refresh`, and at once after a partition error (a leader moved).
+//! * **Broker offsets** — every `offset_refresh`, the latest offsets of every allowed
+//!   partition with a leader, through librdkafka's ListOffsets admin call, which sends one
+//!   request per leader broker; topic metadata (partition counts, leaders, deleted topics)
+//!   every `topic_refresh`, and at once after a partition error (a leader moved), each time
+//!   with the earliest offsets (log start) in a second ListOffsets round.
 //! * **Committed offsets**, by [`KafkaMode`](lagwatch_config::kafka::KafkaMode):
 //!   * `admin` — list every group, describe them in batches (members, owners, client ids)
 //!     and fetch each group's committed offsets, `concurrency` at a time (librdkafka's

@@ -41,6 +41,8 @@ pub(crate) struct Reader {
     metadata_stale: bool,
     brokers: usize,
     leaders: usize,
+    /// Log-start offsets from the newest earliest-offsets round.
+    earliest: BTreeMap<(String, i32), i64>,
     stats: Arc<Stats>,
 }
 
@@ -94,6 +96,7 @@ impl Reader {
             metadata_stale: true,
             brokers: 0,
             leaders: 0,
+            earliest: BTreeMap::new(),
             stats,
         }
     }
@@ -111,7 +114,7 @@ impl Reader {
         if due {
             self.refresh_metadata(&mut events).await?;
         }
-        self.read_broker_offsets(&mut events).await?;
+        self.read_broker_offsets(&mut events, due).await?;
         if scope.describe || scope.commits {
             self.read_groups(scope, &mut events).await?;
         }
@@ -153,21 +156,34 @@ impl Reader {
         Ok(())
     }
 
-    async fn read_broker_offsets(&mut self, events: &mut Vec<Event>) -> Result<(), KafkaError> {
+    /// The latest offsets of every led partition: one ListOffsets round (a request per leader
+    /// broker). The earliest offsets (log start) move only with retention: they are read in a
+    /// second round together with the topic metadata (`with_earliest`), and reused between.
+    async fn read_broker_offsets(
+        &mut self,
+        events: &mut Vec<Event>,
+        with_earliest: bool,
+    ) -> Result<(), KafkaError> {
         let partitions = self.topics.led_partitions();
         if partitions.is_empty() {
             return Ok(());
         }
-        let leaders = self.leaders;
+        let with_earliest = with_earliest || self.earliest.is_empty();
+        let leaders = self.leaders.max(1);
         let conn = Arc::clone(&self.conn);
         let timeout = self.timeout;
         let (latest, earliest) = blocking(move || {
             let latest = conn.list_offsets(&partitions, OffsetSpec::Latest, timeout)?;
-            let earliest = conn.list_offsets(&partitions, OffsetSpec::Earliest, timeout)?;
+            let earliest = if with_earliest {
+                Some(conn.list_offsets(&partitions, OffsetSpec::Earliest, timeout)?)
+            } else {
+                None
+            };
             Ok((latest, earliest))
         })
         .await?;
-        self.stats.requests(2 * leaders.max(1));
+        self.stats
+            .requests(leaders * if with_earliest { 2 } else { 1 });
         let observed = now_ms();
         let mut ok = |list: Vec<crate::admin::PartitionOffset>| -> BTreeMap<(String, i32), i64> {
             let mut map = BTreeMap::new();
@@ -186,8 +202,13 @@ impl Reader {
             map
         };
         let latest = ok(latest);
-        let earliest = ok(earliest);
-        events.extend(self.topics.broker_offsets(&latest, &earliest, observed));
+        if let Some(earliest) = earliest {
+            self.earliest = ok(earliest);
+        }
+        events.extend(
+            self.topics
+                .broker_offsets(&latest, &self.earliest, observed),
+        );
         Ok(())
     }
 
