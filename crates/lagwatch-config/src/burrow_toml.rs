@@ -371,14 +371,7 @@ impl Importer {
         profiles: &Profiles<'_>,
         kafka: &mut KafkaSourceConfig,
     ) -> Result<(), BurrowImportError> {
-        let Some(Value::Table(keys)) = profiles.client.get(profile) else {
-            return Err(BurrowImportError::Value {
-                path: path.to_owned(),
-                message: format!("no [client-profile.{profile}] section"),
-            });
-        };
-        self.used_profiles
-            .insert(format!("client-profile.{profile}"));
+        let keys = self.profile(path, "client-profile", profile, profiles.client)?;
         let base = format!("client-profile.{profile}");
         let (mut tls, mut sasl) = (false, false);
         for (key, value) in keys {
@@ -413,6 +406,24 @@ impl Importer {
         Ok(())
     }
 
+    /// The `[<kind>.<name>]` table that `path` refers to, marked as used.
+    fn profile<'t>(
+        &mut self,
+        path: &str,
+        kind: &str,
+        name: &str,
+        tables: &'t Table,
+    ) -> Result<&'t Table, BurrowImportError> {
+        let Some(Value::Table(keys)) = tables.get(name) else {
+            return Err(BurrowImportError::Value {
+                path: path.to_owned(),
+                message: format!("no [{kind}.{name}] section"),
+            });
+        };
+        self.used_profiles.insert(format!("{kind}.{name}"));
+        Ok(keys)
+    }
+
     fn tls_profile(
         &mut self,
         path: &str,
@@ -420,13 +431,7 @@ impl Importer {
         profiles: &Profiles<'_>,
         kafka: &mut KafkaSourceConfig,
     ) -> Result<(), BurrowImportError> {
-        let Some(Value::Table(keys)) = profiles.tls.get(name) else {
-            return Err(BurrowImportError::Value {
-                path: path.to_owned(),
-                message: format!("no [tls.{name}] section"),
-            });
-        };
-        self.used_profiles.insert(format!("tls.{name}"));
+        let keys = self.profile(path, "tls", name, profiles.tls)?;
         for (key, value) in keys {
             let full = format!("tls.{name}.{key}");
             match key.as_str() {
@@ -455,13 +460,7 @@ impl Importer {
         profiles: &Profiles<'_>,
         kafka: &mut KafkaSourceConfig,
     ) -> Result<(), BurrowImportError> {
-        let Some(Value::Table(keys)) = profiles.sasl.get(name) else {
-            return Err(BurrowImportError::Value {
-                path: path.to_owned(),
-                message: format!("no [sasl.{name}] section"),
-            });
-        };
-        self.used_profiles.insert(format!("sasl.{name}"));
+        let keys = self.profile(path, "sasl", name, profiles.sasl)?;
         for (key, value) in keys {
             let full = format!("sasl.{name}.{key}");
             match key.as_str() {
@@ -736,6 +735,16 @@ groups-reaper-refresh=30
                 "cluster.prod.groups-reaper-refresh",
                 "tls.unused",
             ]
+        );
+    }
+
+    #[test]
+    fn a_missing_profile_names_the_key_that_refers_to_it() {
+        let text = "[cluster.c]\nclass-name=\"kafka\"\nservers=\"127.0.0.1:9092\"\nclient-profile=\"nope\"\n";
+        let err = Config::from_burrow_toml(text).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cluster.c.client-profile: no [client-profile.nope] section"
         );
     }
 
