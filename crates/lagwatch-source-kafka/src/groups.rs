@@ -10,11 +10,16 @@
 //!   reading `__consumer_offsets`. A consumer that commits the same offset again is not
 //!   visible this way, so polling reports such a consumer as STOP, never STALL;
 //! * a [`Event::Members`] when a group's owners changed (an empty list once it has none);
-//! * a [`Event::GroupDeleted`] for a group the cluster no longer lists.
+//! * a [`Event::GroupDeleted`] for a group the cluster has not listed in
+//!   [`ABSENT_READS_BEFORE_DELETE`] reads in a row. One read is not enough: a broker that has
+//!   just restarted lists the groups of a coordinator that is still loading as absent.
 
 use lagwatch_core::filter::NameFilter;
 use lagwatch_core::{Event, MemberAssignment, TimestampMs};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// Consecutive reads a group (or topic) must be missing from before it is reported deleted.
+pub const ABSENT_READS_BEFORE_DELETE: u32 = 3;
 
 /// One group as one Admin API read saw it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,6 +43,8 @@ pub struct GroupTracker {
     cluster: String,
     topics: NameFilter,
     groups: BTreeMap<String, Sent>,
+    /// Known groups missing from the latest reads, with how many reads in a row.
+    missing: BTreeMap<String, u32>,
 }
 
 impl GroupTracker {
@@ -47,6 +54,7 @@ impl GroupTracker {
             cluster: cluster.into(),
             topics,
             groups: BTreeMap::new(),
+            missing: BTreeMap::new(),
         }
     }
 
@@ -102,21 +110,29 @@ impl GroupTracker {
         }
     }
 
-    /// Forgets every group not in `present` and emits [`Event::GroupDeleted`] for each.
+    /// Notes one complete group listing: a known group missing from
+    /// [`ABSENT_READS_BEFORE_DELETE`] listings in a row is forgotten, with an
+    /// [`Event::GroupDeleted`].
     pub fn retain(&mut self, present: &BTreeSet<String>, out: &mut Vec<Event>) {
-        let gone: Vec<String> = self
+        self.missing.retain(|g, _| !present.contains(g));
+        let absent: Vec<String> = self
             .groups
             .keys()
             .filter(|g| !present.contains(*g))
             .cloned()
             .collect();
-        for group in gone {
-            self.remove(&group, out);
+        for group in absent {
+            let reads = self.missing.entry(group.clone()).or_insert(0);
+            *reads += 1;
+            if *reads >= ABSENT_READS_BEFORE_DELETE {
+                self.remove(&group, out);
+            }
         }
     }
 
     /// Forgets one group and emits [`Event::GroupDeleted`] when it was known.
     pub fn remove(&mut self, group: &str, out: &mut Vec<Event>) {
+        self.missing.remove(group);
         if self.groups.remove(group).is_some() {
             out.push(Event::GroupDeleted {
                 cluster: self.cluster.clone(),
@@ -242,15 +258,22 @@ mod tests {
     }
 
     #[test]
-    fn groups_no_longer_listed_are_deleted_once() {
+    fn groups_missing_from_three_listings_in_a_row_are_deleted_once() {
         let mut tracker = GroupTracker::new("c", NameFilter::allow_all());
         let mut out = Vec::new();
         tracker.update("a", snapshot(&[("t", 0, 1)], None), 1, &mut out);
         tracker.update("b", snapshot(&[("t", 0, 1)], None), 1, &mut out);
         out.clear();
         let present: BTreeSet<String> = ["a".to_owned()].into();
+        let both: BTreeSet<String> = ["a".to_owned(), "b".to_owned()].into();
+        // Missing twice, listed again: the count starts over.
         tracker.retain(&present, &mut out);
         tracker.retain(&present, &mut out);
+        tracker.retain(&both, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        for _ in 0..ABSENT_READS_BEFORE_DELETE + 1 {
+            tracker.retain(&present, &mut out);
+        }
         assert_eq!(
             out,
             vec![Event::GroupDeleted {

@@ -1,6 +1,7 @@
 //! Topic metadata and broker offsets: which partitions exist, which have a leader, and where
 //! each one starts and ends. Pure bookkeeping: the source does the reading.
 
+use crate::groups::ABSENT_READS_BEFORE_DELETE;
 use lagwatch_core::filter::NameFilter;
 use lagwatch_core::{BrokerOffset, Event, TimestampMs};
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,6 +21,8 @@ pub struct TopicTable {
     cluster: String,
     filter: NameFilter,
     topics: BTreeMap<String, TopicInfo>,
+    /// Known topics missing from the latest metadata reads, with how many reads in a row.
+    missing: BTreeMap<String, u32>,
 }
 
 impl TopicTable {
@@ -29,32 +32,42 @@ impl TopicTable {
             cluster: cluster.into(),
             filter,
             topics: BTreeMap::new(),
+            missing: BTreeMap::new(),
         }
     }
 
     /// Replaces the table with a new metadata read (every topic of the cluster, allowed or
-    /// not), appending a [`Event::TopicDeleted`] to `out` for each allowed topic that is gone.
+    /// not). An allowed topic missing from [`ABSENT_READS_BEFORE_DELETE`] reads in a row is
+    /// dropped with an [`Event::TopicDeleted`] appended to `out` (a broker that has just
+    /// restarted can answer before it knows every topic); until then it is kept as it was.
     /// Returns the deleted topics.
     pub fn replace(
         &mut self,
         read: impl IntoIterator<Item = (String, TopicInfo)>,
         out: &mut Vec<Event>,
     ) -> Vec<String> {
-        let fresh: BTreeMap<String, TopicInfo> = read
+        let mut fresh: BTreeMap<String, TopicInfo> = read
             .into_iter()
             .filter(|(name, _)| self.filter.accepts(name))
             .collect();
-        let gone: Vec<String> = self
-            .topics
-            .keys()
-            .filter(|t| !fresh.contains_key(*t))
-            .cloned()
-            .collect();
-        for topic in &gone {
-            out.push(Event::TopicDeleted {
-                cluster: self.cluster.clone(),
-                topic: topic.clone(),
-            });
+        self.missing.retain(|t, _| !fresh.contains_key(t));
+        let mut gone = Vec::new();
+        for (topic, info) in std::mem::take(&mut self.topics) {
+            if fresh.contains_key(&topic) {
+                continue;
+            }
+            let reads = self.missing.entry(topic.clone()).or_insert(0);
+            *reads += 1;
+            if *reads >= ABSENT_READS_BEFORE_DELETE {
+                self.missing.remove(&topic);
+                out.push(Event::TopicDeleted {
+                    cluster: self.cluster.clone(),
+                    topic: topic.clone(),
+                });
+                gone.push(topic);
+            } else {
+                fresh.insert(topic, info);
+            }
         }
         self.topics = fresh;
         gone
@@ -144,7 +157,7 @@ mod tests {
     }
 
     #[test]
-    fn deleted_topics_are_reported_once_and_denied_topics_never() {
+    fn topics_missing_from_three_reads_are_deleted_and_denied_topics_never() {
         let filter = NameFilter::new(None, Some("^__")).unwrap();
         let mut table = TopicTable::new("c", filter);
         let mut out = Vec::new();
@@ -158,7 +171,11 @@ mod tests {
         );
         assert!(out.is_empty());
         assert_eq!(table.len(), 2);
-        let gone = table.replace([("a".to_owned(), info(3, &[0, 1, 2]))], &mut out);
+        let mut gone = Vec::new();
+        for _ in 0..ABSENT_READS_BEFORE_DELETE {
+            assert!(gone.is_empty() && out.is_empty(), "deleted too early");
+            gone = table.replace([("a".to_owned(), info(3, &[0, 1, 2]))], &mut out);
+        }
         assert_eq!(gone, vec!["b".to_owned()]);
         assert_eq!(
             out,
