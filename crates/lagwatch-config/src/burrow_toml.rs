@@ -352,7 +352,7 @@ impl Importer {
                 }
                 "groups-reaper-refresh" => self.warn(
                     &full,
-                    "lagwatch removes groups the cluster no longer lists at every group read",
+                    "lagwatch removes a group once three group reads in a row no longer list it",
                 ),
                 _ => self.warn(&full, "unknown or unsupported key of a kafka cluster"),
             }

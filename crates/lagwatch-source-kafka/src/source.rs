@@ -7,7 +7,7 @@ use crate::error::KafkaError;
 use crate::offsets_topic::stream::{OffsetsStream, StreamStart};
 use crate::reader::{Reader, ReaderSettings, Scope};
 use crate::stats::{KafkaSourceStats, Stats};
-use lagwatch_component::{ComponentError, EventSender, OffsetSource, SourceContext, async_trait};
+use lagwatch_component::{ComponentError, OffsetSource, SourceContext, async_trait};
 use lagwatch_config::KafkaSourceConfig;
 use lagwatch_config::kafka::{KafkaMode, OffsetsTopicStart};
 use lagwatch_core::Event;
@@ -228,10 +228,6 @@ impl Health {
     }
 }
 
-async fn send(events: &EventSender, batch: Vec<Event>) -> Result<(), ComponentError> {
-    events.send_batch(batch).await
-}
-
 #[async_trait]
 impl OffsetSource for KafkaSource {
     fn name(&self) -> &str {
@@ -356,7 +352,7 @@ impl OffsetSource for KafkaSource {
             tokio::select! {
                 biased;
                 () = ctx.shutdown.cancelled() => return Ok(()),
-                sent = send(&ctx.events, batch) => sent?,
+                sent = ctx.events.send_batch(batch) => sent?,
             }
         }
     }
