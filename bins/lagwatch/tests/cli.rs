@@ -252,6 +252,8 @@ path = "{}"
     let child = lagwatch()
         .args(["run", "--config"])
         .arg(&config)
+        .arg("--state-dir")
+        .arg(config.with_file_name("state"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

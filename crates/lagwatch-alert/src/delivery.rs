@@ -137,12 +137,15 @@ impl HttpTarget {
     }
 
     /// Sends `body` until it is accepted, a permanent error comes back or the retries are
-    /// used up. `classify` may refine the status-based decision (Slack's bodies).
+    /// used up. `classify` may refine the status-based decision (Slack's bodies). Every
+    /// attempt carries the notification's key in an `Idempotency-Key` header, so a receiver
+    /// can drop a notification it already accepted (a retry, or a replay after a restart).
     pub(crate) async fn send(
         &self,
         body: Vec<u8>,
         content_type: &str,
         incident: &str,
+        idempotency_key: &str,
     ) -> Result<Delivery, ComponentError> {
         let mut last = self.last_send.lock().await;
         let mut attempt = 0u32;
@@ -160,6 +163,9 @@ impl HttpTarget {
                 .request(self.method.clone(), self.url.expose().as_str())
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(body.clone());
+            if !idempotency_key.is_empty() {
+                request = request.header("Idempotency-Key", idempotency_key);
+            }
             for (name, value) in &self.headers {
                 // The content type was set above (from these headers when they name one).
                 if name != reqwest::header::CONTENT_TYPE {

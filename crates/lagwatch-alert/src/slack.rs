@@ -235,7 +235,7 @@ impl Alerter for SlackAlerter {
             ComponentError::permanent(self.name.clone(), format!("cannot encode message: {e}"))
         })?;
         self.target
-            .send(body, "application/json", &n.incident_id)
+            .send(body, "application/json", &n.incident_id, &n.idempotency_key)
             .await
     }
 }

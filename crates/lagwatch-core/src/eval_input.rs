@@ -195,6 +195,7 @@ pub fn evaluate(input: &EvalInput) -> Result<Vec<GroupReport>, EvalInputError> {
     let settings = EvaluatorSettings {
         minimum_complete: input.minimum_complete,
         allowed_lag: input.allowed_lag,
+        ..EvaluatorSettings::default()
     };
     let mut reports = Vec::with_capacity(input.groups.len());
     for (gi, group) in input.groups.iter().enumerate() {

@@ -171,6 +171,10 @@ fn title(snapshot: &Snapshot) -> String {
     if stale > 0 {
         let _ = write!(text, "  stale {stale}");
     }
+    let warming = snapshot.groups().iter().filter(|g| g.warming_up).count();
+    if warming > 0 {
+        let _ = write!(text, "  warming up {warming}");
+    }
     text
 }
 
@@ -298,6 +302,9 @@ fn partition_line(p: &PartitionReport, label_width: usize, lag_width: usize, ans
     if p.extras.stale {
         text.push_str("  stale");
     }
+    if p.extras.warming_up {
+        text.push_str("  warming up");
+    }
     text.trim_end().to_owned()
 }
 
@@ -414,6 +421,9 @@ impl Widths {
         }
         if g.stale {
             text.push_str("  stale");
+        }
+        if g.warming_up {
+            text.push_str("  warming up");
         }
         text
     }
