@@ -149,10 +149,12 @@ impl HttpTarget {
         loop {
             attempt += 1;
             if let Some(prev) = *last {
-                let ready = prev + self.min_interval;
+                // Checked: an absurd min_interval waits for it, never overflows the clock.
                 let now = Instant::now();
-                if ready > now {
-                    tokio::time::sleep(ready - now).await;
+                match prev.checked_add(self.min_interval) {
+                    Some(ready) if ready > now => tokio::time::sleep(ready - now).await,
+                    Some(_) => {}
+                    None => tokio::time::sleep(self.min_interval).await,
                 }
             }
             let mut request = self

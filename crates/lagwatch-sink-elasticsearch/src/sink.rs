@@ -271,7 +271,7 @@ impl LagSink for ElasticsearchSink {
             // Give the drainer a bounded moment; what is left stays safely spooled.
             self.start_drainer();
             self.spooled.notify_one();
-            let deadline = tokio::time::Instant::now() + self.writer.cfg.timeout;
+            let deadline = deadline_after(self.writer.cfg.timeout);
             while spool.pending_bytes() > 0 && tokio::time::Instant::now() < deadline {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -377,7 +377,7 @@ impl Writer {
                 }
             };
             let mut now = take(first, &mut docs, &mut bytes);
-            let deadline = tokio::time::Instant::now() + self.cfg.batch_max_wait;
+            let deadline = deadline_after(self.cfg.batch_max_wait);
             while !now && docs.len() < self.cfg.batch_max_docs && bytes < self.cfg.batch_max_bytes {
                 match tokio::time::timeout_at(deadline, rx.recv()).await {
                     Ok(Some(job)) => now = take(job, &mut docs, &mut bytes),
@@ -534,6 +534,15 @@ impl Writer {
     }
 }
 
+/// Now plus `wait`, saturating (about a year ahead) instead of overflowing on an absurd
+/// configured duration.
+fn deadline_after(wait: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(lagwatch_core::duration::MAX))
+        .unwrap_or(now)
+}
+
 /// The wait before retry number `attempt` (1-based): `initial * 2^(attempt-1)` capped at
 /// `max`, then a random point between half and all of it; a longer `Retry-After` wins (also
 /// capped at `max`).
@@ -614,6 +623,14 @@ fn copy_error(e: &EsError) -> EsError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deadlines_saturate_instead_of_overflowing() {
+        let far = deadline_after(Duration::MAX);
+        assert!(far > tokio::time::Instant::now());
+        let soon = deadline_after(Duration::from_secs(1));
+        assert!(soon < far);
+    }
 
     #[test]
     fn backoff_doubles_with_jitter_and_caps() {
