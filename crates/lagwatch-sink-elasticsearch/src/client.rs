@@ -288,7 +288,7 @@ pub fn short(body: &Value) -> String {
         Some(Value::String(s)) => s.clone(),
         _ => {
             let mut text = body.to_string();
-            text.truncate(200);
+            lagwatch_core::text::truncate_at_char_boundary(&mut text, 200);
             text
         }
     }
@@ -339,6 +339,17 @@ mod tests {
         assert!(old.contains("6.8.0") && old.contains("http://es"), "{old}");
         assert!(ServerInfo::from_nodes(&HeaderMap::new(), &json!({}), "u").is_err());
         assert!(ServerInfo::from_nodes(&HeaderMap::new(), &nodes("x"), "u").is_err());
+    }
+
+    #[test]
+    fn long_bodies_are_cut_on_a_character_boundary() {
+        // `{"k":"` is 6 bytes: with 193 ASCII letters after it, the 'é' takes bytes 199-200.
+        for pad in 190..200 {
+            let body = json!({"k": format!("{}é{}", "a".repeat(pad), "ü".repeat(100))});
+            let text = short(&body);
+            assert!(text.len() <= 200, "{pad}: {}", text.len());
+            assert!(body.to_string().starts_with(&text), "{pad}");
+        }
     }
 
     #[test]

@@ -145,12 +145,20 @@ impl ElasticsearchSink {
             return;
         };
         self.drainer.get_or_init(|| {
-            tokio::spawn(drain(
+            let (writer, spool, spooled, stop) = (
                 Arc::clone(&self.writer),
                 Arc::clone(spool),
                 Arc::clone(&self.spooled),
                 self.stop.clone(),
-            ));
+            );
+            tokio::spawn(supervise("spool drainer", self.stop.clone(), move || {
+                drain(
+                    Arc::clone(&writer),
+                    Arc::clone(&spool),
+                    Arc::clone(&spooled),
+                    stop.clone(),
+                )
+            }));
         });
     }
 
@@ -180,7 +188,12 @@ impl ElasticsearchSink {
     fn sender(&self) -> &mpsc::Sender<Job> {
         self.tx.get_or_init(|| {
             let (tx, rx) = mpsc::channel(64);
-            tokio::spawn(Arc::clone(&self.writer).run(rx));
+            // Shared, so a writer restarted after a panic takes over the same queue.
+            let rx = Arc::new(tokio::sync::Mutex::new(rx));
+            let writer = Arc::clone(&self.writer);
+            tokio::spawn(supervise("bulk writer", self.stop.clone(), move || {
+                Arc::clone(&writer).run(Arc::clone(&rx))
+            }));
             tx
         })
     }
@@ -221,7 +234,9 @@ impl ElasticsearchSink {
             .send(Job::Docs(docs, tx))
             .await
             .map_err(|_| EsError::Closed)?;
-        rx.await.map_err(|_| EsError::Closed)?
+        // The answer is lost only when the writer task died with these documents: a
+        // transient failure (the supervisor restarts the writer), not a closed sink.
+        rx.await.map_err(|_| EsError::WriterFailed)?
     }
 }
 
@@ -357,8 +372,41 @@ struct Writer {
     stats: SinkStats,
 }
 
+/// Runs the task `make` builds until it ends by itself. A task that panics is logged at
+/// error level and started again (after a short, growing pause), so a bug hit by one batch
+/// never silently stops the sink; `stop` ends the supervision.
+async fn supervise<F, Fut>(what: &'static str, stop: CancellationToken, mut make: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let mut restarts: u32 = 0;
+    loop {
+        match tokio::spawn(make()).await {
+            Ok(()) => return,
+            // The runtime is shutting down.
+            Err(e) if e.is_cancelled() => return,
+            Err(e) => {
+                restarts = restarts.saturating_add(1);
+                let wait = backoff(
+                    restarts,
+                    Duration::from_millis(100),
+                    Duration::from_secs(30),
+                    None,
+                );
+                tracing::error!(task = what, restarts, error = %e, ?wait, "Elasticsearch sink task failed; restarting it");
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
+    }
+}
+
 impl Writer {
-    async fn run(self: Arc<Self>, mut rx: mpsc::Receiver<Job>) {
+    async fn run(self: Arc<Self>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
+        let mut rx = rx.lock().await;
         while let Some(first) = rx.recv().await {
             let mut docs: Vec<Doc> = Vec::new();
             let mut bytes = 0usize;
@@ -613,6 +661,7 @@ fn copy_error(e: &EsError) -> EsError {
             reason: reason.clone(),
         },
         EsError::Closed => EsError::Closed,
+        EsError::WriterFailed => EsError::WriterFailed,
         other => EsError::Client {
             url: String::new(),
             reason: other.to_string(),
@@ -623,6 +672,52 @@ fn copy_error(e: &EsError) -> EsError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_task_is_restarted_and_keeps_its_queue() {
+        let (tx, rx) = mpsc::channel::<u32>(4);
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        for n in [1, 2, 3] {
+            tx.send(n).await.unwrap();
+        }
+        drop(tx);
+        let (rx2, seen2) = (Arc::clone(&rx), Arc::clone(&seen));
+        let supervised = supervise("test", CancellationToken::new(), move || {
+            let (rx, seen) = (Arc::clone(&rx2), Arc::clone(&seen2));
+            async move {
+                let mut rx = rx.lock().await;
+                while let Some(n) = rx.recv().await {
+                    seen.lock().unwrap().push(n);
+                    if n == 2 {
+                        panic!("bad item {n}");
+                    }
+                }
+            }
+        });
+        // Bounded wait for a hang, not a speed check.
+        tokio::time::timeout(Duration::from_secs(30), supervised)
+            .await
+            .unwrap();
+        assert_eq!(*seen.lock().unwrap(), [1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn supervision_ends_with_stop() {
+        let stop = CancellationToken::new();
+        stop.cancel();
+        let runs = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&runs);
+        supervise("test", stop, move || {
+            let runs = Arc::clone(&counted);
+            async move {
+                runs.fetch_add(1, Ordering::Relaxed);
+                panic!("always");
+            }
+        })
+        .await;
+        assert_eq!(runs.load(Ordering::Relaxed), 1);
+    }
 
     #[test]
     fn deadlines_saturate_instead_of_overflowing() {
