@@ -1,7 +1,7 @@
 //! Configuration of the Elasticsearch / OpenSearch sink (`type = "elasticsearch"`).
 
 use lagwatch_core::duration::serde_text;
-use lagwatch_core::secret::Secret;
+use lagwatch_core::secret::{Secret, SecretUrl};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,8 +10,9 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ElasticsearchSinkConfig {
-    /// Base URL of the cluster (`http://host:9200`). Required.
-    pub url: String,
+    /// Base URL of the cluster (`http://host:9200`). Required. Credentials in it
+    /// (`http://user:password@host:9200`) are shown as `<redacted>` everywhere.
+    pub url: SecretUrl,
     /// Index name with Telegraf's placeholders (`%Y %y %m %d %H %V` in UTC, `{{tag}}`).
     #[serde(default = "default_index_name")]
     pub index_name: String,
@@ -102,7 +103,7 @@ impl ElasticsearchSinkConfig {
     /// A configuration for `url` with every other key at its default.
     pub fn new(url: impl Into<String>) -> ElasticsearchSinkConfig {
         ElasticsearchSinkConfig {
-            url: url.into(),
+            url: SecretUrl::new(url),
             index_name: default_index_name(),
             data_stream: false,
             default_tag_value: String::new(),
@@ -132,7 +133,8 @@ impl ElasticsearchSinkConfig {
     /// Problems with this configuration, as `(key, message)` pairs (key relative to the sink).
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
-        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+        let url = self.url.expose();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
             out.push(("url", "must start with http:// or https://".to_owned()));
         }
         match check_index_name(&self.index_name) {

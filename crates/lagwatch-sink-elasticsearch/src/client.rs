@@ -89,14 +89,24 @@ enum Auth {
     Bearer(Secret),
 }
 
-/// HTTP access to one cluster.
-#[derive(Debug, Clone)]
+/// HTTP access to one cluster. `Debug` shows the URL without credentials.
+#[derive(Clone)]
 pub struct EsClient {
     http: reqwest::Client,
     base: String,
     shown: String,
     auth: Auth,
     gzip: bool,
+}
+
+impl std::fmt::Debug for EsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EsClient")
+            .field("url", &self.shown)
+            .field("auth", &self.auth)
+            .field("gzip", &self.gzip)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The answer to a `_bulk` request that reached the server.
@@ -113,7 +123,7 @@ pub struct BulkReply {
 impl EsClient {
     /// A client for the cluster and credentials of `cfg`.
     pub fn new(cfg: &ElasticsearchSinkConfig) -> Result<EsClient, EsError> {
-        let shown = redact_url(&cfg.url);
+        let shown = redact_url(cfg.url.expose());
         #[allow(unused_mut)]
         let mut builder = reqwest::Client::builder().timeout(cfg.timeout);
         if !cfg.ca_file.as_os_str().is_empty() {
@@ -136,7 +146,7 @@ impl EsClient {
             return Err(EsError::NoTls { url: shown });
         }
         #[cfg(not(feature = "tls"))]
-        if cfg.url.starts_with("https://") {
+        if cfg.url.expose().starts_with("https://") {
             return Err(EsError::NoTls { url: shown });
         }
         let http = builder.build().map_err(|e| EsError::Client {
@@ -154,7 +164,7 @@ impl EsClient {
         };
         Ok(EsClient {
             http,
-            base: cfg.url.trim_end_matches('/').to_owned(),
+            base: cfg.url.expose().trim_end_matches('/').to_owned(),
             shown,
             auth,
             gzip: cfg.gzip,
@@ -180,6 +190,8 @@ impl EsClient {
     }
 
     fn transport(&self, e: reqwest::Error) -> EsError {
+        // reqwest's message names the URL, credentials included: never show it.
+        let e = e.without_url();
         EsError::Transport {
             url: self.shown.clone(),
             reason: if e.is_timeout() {
@@ -339,6 +351,26 @@ mod tests {
         assert!(old.contains("6.8.0") && old.contains("http://es"), "{old}");
         assert!(ServerInfo::from_nodes(&HeaderMap::new(), &json!({}), "u").is_err());
         assert!(ServerInfo::from_nodes(&HeaderMap::new(), &nodes("x"), "u").is_err());
+    }
+
+    #[tokio::test]
+    async fn credentials_in_the_url_never_show_in_errors_or_debug() {
+        // A server that hangs up on every request: reqwest's error then names the URL.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                drop(socket);
+            }
+        });
+        let cfg = ElasticsearchSinkConfig::new(format!("http://esuser:espw@127.0.0.1:{port}"));
+        let client = EsClient::new(&cfg).unwrap();
+        let err = client.detect().await.unwrap_err().to_string();
+        assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+        let debug = format!("{client:?} {cfg:?}");
+        for shown in [&err, &debug] {
+            assert!(!shown.contains("espw") && !shown.contains("esuser"), "{shown}");
+        }
     }
 
     #[test]
