@@ -126,6 +126,14 @@ impl fmt::Debug for CappedBody {
 }
 
 impl CappedBody {
+    /// An empty body of at most `limit` bytes.
+    pub fn new(limit: usize) -> Self {
+        CappedBody {
+            bytes: Vec::new(),
+            limit,
+        }
+    }
+
     /// An empty body of at most `limit` bytes; fails at once when the server announced a
     /// longer one. Nothing is reserved from the announced length beyond `limit`.
     pub fn with_announced(limit: usize, announced: Option<u64>) -> Result<Self, BodyTooLarge> {

@@ -10,6 +10,11 @@ use serde_json::Value;
 use std::io::Write;
 use std::time::Duration;
 
+/// Most bytes of one answer read from the cluster (64 MiB). `_bulk` answers are filtered to
+/// the status and error of each item, so even a batch of tens of thousands of refused
+/// documents stays far below; a longer answer is a transient error naming the cluster.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
 /// Which product answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
@@ -204,6 +209,23 @@ impl EsClient {
         }
     }
 
+    /// Reads a response body, at most [`MAX_RESPONSE_BYTES`].
+    async fn read_body(&self, mut resp: reqwest::Response) -> Result<Vec<u8>, EsError> {
+        let too_large = |e: lagwatch_core::text::BodyTooLarge| EsError::Transport {
+            url: self.shown.clone(),
+            reason: e.to_string(),
+        };
+        let mut body = lagwatch_core::text::CappedBody::with_announced(
+            MAX_RESPONSE_BYTES,
+            resp.content_length(),
+        )
+        .map_err(too_large)?;
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(e))? {
+            body.push(&chunk).map_err(too_large)?;
+        }
+        Ok(body.into_bytes())
+    }
+
     /// Sends a JSON request and returns the status and the parsed body (`null` when empty).
     pub async fn json(
         &self,
@@ -218,7 +240,7 @@ impl EsClient {
         let resp = req.send().await.map_err(|e| self.transport(e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.map_err(|e| self.transport(e))?;
+        let bytes = self.read_body(resp).await?;
         let value = if bytes.is_empty() {
             Value::Null
         } else {
@@ -279,7 +301,7 @@ impl EsClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = resp.bytes().await.map_err(|e| self.transport(e))?.to_vec();
+        let body = self.read_body(resp).await?;
         Ok(BulkReply {
             status,
             retry_after,
@@ -351,6 +373,45 @@ mod tests {
         assert!(old.contains("6.8.0") && old.contains("http://es"), "{old}");
         assert!(ServerInfo::from_nodes(&HeaderMap::new(), &json!({}), "u").is_err());
         assert!(ServerInfo::from_nodes(&HeaderMap::new(), &nodes("x"), "u").is_err());
+    }
+
+    /// A server answering every request with an endless chunked body.
+    async fn endless_server() -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut head = [0u8; 4096];
+                    let _ = socket.read(&mut head).await;
+                    let start = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                    if socket.write_all(start.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let chunk = format!("{:x}\r\n{}\r\n", 1 << 20, " ".repeat(1 << 20));
+                    while socket.write_all(chunk.as_bytes()).await.is_ok() {}
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn an_endless_answer_is_cut_at_the_limit() {
+        let port = endless_server().await;
+        let mut cfg = ElasticsearchSinkConfig::new(format!("http://127.0.0.1:{port}"));
+        cfg.timeout = Duration::from_secs(60);
+        let client = EsClient::new(&cfg).unwrap();
+        let err = client.detect().await.unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("127.0.0.1:{port}")) && text.contains("larger than 67108864 bytes"),
+            "{text}"
+        );
+        assert!(err.is_retryable());
+        let err = client.bulk("{}\n".to_owned()).await.unwrap_err().to_string();
+        assert!(err.contains("larger than 67108864 bytes"), "{err}");
     }
 
     #[tokio::test]

@@ -122,6 +122,10 @@ fn server(url: &str, api_prefix: &str) -> Result<Server, BurrowError> {
     })
 }
 
+/// Most bytes of one Burrow answer read (8 MiB): enough for tens of thousands of groups or
+/// topics in a list; a longer answer is an error naming the URL.
+pub(crate) const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
+
 /// Answer of a `GET`: status code and body.
 struct Answer {
     status: u16,
@@ -138,9 +142,19 @@ impl Http {
             url: shown.to_owned(),
             reason: e.without_url().to_string(),
         };
-        let response = request.send().await.map_err(failed)?;
+        let mut response = request.send().await.map_err(failed)?;
         let status = response.status().as_u16();
-        let body = response.text().await.map_err(failed)?;
+        let too_large = |e: lagwatch_core::text::BodyTooLarge| BurrowError::Request {
+            url: shown.to_owned(),
+            reason: e.to_string(),
+        };
+        let mut body =
+            lagwatch_core::text::CappedBody::with_announced(MAX_ANSWER_BYTES, response.content_length())
+                .map_err(too_large)?;
+        while let Some(chunk) = response.chunk().await.map_err(failed)? {
+            body.push(&chunk).map_err(too_large)?;
+        }
+        let body = String::from_utf8_lossy(&body.into_bytes()).into_owned();
         Ok(Answer { status, body })
     }
 
