@@ -58,6 +58,10 @@ pub struct ElasticsearchSinkConfig {
     /// NDJSON file receiving documents Elasticsearch refused for good (empty: logged only).
     #[serde(default)]
     pub dead_letter_path: PathBuf,
+    /// Most bytes of the dead-letter file: past it the file is renamed to `<path>.1`
+    /// (replacing the previous one) and a new one started.
+    #[serde(default = "default_dead_letter_max_bytes")]
+    pub dead_letter_max_bytes: u64,
     /// User for HTTP basic authentication (empty: none).
     #[serde(default)]
     pub username: String,
@@ -95,6 +99,10 @@ pub enum SpoolFullPolicy {
     DropOldest,
 }
 
+fn default_dead_letter_max_bytes() -> u64 {
+    64 * 1024 * 1024
+}
+
 fn default_spool_max_bytes() -> u64 {
     1024 * 1024 * 1024
 }
@@ -119,6 +127,7 @@ impl ElasticsearchSinkConfig {
             retry_initial_backoff: default_initial_backoff(),
             retry_max_backoff: default_max_backoff(),
             dead_letter_path: PathBuf::new(),
+            dead_letter_max_bytes: default_dead_letter_max_bytes(),
             username: String::new(),
             password: Secret::default(),
             api_key: Secret::default(),
@@ -155,6 +164,12 @@ impl ElasticsearchSinkConfig {
         if self.spool_max_bytes < 1024 * 1024 {
             out.push((
                 "spool_max_bytes",
+                "must be at least 1048576 (1 MiB)".to_owned(),
+            ));
+        }
+        if self.dead_letter_max_bytes < 1024 * 1024 {
+            out.push((
+                "dead_letter_max_bytes",
                 "must be at least 1048576 (1 MiB)".to_owned(),
             ));
         }

@@ -570,15 +570,38 @@ impl Writer {
             path: path.display().to_string(),
             reason: e.to_string(),
         };
+        let mut text = line.to_string();
+        text.push('\n');
+        self.rotate_dead_letters(path, text.len() as u64)
+            .map_err(fail)?;
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .map_err(fail)?;
-        let mut text = line.to_string();
-        text.push('\n');
         file.write_all(text.as_bytes()).map_err(fail)?;
         file.sync_data().map_err(fail)
+    }
+}
+
+impl Writer {
+    /// Keeps the dead-letter file within `dead_letter_max_bytes`: when `adding` more bytes
+    /// would pass it, the file becomes `<path>.1` (replacing the previous one) and the next
+    /// line starts a new file. A line larger than the limit still goes whole into a new file.
+    fn rotate_dead_letters(&self, path: &std::path::Path, adding: u64) -> std::io::Result<()> {
+        let size = match std::fs::metadata(path) {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if size == 0 || size.saturating_add(adding) <= self.cfg.dead_letter_max_bytes {
+            return Ok(());
+        }
+        let mut previous = path.as_os_str().to_owned();
+        previous.push(".1");
+        std::fs::rename(path, &previous)?;
+        tracing::info!(path = %path.display(), max_bytes = self.cfg.dead_letter_max_bytes, "dead-letter file full: renamed to .1, starting a new one");
+        Ok(())
     }
 }
 
@@ -717,6 +740,38 @@ mod tests {
         })
         .await;
         assert_eq!(runs.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn the_dead_letter_file_is_bounded_by_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dead.ndjson");
+        let mut cfg = ElasticsearchSinkConfig::new("http://127.0.0.1:9");
+        cfg.dead_letter_path = path.clone();
+        let writer = Writer {
+            client: EsClient::new(&cfg).unwrap(),
+            cfg,
+            stats: SinkStats::default(),
+        };
+        // 70 refused documents of 1 MiB each: more than the default limit of 64 MiB.
+        let big = format!(r#"{{"pad":"{}"}}"#, "x".repeat(1 << 20));
+        for n in 0..70 {
+            let doc = Doc {
+                index: "i".into(),
+                id: format!("{n}"),
+                source: big.clone(),
+            };
+            writer.dead_letter(&doc, 400, "mapping conflict").unwrap();
+        }
+        let limit = 64 * 1024 * 1024;
+        let current = std::fs::metadata(&path).unwrap().len();
+        let previous = std::fs::metadata(dir.path().join("dead.ndjson.1")).unwrap().len();
+        assert!(current <= limit && previous <= limit, "{current} {previous}");
+        // Nothing but the current and the previous file, the newest document last.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert_eq!(last["id"], "69");
     }
 
     #[test]
