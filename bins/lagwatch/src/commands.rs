@@ -376,21 +376,35 @@ fn validate(args: &ConfigArgs) -> ExitCode {
     }
 }
 
+/// Reads at most [`eval_input::MAX_INPUT_BYTES`] of `reader` as text; longer input is an
+/// error naming `name` and the limit.
+fn read_bounded(reader: impl Read, name: &str) -> anyhow::Result<String> {
+    let mut text = String::new();
+    reader
+        .take(eval_input::MAX_INPUT_BYTES + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read {name}"))?;
+    if text.len() as u64 > eval_input::MAX_INPUT_BYTES {
+        anyhow::bail!(
+            "{name} is longer than {} bytes (64 MiB), the most lagwatch eval reads",
+            eval_input::MAX_INPUT_BYTES
+        );
+    }
+    Ok(text)
+}
+
 fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
-    let text = if args.input == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read standard input")?;
-        text
-    } else {
-        std::fs::read_to_string(&args.input)
-            .with_context(|| format!("cannot read {}", args.input))?
-    };
     let name = if args.input == "-" {
         "standard input"
     } else {
         &args.input
+    };
+    let text = if args.input == "-" {
+        read_bounded(std::io::stdin(), name)?
+    } else {
+        let file = std::fs::File::open(&args.input)
+            .with_context(|| format!("cannot read {}", args.input))?;
+        read_bounded(file, name)?
     };
     let input: EvalInput = serde_json::from_str(&text)
         .with_context(|| format!("{name} is not a valid evaluation input"))?;

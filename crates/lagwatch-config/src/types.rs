@@ -328,8 +328,8 @@ pub struct FileSinkConfig {
     /// Rotate when the UTC day changes.
     #[serde(default = "default_true")]
     pub rotate_daily: bool,
-    /// Rotated files kept (`0`: keep all).
-    #[serde(default)]
+    /// Rotated files kept (`0`: keep all). Default 14: two weeks of daily files.
+    #[serde(default = "default_max_files")]
     pub max_files: usize,
     /// When data is forced to disk.
     #[serde(default)]
@@ -346,11 +346,15 @@ impl FileSinkConfig {
             path: path.into(),
             rotate_bytes: default_rotate_bytes(),
             rotate_daily: true,
-            max_files: 0,
+            max_files: default_max_files(),
             fsync: FsyncPolicy::default(),
             topics: true,
         }
     }
+}
+
+fn default_max_files() -> usize {
+    14
 }
 
 fn default_rotate_bytes() -> u64 {
