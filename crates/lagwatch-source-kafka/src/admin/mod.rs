@@ -618,7 +618,10 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
                         host: m.client_host().to_owned(),
                         assignment: match m.assignment() {
                             Some(bytes) if consumer => {
-                                crate::offsets_topic::decode::decode_assignment(bytes)
+                                crate::offsets_topic::decode::decode_assignment(
+                                    bytes,
+                                    m.client_id().len() + m.client_host().len(),
+                                )
                                     .unwrap_or_else(|e| {
                                         tracing::debug!(group = g.name(), member = m.id(), error = %e, "undecodable assignment");
                                         Vec::new()

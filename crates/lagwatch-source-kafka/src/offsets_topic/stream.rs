@@ -11,7 +11,7 @@
 //! group is read again at start. `enable.partition.eof` tells when every partition has
 //! reached the end it had when the stream was opened ([`OffsetsStream::caught_up`]).
 
-use super::decode::decode;
+use super::decode::{DecodeErrorKind, decode};
 use super::mapper::RecordMapper;
 use crate::client::QuietContext;
 use crate::error::KafkaError;
@@ -63,6 +63,10 @@ pub(crate) fn history_offset(found: Result<Offset, ()>) -> Offset {
 
 /// Most records handed on in one batch.
 const MAX_BATCH: usize = 2_000;
+/// Most bytes of events in one batch (see [`event_bytes`]): with records of at most
+/// [`MAX_DECODED_BYTES`](super::decode::MAX_DECODED_BYTES) each, a batch stays under this plus
+/// one record's worth.
+const MAX_BATCH_BYTES: usize = 64 << 20;
 /// How long a batch waits for more records after its first one.
 const LINGER: Duration = Duration::from_millis(20);
 /// Decode errors logged one by one before only every thousandth is.
@@ -180,6 +184,8 @@ impl OffsetsStream {
     pub(crate) async fn next_batch(&mut self) -> Result<Vec<Event>, KafkaError> {
         let mut events = Vec::new();
         let mut records = 0usize;
+        // Bytes the batch's events hold, so a run of large owner lists is handed on early.
+        let mut weight = 0usize;
         loop {
             let received = if records == 0 {
                 self.consumer.recv().await
@@ -203,9 +209,16 @@ impl OffsetsStream {
                     match decode(key, message.payload()) {
                         Ok(record) => {
                             self.stats.record(true);
+                            let before = events.len();
                             self.mapper.apply(record, message.offset(), &mut events);
+                            weight = weight.saturating_add(
+                                events[before..].iter().map(event_bytes).sum::<usize>(),
+                            );
                         }
                         Err(e) => {
+                            if matches!(e.kind(), DecodeErrorKind::TooLarge { .. }) {
+                                self.stats.oversized();
+                            }
                             let reason = e.to_string();
                             self.skip(message.partition(), message.offset(), &reason);
                         }
@@ -234,7 +247,7 @@ impl OffsetsStream {
                     break;
                 }
             }
-            if records >= MAX_BATCH {
+            if records >= MAX_BATCH || weight >= MAX_BATCH_BYTES {
                 break;
             }
         }
@@ -253,6 +266,20 @@ impl OffsetsStream {
                 "skipping an offsets topic record that cannot be decoded: {reason}"
             );
         }
+    }
+}
+
+/// Roughly the heap an event holds: what its owner list copies; a fixed size otherwise.
+fn event_bytes(event: &Event) -> usize {
+    const EVENT: usize = std::mem::size_of::<Event>() + 64;
+    match event {
+        Event::Members { assignments, .. } => assignments.iter().fold(EVENT, |sum, a| {
+            sum + std::mem::size_of::<lagwatch_core::MemberAssignment>()
+                + a.topic.len()
+                + a.owner.len()
+                + a.client_id.len()
+        }),
+        _ => EVENT,
     }
 }
 
