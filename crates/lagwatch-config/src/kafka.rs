@@ -377,7 +377,18 @@ pub(crate) fn check(path: &str, c: &KafkaSourceConfig, report: &mut dyn FnMut(St
         );
     }
     for key in c.librdkafka.keys() {
-        if OWNED_LIBRDKAFKA_KEYS.contains(&key.as_str()) {
+        // Whether librdkafka knows the property is asked of librdkafka itself when the source
+        // is built; here only the shape of the name. Values are never echoed.
+        let shaped = !key.is_empty()
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !shaped {
+            report(
+                format!("{path}.librdkafka.{key}"),
+                "not a librdkafka property name (letters, digits, '.', '_' and '-' only)".into(),
+            );
+        } else if OWNED_LIBRDKAFKA_KEYS.contains(&key.as_str()) {
             report(
                 format!("{path}.librdkafka.{key}"),
                 "set by a typed key of this section; use that instead".into(),
@@ -406,6 +417,19 @@ mod tests {
             found.push((key, reason))
         });
         found
+    }
+
+    #[test]
+    fn librdkafka_keys_must_look_like_property_names_and_values_are_never_echoed() {
+        let mut c = KafkaSourceConfig::new("live", "127.0.0.1:9092");
+        c.librdkafka
+            .insert("sasl password".into(), Secret::new("s3cret-value".into()));
+        c.librdkafka
+            .insert("socket.keepalive.enable".into(), Secret::new("true".into()));
+        let found = problems(&c);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "sources.live.librdkafka.sasl password");
+        assert!(!format!("{found:?}").contains("s3cret-value"));
     }
 
     #[test]

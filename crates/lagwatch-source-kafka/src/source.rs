@@ -47,7 +47,9 @@ impl KafkaSource {
     /// (the section name) when that is empty.
     ///
     /// # Errors
-    /// [`KafkaError::Config`] for an invalid allow or deny list.
+    /// [`KafkaError::Config`] for an invalid allow or deny list, or a `librdkafka`
+    /// pass-through property librdkafka does not know or whose value it refuses (the error
+    /// names the key, never the value).
     pub fn new(
         config: KafkaSourceConfig,
         default_cluster: &str,
@@ -69,6 +71,12 @@ impl KafkaSource {
             &config.topic_denylist,
             ("topic_allowlist", "topic_denylist"),
         )?;
+        // Before any client is built: librdkafka's message for a bad property quotes its value.
+        client::check_passthrough(&config).map_err(|(key, reason)| KafkaError::Config {
+            cluster: cluster.clone(),
+            key,
+            reason,
+        })?;
         Ok(KafkaSource {
             name: format!("kafka[{cluster}]"),
             cluster,
@@ -96,7 +104,7 @@ impl KafkaSource {
             .map_err(|e| KafkaError::Config {
                 cluster: self.cluster.clone(),
                 key: "librdkafka".into(),
-                reason: e.to_string(),
+                reason: client::redact(&e.to_string(), &self.config),
             })
     }
 
@@ -478,6 +486,7 @@ impl KafkaSource {
     async fn open_stream(&self, start: StreamStart) -> Result<OffsetsStream, KafkaError> {
         OffsetsStream::open(
             client::client_config(&self.config),
+            &self.config,
             &self.config.offsets_topic,
             start,
             self.cluster.clone(),

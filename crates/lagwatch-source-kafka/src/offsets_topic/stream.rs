@@ -16,6 +16,7 @@ use super::mapper::RecordMapper;
 use crate::client::QuietContext;
 use crate::error::KafkaError;
 use crate::stats::Stats;
+use lagwatch_config::KafkaSourceConfig;
 use lagwatch_core::Event;
 use lagwatch_core::filter::NameFilter;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
@@ -92,6 +93,7 @@ impl OffsetsStream {
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn open(
         mut config: ClientConfig,
+        settings: &KafkaSourceConfig,
         topic: &str,
         start: StreamStart,
         cluster: String,
@@ -117,7 +119,13 @@ impl OffsetsStream {
             .set("auto.offset.reset", "earliest");
         let consumer: StreamConsumer<QuietContext> = config
             .create_with_context(QuietContext::new(&cluster))
-            .map_err(|e| unreadable(format!("cannot create a consumer: {e}")))?;
+            .map_err(|e| {
+                let text = crate::client::creation_error_text(&e);
+                unreadable(format!(
+                    "cannot create a consumer: {}",
+                    crate::client::redact(&text, settings)
+                ))
+            })?;
         let wanted = topic.to_owned();
         let (consumer, partitions) = tokio::task::spawn_blocking(move || {
             let metadata = consumer.fetch_metadata(Some(&wanted), timeout);
