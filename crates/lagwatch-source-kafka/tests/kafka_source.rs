@@ -441,7 +441,10 @@ async fn auto_mode_refills_windows_from_the_offsets_topic_history() {
             }
         }
     }
-    eprintln!("history in the model {:?} after the start", started.elapsed());
+    eprintln!(
+        "history in the model {:?} after the start",
+        started.elapsed()
+    );
     token.cancel();
     task.await.unwrap();
 
