@@ -415,7 +415,8 @@ async fn auto_mode_refills_windows_from_the_offsets_topic_history() {
     let (mut rx, token, task) = spawn(KafkaSource::new(c, "live").unwrap());
     let mut model = model();
     let mut stored: BTreeMap<i32, Vec<(i64, i64)>> = BTreeMap::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(30);
     while stored.values().map(Vec::len).sum::<usize>() < 10 {
         let left = deadline.saturating_duration_since(Instant::now());
         let Ok(Some(batch)) = tokio::time::timeout(left, rx.recv()).await else {
@@ -440,6 +441,10 @@ async fn auto_mode_refills_windows_from_the_offsets_topic_history() {
             }
         }
     }
+    eprintln!(
+        "history in the model {:?} after the start",
+        started.elapsed()
+    );
     token.cancel();
     task.await.unwrap();
 

@@ -82,6 +82,8 @@ pub(crate) struct OffsetsStream {
     decode_errors: u64,
     /// Partitions that have not yet reached the end they had when the stream opened.
     behind: BTreeSet<i32>,
+    /// Events of the batch being gathered (see [`OffsetsStream::next_batch`]).
+    pending: Vec<Event>,
 }
 
 impl OffsetsStream {
@@ -174,6 +176,7 @@ impl OffsetsStream {
             stats,
             decode_errors: 0,
             behind: ids.into_iter().collect(),
+            pending: Vec::new(),
         })
     }
 
@@ -184,16 +187,24 @@ impl OffsetsStream {
     }
 
     /// Waits for the next record and returns the events of it and of every record that
-    /// follows within [`LINGER`] (at most [`MAX_BATCH`] records).
+    /// follows within [`LINGER`] (at most [`MAX_BATCH`] records). Cancel-safe: events of a
+    /// cancelled call come with the next one.
     ///
     /// # Errors
     /// [`KafkaError::OffsetsTopic`] when the topic cannot be read (authorization); other
     /// consumer errors are logged and reading goes on.
     pub(crate) async fn next_batch(&mut self) -> Result<Vec<Event>, KafkaError> {
-        let mut events = Vec::new();
-        let mut records = 0usize;
+        self.gather().await?;
+        Ok(std::mem::take(&mut self.pending))
+    }
+
+    /// The body of [`OffsetsStream::next_batch`]. The events are gathered in `self.pending`,
+    /// so a call cancelled by the caller's `select!` loses nothing: the next call hands them
+    /// on.
+    async fn gather(&mut self) -> Result<(), KafkaError> {
+        let mut records = usize::from(!self.pending.is_empty());
         // Bytes the batch's events hold, so a run of large owner lists is handed on early.
-        let mut weight = 0usize;
+        let mut weight = self.pending.iter().map(event_bytes).sum::<usize>();
         loop {
             let received = if records == 0 {
                 self.consumer.recv().await
@@ -217,10 +228,14 @@ impl OffsetsStream {
                     match decode(key, message.payload()) {
                         Ok(record) => {
                             self.stats.record(true);
-                            let before = events.len();
-                            self.mapper.apply(record, message.offset(), &mut events);
+                            let before = self.pending.len();
+                            self.mapper
+                                .apply(record, message.offset(), &mut self.pending);
                             weight = weight.saturating_add(
-                                events[before..].iter().map(event_bytes).sum::<usize>(),
+                                self.pending[before..]
+                                    .iter()
+                                    .map(event_bytes)
+                                    .sum::<usize>(),
                             );
                         }
                         Err(e) => {
@@ -250,7 +265,7 @@ impl OffsetsStream {
                     if records == 0 {
                         // Nothing read yet: let the caller's loop breathe before retrying.
                         tokio::time::sleep(Duration::from_millis(100)).await;
-                        return Ok(events);
+                        return Ok(());
                     }
                     break;
                 }
@@ -259,7 +274,7 @@ impl OffsetsStream {
                 break;
             }
         }
-        Ok(events)
+        Ok(())
     }
 
     fn skip(&mut self, partition: i32, offset: i64, reason: &str) {
