@@ -205,6 +205,12 @@ impl Series {
         &self.samples
     }
 
+    /// Heap bytes the samples' storage takes now (what the series costs beyond its own
+    /// fixed-size fields).
+    pub fn allocated_bytes(&self) -> usize {
+        self.samples.capacity() * std::mem::size_of::<(TimestampMs, f64)>()
+    }
+
     /// Number of samples held.
     pub fn len(&self) -> usize {
         self.samples.len()
