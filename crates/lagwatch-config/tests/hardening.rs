@@ -32,7 +32,10 @@ type = "stdout"
         "{found:?}"
     );
     assert!(found[1].starts_with("sources.live.tick: "), "{found:?}");
-    assert!(found.iter().all(|p| p.contains("at most 365 days")), "{found:?}");
+    assert!(
+        found.iter().all(|p| p.contains("at most 365 days")),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -115,5 +118,8 @@ urls = ["http://esuser:espw@127.0.0.1:9200"]
     let shown = import.config.to_toml_redacted().unwrap_or_default();
     assert_hidden("config convert", &shown);
     assert_hidden("import warnings", &import.warnings.join("\n"));
-    assert!(shown.contains("http://<redacted>@127.0.0.1:9200"), "{shown}");
+    assert!(
+        shown.contains("http://<redacted>@127.0.0.1:9200"),
+        "{shown}"
+    );
 }

@@ -203,7 +203,9 @@ mod tests {
             assert!(shown.starts_with('\\'), "{c:?} -> {shown:?}");
             assert!(!shown.chars().any(char::is_control), "{c:?} -> {shown:?}");
         }
-        for c in ['\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200f}', '\u{feff}'] {
+        for c in [
+            '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200f}', '\u{feff}',
+        ] {
             let shown = escape_for_terminal(&c.to_string()).into_owned();
             assert_eq!(shown, format!("\\u{{{:x}}}", c as u32));
         }
