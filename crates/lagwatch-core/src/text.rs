@@ -148,7 +148,10 @@ impl CappedBody {
             }),
             Some(n) => Ok(CappedBody {
                 bytes: Vec::with_capacity(
-                    usize::try_from(n).unwrap_or(limit).min(limit).min(RESERVE_MAX),
+                    usize::try_from(n)
+                        .unwrap_or(limit)
+                        .min(limit)
+                        .min(RESERVE_MAX),
                 ),
                 limit,
             }),
