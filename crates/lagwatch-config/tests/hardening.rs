@@ -123,3 +123,33 @@ urls = ["http://esuser:espw@127.0.0.1:9200"]
         "{shown}"
     );
 }
+
+#[test]
+fn retention_defaults_are_bounded_and_checked() {
+    let config = match Config::from_str(
+        "[sources.a]\ntype = \"demo\"\n[sinks.f]\ntype = \"file\"\npath = \"x.ndjson\"\n\
+         [sinks.es]\ntype = \"elasticsearch\"\nurl = \"http://127.0.0.1:9200\"\n",
+        Format::Toml,
+    ) {
+        Ok(c) => c,
+        Err(e) => panic!("{e}"),
+    };
+    match (config.sinks.get("f"), config.sinks.get("es")) {
+        (
+            Some(lagwatch_config::SinkConfig::File(f)),
+            Some(lagwatch_config::SinkConfig::Elasticsearch(es)),
+        ) => {
+            assert_eq!(f.max_files, 14);
+            assert_eq!(es.dead_letter_max_bytes, 64 * 1024 * 1024);
+        }
+        other => panic!("{other:?}"),
+    }
+    let found = problems(
+        "[sources.a]\ntype = \"demo\"\n[sinks.es]\ntype = \"elasticsearch\"\n\
+         url = \"http://127.0.0.1:9200\"\ndead_letter_max_bytes = 10\n",
+    );
+    assert_eq!(
+        found,
+        ["sinks.es.dead_letter_max_bytes: must be at least 1048576 (1 MiB)"]
+    );
+}
