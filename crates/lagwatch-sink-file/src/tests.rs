@@ -326,9 +326,12 @@ async fn rotated_files_are_bounded_by_default() {
     })
     .unwrap();
     for i in 0..20 {
-        sink.write(&sample::snapshot_at(SAMPLE_AT_MS + i * 10_000, i as u64 + 1))
-            .await
-            .unwrap();
+        sink.write(&sample::snapshot_at(
+            SAMPLE_AT_MS + i * 10_000,
+            i as u64 + 1,
+        ))
+        .await
+        .unwrap();
     }
     let rotated = names(dir.path())
         .into_iter()

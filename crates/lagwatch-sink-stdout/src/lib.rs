@@ -510,12 +510,14 @@ live     slow_reader    OK                1        1           2  stale
         plain.write(&snapshot).await.unwrap();
         let text = out.text();
         assert!(!has_controls(&text), "{text:?}");
-        assert!(text.contains("ev\\x1b[2J\\x1b]0;pwned\\x07il\\r\\x9b31m\\u{202e}gnp.exe"), "{text}");
+        assert!(
+            text.contains("ev\\x1b[2J\\x1b]0;pwned\\x07il\\r\\x9b31m\\u{202e}gnp.exe"),
+            "{text}"
+        );
 
         // On a terminal only the table's own sequences remain.
         let feed = AlertFeed::new(2);
-        let [mut firing, _] =
-            lagwatch_test_support::conformance::alerter::sample_notifications(at);
+        let [mut firing, _] = lagwatch_test_support::conformance::alerter::sample_notifications(at);
         firing.rule = EVIL.to_owned();
         firing.summary = EVIL.to_owned();
         firing.labels.insert("cluster".to_owned(), EVIL.to_owned());
@@ -526,7 +528,14 @@ live     slow_reader    OK                1        1           2  stale
         let terminal = terminal.terminal(true).with_alert_feed(feed);
         terminal.write(&snapshot).await.unwrap();
         let mut text = out.text();
-        for own in [CLEAR_SCREEN, "\x1b[H", "\x1b[K", "\x1b[J", "\x1b[0m", "\x1b[31m"] {
+        for own in [
+            CLEAR_SCREEN,
+            "\x1b[H",
+            "\x1b[K",
+            "\x1b[J",
+            "\x1b[0m",
+            "\x1b[31m",
+        ] {
             text = text.replace(own, "");
         }
         assert!(!has_controls(&text), "{text:?}");
