@@ -453,7 +453,9 @@ impl Pipeline {
 
         // Shutdown: stop sources, keep draining their events so none waits on a full channel.
         source_token.cancel();
-        let deadline = Instant::now() + shutdown_grace;
+        let deadline = Instant::now()
+            .checked_add(shutdown_grace)
+            .unwrap_or_else(|| Instant::now() + SHUTDOWN_GRACE);
         while !source_tasks.is_empty() {
             tokio::select! {
                 Some(batch) = event_rx.recv() => state.apply(batch),
