@@ -34,4 +34,3 @@ impl<T: Alerter + ?Sized> Alerter for Box<T> {
         (**self).deliver(n).await
     }
 }
-
