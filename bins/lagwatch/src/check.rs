@@ -141,7 +141,7 @@ async fn progress(
 pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let config = source_config(&args)?;
     let source = KafkaSource::new(config, &args.cluster)?;
-    let runtime = crate::commands::runtime()?;
+    let runtime = crate::async_runtime::runtime()?;
     let samples = args.samples.max(1);
     let rows = runtime.block_on(async {
         let mut snapshots = source.snapshots()?;
