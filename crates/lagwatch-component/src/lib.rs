@@ -14,6 +14,7 @@
 //! a queue and a task of its own, so one slow component never holds back another.
 
 mod alerter;
+pub mod clock;
 mod error;
 mod rules;
 mod sink;
