@@ -1,11 +1,11 @@
 //! Rules compiled from their configuration, and what one rule sees in one group.
 
 use crate::error::AlertError;
-use lagwatch_config::{AggregateKind, RuleConfig, StatusLevel, ThresholdOp, ThresholdTarget};
+use lagwatch_config::{RuleConfig, StatusLevel, ThresholdOp, ThresholdTarget};
 use lagwatch_core::alert::{PartitionDetail, Severity};
 use lagwatch_core::filter::NameFilter;
 use lagwatch_core::report::{GroupReport, PartitionReport};
-use lagwatch_core::rule::{Aggregate, Comparison, Threshold};
+use lagwatch_core::rule::{Comparison, Threshold};
 use lagwatch_core::status::{GroupStatus, PartitionStatus};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -93,12 +93,7 @@ impl Rule {
             RuleConfig::Threshold(t) => RuleKind::Threshold {
                 target: t.target,
                 threshold: Threshold {
-                    aggregate: match t.aggregate {
-                        AggregateKind::Avg => Aggregate::Avg,
-                        AggregateKind::Max => Aggregate::Max,
-                        AggregateKind::Min => Aggregate::Min,
-                        AggregateKind::Last => Aggregate::Last,
-                    },
+                    aggregate: t.aggregate,
                     window_ms: millis(t.window).max(1),
                     comparison: match t.op {
                         ThresholdOp::Gt => Comparison::Gt,

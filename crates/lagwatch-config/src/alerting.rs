@@ -212,20 +212,9 @@ pub enum ThresholdTarget {
     GroupLag,
 }
 
-/// How samples in the window are reduced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum AggregateKind {
-    /// Mean.
-    #[default]
-    Avg,
-    /// Largest.
-    Max,
-    /// Smallest.
-    Min,
-    /// Newest.
-    Last,
-}
+/// How samples in the window are reduced: the rule engine's own type, so the two cannot
+/// drift apart.
+pub use lagwatch_core::rule::Aggregate as AggregateKind;
 
 /// Threshold comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -19,11 +19,13 @@ use crate::TimestampMs;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// How the samples inside the window are reduced to one value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// How the samples inside the window are reduced to one value (also the `aggregate` key of
+/// a threshold rule's configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Aggregate {
     /// Arithmetic mean (Grafana's `avg()`).
+    #[default]
     Avg,
     /// Largest value.
     Max,
