@@ -7,11 +7,9 @@
 //! capacity if need be, and counted as overflow: their number is bounded by the number of
 //! incidents, not by time.
 
+use crate::queue::DropOldestQueue;
 use lagwatch_core::alert::AlertNotification;
-use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::sync::Notify;
 
 /// A notification with its place in the outbox.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,89 +33,63 @@ pub(crate) enum Offered {
 #[derive(Debug)]
 pub(crate) struct AlertQueue {
     capacity: usize,
-    state: Mutex<State>,
-    notify: Notify,
+    /// Never full (its own capacity is unbounded): the soft capacity is applied here.
+    items: DropOldestQueue<Queued>,
     pub(crate) coalesced: AtomicU64,
     pub(crate) overflow: AtomicU64,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    items: VecDeque<Queued>,
-    closed: bool,
 }
 
 impl AlertQueue {
     pub(crate) fn new(capacity: usize) -> AlertQueue {
         AlertQueue {
             capacity: capacity.max(1),
-            state: Mutex::new(State::default()),
-            notify: Notify::new(),
+            items: DropOldestQueue::new(usize::MAX),
             coalesced: AtomicU64::new(0),
             overflow: AtomicU64::new(0),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Whether a notification would be coalesced away now (checked before it is written to
     /// the outbox, so the outbox never holds what the queue refused).
     pub(crate) fn would_coalesce(&self, n: &AlertNotification) -> bool {
-        n.reminder && self.lock().items.len() >= self.capacity
+        n.reminder && self.items.len() >= self.capacity
     }
 
-    /// Queues `item` (see the [module documentation](self)).
+    /// Queues `item` (see the [module documentation](self)). One thread offers (the state
+    /// thread), so the length cannot change between the check and the push but for pops,
+    /// which only make room.
     pub(crate) fn offer(&self, item: Queued) -> Offered {
-        let offered = {
-            let mut s = self.lock();
-            if s.closed {
+        let full = self.items.len() >= self.capacity;
+        if full && item.notification.reminder {
+            if self.items.is_closed() {
                 return Offered::Closed;
             }
-            let full = s.items.len() >= self.capacity;
-            if full && item.notification.reminder {
-                self.coalesced.fetch_add(1, Ordering::Relaxed);
-                return Offered::Coalesced;
-            }
-            s.items.push_back(item);
-            if full {
-                self.overflow.fetch_add(1, Ordering::Relaxed);
-                Offered::Overflow
-            } else {
-                Offered::Queued
-            }
-        };
-        self.notify.notify_one();
-        offered
+            self.coalesced.fetch_add(1, Ordering::Relaxed);
+            return Offered::Coalesced;
+        }
+        if self.items.push(item).is_some() {
+            return Offered::Closed;
+        }
+        if full {
+            self.overflow.fetch_add(1, Ordering::Relaxed);
+            Offered::Overflow
+        } else {
+            Offered::Queued
+        }
     }
 
     /// The next notification; `None` once the queue is closed and empty.
     pub(crate) async fn pop(&self) -> Option<Queued> {
-        loop {
-            let notified = self.notify.notified();
-            {
-                let mut s = self.lock();
-                if let Some(item) = s.items.pop_front() {
-                    return Some(item);
-                }
-                if s.closed {
-                    return None;
-                }
-            }
-            notified.await;
-        }
+        self.items.pop().await
     }
 
     /// Refuses further offers; what is queued can still be taken.
     pub(crate) fn close(&self) {
-        self.lock().closed = true;
-        self.notify.notify_waiters();
-        self.notify.notify_one();
+        self.items.close();
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.lock().items.len()
+        self.items.len()
     }
 }
 

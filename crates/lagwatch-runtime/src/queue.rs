@@ -85,6 +85,11 @@ impl<T> DropOldestQueue<T> {
         self.lock().items.len()
     }
 
+    /// Whether [`DropOldestQueue::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
     /// Whether no item is waiting.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
