@@ -40,6 +40,9 @@ struct Row {
     client_id: String,
     /// Burrow's partition status; `null` with a single sample (one sample cannot tell).
     status: Option<&'static str>,
+    /// `true` when the status cannot be trusted yet: a single sample, or a window filled to
+    /// less than `minimum_complete`.
+    warming_up: bool,
 }
 
 fn now_ms() -> TimestampMs {
@@ -170,7 +173,13 @@ pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 started.elapsed().as_secs_f64()
             );
         }
-        let snapshot = model.snapshot(now_ms(), &EvaluatorSettings::default(), 0);
+        // A single look is all `check` gets: its samples are judged as they are (no time-based
+        // warm-up), and a one-sample answer is flagged instead.
+        let settings = EvaluatorSettings {
+            warm_up_ms: 0,
+            ..EvaluatorSettings::default()
+        };
+        let snapshot = model.snapshot(now_ms(), &settings, 0);
         Ok::<_, anyhow::Error>(rows(&args.cluster, &snapshot.groups, samples > 1))
     });
     let rows = match rows {
@@ -223,6 +232,7 @@ fn rows(cluster: &str, groups: &[GroupReport], with_status: bool) -> Vec<Row> {
                 owner: p.owner.clone(),
                 client_id: p.client_id.clone(),
                 status: with_status.then(|| status_name(p.status)),
+                warming_up: !with_status || p.extras.warming_up,
             });
         }
     }

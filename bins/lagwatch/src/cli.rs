@@ -83,6 +83,11 @@ pub struct DemoArgs {
     /// `burrow-%Y.%m.%d`, as Telegraf did).
     #[arg(long, value_name = "URL")]
     pub elasticsearch: Option<String>,
+
+    /// Keep the demo's state (windows, open alerts, outbox) in this directory across runs
+    /// (without it the demo keeps everything in memory).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// Output formats of `lagwatch demo`.
@@ -101,6 +106,11 @@ pub enum Format {
 pub struct RunArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+
+    /// State directory (overrides `general.state_dir`): the model's windows, open alerts and
+    /// the alert outbox survive restarts there.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// A configuration file, or a Burrow and/or Telegraf file to import.

@@ -2,6 +2,7 @@
 
 use crate::cli::{
     Cli, Command, ConfigArgs, ConfigCommand, DemoArgs, EsCommand, EsSetupArgs, EvalArgs, Format,
+    RunArgs,
 };
 use anyhow::Context;
 use lagwatch_lib::config::{Config, SinkConfig, SourceConfig, StdoutFormat, TelegrafImportError};
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Demo(args) => demo(args),
-        Command::Run(args) => run(&args.config),
+        Command::Run(args) => run(&args),
         Command::Validate(args) => Ok(validate(&args)),
         Command::Eval(args) => eval(args),
         Command::Check(args) => crate::check::check(args),
@@ -199,6 +200,10 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut config = Config::demo_with_env(lagwatch_lib::config::process_env())?;
     config.general.evaluation_interval = args.interval;
+    if let Some(dir) = args.state_dir {
+        config.general.state_dir = dir;
+        config.general.persist_state = true;
+    }
     for source in config.sources.values_mut() {
         if let (SourceConfig::Demo(demo), Some(seed)) = (source, args.seed) {
             demo.seed = seed;
@@ -280,8 +285,12 @@ fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
-    let config = load_args(args)?;
+fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let mut config = load_args(&args.config)?;
+    if let Some(dir) = &args.state_dir {
+        config.general.state_dir = dir.clone();
+        config.general.persist_state = true;
+    }
     execute(&config, None, None)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -367,21 +376,35 @@ fn validate(args: &ConfigArgs) -> ExitCode {
     }
 }
 
+/// Reads at most [`eval_input::MAX_INPUT_BYTES`] of `reader` as text; longer input is an
+/// error naming `name` and the limit.
+fn read_bounded(reader: impl Read, name: &str) -> anyhow::Result<String> {
+    let mut text = String::new();
+    reader
+        .take(eval_input::MAX_INPUT_BYTES + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read {name}"))?;
+    if text.len() as u64 > eval_input::MAX_INPUT_BYTES {
+        anyhow::bail!(
+            "{name} is longer than {} bytes (64 MiB), the most lagwatch eval reads",
+            eval_input::MAX_INPUT_BYTES
+        );
+    }
+    Ok(text)
+}
+
 fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
-    let text = if args.input == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read standard input")?;
-        text
-    } else {
-        std::fs::read_to_string(&args.input)
-            .with_context(|| format!("cannot read {}", args.input))?
-    };
     let name = if args.input == "-" {
         "standard input"
     } else {
         &args.input
+    };
+    let text = if args.input == "-" {
+        read_bounded(std::io::stdin(), name)?
+    } else {
+        let file = std::fs::File::open(&args.input)
+            .with_context(|| format!("cannot read {}", args.input))?;
+        read_bounded(file, name)?
     };
     let input: EvalInput = serde_json::from_str(&text)
         .with_context(|| format!("{name} is not a valid evaluation input"))?;

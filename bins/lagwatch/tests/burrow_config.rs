@@ -130,6 +130,7 @@ fn the_seed_burrow_toml_validates_converts_and_runs() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lagwatch"))
         .args(["run", "--burrow-config", file])
         .env("LAGWATCH_GENERAL__EVALUATION_INTERVAL", "1s")
+        .env("LAGWATCH_GENERAL__PERSIST_STATE", "false")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -128,6 +128,39 @@ fn eval_names_the_problem_in_bad_input() {
 }
 
 #[test]
+fn eval_refuses_input_past_its_size_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("huge.json");
+    // Sparse: costs no disk, reads as NUL bytes.
+    let file = std::fs::File::create(&path).expect("create");
+    file.set_len(64 * 1024 * 1024 + 1).expect("set_len");
+    drop(file);
+    let out = lagwatch()
+        .arg("eval")
+        .arg(&path)
+        .output()
+        .expect("run lagwatch");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("huge.json") && err.contains("64 MiB"), "{err}");
+}
+
+#[test]
+fn eval_refuses_absurd_intervals_with_an_error() {
+    let mut cmd = lagwatch();
+    cmd.arg("eval");
+    let out = run_with_stdin(
+        cmd,
+        r#"{"now_ms": 1, "intervals": 1000000000000, "groups": [{"cluster": "c", "group": "g",
+            "partitions": [{"topic": "t", "partition": 0, "current_lag": 0,
+            "offsets": [{"offset": 1, "timestamp": 1}]}]}]}"#,
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("intervals must be at most 10000"), "{err}");
+}
+
+#[test]
 fn validate_reports_every_problem_with_its_key_path() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bad.toml");
@@ -252,6 +285,8 @@ path = "{}"
     let child = lagwatch()
         .args(["run", "--config"])
         .arg(&config)
+        .arg("--state-dir")
+        .arg(config.with_file_name("state"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

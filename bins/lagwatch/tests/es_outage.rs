@@ -178,9 +178,14 @@ struct Lagwatch {
 impl Lagwatch {
     fn start(config: &Path, log: PathBuf) -> Lagwatch {
         let out = std::fs::File::create(&log).unwrap();
+        // The state directory sits beside the configuration, so the restarted process finds
+        // what the killed one saved.
+        let state = config.with_file_name("state");
         let child = Command::new(env!("CARGO_BIN_EXE_lagwatch"))
             .args(["run", "--config"])
             .arg(config)
+            .arg("--state-dir")
+            .arg(state)
             .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
             .stderr(out)

@@ -187,6 +187,8 @@ batch_max_wait = "50ms"
     let mut lagwatch = Command::new(env!("CARGO_BIN_EXE_lagwatch"))
         .args(["run", "--config"])
         .arg(&lw_config)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
         .stdin(Stdio::null())
         .stdout(out.try_clone().unwrap())
         .stderr(out)

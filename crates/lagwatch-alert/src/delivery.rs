@@ -14,6 +14,23 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 /// Answer bodies are quoted in errors up to this many characters.
 const BODY_QUOTE: usize = 200;
 
+/// Most bytes of a webhook's or Slack's answer read (64 KiB): the answer is only classified
+/// and quoted, so the rest is not read (the status decides whether the notification went
+/// through).
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Reads at most [`MAX_ANSWER_BYTES`] of an answer as text; a longer answer is cut there
+/// (and the connection dropped). What cannot be read counts as not there.
+async fn answer_text(mut response: reqwest::Response) -> String {
+    let mut body = lagwatch_core::text::CappedBody::new(MAX_ANSWER_BYTES);
+    while let Ok(Some(chunk)) = response.chunk().await {
+        if !body.push_within_limit(&chunk) {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body.into_bytes()).into_owned()
+}
+
 /// Exponential backoff between attempts: `initial`, doubling, at most `max`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
@@ -137,22 +154,27 @@ impl HttpTarget {
     }
 
     /// Sends `body` until it is accepted, a permanent error comes back or the retries are
-    /// used up. `classify` may refine the status-based decision (Slack's bodies).
+    /// used up. `classify` may refine the status-based decision (Slack's bodies). Every
+    /// attempt carries the notification's key in an `Idempotency-Key` header, so a receiver
+    /// can drop a notification it already accepted (a retry, or a replay after a restart).
     pub(crate) async fn send(
         &self,
         body: Vec<u8>,
         content_type: &str,
         incident: &str,
+        idempotency_key: &str,
     ) -> Result<Delivery, ComponentError> {
         let mut last = self.last_send.lock().await;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             if let Some(prev) = *last {
-                let ready = prev + self.min_interval;
+                // Checked: an absurd min_interval waits for it, never overflows the clock.
                 let now = Instant::now();
-                if ready > now {
-                    tokio::time::sleep(ready - now).await;
+                match prev.checked_add(self.min_interval) {
+                    Some(ready) if ready > now => tokio::time::sleep(ready - now).await,
+                    Some(_) => {}
+                    None => tokio::time::sleep(self.min_interval).await,
                 }
             }
             let mut request = self
@@ -160,6 +182,9 @@ impl HttpTarget {
                 .request(self.method.clone(), self.url.expose().as_str())
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(body.clone());
+            if !idempotency_key.is_empty() {
+                request = request.header("Idempotency-Key", idempotency_key);
+            }
             for (name, value) in &self.headers {
                 // The content type was set above (from these headers when they name one).
                 if name != reqwest::header::CONTENT_TYPE {
@@ -174,7 +199,7 @@ impl HttpTarget {
                         .get(RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
                         .and_then(parse_retry_after);
-                    let text = response.text().await.unwrap_or_default();
+                    let text = answer_text(response).await;
                     classify(status, retry_after, &text)
                 }
                 Err(e) => {

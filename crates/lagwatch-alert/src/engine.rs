@@ -53,7 +53,17 @@ pub struct AlertRecord {
     /// at once).
     #[serde(default)]
     pub notified_value: Option<f64>,
+    /// Since when the alert's group is missing from the evaluations the rule watches
+    /// (deleted, expired or filtered out); see [`GONE_AFTER_MS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_since_ms: Option<TimestampMs>,
 }
+
+/// An open alert whose group has been missing from the evaluations its rule watches for this
+/// long (ms) is closed at the rule's next decision, with a resolved notification if it was
+/// firing: the group was deleted, expired or filtered out. One minute leaves room for a source
+/// that has not yet read the group again after a restart.
+pub const GONE_AFTER_MS: i64 = 60_000;
 
 /// Everything the engine must remember across a restart: the open alerts by incident id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,7 +86,8 @@ impl Default for EngineState {
 /// Series key: cluster, group, and for partition series topic and partition.
 type SeriesKey = (String, String, Option<(String, i32)>);
 
-/// What a rule keeps between snapshots (not persisted: the window refills after a restart).
+/// What a rule keeps between snapshots; the series are saved with the model's windows (see
+/// [`RuleEngine::window_state`]).
 #[derive(Debug, Default)]
 struct RuleRuntime {
     next_decision_ms: Option<TimestampMs>,
@@ -85,8 +96,9 @@ struct RuleRuntime {
 
 /// The rule engine: a set of rules with their alert lifecycle.
 ///
-/// Time is the snapshot's [`Snapshot::at_ms`]; nothing here reads a clock or touches a file
-/// (see [`crate::persist::PersistentRules`] for the state file).
+/// Time is the snapshot's [`Snapshot::at_ms`]; nothing here reads a clock or touches a file.
+/// Its state (open alerts, threshold series) is handed out and taken back as plain values
+/// through [`RuleEngine`]'s state methods; the runtime keeps it on disk.
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
@@ -151,7 +163,8 @@ impl RuleSet {
             let mut sum = 0u64;
             let mut any = false;
             for p in group.partitions.iter().filter(|p| rule.counts(p)) {
-                if p.extras.stale {
+                // Nor are windows still warming up: no rule fires or resolves on them.
+                if p.extras.stale || p.extras.warming_up {
                     continue;
                 }
                 any = true;
@@ -192,7 +205,7 @@ impl RuleSet {
         let counted: Vec<_> = group
             .partitions
             .iter()
-            .filter(|p| rule.counts(p) && !p.extras.stale)
+            .filter(|p| rule.counts(p) && !p.extras.stale && !p.extras.warming_up)
             .collect();
         match &rule.kind {
             RuleKind::Threshold { target, threshold } => {
@@ -286,11 +299,16 @@ impl RuleSet {
                 }
             }
             RuleKind::Status { min } => {
-                if group.status == lagwatch_core::GroupStatus::NotFound {
+                // Partitions exist but none can be judged yet (warming up, stale): no verdict.
+                let unjudged =
+                    counted.is_empty() && group.partitions.iter().any(|p| rule.counts(p));
+                if group.status == lagwatch_core::GroupStatus::NotFound || unjudged {
                     return Condition::Unknown;
                 }
                 let status = if rule.all_topics {
-                    group.status
+                    group
+                        .alertable_status()
+                        .unwrap_or(lagwatch_core::GroupStatus::Ok)
                 } else {
                     status_of(&counted)
                 };
@@ -489,10 +507,15 @@ impl RuleEngine for RuleSet {
                 .series
                 .retain(|_, s| s.last().is_some_and(|(ts, _)| ts > at - s_age(rule)));
 
+            let mut seen = std::collections::HashSet::new();
             for group in snapshot.groups().iter().filter(|g| rule.watches(g)) {
                 let labels = RuleSet::labels(rule, group);
                 let id = lagwatch_core::alert::incident_id(&rule.name, &labels);
                 let condition = RuleSet::condition(rule, runtime, group, at);
+                if let Some(record) = self.state.alerts.get_mut(&id) {
+                    record.missing_since_ms = None;
+                }
+                seen.insert(id.clone());
                 let record = self.state.alerts.get_mut(&id);
                 match (record, condition) {
                     (_, Condition::Unknown) => {}
@@ -534,6 +557,7 @@ impl RuleEngine for RuleSet {
                                 started_at_ms: firing.then_some(at),
                                 last_sent_ms: firing.then_some(at),
                                 notified_value: firing.then_some(value),
+                                missing_since_ms: None,
                             },
                         );
                     }
@@ -586,6 +610,12 @@ impl RuleEngine for RuleSet {
                                 );
                                 n.partitions = partitions;
                                 n.reminder = !escalated;
+                                n.idempotency_key = lagwatch_core::alert::idempotency_key(
+                                    &n.incident_id,
+                                    AlertState::Firing,
+                                    started,
+                                    Some(at),
+                                );
                                 out.push(n);
                             }
                         }
@@ -609,8 +639,149 @@ impl RuleEngine for RuleSet {
                     }
                 }
             }
+            close_gone(&mut self.state, rule, &seen, at, &mut out);
         }
         out
+    }
+
+    fn alert_state(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&self.state).ok()
+    }
+
+    fn window_state(&self) -> Option<serde_json::Value> {
+        let windows: Vec<SavedSeries> = self
+            .rules
+            .iter()
+            .zip(&self.runtime)
+            .flat_map(|(rule, runtime)| {
+                runtime
+                    .series
+                    .iter()
+                    .map(|((cluster, group, partition), s)| SavedSeries {
+                        rule: rule.name.clone(),
+                        cluster: cluster.clone(),
+                        group: group.clone(),
+                        partition: partition.clone(),
+                        samples: s.samples().to_vec(),
+                    })
+            })
+            .collect();
+        serde_json::to_value(WindowState {
+            version: STATE_VERSION,
+            series: windows,
+        })
+        .ok()
+    }
+
+    fn restore_state(
+        &mut self,
+        alerts: Option<serde_json::Value>,
+        windows: Option<serde_json::Value>,
+    ) -> Result<(), String> {
+        if let Some(alerts) = alerts {
+            let state: EngineState = serde_json::from_value(alerts)
+                .map_err(|e| format!("open alerts are unreadable: {e}"))?;
+            if state.version != STATE_VERSION {
+                return Err(format!(
+                    "open alerts have format version {}, this version reads {STATE_VERSION}",
+                    state.version
+                ));
+            }
+            self.restore(state);
+        }
+        if let Some(windows) = windows {
+            let state: WindowState = serde_json::from_value(windows)
+                .map_err(|e| format!("alert rule windows are unreadable: {e}"))?;
+            if state.version != STATE_VERSION {
+                return Err(format!(
+                    "alert rule windows have format version {}, this version reads \
+                     {STATE_VERSION}",
+                    state.version
+                ));
+            }
+            for saved in state.series {
+                let Some(index) = self.rules.iter().position(|r| r.name == saved.rule) else {
+                    continue;
+                };
+                let rule = &self.rules[index];
+                let RuleKind::Threshold { threshold, .. } = &rule.kind else {
+                    continue;
+                };
+                let mut series = Series::new(threshold.window_ms, SERIES_CAPACITY);
+                for (at, value) in saved.samples {
+                    series.push(at, value);
+                }
+                self.runtime[index]
+                    .series
+                    .insert((saved.cluster, saved.group, saved.partition), series);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Threshold series as saved with the model's windows.
+#[derive(Debug, Serialize, Deserialize)]
+struct WindowState {
+    version: u32,
+    series: Vec<SavedSeries>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedSeries {
+    rule: String,
+    cluster: String,
+    group: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    partition: Option<(String, i32)>,
+    samples: Vec<(TimestampMs, f64)>,
+}
+
+/// Closes the open alerts of `rule` whose group was not among the evaluated groups (`seen`
+/// holds the incident ids that were) for [`GONE_AFTER_MS`].
+fn close_gone(
+    state: &mut EngineState,
+    rule: &Rule,
+    seen: &std::collections::HashSet<String>,
+    at: TimestampMs,
+    out: &mut Vec<AlertNotification>,
+) {
+    let mut gone = Vec::new();
+    for (id, record) in &mut state.alerts {
+        if record.rule != rule.name || seen.contains(id) {
+            continue;
+        }
+        let since = *record.missing_since_ms.get_or_insert(at);
+        if at - since >= GONE_AFTER_MS - DECISION_SLACK_MS {
+            gone.push(id.clone());
+        }
+    }
+    for id in gone {
+        let Some(record) = state.alerts.remove(&id) else {
+            continue;
+        };
+        if record.phase != Phase::Firing || !rule.send_resolved {
+            continue;
+        }
+        let group = record.labels.get("group").cloned().unwrap_or_default();
+        let cluster = record.labels.get("cluster").cloned().unwrap_or_default();
+        let started = record.started_at_ms.unwrap_or(at);
+        let mut n = AlertNotification::new(
+            rule.name.clone(),
+            AlertState::Resolved,
+            rule.severity,
+            record.labels,
+            0.0,
+            RuleSet::threshold_of(rule),
+            format!(
+                "group {group} of cluster {cluster} is no longer evaluated (deleted, \
+                     expired or filtered out)"
+            ),
+            started,
+            at,
+        );
+        n.group_status = Some(lagwatch_core::GroupStatus::NotFound);
+        out.push(n);
     }
 }
 

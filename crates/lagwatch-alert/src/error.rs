@@ -1,7 +1,5 @@
 //! Errors of building rules and alerters and of the state file.
 
-use std::path::PathBuf;
-
 /// What went wrong while setting up alerting.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -21,14 +19,5 @@ pub enum AlertError {
         alerter: String,
         /// What was wrong.
         message: String,
-    },
-    /// The alert state file could not be read or written.
-    #[error("alert state file {path}: {source}")]
-    StateFile {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
     },
 }

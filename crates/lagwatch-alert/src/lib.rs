@@ -10,9 +10,11 @@
 //!   inactive → pending → firing → resolved; one notification when it fires, reminders every
 //!   `repeat_interval`, one when it resolves; all partitions of a group share one alert.
 //!   Time is the snapshot's time, so the lifecycle is tested with exact vectors. Stale data
-//!   never changes an alert.
-//! * [`PersistentRules`] — the same engine with its open alerts kept in a JSON file, so a
-//!   restart neither sends a firing alert again nor forgets it.
+//!   and windows still warming up never change an alert; an alert whose group is no longer
+//!   evaluated (deleted, expired, filtered out) resolves after [`engine::GONE_AFTER_MS`].
+//!   The engine hands its state out as plain values (`RuleEngine::alert_state`,
+//!   `window_state`) and the runtime keeps them on disk, so a restart neither sends a firing
+//!   alert again nor forgets it.
 //! * Alerters ([`lagwatch_component::Alerter`]): [`SlackAlerter`] (incoming webhook, blocks
 //!   plus a text fallback), [`WebhookAlerter`] (method, headers, minijinja body template,
 //!   presets for Burrow's HTTP notifier and Alertmanager's webhook JSON) and [`LogAlerter`].
@@ -42,7 +44,6 @@ mod delivery;
 pub mod engine;
 pub mod error;
 mod log;
-pub mod persist;
 pub mod rule;
 mod slack;
 mod template;
@@ -52,7 +53,6 @@ pub use delivery::Backoff;
 pub use engine::{AlertRecord, EngineState, Phase, RuleSet};
 pub use error::AlertError;
 pub use log::LogAlerter;
-pub use persist::PersistentRules;
 pub use rule::{Condition, Rule, RuleKind};
 pub use slack::SlackAlerter;
 pub use webhook::WebhookAlerter;

@@ -61,12 +61,13 @@ impl SlackAlerter {
         self
     }
 
-    /// The dashboard link for a notification, when configured.
+    /// The dashboard link for a notification, when configured: cluster and group are
+    /// percent-encoded into the URL, so a name cannot end the link or add parameters.
     fn dashboard(&self, n: &AlertNotification) -> Option<String> {
         (!self.dashboard_url.is_empty()).then(|| {
             self.dashboard_url
-                .replace("{cluster}", n.cluster())
-                .replace("{group}", n.group())
+                .replace("{cluster}", &percent_encode(n.cluster()))
+                .replace("{group}", &percent_encode(n.group()))
         })
     }
 
@@ -92,23 +93,24 @@ impl SlackAlerter {
         };
         let dashboard = self.dashboard(n);
 
+        // Every name from outside is escaped: the fallback text is mrkdwn too.
         let mut text = format!(
             "[{state}] {}: {}/{} {} (status {status}, total lag {total}, max lag {max})",
-            n.rule,
-            n.cluster(),
-            n.group(),
-            n.summary
+            escape(&n.rule),
+            escape(n.cluster()),
+            escape(n.group()),
+            escape(&n.summary)
         );
         if !n.partitions.is_empty() {
             let worst: Vec<String> = n
                 .partitions
                 .iter()
-                .map(|p| format!("{}/{} lag {}", p.topic, p.partition, p.lag))
+                .map(|p| format!("{}/{} lag {}", escape(&p.topic), p.partition, p.lag))
                 .collect();
             text.push_str(&format!("; worst: {}", worst.join(", ")));
         }
         if let Some(url) = &dashboard {
-            text.push_str(&format!(" {url}"));
+            text.push_str(&format!(" {}", escape(url)));
         }
 
         let field = |title: &str, value: &str| json!({"type": "mrkdwn", "text": format!("*{title}*\n{}", escape(value))});
@@ -151,14 +153,14 @@ impl SlackAlerter {
         }
         let mut context = format!(
             "incident `{}` · started {}",
-            n.incident_id,
+            escape(&n.incident_id),
             rfc3339(n.started_at_ms)
         );
         if n.state == AlertState::Resolved {
             context.push_str(&format!(" · resolved {}", rfc3339(n.at_ms)));
         }
         if let Some(url) = &dashboard {
-            context.push_str(&format!(" · <{url}|Dashboard>"));
+            context.push_str(&format!(" · <{}|Dashboard>", escape(&url.replace('|', "%7C"))));
         }
         blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]}));
         json!({"text": text, "blocks": blocks})
@@ -170,6 +172,20 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// `text` with every byte but the unreserved URL characters (`A-Z a-z 0-9 - . _ ~`)
+/// percent-encoded, for a value put into a URL.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// At most `max` characters.
@@ -235,7 +251,61 @@ impl Alerter for SlackAlerter {
             ComponentError::permanent(self.name.clone(), format!("cannot encode message: {e}"))
         })?;
         self.target
-            .send(body, "application/json", &n.incident_id)
+            .send(body, "application/json", &n.incident_id, &n.idempotency_key)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every mrkdwn text of a message (the fallback `text` included).
+    fn mrkdwn_texts(message: &Value) -> Vec<String> {
+        let mut out = vec![message["text"].as_str().unwrap_or_default().to_owned()];
+        fn walk(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(map) => {
+                    if map.get("type").and_then(Value::as_str) == Some("mrkdwn") {
+                        out.push(map["text"].as_str().unwrap_or_default().to_owned());
+                    }
+                    map.values().for_each(|v| walk(v, out));
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+                _ => {}
+            }
+        }
+        walk(&message["blocks"], &mut out);
+        out
+    }
+
+    #[test]
+    fn names_are_escaped_in_every_text_and_encoded_in_links() {
+        let config = SlackAlerterConfig {
+            dashboard_url: "https://grafana.example/d/lag?var-cluster={cluster}&var-group={group}"
+                .to_owned(),
+            ..SlackAlerterConfig::new("https://hooks.slack.com/services/T/B/x")
+        };
+        let alerter = SlackAlerter::new("ops", &config).unwrap();
+        let [mut n, _] = samples();
+        n.rule = "lag<!channel>".to_owned();
+        n.summary = "<!here> & <https://evil.example|click>".to_owned();
+        n.labels.insert("cluster".to_owned(), "x&y".to_owned());
+        n.labels.insert("group".to_owned(), "a<b>|c d".to_owned());
+        n.partitions[0].topic = "<@U123>".to_owned();
+        let message = alerter.message(&n);
+        let link = "<https://grafana.example/d/lag?var-cluster=x%26y&amp;var-group=a%3Cb%3E%7Cc%20d|Dashboard>";
+        for text in mrkdwn_texts(&message) {
+            let rest = text.replace(link, "");
+            assert!(!rest.contains('<') && !rest.contains('>'), "{text}");
+            let unescaped = rest
+                .replace("&amp;", "")
+                .replace("&lt;", "")
+                .replace("&gt;", "");
+            assert!(!unescaped.contains('&'), "{text}");
+        }
+        let all = mrkdwn_texts(&message).join("\n");
+        assert!(all.contains(link), "{all}");
+        assert!(all.contains("a&lt;b&gt;|c d") && all.contains("&lt;!here&gt; &amp;"), "{all}");
     }
 }

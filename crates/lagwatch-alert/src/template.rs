@@ -1,7 +1,7 @@
 //! Template variables of webhook bodies and the preset bodies.
 //!
 //! Every body template sees these variables (documented in docs/alerting.md):
-//! `rule`, `state`, `severity`, `incident_id`, `labels`, `alert_labels` (`labels` plus
+//! `rule`, `state`, `severity`, `incident_id`, `idempotency_key`, `labels`, `alert_labels` (`labels` plus
 //! `alertname` and `severity`), `cluster`, `group`, `value`,
 //! `threshold`, `summary`, `started_at`, `at` (RFC 3339), `started_at_ms`, `at_ms`,
 //! `reminder`, `group_status`, `total_lag`, `max_lag`, `partitions` (each with `topic`,
@@ -55,6 +55,7 @@ pub(crate) fn variables(n: &AlertNotification, receiver: &str) -> Value {
         "state": n.state.to_string(),
         "severity": n.severity.to_string(),
         "incident_id": n.incident_id,
+        "idempotency_key": n.idempotency_key,
         "labels": n.labels,
         "alert_labels": alert_labels,
         "cluster": n.cluster(),
@@ -95,6 +96,7 @@ pub(crate) const JSON_PRESET: &str = r#"{
   "state": {{ state|tojson }},
   "severity": {{ severity|tojson }},
   "incident_id": {{ incident_id|tojson }},
+  "idempotency_key": {{ idempotency_key|tojson }},
   "labels": {{ labels|tojson }},
   "value": {{ value|tojson }},
   "threshold": {{ threshold|tojson }},

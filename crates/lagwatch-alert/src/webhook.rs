@@ -113,7 +113,12 @@ impl Alerter for WebhookAlerter {
             .render(n)
             .map_err(|m| ComponentError::permanent(self.name.clone(), m))?;
         self.target
-            .send(body.into_bytes(), &self.content_type, &n.incident_id)
+            .send(
+                body.into_bytes(),
+                &self.content_type,
+                &n.incident_id,
+                &n.idempotency_key,
+            )
             .await
     }
 }

@@ -1,7 +1,7 @@
 //! The rule engine's lifecycle with exact vectors; time is the snapshots' `at_ms`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use lagwatch_alert::{PersistentRules, Phase, RuleSet};
+use lagwatch_alert::{Phase, RuleSet};
 use lagwatch_component::RuleEngine;
 use lagwatch_config::{
     AggregateKind, RetentionRuleConfig, RuleConfig, StatusLevel, StatusRuleConfig, ThresholdOp,
@@ -11,7 +11,7 @@ use lagwatch_core::alert::{AlertNotification, AlertState};
 use lagwatch_core::report::{GroupReport, PartitionReport};
 use lagwatch_core::snapshot::SnapshotData;
 use lagwatch_core::time_lag::{Confidence, TimeLag};
-use lagwatch_core::{PartitionStatus, Snapshot, TimestampMs};
+use lagwatch_core::{GroupStatus, PartitionStatus, Snapshot, TimestampMs};
 use lagwatch_test_support::sample;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -221,25 +221,27 @@ fn send_resolved_false_stays_silent_on_recovery() {
 }
 
 #[test]
-fn restart_with_persisted_state_neither_resends_nor_forgets() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("alerts.json");
+fn restart_with_saved_state_neither_resends_nor_forgets() {
     let rules = || RuleSet::from_config(&BTreeMap::from([("r".to_owned(), last_lag_rule(0, 0))]));
 
-    let mut first = PersistentRules::open(rules().unwrap(), &path).unwrap();
+    let mut first = rules().unwrap();
     assert_eq!(
         run(&mut first, &[(0, 50)]),
         [(0, AlertState::Firing, false)]
     );
-    drop(first);
-    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let saved = first.alert_state().unwrap();
     assert_eq!(saved["version"], 1);
     assert_eq!(saved["alerts"].as_object().unwrap().len(), 1);
-    assert!(!dir.path().join("alerts.json.tmp").exists());
+    // What the runtime writes and reads back is plain JSON text.
+    let text = serde_json::to_string(&saved).unwrap();
+    drop(first);
 
     // Restart: still breaching, so nothing is sent again; then it recovers and exactly one
     // resolved notification comes, carrying the start from before the restart.
-    let mut second = PersistentRules::open(rules().unwrap(), &path).unwrap();
+    let mut second = rules().unwrap();
+    second
+        .restore_state(Some(serde_json::from_str(&text).unwrap()), None)
+        .unwrap();
     let mut notes = Vec::new();
     for (t, lag) in [(60, 50), (120, 0), (180, 0)] {
         notes.extend(second.evaluate(&snap(t * S, vec![grp(&[lag], t * S)])));
@@ -247,10 +249,15 @@ fn restart_with_persisted_state_neither_resends_nor_forgets() {
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0].state, AlertState::Resolved);
     assert_eq!((notes[0].started_at_ms, notes[0].at_ms), (0, 120 * S));
-    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    assert_eq!(saved["alerts"].as_object().unwrap().len(), 0);
+    assert_eq!(
+        second.alert_state().unwrap()["alerts"]
+            .as_object()
+            .unwrap()
+            .len(),
+        0
+    );
 
-    // Without the state file a restart would announce the same alert again.
+    // Without the saved state a restart would announce the same alert again.
     let mut forgetful = rules().unwrap();
     assert_eq!(
         run(&mut forgetful, &[(0, 50), (60, 50)]),
@@ -259,13 +266,159 @@ fn restart_with_persisted_state_neither_resends_nor_forgets() {
 }
 
 #[test]
-fn damaged_state_file_is_ignored() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("alerts.json");
-    std::fs::write(&path, "{not json").unwrap();
-    let rules = RuleSet::from_config(&BTreeMap::from([("r".to_owned(), last_lag_rule(0, 0))]));
-    let mut e = PersistentRules::open(rules.unwrap(), &path).unwrap();
+fn unreadable_state_is_refused_and_the_engine_starts_empty() {
+    let mut e =
+        RuleSet::from_config(&BTreeMap::from([("r".to_owned(), last_lag_rule(0, 0))])).unwrap();
+    let err = e
+        .restore_state(Some(serde_json::json!({"alerts": 7})), None)
+        .unwrap_err();
+    assert!(err.contains("open alerts are unreadable"), "{err}");
+    let err = e
+        .restore_state(Some(serde_json::json!({"version": 99, "alerts": {}})), None)
+        .unwrap_err();
+    assert!(err.contains("version 99"), "{err}");
     assert_eq!(run(&mut e, &[(0, 50)]), [(0, AlertState::Firing, false)]);
+}
+
+#[test]
+fn averaging_windows_survive_a_restart() {
+    // Average lag over 3 minutes above 10, decided every minute.
+    let rule = || {
+        RuleSet::from_config(&BTreeMap::from([(
+            "avg".to_owned(),
+            RuleConfig::Threshold(ThresholdRuleConfig {
+                value: 10.0,
+                window: std::time::Duration::from_secs(180),
+                ..ThresholdRuleConfig::default()
+            }),
+        )]))
+        .unwrap()
+    };
+    let mut first = rule();
+    // 0 + 0 + 40 over three minutes: average 13.3, fires at 120 s.
+    let mut out = Vec::new();
+    for (t, lag) in [(0, 0), (60, 0), (120, 40)] {
+        out.extend(first.evaluate(&snap(t * S, vec![grp(&[lag], t * S)])));
+    }
+    assert_eq!(out.len(), 1);
+    let alerts = serde_json::to_string(&first.alert_state().unwrap()).unwrap();
+    let windows = serde_json::to_string(&first.window_state().unwrap()).unwrap();
+
+    // After a restart a lag of 5 is averaged with the saved samples (above 10 either way),
+    // so the alert stays firing instead of being judged on the single new sample.
+    let mut second = rule();
+    second
+        .restore_state(
+            Some(serde_json::from_str(&alerts).unwrap()),
+            Some(serde_json::from_str(&windows).unwrap()),
+        )
+        .unwrap();
+    let out = second.evaluate(&snap(180 * S, vec![grp(&[5], 180 * S)]));
+    assert!(out.is_empty(), "{out:?}");
+
+    // Without the windows, the lone sample 5 would have resolved it at once.
+    let mut forgetful = rule();
+    forgetful
+        .restore_state(Some(serde_json::from_str(&alerts).unwrap()), None)
+        .unwrap();
+    let out = forgetful.evaluate(&snap(180 * S, vec![grp(&[5], 180 * S)]));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].state, AlertState::Resolved);
+}
+
+#[test]
+fn warming_up_partitions_neither_fire_nor_resolve() {
+    let status_rule = RuleConfig::Status(StatusRuleConfig {
+        status: StatusLevel::Err,
+        ..lagwatch_config::StatusRuleConfig::default()
+    });
+    let mut e = engine(status_rule);
+    let group = |status: PartitionStatus, warming: bool, at: TimestampMs| {
+        let mut p = part("t", 0, 100, at);
+        p.status = status;
+        p.extras.warming_up = warming;
+        let mut g = sample::group("c", "g", vec![p], at);
+        g.warming_up = warming;
+        g
+    };
+    // A fresh start: Burrow says STOP on the single commit, but the window is warming up.
+    let mut out = Vec::new();
+    out.extend(e.evaluate(&snap(0, vec![group(PartitionStatus::Stop, true, 0)])));
+    out.extend(e.evaluate(&snap(
+        60 * S,
+        vec![group(PartitionStatus::Stop, true, 60 * S)],
+    )));
+    assert!(out.is_empty(), "{out:?}");
+    // A real STOP fires; a warming-up OK (after, say, a partition reassignment) does not
+    // resolve it; a judged OK does.
+    out.extend(e.evaluate(&snap(
+        120 * S,
+        vec![group(PartitionStatus::Stop, false, 120 * S)],
+    )));
+    out.extend(e.evaluate(&snap(
+        180 * S,
+        vec![group(PartitionStatus::Ok, true, 180 * S)],
+    )));
+    let states: Vec<_> = out.iter().map(|n| (n.at_ms / S, n.state)).collect();
+    assert_eq!(states, [(120, AlertState::Firing)]);
+    out.extend(e.evaluate(&snap(
+        240 * S,
+        vec![group(PartitionStatus::Ok, false, 240 * S)],
+    )));
+    let states: Vec<_> = out.iter().map(|n| (n.at_ms / S, n.state)).collect();
+    assert_eq!(
+        states,
+        [(120, AlertState::Firing), (240, AlertState::Resolved)]
+    );
+}
+
+#[test]
+fn an_alert_of_a_vanished_group_resolves_after_a_minute() {
+    let mut e = engine(last_lag_rule(0, 0));
+    let mut out = run(&mut e, &[(0, 50)]);
+    assert_eq!(out, [(0, AlertState::Firing, false)]);
+    // The group disappears (deleted, expired or filtered out): the snapshots no longer list it.
+    let mut notes = Vec::new();
+    for t in [60, 90] {
+        notes.extend(e.evaluate(&snap(t * S, vec![])));
+    }
+    assert!(notes.is_empty(), "not before a minute: {notes:?}");
+    notes.extend(e.evaluate(&snap(120 * S, vec![])));
+    assert_eq!(notes.len(), 1);
+    let n = &notes[0];
+    assert_eq!(n.state, AlertState::Resolved);
+    assert_eq!(n.started_at_ms, 0);
+    assert_eq!(n.group_status, Some(GroupStatus::NotFound));
+    assert!(n.summary.contains("no longer evaluated"), "{}", n.summary);
+    assert!(e.state().alerts.is_empty());
+    // A group that comes back within the minute keeps its alert.
+    out = run(&mut e, &[(200, 50)]);
+    assert_eq!(out, [(200, AlertState::Firing, false)]);
+    assert!(e.evaluate(&snap(260 * S, vec![])).is_empty());
+    assert!(
+        e.evaluate(&snap(300 * S, vec![grp(&[50], 300 * S)]))
+            .is_empty()
+    );
+    assert!(e.evaluate(&snap(360 * S, vec![])).is_empty());
+    assert_eq!(e.state().alerts.len(), 1);
+}
+
+#[test]
+fn idempotency_keys_name_each_notification() {
+    let mut e = engine(last_lag_rule(0, 120));
+    let mut notes = Vec::new();
+    for (t, lag) in [(0, 50), (60, 50), (120, 50), (180, 0)] {
+        notes.extend(e.evaluate(&snap(t * S, vec![grp(&[lag], t * S)])));
+    }
+    let keys: Vec<&str> = notes.iter().map(|n| n.idempotency_key.as_str()).collect();
+    assert_eq!(keys.len(), 3, "firing, reminder, resolved: {keys:?}");
+    let id = &notes[0].incident_id;
+    assert_eq!(keys[0], format!("{id}-0-firing"));
+    assert_eq!(keys[1], format!("{id}-0-firing-{}", 120 * S));
+    assert_eq!(keys[2], format!("{id}-0-resolved"));
+    // A later incident of the same rule and group gets keys of its own.
+    let again = e.evaluate(&snap(240 * S, vec![grp(&[50], 240 * S)]));
+    assert_eq!(again[0].idempotency_key, format!("{id}-{}-firing", 240 * S));
 }
 
 #[test]

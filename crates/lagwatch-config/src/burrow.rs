@@ -2,7 +2,7 @@
 //! `inputs.burrow` does.
 
 use lagwatch_core::duration::serde_text;
-use lagwatch_core::secret::Secret;
+use lagwatch_core::secret::{Secret, SecretUrl};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,9 +15,10 @@ use std::time::Duration;
 #[serde(deny_unknown_fields, default)]
 pub struct BurrowSourceConfig {
     /// Base URLs of the Burrow servers. A URL without a path gets `api_prefix`; a URL with a
-    /// path uses that path instead.
+    /// path uses that path instead. Credentials in a URL (`http://user:password@host`) are
+    /// shown as `<redacted>` everywhere.
     #[serde(deserialize_with = "string_list::deserialize")]
-    pub servers: Vec<String>,
+    pub servers: Vec<SecretUrl>,
     /// API path used for URLs without a path.
     pub api_prefix: String,
     /// Time between two polls of every server.
@@ -57,7 +58,7 @@ pub struct BurrowSourceConfig {
 impl Default for BurrowSourceConfig {
     fn default() -> Self {
         BurrowSourceConfig {
-            servers: vec!["http://localhost:8000".to_owned()],
+            servers: vec![SecretUrl::new("http://localhost:8000")],
             api_prefix: "/v3/kafka".to_owned(),
             interval: Duration::from_secs(10),
             response_timeout: Duration::from_secs(5),
@@ -84,6 +85,7 @@ pub(crate) fn check(path: &str, c: &BurrowSourceConfig, report: &mut dyn FnMut(S
         );
     }
     for (i, server) in c.servers.iter().enumerate() {
+        let server = server.expose();
         let scheme_ok = server.starts_with("http://") || server.starts_with("https://");
         let host_ok = server
             .split_once("://")
@@ -179,29 +181,31 @@ mod string_list {
     use serde::de::{self, Deserializer, SeqAccess, Visitor};
     use std::fmt;
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-        struct ListVisitor;
-        impl<'de> Visitor<'de> for ListVisitor {
-            type Value = Vec<String>;
+    pub(super) fn deserialize<'de, D: Deserializer<'de>, T: From<String>>(
+        d: D,
+    ) -> Result<Vec<T>, D::Error> {
+        struct ListVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: From<String>> Visitor<'de> for ListVisitor<T> {
+            type Value = Vec<T>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a list of strings or a comma-separated string")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<String>, E> {
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<T>, E> {
                 Ok(v.split(',')
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
+                    .map(|s| T::from(s.to_owned()))
                     .collect())
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
                 let mut out = Vec::new();
                 while let Some(item) = seq.next_element::<String>()? {
-                    out.push(item);
+                    out.push(T::from(item));
                 }
                 Ok(out)
             }
         }
-        d.deserialize_any(ListVisitor)
+        d.deserialize_any(ListVisitor(std::marker::PhantomData))
     }
 }
 

@@ -203,9 +203,26 @@ fn boolean(path: &str, value: &Value) -> Result<bool, BurrowImportError> {
 }
 
 fn seconds(path: &str, value: &Value) -> Result<Duration, BurrowImportError> {
+    let max = lagwatch_core::duration::MAX;
+    let too_long = || BurrowImportError::Value {
+        path: path.to_owned(),
+        message: format!(
+            "{value} seconds is too long: at most {} (365 days) is accepted",
+            max.as_secs()
+        ),
+    };
     match value {
-        Value::Integer(s) if *s >= 0 => Ok(Duration::from_secs(s.unsigned_abs())),
-        Value::Float(s) if s.is_finite() && *s >= 0.0 => Ok(Duration::from_secs_f64(*s)),
+        Value::Integer(s) if *s >= 0 => {
+            let d = Duration::from_secs(s.unsigned_abs());
+            if d > max { Err(too_long()) } else { Ok(d) }
+        }
+        Value::Float(s) if s.is_finite() && *s >= 0.0 => {
+            if *s > max.as_secs_f64() {
+                Err(too_long())
+            } else {
+                Ok(Duration::from_secs_f64(*s))
+            }
+        }
         other => Err(BurrowImportError::Value {
             path: path.to_owned(),
             message: format!("expected a number of seconds, found {other}"),

@@ -1,7 +1,7 @@
 //! Configuration of the Elasticsearch / OpenSearch sink (`type = "elasticsearch"`).
 
 use lagwatch_core::duration::serde_text;
-use lagwatch_core::secret::Secret;
+use lagwatch_core::secret::{Secret, SecretUrl};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,8 +10,9 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ElasticsearchSinkConfig {
-    /// Base URL of the cluster (`http://host:9200`). Required.
-    pub url: String,
+    /// Base URL of the cluster (`http://host:9200`). Required. Credentials in it
+    /// (`http://user:password@host:9200`) are shown as `<redacted>` everywhere.
+    pub url: SecretUrl,
     /// Index name with Telegraf's placeholders (`%Y %y %m %d %H %V` in UTC, `{{tag}}`).
     #[serde(default = "default_index_name")]
     pub index_name: String,
@@ -57,6 +58,10 @@ pub struct ElasticsearchSinkConfig {
     /// NDJSON file receiving documents Elasticsearch refused for good (empty: logged only).
     #[serde(default)]
     pub dead_letter_path: PathBuf,
+    /// Most bytes of the dead-letter file: past it the file is renamed to `<path>.1`
+    /// (replacing the previous one) and a new one started.
+    #[serde(default = "default_dead_letter_max_bytes")]
+    pub dead_letter_max_bytes: u64,
     /// User for HTTP basic authentication (empty: none).
     #[serde(default)]
     pub username: String,
@@ -94,6 +99,10 @@ pub enum SpoolFullPolicy {
     DropOldest,
 }
 
+fn default_dead_letter_max_bytes() -> u64 {
+    64 * 1024 * 1024
+}
+
 fn default_spool_max_bytes() -> u64 {
     1024 * 1024 * 1024
 }
@@ -102,7 +111,7 @@ impl ElasticsearchSinkConfig {
     /// A configuration for `url` with every other key at its default.
     pub fn new(url: impl Into<String>) -> ElasticsearchSinkConfig {
         ElasticsearchSinkConfig {
-            url: url.into(),
+            url: SecretUrl::new(url),
             index_name: default_index_name(),
             data_stream: false,
             default_tag_value: String::new(),
@@ -118,6 +127,7 @@ impl ElasticsearchSinkConfig {
             retry_initial_backoff: default_initial_backoff(),
             retry_max_backoff: default_max_backoff(),
             dead_letter_path: PathBuf::new(),
+            dead_letter_max_bytes: default_dead_letter_max_bytes(),
             username: String::new(),
             password: Secret::default(),
             api_key: Secret::default(),
@@ -132,7 +142,8 @@ impl ElasticsearchSinkConfig {
     /// Problems with this configuration, as `(key, message)` pairs (key relative to the sink).
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
-        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+        let url = self.url.expose();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
             out.push(("url", "must start with http:// or https://".to_owned()));
         }
         match check_index_name(&self.index_name) {
@@ -153,6 +164,12 @@ impl ElasticsearchSinkConfig {
         if self.spool_max_bytes < 1024 * 1024 {
             out.push((
                 "spool_max_bytes",
+                "must be at least 1048576 (1 MiB)".to_owned(),
+            ));
+        }
+        if self.dead_letter_max_bytes < 1024 * 1024 {
+            out.push((
+                "dead_letter_max_bytes",
                 "must be at least 1048576 (1 MiB)".to_owned(),
             ));
         }

@@ -35,10 +35,12 @@ impl Config {
     /// commits, two alert rules — the seed's Grafana alert (rule `average-lag-above-10`:
     /// average partition lag over 60 s above 10, decided every minute) and a status rule
     /// (rule `group-error`: group status ERR, decided every 10 s) — and a `log` alerter
-    /// (alerter `console`). Everything else is at its default.
+    /// (alerter `console`). State is kept in memory only (`persist_state = false`).
+    /// Everything else is at its default.
     pub fn demo() -> Config {
         let mut config = Config::default();
         config.general.evaluation_interval = Duration::from_secs(1);
+        config.general.persist_state = false;
         config.model.intervals = 10;
         config.sources = BTreeMap::from([(
             "demo".to_owned(),

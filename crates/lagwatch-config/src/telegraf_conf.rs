@@ -510,7 +510,7 @@ impl Importer {
                     let list = strings(&full, value)?;
                     // Telegraf polls localhost:8000 when the list is empty.
                     if !list.is_empty() {
-                        source.servers = list;
+                        source.servers = list.into_iter().map(Into::into).collect();
                     }
                 }
                 "api_prefix" => source.api_prefix = text(&full, value)?,

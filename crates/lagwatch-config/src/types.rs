@@ -47,8 +47,48 @@ pub struct GeneralConfig {
     pub event_queue: usize,
     /// Snapshots queued for each sink before the oldest is dropped (and counted).
     pub sink_queue: usize,
-    /// File keeping the state of alert rules across restarts (empty: kept in memory only).
-    pub alert_state_file: PathBuf,
+    /// Directory keeping the model's windows, the alert rules' state and the alert outbox
+    /// across restarts (empty: the default location, see [`GeneralConfig::state_dir_or_default`]).
+    pub state_dir: PathBuf,
+    /// Whether `lagwatch run` keeps state on disk at all (`false`: in memory only, so a
+    /// restart starts with empty windows and forgets open alerts).
+    pub persist_state: bool,
+    /// How often the model's windows are saved (open alerts and the outbox are saved at every
+    /// change). A restart after a crash loses at most this much history.
+    #[serde(with = "serde_text")]
+    pub state_save_interval: Duration,
+}
+
+impl GeneralConfig {
+    /// The state directory `lagwatch run` uses: `state_dir` when set; else `$STATE_DIRECTORY`
+    /// (set by systemd's `StateDirectory=`); else `$XDG_STATE_HOME/lagwatch`; else
+    /// `$HOME/.local/state/lagwatch`; else `lagwatch-state` in the working directory. `None`
+    /// when `persist_state` is off.
+    pub fn state_dir_or_default(&self) -> Option<PathBuf> {
+        if !self.persist_state {
+            return None;
+        }
+        if !self.state_dir.as_os_str().is_empty() {
+            return Some(self.state_dir.clone());
+        }
+        let var = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        if let Some(dir) = var("STATE_DIRECTORY") {
+            // systemd may list several directories separated by colons; the first is ours.
+            let first = dir.to_string_lossy().split(':').next().map(PathBuf::from);
+            return first.or(Some(dir));
+        }
+        if let Some(dir) = var("XDG_STATE_HOME") {
+            return Some(dir.join("lagwatch"));
+        }
+        if let Some(home) = var("HOME") {
+            return Some(home.join(".local/state/lagwatch"));
+        }
+        Some(PathBuf::from("lagwatch-state"))
+    }
 }
 
 impl Default for GeneralConfig {
@@ -58,7 +98,9 @@ impl Default for GeneralConfig {
             log_format: LogFormat::Text,
             event_queue: 1024,
             sink_queue: 16,
-            alert_state_file: PathBuf::new(),
+            state_dir: PathBuf::new(),
+            persist_state: true,
+            state_save_interval: Duration::from_secs(10),
         }
     }
 }
@@ -124,6 +166,10 @@ pub struct EvaluatorConfig {
     pub minimum_complete: f32,
     /// Lag (messages) at or below which a partition is OK (Burrow's `allowed-lag`).
     pub allowed_lag: u64,
+    /// How long a partition whose window holds a single commit is reported warming up (no
+    /// alert fires or resolves on it) while waiting for a second commit.
+    #[serde(with = "serde_text")]
+    pub warm_up: Duration,
 }
 
 impl Default for EvaluatorConfig {
@@ -132,6 +178,7 @@ impl Default for EvaluatorConfig {
             mode: EvaluatorMode::Burrow,
             minimum_complete: 0.0,
             allowed_lag: 0,
+            warm_up: Duration::from_secs(300),
         }
     }
 }
@@ -281,8 +328,8 @@ pub struct FileSinkConfig {
     /// Rotate when the UTC day changes.
     #[serde(default = "default_true")]
     pub rotate_daily: bool,
-    /// Rotated files kept (`0`: keep all).
-    #[serde(default)]
+    /// Rotated files kept (`0`: keep all). Default 14: two weeks of daily files.
+    #[serde(default = "default_max_files")]
     pub max_files: usize,
     /// When data is forced to disk.
     #[serde(default)]
@@ -299,11 +346,15 @@ impl FileSinkConfig {
             path: path.into(),
             rotate_bytes: default_rotate_bytes(),
             rotate_daily: true,
-            max_files: 0,
+            max_files: default_max_files(),
             fsync: FsyncPolicy::default(),
             topics: true,
         }
     }
+}
+
+fn default_max_files() -> usize {
+    14
 }
 
 fn default_rotate_bytes() -> u64 {

@@ -24,6 +24,10 @@ use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
 use std::collections::BTreeMap;
 
+/// Longest `general.state_save_interval`: a day of history lost in a crash is already more than
+/// any window needs.
+const MAX_STATE_SAVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(86_400);
+
 /// Top-level sections, in the order they are read and reported.
 pub(crate) const SECTIONS: [&str; 7] = [
     "general",
@@ -475,6 +479,15 @@ fn check_general(g: &GeneralConfig, report: &mut Sink<'_>) {
     if g.sink_queue < 1 {
         report("general.sink_queue".into(), "must be at least 1".into());
     }
+    if g.state_save_interval > MAX_STATE_SAVE_INTERVAL {
+        report(
+            "general.state_save_interval".into(),
+            format!(
+                "must be at most {}",
+                lagwatch_core::duration::format(MAX_STATE_SAVE_INTERVAL)
+            ),
+        );
+    }
 }
 
 fn check_model(m: &ModelConfig, report: &mut Sink<'_>) {
@@ -525,6 +538,15 @@ fn regex_message(pattern: &str, engine: &str) -> String {
 }
 
 fn check_evaluator(e: &EvaluatorConfig, report: &mut Sink<'_>) {
+    if e.warm_up > MAX_STATE_SAVE_INTERVAL {
+        report(
+            "evaluator.warm_up".into(),
+            format!(
+                "must be at most {}",
+                lagwatch_core::duration::format(MAX_STATE_SAVE_INTERVAL)
+            ),
+        );
+    }
     if !(0.0..=1.0).contains(&e.minimum_complete) {
         report(
             "evaluator.minimum_complete".into(),

@@ -108,7 +108,7 @@ colour = true
         toml_problems(&text),
         [
             "general.colour: unknown key (expected one of: evaluation_interval, log_format, \
-             event_queue, sink_queue, alert_state_file)",
+             event_queue, sink_queue, state_dir, persist_state, state_save_interval)",
             "general.evaluation_interval: invalid duration \"soon\": expected number at 0 \
              (write e.g. \"30s\", \"5m\", \"500ms\")",
             "general.event_queue: invalid value: integer `-1`, expected usize",
@@ -603,7 +603,9 @@ evaluation_interval = "1s"
 log_format = "text"
 event_queue = 1024
 sink_queue = 16
-alert_state_file = ""
+state_dir = ""
+persist_state = false
+state_save_interval = "10s"
 
 [model]
 intervals = 10
@@ -619,6 +621,7 @@ topic_denylist = ""
 mode = "burrow"
 minimum_complete = 0.0
 allowed_lag = 0
+warm_up = "5m"
 
 [sources.demo]
 type = "demo"

@@ -78,6 +78,11 @@ pub struct AlertNotification {
     /// `true` for a reminder of an alert that was already announced as firing.
     #[serde(default)]
     pub reminder: bool,
+    /// Key a receiver can de-duplicate on: the same for every delivery attempt of this
+    /// notification, including a replay after a restart, and different for every other
+    /// notification (see [`idempotency_key`]).
+    #[serde(default)]
+    pub idempotency_key: String,
     /// The group's Burrow status when the notification was produced, when known.
     #[serde(default)]
     pub group_status: Option<GroupStatus>,
@@ -123,7 +128,9 @@ impl AlertNotification {
     ) -> AlertNotification {
         let rule = rule.into();
         let incident_id = incident_id(&rule, &labels);
+        let idempotency_key = idempotency_key(&incident_id, state, started_at_ms, None);
         AlertNotification {
+            idempotency_key,
             incident_id,
             rule,
             state,
@@ -150,6 +157,23 @@ impl AlertNotification {
     /// The `group` label, or an empty string.
     pub fn group(&self) -> &str {
         self.labels.get("group").map_or("", String::as_str)
+    }
+}
+
+/// The idempotency key of a notification: `<incident id>-<started ms>-<state>`, followed by
+/// `-<at ms>` for a repeated firing notification (a reminder or an escalation), whose
+/// [`AlertNotification::at_ms`] tells it apart from the first one. The incident id names the
+/// rule and labels, the start time the occurrence of the incident, the state which of its
+/// notifications this is.
+pub fn idempotency_key(
+    incident_id: &str,
+    state: AlertState,
+    started_at_ms: TimestampMs,
+    repeat_at_ms: Option<TimestampMs>,
+) -> String {
+    match repeat_at_ms {
+        Some(at) => format!("{incident_id}-{started_at_ms}-{state}-{at}"),
+        None => format!("{incident_id}-{started_at_ms}-{state}"),
     }
 }
 

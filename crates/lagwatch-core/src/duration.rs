@@ -3,11 +3,22 @@
 use serde::{Deserialize, Deserializer, Serializer};
 use std::time::Duration;
 
-/// Parses a human duration such as `"30s"`, `"1m 30s"` or `"250ms"`.
+/// The longest duration any setting accepts: 365 days. Longer ones are refused when read, so
+/// that adding a configured duration to a clock reading (`Instant + Duration`) or to a
+/// timestamp in milliseconds can never overflow, and a typo such as `"10000d"` is caught.
+pub const MAX: Duration = Duration::from_secs(365 * 86_400);
+
+/// Parses a human duration such as `"30s"`, `"1m 30s"` or `"250ms"`, at most [`MAX`].
 pub fn parse(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim()).map_err(|e| {
+    let d = humantime::parse_duration(text.trim()).map_err(|e| {
         format!("invalid duration {text:?}: {e} (write e.g. \"30s\", \"5m\", \"500ms\")")
-    })
+    })?;
+    if d > MAX {
+        return Err(format!(
+            "duration {text:?} is too long: at most 365 days (\"365d\") is accepted"
+        ));
+    }
+    Ok(d)
 }
 
 /// Formats a duration the way [`parse`] reads it.
@@ -93,5 +104,14 @@ mod tests {
         assert_eq!(parse("1m"), Ok(Duration::from_secs(60)));
         assert_eq!(parse("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse("thirty").is_err());
+    }
+
+    #[test]
+    fn absurd_durations_are_refused() {
+        assert_eq!(parse("365d"), Ok(Duration::from_secs(365 * 86_400)));
+        let err = parse("366d").unwrap_err();
+        assert!(err.contains("\"366d\"") && err.contains("at most 365 days"), "{err}");
+        let err = parse("500000000y").unwrap_err();
+        assert!(err.contains("at most 365 days"), "{err}");
     }
 }

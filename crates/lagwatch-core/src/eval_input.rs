@@ -36,6 +36,17 @@ use crate::report::{GroupReport, OffsetPoint};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Largest `intervals` accepted: windows far longer than any Burrow setup uses, and small
+/// enough that the windows of one group stay bounded.
+pub const MAX_INTERVALS: usize = 10_000;
+
+/// Most window slots (`intervals` × partitions) of one group. Each slot takes about 40 bytes
+/// while the group is evaluated, so one group's windows stay under about 160 MB.
+pub const MAX_WINDOW_SLOTS: usize = 4_000_000;
+
+/// Largest input `lagwatch eval` reads (64 MiB); longer input is refused before parsing.
+pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
 fn default_intervals() -> usize {
     10
 }
@@ -123,6 +134,30 @@ pub enum EvalInputError {
     /// `intervals` is 0.
     #[error("intervals must be at least 1, got 0")]
     ZeroIntervals,
+    /// `intervals` is above [`MAX_INTERVALS`].
+    #[error("intervals must be at most {max}, got {intervals}")]
+    TooManyIntervals {
+        /// The value given.
+        intervals: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A group's windows would hold more than [`MAX_WINDOW_SLOTS`] slots.
+    #[error(
+        "{path}: {partitions} partitions with windows of {intervals} commits make {slots} window slots, more than the {max} one group may have; lower intervals or split the group"
+    )]
+    WindowsTooLarge {
+        /// Record path, `groups[i]`.
+        path: String,
+        /// Partitions of the group.
+        partitions: usize,
+        /// The `intervals` of the input.
+        intervals: usize,
+        /// Their product.
+        slots: u128,
+        /// The limit.
+        max: usize,
+    },
     /// Neither `current_lag` nor a broker offset is given for a partition with commits.
     #[error(
         "{path} (topic {topic:?} partition {partition}): give current_lag, broker_offset or broker_offsets; without one the current lag cannot be computed"
@@ -192,9 +227,28 @@ pub fn evaluate(input: &EvalInput) -> Result<Vec<GroupReport>, EvalInputError> {
     if input.intervals == 0 {
         return Err(EvalInputError::ZeroIntervals);
     }
+    if input.intervals > MAX_INTERVALS {
+        return Err(EvalInputError::TooManyIntervals {
+            intervals: input.intervals,
+            max: MAX_INTERVALS,
+        });
+    }
+    for (gi, group) in input.groups.iter().enumerate() {
+        let slots = group.partitions.len() as u128 * input.intervals as u128;
+        if slots > MAX_WINDOW_SLOTS as u128 {
+            return Err(EvalInputError::WindowsTooLarge {
+                path: format!("groups[{gi}]"),
+                partitions: group.partitions.len(),
+                intervals: input.intervals,
+                slots,
+                max: MAX_WINDOW_SLOTS,
+            });
+        }
+    }
     let settings = EvaluatorSettings {
         minimum_complete: input.minimum_complete,
         allowed_lag: input.allowed_lag,
+        ..EvaluatorSettings::default()
     };
     let mut reports = Vec::with_capacity(input.groups.len());
     for (gi, group) in input.groups.iter().enumerate() {
@@ -231,6 +285,12 @@ pub fn window(
     intervals: usize,
     path: &str,
 ) -> Result<PartitionWindow, EvalInputError> {
+    if intervals > MAX_INTERVALS {
+        return Err(EvalInputError::TooManyIntervals {
+            intervals,
+            max: MAX_INTERVALS,
+        });
+    }
     if p.partition < 0 {
         return Err(EvalInputError::NegativePartition {
             path: path.to_owned(),

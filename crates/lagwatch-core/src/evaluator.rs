@@ -35,8 +35,9 @@ use crate::TimestampMs;
 use crate::report::{GroupReport, OffsetPoint, PartitionExtras, PartitionReport};
 use crate::status::{GroupStatus, PartitionStatus};
 
-/// The evaluator's settings, named after Burrow's `[evaluator]` keys.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// The evaluator's settings, named after Burrow's `[evaluator]` keys, plus lagwatch's
+/// warm-up.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EvaluatorSettings {
     /// Burrow's `minimum-complete`: a partition whose window is filled to less than this share
     /// (0.0–1.0) is reported OK without checking any rule. Default 0.0: every partition with at
@@ -45,6 +46,22 @@ pub struct EvaluatorSettings {
     /// Burrow's `allowed-lag`: a current lag at or below this is always OK, and a commit whose
     /// lag was at or below it makes the zero-lag rule apply. Default 0.
     pub allowed_lag: u64,
+    /// How long (ms) a window holding a single commit counts as warming up, counted from when
+    /// that commit was stored. A consumer that commits again within this time is judged from
+    /// two commits; one that does not is judged on its single commit after it (a consumer
+    /// that was already stopped when lagwatch started is reported then). Default 5 minutes;
+    /// 0 turns this part of the warm-up off.
+    pub warm_up_ms: i64,
+}
+
+impl Default for EvaluatorSettings {
+    fn default() -> Self {
+        EvaluatorSettings {
+            minimum_complete: 0.0,
+            allowed_lag: 0,
+            warm_up_ms: 300_000,
+        }
+    }
 }
 
 /// What the evaluator needs to know about one partition of a group.
@@ -80,7 +97,10 @@ pub struct PartitionWindow {
 /// 2. Leading empty slots are dropped; `complete` is the share of slots that remain (1.0 when
 ///    none was empty). When every slot is empty Burrow keeps the last one, so `complete` is
 ///    `1 / intervals` and the partition is OK without `start`/`end`.
-/// 3. `start` and `end` are the oldest and newest commit.
+/// 3. `start` and `end` are the oldest and newest commit. `extras.warming_up` is set when
+///    the window is filled to less than `minimum_complete`, or holds a single commit stored
+///    less than `warm_up_ms` ago: Burrow's rules cannot tell a stopped consumer from a new
+///    one on a single commit.
 /// 4. When `complete >= minimum_complete` the status is [`rules::partition_status`], otherwise
 ///    OK.
 ///
@@ -136,6 +156,9 @@ pub fn evaluate_partition(
     };
     report.start = Some(*start);
     report.end = Some(*end);
+    let single_and_new =
+        commits.len() < 2 && now_ms.saturating_sub(end.observed_at) < settings.warm_up_ms;
+    report.extras.warming_up = single_and_new || report.complete < settings.minimum_complete;
 
     if report.complete >= settings.minimum_complete {
         let broker = &window.broker_offsets;
@@ -177,7 +200,8 @@ pub fn evaluate_group(
 ///   on ties (Burrow's choice is random there);
 /// * `partition_count`: number of partitions;
 /// * `complete`: share of partitions whose own `complete` is 1.0 (0 without partitions);
-/// * `stale`: `true` when any partition is stale.
+/// * `stale`: `true` when any partition is stale;
+/// * `warming_up`: `true` when any partition is warming up.
 pub fn aggregate_group(
     cluster: &str,
     group: &str,
@@ -209,6 +233,7 @@ pub fn aggregate_group(
     let count = partitions.len();
     let maxlag = maxlag.cloned();
     let stale = partitions.iter().any(|p| p.extras.stale);
+    let warming_up = partitions.iter().any(|p| p.extras.warming_up);
     GroupReport {
         cluster: cluster.to_owned(),
         group: group.to_owned(),
@@ -225,6 +250,7 @@ pub fn aggregate_group(
         evaluated_at: now_ms,
         worst_partition: worst,
         stale,
+        warming_up,
     }
 }
 

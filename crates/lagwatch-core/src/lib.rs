@@ -16,7 +16,7 @@
 //! * [`rule`] — aggregate a lag series over a window and compare it with a threshold.
 //! * [`measurement`] — Telegraf-compatible `burrow_partition` / `burrow_group` / `burrow_topic`
 //!   records that every sink writes.
-//! * [`filter`], [`secret`], [`duration`] — small shared building blocks.
+//! * [`filter`], [`secret`], [`duration`], [`text`] — small shared building blocks.
 //!
 //! Time is always passed in explicitly as milliseconds since the Unix epoch (`now_ms`), which is
 //! what makes every function here deterministic.
@@ -34,6 +34,7 @@ pub mod rule;
 pub mod secret;
 pub mod snapshot;
 pub mod status;
+pub mod text;
 pub mod time_lag;
 
 pub use evaluator::{EvaluatorSettings, PartitionWindow};

@@ -364,7 +364,11 @@ impl Default for MeasurementOptions {
 /// when both are known; negative means the committed position was deleted by retention) and
 /// `stale`; groups get `max_time_lag_seconds` (the largest interpolated or extrapolated
 /// estimate, left out when there is none), `worst_status` (the worst partition status before
-/// Burrow caps it to ERR, left out without partitions) and `stale`.
+/// Burrow caps it to ERR, left out without partitions) and `stale`; both get `warming_up`.
+///
+/// Without native fields, a warming-up partition or group still gets `warming_up: true` (and
+/// nothing is added otherwise), so a dashboard can leave out verdicts that are not yet
+/// meaningful while Telegraf's document shape stays unchanged for everything else.
 pub fn from_snapshot(snapshot: &Snapshot, opts: &MeasurementOptions) -> Vec<Measurement> {
     let at = snapshot.at_ms().div_euclid(1000) * 1000;
     let mut out = Vec::with_capacity(record_capacity(snapshot, opts));
@@ -464,6 +468,9 @@ fn group_measurement(
             m.set_field("worst_status", worst.as_str());
         }
         m.set_field("stale", group.stale);
+        m.set_field("warming_up", group.warming_up);
+    } else if group.warming_up {
+        m.set_field("warming_up", true);
     }
     m
 }
@@ -504,6 +511,9 @@ fn partition_measurement(
             }
         }
         m.set_field("stale", extras.stale);
+        m.set_field("warming_up", extras.warming_up);
+    } else if p.extras.warming_up {
+        m.set_field("warming_up", true);
     }
     m
 }
@@ -729,6 +739,7 @@ mod tests {
             evaluated_at: AT,
             worst_partition: Some(PartitionStatus::Warn),
             stale: false,
+            warming_up: false,
         }
     }
 
@@ -916,6 +927,30 @@ mod tests {
     }
 
     #[test]
+    fn warming_up_is_marked_in_both_shapes() {
+        let mut group = example_group();
+        group.partitions[1].extras.warming_up = true;
+        group.warming_up = true;
+        let snap = snapshot_of(AT, vec![group], Vec::new());
+        let plain = from_snapshot(&snap, &MeasurementOptions::default());
+        assert_eq!(plain[0].field("warming_up"), Some(&FieldValue::Bool(true)));
+        assert_eq!(plain[1].field("warming_up"), None);
+        assert_eq!(plain[2].field("warming_up"), Some(&FieldValue::Bool(true)));
+        let native = from_snapshot(
+            &snap,
+            &MeasurementOptions {
+                native_fields: true,
+                ..MeasurementOptions::default()
+            },
+        );
+        assert_eq!(
+            native[1].field("warming_up"),
+            Some(&FieldValue::Bool(false))
+        );
+        assert_eq!(native[2].field("warming_up"), Some(&FieldValue::Bool(true)));
+    }
+
+    #[test]
     fn native_fields_are_added_without_touching_telegrafs() {
         let mut group = example_group();
         group.stale = true;
@@ -928,6 +963,7 @@ mod tests {
             }),
             broker_sample_age_ms: Some(300),
             stale: true,
+            warming_up: false,
         };
         group.partitions[1].extras.time_lag = Some(TimeLag {
             seconds: 0.0,
@@ -958,7 +994,8 @@ mod tests {
                 r#"{"@timestamp":"2019-08-19T08:32:10Z","#,
                 r#""burrow_partition":{"lag":54,"log_end_offset":1234621,"log_start_offset":1000000,"#,
                 r#""offset":1234567,"retention_margin":234567,"stale":true,"status":"OK","status_code":1,"#,
-                r#""time_lag_confidence":"interpolated","time_lag_seconds":12.5,"timestamp":1566203529000},"#,
+                r#""time_lag_confidence":"interpolated","time_lag_seconds":12.5,"timestamp":1566203529000,"#,
+                r#""warming_up":false},"#,
                 r#""measurement_name":"burrow_partition","#,
                 r#""tag":{"cluster":"live","group":"hdfs_consumer","owner":"/10.0.0.5","partition":"0","topic":"payment_log"}}"#
             )

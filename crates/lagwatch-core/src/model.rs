@@ -38,6 +38,9 @@ use crate::status::PartitionStatus;
 use crate::time_lag;
 use std::collections::{BTreeMap, VecDeque};
 
+mod state;
+pub use state::{ModelState, RestoreSummary, STATE_VERSION, StateError};
+
 /// How the model stores data, named after Burrow's `[storage]` keys.
 #[derive(Debug, Clone)]
 pub struct ModelSettings {
@@ -347,6 +350,8 @@ struct ClusterState {
     topics: BTreeMap<String, TopicState>,
     groups: BTreeMap<String, GroupState>,
     stale: bool,
+    /// Restored from saved state and not heard of since: every partition is warming up.
+    resuming: bool,
 }
 
 /// Burrow's in-memory storage, for every cluster. See the [module documentation](self).
@@ -436,6 +441,9 @@ impl LagModel {
     ///   cluster's health) until another verdict replaces it, a NOTFOUND verdict or
     ///   `GroupDeleted` removes it. The group allow/deny list applies.
     pub fn apply(&mut self, event: &Event, now_ms: TimestampMs) -> Applied {
+        if let Some(state) = self.clusters.get_mut(event.cluster()) {
+            state.resuming = false;
+        }
         let result = match event {
             Event::BrokerOffsets {
                 cluster,
@@ -920,6 +928,7 @@ impl LagModel {
             topics,
             groups,
             stale,
+            resuming,
         } = state;
         let expired = groups.get(group).map(|g| {
             let base = g.last_commit_ms.unwrap_or(g.created_ms);
@@ -932,9 +941,18 @@ impl LagModel {
                 GroupReport::not_found(cluster, group, now_ms)
             }
             Some(false) => match groups.get_mut(group) {
-                Some(g) => evaluate_state(
-                    cluster, group, g, topics, *stale, intervals, now_ms, settings,
-                ),
+                Some(g) => {
+                    let mut report = evaluate_state(
+                        cluster, group, g, topics, *stale, intervals, now_ms, settings,
+                    );
+                    if *resuming {
+                        for p in &mut report.partitions {
+                            p.extras.warming_up = true;
+                        }
+                        report.warming_up = !report.partitions.is_empty();
+                    }
+                    report
+                }
                 None => GroupReport::not_found(cluster, group, now_ms),
             },
         }
@@ -1351,6 +1369,7 @@ mod tests {
             evaluated_at: 5_000,
             worst_partition: Some(PartitionStatus::Stall),
             stale: false,
+            warming_up: false,
         }
     }
 

@@ -65,6 +65,11 @@ pub struct PartitionExtras {
     pub broker_sample_age_ms: Option<i64>,
     /// `true` when the source could not read the cluster recently, so the data may be old.
     pub stale: bool,
+    /// `true` while the window cannot support a verdict yet: it holds a single commit, or it
+    /// is filled to less than the evaluator's `minimum_complete`, or the model was restored
+    /// from saved state and its cluster has not been read since. Burrow's status is still
+    /// computed, but alert rules neither fire nor resolve on such a partition.
+    pub warming_up: bool,
 }
 
 /// Evaluation of one consumer group (Burrow's `ConsumerGroupStatus`).
@@ -95,6 +100,9 @@ pub struct GroupReport {
     /// `true` when any of the group's data is stale.
     #[serde(skip)]
     pub stale: bool,
+    /// `true` when any partition is warming up ([`PartitionExtras::warming_up`]).
+    #[serde(skip)]
+    pub warming_up: bool,
 }
 
 impl GroupReport {
@@ -112,7 +120,30 @@ impl GroupReport {
             evaluated_at: now_ms,
             worst_partition: None,
             stale: false,
+            warming_up: false,
         }
+    }
+
+    /// The partitions an alert rule may judge: neither stale nor warming up.
+    pub fn judged_partitions(&self) -> impl Iterator<Item = &PartitionReport> {
+        self.partitions
+            .iter()
+            .filter(|p| !p.extras.stale && !p.extras.warming_up)
+    }
+
+    /// The group status computed from [`GroupReport::judged_partitions`] only, with STOP,
+    /// STALL and REWIND reported as ERR like [`GroupReport::status`]; `None` when no partition
+    /// can be judged (all warming up or stale) or the group is NOTFOUND.
+    pub fn alertable_status(&self) -> Option<GroupStatus> {
+        if self.status == GroupStatus::NotFound {
+            return None;
+        }
+        if !self.warming_up && !self.stale {
+            return Some(self.status);
+        }
+        self.judged_partitions()
+            .map(|p| p.status.group_level())
+            .max()
     }
 
     /// A copy with only the non-OK partitions listed, as Burrow's `/status` endpoint returns.

@@ -138,8 +138,11 @@ pub fn aggregate(
 /// A bounded, time-ordered series of `(timestamp_ms, value)` samples.
 ///
 /// Samples older than `max_age_ms` before the newest one are dropped on every push, and at
-/// most `capacity` samples are kept (the oldest go first). Memory is bounded by `capacity * 16`
-/// bytes plus the vector header.
+/// most `capacity` samples are kept (the oldest go first). Nothing is reserved up front: the
+/// storage grows with the samples actually held (doubling, but never beyond `capacity`) and
+/// shrinks again when most of them have aged out, so a rule over many partitions costs what
+/// its windows hold, not `capacity` per partition. Memory is bounded by `capacity * 16` bytes
+/// plus the vector header.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     samples: Vec<(TimestampMs, f64)>,
@@ -151,11 +154,10 @@ impl Series {
     /// An empty series keeping samples for `max_age_ms` and at most `capacity` (at least 1) of
     /// them.
     pub fn new(max_age_ms: i64, capacity: usize) -> Series {
-        let capacity = capacity.max(1);
         Series {
-            samples: Vec::with_capacity(capacity),
+            samples: Vec::new(),
             max_age_ms,
-            capacity,
+            capacity: capacity.max(1),
         }
     }
 
@@ -166,12 +168,36 @@ impl Series {
             .samples
             .last()
             .map_or(timestamp_ms, |s| s.0.max(timestamp_ms));
-        let position = self.samples.partition_point(|s| s.0 <= timestamp_ms);
+        let mut position = self.samples.partition_point(|s| s.0 <= timestamp_ms);
+        if self.samples.len() >= self.capacity {
+            // Full: the oldest sample makes room — or, when the new one would be the oldest,
+            // the new one is what goes.
+            if position == 0 {
+                self.drop_older_than(newest.saturating_sub(self.max_age_ms));
+                return;
+            }
+            let over = self.samples.len() + 1 - self.capacity;
+            self.samples.drain(..over);
+            position -= over;
+        }
+        if self.samples.len() == self.samples.capacity() {
+            // Grow by doubling, but never reserve beyond `capacity`.
+            let len = self.samples.len();
+            let target = (len * 2).clamp(4, self.capacity);
+            self.samples.reserve_exact(target.saturating_sub(len).max(1));
+        }
         self.samples.insert(position, (timestamp_ms, value));
-        let cutoff = newest.saturating_sub(self.max_age_ms);
+        self.drop_older_than(newest.saturating_sub(self.max_age_ms));
+    }
+
+    /// Drops the samples older than `cutoff`, and gives memory back once at most a quarter
+    /// of the storage is in use.
+    fn drop_older_than(&mut self, cutoff: TimestampMs) {
         let too_old = self.samples.partition_point(|s| s.0 < cutoff);
-        let over = self.samples.len().saturating_sub(self.capacity);
-        self.samples.drain(..too_old.max(over));
+        self.samples.drain(..too_old);
+        if self.samples.capacity() > 8 && self.samples.len() * 4 <= self.samples.capacity() {
+            self.samples.shrink_to((self.samples.len() * 2).max(4));
+        }
     }
 
     /// The samples, oldest first.
@@ -197,5 +223,57 @@ impl Series {
     /// [`aggregate`] over this series.
     pub fn aggregate(&self, agg: Aggregate, window_ms: i64, now_ms: TimestampMs) -> Option<f64> {
         aggregate(self.samples(), agg, window_ms, now_ms)
+    }
+}
+
+#[cfg(test)]
+mod series_memory_tests {
+    use super::*;
+
+    #[test]
+    fn a_new_series_allocates_nothing_and_grows_on_demand() {
+        let mut series = Series::new(60_000, 4096);
+        assert_eq!(series.samples.capacity(), 0, "nothing reserved up front");
+        for i in 0..7 {
+            series.push(i * 10_000, 1.0);
+        }
+        assert_eq!(series.len(), 7);
+        assert!(series.samples.capacity() <= 16, "{}", series.samples.capacity());
+    }
+
+    #[test]
+    fn the_capacity_stays_an_upper_bound_of_the_allocation() {
+        let mut series = Series::new(i64::MAX, 3000);
+        for i in 0..10_000 {
+            series.push(i, i as f64);
+        }
+        assert_eq!(series.len(), 3000);
+        assert!(series.samples.capacity() <= 3000, "{}", series.samples.capacity());
+        // The newest 3000 samples, in order.
+        assert_eq!(series.samples().first(), Some(&(7000, 7000.0)));
+        assert_eq!(series.last(), Some((9999, 9999.0)));
+        // A sample older than all of a full series is dropped, like before.
+        series.push(5, 5.0);
+        assert_eq!(series.samples().first(), Some(&(7000, 7000.0)));
+        assert_eq!(series.len(), 3000);
+        // One in the middle pushes the oldest out.
+        series.push(8000, -1.0);
+        assert_eq!(series.samples().first(), Some(&(7001, 7001.0)));
+        assert_eq!(series.len(), 3000);
+        let at = series.samples().partition_point(|s| s.0 <= 8000);
+        assert_eq!(series.samples()[at - 1], (8000, -1.0));
+    }
+
+    #[test]
+    fn a_series_that_empties_gives_memory_back() {
+        let mut series = Series::new(1_000, 4096);
+        for i in 0..4096 {
+            series.push(i64::from(i) / 8, 0.0);
+        }
+        let big = series.samples.capacity();
+        // Much later: everything but the newest sample is too old.
+        series.push(1_000_000, 0.0);
+        assert_eq!(series.len(), 1);
+        assert!(series.samples.capacity() < big / 4, "{} of {big}", series.samples.capacity());
     }
 }

@@ -66,6 +66,106 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Secret<T> {
     }
 }
 
+/// A URL that may carry credentials in its user-info part (`https://user:password@host/`),
+/// such as an Elasticsearch `url` or a Burrow server. `Debug`, `Display` and `Serialize`
+/// show it with the user-info replaced by [`REDACTED`] (`https://<redacted>@host/`) and
+/// everything else kept, so `lagwatch config show`, errors and logs can still name the
+/// server; the URL itself is only reachable through [`SecretUrl::expose`], for requests.
+///
+/// ```
+/// use lagwatch_core::secret::SecretUrl;
+/// let url = SecretUrl::new("http://elastic:hunter2@127.0.0.1:9200/");
+/// assert_eq!(url.to_string(), "http://<redacted>@127.0.0.1:9200/");
+/// assert_eq!(format!("{url:?}"), "\"http://<redacted>@127.0.0.1:9200/\"");
+/// assert_eq!(url.expose(), "http://elastic:hunter2@127.0.0.1:9200/");
+/// ```
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct SecretUrl(String);
+
+impl SecretUrl {
+    /// Wraps a URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        SecretUrl(url.into())
+    }
+
+    /// The URL with its credentials. Call only to send a request.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with the user-info part (if any) replaced by [`REDACTED`].
+    pub fn redacted(&self) -> String {
+        redact_userinfo(&self.0)
+    }
+}
+
+impl From<String> for SecretUrl {
+    fn from(url: String) -> Self {
+        SecretUrl(url)
+    }
+}
+
+impl From<&str> for SecretUrl {
+    fn from(url: &str) -> Self {
+        SecretUrl(url.to_owned())
+    }
+}
+
+impl PartialEq<str> for SecretUrl {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for SecretUrl {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.redacted(), f)
+    }
+}
+
+impl fmt::Display for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl Serialize for SecretUrl {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.redacted())
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(SecretUrl)
+    }
+}
+
+/// `url` with the user-info part (`user:password@` before the host) replaced by
+/// [`REDACTED`]; the scheme, host, port, path and query stay. Text without `://` is treated
+/// as starting with the host.
+///
+/// ```
+/// use lagwatch_core::secret::redact_userinfo;
+/// assert_eq!(redact_userinfo("https://u:p@es:9200/x?y"), "https://<redacted>@es:9200/x?y");
+/// assert_eq!(redact_userinfo("http://es:9200"), "http://es:9200");
+/// ```
+pub fn redact_userinfo(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}{REDACTED}{}", &url[..start], &rest[at..]),
+        None => url.to_owned(),
+    }
+}
+
 /// Shows a URL with everything after the host replaced, so a webhook URL whose path is the
 /// secret can still be named in a log line: `https://hooks.slack.com/<redacted>`.
 pub fn redact_url(url: &str) -> String {
@@ -108,5 +208,25 @@ mod tests {
             "http://127.0.0.1:9200"
         );
         assert_eq!(redact_url("not a url"), REDACTED);
+    }
+
+    #[test]
+    fn secret_urls_hide_only_the_userinfo() {
+        let url = SecretUrl::new("https://user:pa@ss@burrow:8000/v3/kafka?x=1");
+        for shown in [
+            url.to_string(),
+            format!("{url:?}"),
+            serde_json::to_string(&url).unwrap_or_default(),
+            url.redacted(),
+        ] {
+            assert!(!shown.contains("pa") && !shown.contains("user"), "{shown}");
+            assert!(shown.contains("https://<redacted>@burrow:8000/v3/kafka?x=1"), "{shown}");
+        }
+        assert_eq!(url.expose(), "https://user:pa@ss@burrow:8000/v3/kafka?x=1");
+        let plain = SecretUrl::from("http://127.0.0.1:9200");
+        assert_eq!(plain.to_string(), "http://127.0.0.1:9200");
+        assert_eq!(redact_userinfo("u:p@host:1/a@b"), "<redacted>@host:1/a@b");
+        let read: SecretUrl = serde_json::from_str("\"http://a:b@h\"").unwrap();
+        assert_eq!(read.expose(), "http://a:b@h");
     }
 }

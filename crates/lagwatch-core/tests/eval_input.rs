@@ -165,3 +165,34 @@ fn errors_name_the_record() {
     let err = error_of(r#"{"now_ms": 0, "intervals": 0, "groups": []}"#);
     assert_eq!(err, EvalInputError::ZeroIntervals);
 }
+
+#[test]
+fn huge_intervals_are_refused_without_allocating() {
+    let input: EvalInput = serde_json::from_str(
+        r#"{"now_ms": 1000, "intervals": 1000000000000,
+            "groups": [{"cluster": "c", "group": "g", "partitions": [
+              {"topic": "t", "partition": 0, "current_lag": 0,
+               "offsets": [{"offset": 1, "timestamp": 1}]}]}]}"#,
+    )
+    .unwrap();
+    let err = evaluate(&input).unwrap_err().to_string();
+    assert!(err.contains("intervals") && err.contains("at most"), "{err}");
+}
+
+#[test]
+fn too_many_window_slots_are_refused() {
+    let partitions: Vec<String> = (0..2_000)
+        .map(|p| {
+            format!(
+                r#"{{"topic": "t", "partition": {p}, "current_lag": 0, "offsets": [{{"offset": 1, "timestamp": 1}}]}}"#
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"now_ms": 1000, "intervals": 10000, "groups": [{{"cluster": "c", "group": "g", "partitions": [{}]}}]}}"#,
+        partitions.join(",")
+    );
+    let input: EvalInput = serde_json::from_str(&text).unwrap();
+    let err = evaluate(&input).unwrap_err().to_string();
+    assert!(err.contains("groups[0]") && err.contains("window"), "{err}");
+}

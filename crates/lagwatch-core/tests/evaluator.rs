@@ -215,6 +215,7 @@ fn burrow_rule_vectors_through_evaluate_partition() {
         let settings = EvaluatorSettings {
             minimum_complete: 0.0,
             allowed_lag: v.allowed,
+            ..EvaluatorSettings::default()
         };
         let r = evaluate_partition(&w, v.window.len(), v.now_s * 1000, &settings);
         assert_eq!(r.status, v.expected, "vector {}", v.id);
@@ -477,6 +478,7 @@ fn minimum_complete_gates_the_rules() {
     let gated = EvaluatorSettings {
         minimum_complete: 0.6,
         allowed_lag: 0,
+        ..EvaluatorSettings::default()
     };
     let r = evaluate_partition(&w, 10, NOW_MS, &gated);
     assert_eq!((r.status, r.complete), (OK, 0.5));
@@ -487,6 +489,7 @@ fn minimum_complete_gates_the_rules() {
     let exact = EvaluatorSettings {
         minimum_complete: 0.5,
         allowed_lag: 0,
+        ..EvaluatorSettings::default()
     };
     assert_eq!(evaluate_partition(&w, 10, NOW_MS, &exact).status, STOP);
 }
@@ -498,6 +501,7 @@ fn allowed_lag_boundary() {
         let s = EvaluatorSettings {
             minimum_complete: 0.0,
             allowed_lag,
+            ..EvaluatorSettings::default()
         };
         evaluate_partition(&w, 5, 1_100_000, &s).status
     };
@@ -510,6 +514,7 @@ fn allowed_lag_boundary() {
         let s = EvaluatorSettings {
             minimum_complete: 0.0,
             allowed_lag,
+            ..EvaluatorSettings::default()
         };
         evaluate_partition(&w, 5, 1_000_000, &s).status
     };
@@ -665,7 +670,7 @@ proptest! {
         (mut w, intervals) in arb_window(), allowed in 0u64..100, now in 0i64..300_000,
     ) {
         w.current_lag = w.current_lag.min(allowed);
-        let s = EvaluatorSettings { minimum_complete: 0.0, allowed_lag: allowed };
+        let s = EvaluatorSettings { minimum_complete: 0.0, allowed_lag: allowed, ..EvaluatorSettings::default() };
         prop_assert_eq!(evaluate_partition(&w, intervals, now, &s).status, OK);
         w.current_lag = 0;
         prop_assert_eq!(evaluate_partition(&w, intervals, now, &EvaluatorSettings::default()).status, OK);
@@ -675,7 +680,7 @@ proptest! {
     fn reports_are_consistent_with_their_windows(
         (w, intervals) in arb_window(), now in 0i64..300_000, min in 0.0f32..1.2,
     ) {
-        let s = EvaluatorSettings { minimum_complete: min, allowed_lag: 0 };
+        let s = EvaluatorSettings { minimum_complete: min, allowed_lag: 0, ..EvaluatorSettings::default() };
         let r = evaluate_partition(&w, intervals, now, &s);
         prop_assert_eq!(r.current_lag, w.current_lag);
         prop_assert!((0.0..=1.0).contains(&r.complete));

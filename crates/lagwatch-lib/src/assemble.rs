@@ -95,10 +95,13 @@ pub fn assemble(config: &Config) -> Result<PipelineBuilder, AssembleError> {
         .evaluator(EvaluatorSettings {
             minimum_complete: config.evaluator.minimum_complete,
             allowed_lag: config.evaluator.allowed_lag,
+            warm_up_ms: i64::try_from(config.evaluator.warm_up.as_millis()).unwrap_or(i64::MAX),
         })
         .evaluation_interval(config.general.evaluation_interval)
         .event_queue(config.general.event_queue)
-        .sink_queue(config.general.sink_queue);
+        .sink_queue(config.general.sink_queue)
+        .state_dir(config.general.state_dir_or_default())
+        .state_save_interval(config.general.state_save_interval);
 
     for (name, source) in &config.sources {
         let section = format!("sources.{name}");
@@ -111,22 +114,16 @@ pub fn assemble(config: &Config) -> Result<PipelineBuilder, AssembleError> {
     build_alerting(builder, config)
 }
 
-/// Adds the rule engine (with its state file when configured) and every alerter.
+/// Adds the rule engine and every alerter.
 #[cfg(feature = "alert")]
 fn build_alerting(
     mut builder: PipelineBuilder,
     config: &Config,
 ) -> Result<PipelineBuilder, AssembleError> {
-    use lagwatch_alert::{LogAlerter, PersistentRules, RuleSet, SlackAlerter, WebhookAlerter};
+    use lagwatch_alert::{LogAlerter, RuleSet, SlackAlerter, WebhookAlerter};
     use lagwatch_config::AlerterConfig;
     if !config.rules.is_empty() {
-        let rules = RuleSet::from_config(&config.rules)?;
-        let path = &config.general.alert_state_file;
-        builder = if path.as_os_str().is_empty() {
-            builder.rules(Box::new(rules))
-        } else {
-            builder.rules(Box::new(PersistentRules::open(rules, path)?))
-        };
+        builder = builder.rules(Box::new(RuleSet::from_config(&config.rules)?));
     }
     for (name, alerter) in &config.alerters {
         let built: Box<dyn lagwatch_component::Alerter> = match alerter {

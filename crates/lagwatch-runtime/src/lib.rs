@@ -14,8 +14,16 @@
 //! * Evaluation runs on its own schedule and never waits for a sink or an alerter: each sink
 //!   has a small queue of snapshots; when a sink cannot keep up, its *oldest* queued snapshot
 //!   is dropped and counted, so what it receives is always the newest data.
+//! * Alert notifications are never dropped: they go through an outbox (kept on disk with a
+//!   state directory) before any alerter sees them, are delivered in order, retried while the
+//!   receiver fails transiently, and removed once accepted; see [`state_dir`].
+//! * With a state directory ([`PipelineBuilder::state_dir`]) the model's windows and the rule
+//!   engine's state are saved by a thread of their own and restored at the next start, so a
+//!   restart neither forgets history nor repeats alerts.
+//! * A sink or alerter task that ends while the pipeline runs (a panic) stops the pipeline
+//!   with [`RuntimeError::ComponentStopped`] instead of leaving that component silent.
 //! * Shutdown (cancelling the token, e.g. on SIGINT/SIGTERM) stops the sources, evaluates one
-//!   last time, lets every sink write what is queued and flushes it.
+//!   last time, saves the state, lets every sink write what is queued and flushes it.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -33,11 +41,14 @@
 //! # Ok(()) }
 //! ```
 
+mod alert_queue;
 mod changes;
 mod clock;
+mod persister;
 mod pipeline;
 mod queue;
 mod signal;
+pub mod state_dir;
 mod stats;
 
 pub use clock::{Clock, SystemClock};

@@ -1,15 +1,19 @@
+use crate::alert_queue::AlertQueue;
 use crate::changes::StatusTracker;
 use crate::clock::{Clock, SystemClock};
+use crate::persister::{Job, PersisterHandle};
 use crate::queue::DropOldestQueue;
+use crate::state_dir::{self, AlertsFile, ModelFile};
 use crate::stats::{Counters, RunSummary};
 use lagwatch_component::{
     Alerter, ComponentError, EventSender, LagSink, NoRules, OffsetSource, RuleEngine, SourceContext,
 };
-use lagwatch_core::alert::AlertNotification;
 use lagwatch_core::evaluator::EvaluatorSettings;
 use lagwatch_core::model::{Applied, LagModel, ModelSettings};
 use lagwatch_core::{Event, Snapshot};
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -25,6 +29,24 @@ pub enum RuntimeError {
     /// Every source stopped with an error, so there was nothing left to monitor.
     #[error("every source failed; last error: {0}")]
     AllSourcesFailed(#[source] ComponentError),
+    /// The state directory cannot be created or used.
+    #[error("state directory {path}: {source}")]
+    StateDir {
+        /// The directory.
+        path: PathBuf,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A sink's or alerter's task ended while the pipeline was running (it panicked): its
+    /// component would silently stop receiving data, so the pipeline stops instead.
+    #[error("{component} stopped unexpectedly: {reason}")]
+    ComponentStopped {
+        /// The sink or alerter.
+        component: String,
+        /// Why (the panic message when there is one).
+        reason: String,
+    },
 }
 
 /// Assembles a [`Pipeline`]. Every setting has a default; add at least one source and one
@@ -42,6 +64,8 @@ pub struct PipelineBuilder {
     rules: Box<dyn RuleEngine>,
     clock: Arc<dyn Clock>,
     shutdown_grace: Duration,
+    state_dir: Option<PathBuf>,
+    state_save_interval: Duration,
 }
 
 impl Default for PipelineBuilder {
@@ -59,6 +83,8 @@ impl Default for PipelineBuilder {
             rules: Box::new(NoRules),
             clock: Arc::new(SystemClock),
             shutdown_grace: SHUTDOWN_GRACE,
+            state_dir: None,
+            state_save_interval: Duration::from_secs(10),
         }
     }
 }
@@ -94,7 +120,8 @@ impl PipelineBuilder {
         self
     }
 
-    /// Notifications buffered per alerter before the oldest is dropped (default 1024).
+    /// Notifications queued per alerter before reminders are coalesced (default 1024); firing
+    /// and resolved notifications are never dropped.
     pub fn alert_queue(mut self, notifications: usize) -> Self {
         self.alert_queue = notifications.max(1);
         self
@@ -137,6 +164,21 @@ impl PipelineBuilder {
         self
     }
 
+    /// Keeps the model's windows, the rule engine's state and the alert outbox in this
+    /// directory (created when missing), restored at the next start (default: none, all
+    /// state is in memory). One directory serves one pipeline at a time.
+    pub fn state_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.state_dir = dir;
+        self
+    }
+
+    /// How often the model's windows are saved to the state directory (default 10 s; at
+    /// least one evaluation apart). Open alerts and the outbox are saved at every change.
+    pub fn state_save_interval(mut self, interval: Duration) -> Self {
+        self.state_save_interval = interval;
+        self
+    }
+
     /// Finishes the pipeline.
     pub fn build(self) -> Pipeline {
         let (latest, _) = watch::channel(Snapshot::default());
@@ -153,19 +195,68 @@ pub struct Pipeline {
     latest: watch::Sender<Snapshot>,
 }
 
-struct Worker<T> {
+/// A sink's task and what the pipeline knows of it.
+struct SinkWorker {
     name: String,
-    queue: Arc<DropOldestQueue<T>>,
+    queue: Arc<DropOldestQueue<Snapshot>>,
     counters: Arc<Counters>,
-    task: tokio::task::JoinHandle<()>,
 }
 
-impl<T: Send + 'static> Worker<T> {
-    /// Queues an item for the worker, counting what the queue had to drop.
-    fn offer(&self, item: T, what: &str) {
-        if self.queue.push(item).is_some() {
+impl SinkWorker {
+    /// Queues a snapshot for the sink, counting what the queue had to drop.
+    fn offer(&self, snapshot: Snapshot) {
+        if self.queue.push(snapshot).is_some() {
             Counters::add(&self.counters.dropped, 1);
-            tracing::warn!(component = %self.name, "{what} dropped: component is not keeping up");
+            tracing::warn!(component = %self.name, "snapshot dropped: sink is not keeping up");
+        }
+    }
+}
+
+/// An alerter's task and what the pipeline knows of it.
+struct AlertWorker {
+    name: String,
+    queue: Arc<AlertQueue>,
+    counters: Arc<Counters>,
+}
+
+/// Every sink and alerter task, by task id, so one that ends early is noticed.
+#[derive(Default)]
+struct Tasks {
+    set: JoinSet<()>,
+    names: std::collections::HashMap<tokio::task::Id, String>,
+}
+
+impl Tasks {
+    fn spawn(&mut self, name: &str, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        let handle = self.set.spawn(task);
+        self.names.insert(handle.id(), name.to_owned());
+    }
+
+    /// The name of a finished task and why it finished early.
+    fn describe(
+        &self,
+        joined: Result<(tokio::task::Id, ()), tokio::task::JoinError>,
+    ) -> (String, String) {
+        match joined {
+            Ok((id, ())) => (
+                self.names.get(&id).cloned().unwrap_or_default(),
+                "its task returned".to_owned(),
+            ),
+            Err(e) => {
+                let name = self.names.get(&e.id()).cloned().unwrap_or_default();
+                let reason = if e.is_panic() {
+                    let payload = e.into_panic();
+                    let text = payload
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                        .unwrap_or_else(|| "unknown panic".to_owned());
+                    format!("panicked: {text}")
+                } else {
+                    "cancelled".to_owned()
+                };
+                (name, reason)
+            }
         }
     }
 }
@@ -183,6 +274,9 @@ impl Pipeline {
 
     /// Runs until `shutdown` is cancelled (or every source has failed), then stops the sources,
     /// evaluates once more, drains the sink and alert queues and flushes the sinks.
+    ///
+    /// With a state directory, the saved windows, open alerts and undelivered notifications
+    /// are restored first (see [`PipelineBuilder::state_dir`]).
     pub async fn run(self, shutdown: CancellationToken) -> Result<RunSummary, RuntimeError> {
         let Pipeline { parts, latest } = self;
         let PipelineBuilder {
@@ -198,6 +292,8 @@ impl Pipeline {
             mut rules,
             clock,
             shutdown_grace,
+            state_dir,
+            state_save_interval,
         } = parts;
 
         tracing::info!(
@@ -206,16 +302,81 @@ impl Pipeline {
             alerters = ?alerters.iter().map(|a| a.name().to_owned()).collect::<Vec<_>>(),
             evaluation_interval = ?evaluation_interval,
             intervals = model.intervals,
+            state_dir = ?state_dir,
             "pipeline starting"
         );
 
-        let sink_workers: Vec<Worker<Snapshot>> = sinks
+        // Restore what the previous run saved.
+        let mut model = LagModel::new(model);
+        let mut saved_outbox = Vec::new();
+        let mut saved_rules = None;
+        if let Some(dir) = &state_dir {
+            std::fs::create_dir_all(dir).map_err(|source| RuntimeError::StateDir {
+                path: dir.clone(),
+                source,
+            })?;
+            let model_file: Option<ModelFile> =
+                state_dir::read(dir, state_dir::MODEL_FILE, |f: &ModelFile| f.version);
+            let alerts_file: Option<AlertsFile> =
+                state_dir::read(dir, state_dir::ALERTS_FILE, |f: &AlertsFile| f.version);
+            let mut windows = None;
+            if let Some(file) = model_file {
+                let age_ms = clock.now_ms().saturating_sub(file.model.saved_at_ms);
+                match model.restore(file.model, clock.now_ms()) {
+                    Ok(restored) => tracing::info!(
+                        clusters = restored.clusters,
+                        groups = restored.groups,
+                        partitions = restored.partitions,
+                        commits = restored.commits,
+                        expired_or_filtered_groups = restored.groups_dropped,
+                        age_s = age_ms / 1000,
+                        "restored the model's windows"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "ignoring the saved model state"),
+                }
+                windows = file.rule_windows;
+            }
+            if let Some(file) = alerts_file {
+                saved_rules = file.rules.clone();
+                saved_outbox = file.outbox;
+                if let Err(e) = rules.restore_state(file.rules, windows) {
+                    tracing::warn!(error = %e, "ignoring the saved alert state");
+                    saved_rules = None;
+                }
+            } else if windows.is_some() {
+                if let Err(e) = rules.restore_state(None, windows) {
+                    tracing::warn!(error = %e, "ignoring the saved alert rule windows");
+                }
+            }
+        }
+
+        let mut tasks = Tasks::default();
+        let sink_workers: Vec<SinkWorker> = sinks
             .into_iter()
-            .map(|sink| spawn_sink(sink, sink_queue))
+            .map(|sink| spawn_sink(sink, sink_queue, &mut tasks))
             .collect();
-        let alert_workers: Vec<Worker<AlertNotification>> = alerters
+        let alert_queues: Vec<(String, Arc<AlertQueue>)> = alerters
+            .iter()
+            .map(|a| (a.name().to_owned(), Arc::new(AlertQueue::new(alert_queue))))
+            .collect();
+        let persister = PersisterHandle::start(
+            state_dir.clone(),
+            alert_queues.clone(),
+            saved_rules.clone(),
+            saved_outbox,
+        )
+        .map_err(|source| RuntimeError::StateDir {
+            path: state_dir.clone().unwrap_or_default(),
+            source,
+        })?;
+        let stopping = CancellationToken::new();
+        let alert_workers: Vec<AlertWorker> = alerters
             .into_iter()
-            .map(|alerter| spawn_alerter(alerter, alert_queue))
+            .zip(alert_queues)
+            .enumerate()
+            .map(|(index, (alerter, (_, queue)))| {
+                spawn_alerter(alerter, index, queue, &persister, &stopping, &mut tasks)
+            })
             .collect();
 
         let source_token = shutdown.child_token();
@@ -236,15 +397,20 @@ impl Pipeline {
         drop(events);
 
         let mut state = LoopState {
-            model: LagModel::new(model),
+            model,
             evaluator,
             clock,
             last_evaluated_ms: None,
             tracker: StatusTracker::default(),
             summary: RunSummary::default(),
+            persist: state_dir.is_some(),
+            save_interval_ms: i64::try_from(state_save_interval.as_millis()).unwrap_or(i64::MAX),
+            last_saved_ms: None,
+            sent_alert_state: saved_rules,
         };
         let mut failed_sources = 0usize;
         let mut fatal: Option<ComponentError> = None;
+        let mut stopped: Option<RuntimeError> = None;
 
         let mut ticker = tokio::time::interval(evaluation_interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -255,9 +421,15 @@ impl Pipeline {
                 biased;
                 _ = shutdown.cancelled() => break,
                 _ = ticker.tick() => {
-                    state.evaluate(&latest, &mut *rules, &sink_workers, &alert_workers);
+                    state.evaluate(&latest, &mut *rules, &sink_workers, &persister);
                 }
                 Some(batch) = event_rx.recv() => state.apply(batch),
+                Some(joined) = tasks.set.join_next_with_id() => {
+                    let (component, reason) = tasks.describe(joined);
+                    tracing::error!(%component, %reason, "component task stopped unexpectedly; stopping the pipeline");
+                    stopped = Some(RuntimeError::ComponentStopped { component, reason });
+                    break;
+                }
                 Some(joined) = source_tasks.join_next() => {
                     match joined {
                         Ok((name, Ok(()))) => tracing::info!(source = %name, "source finished"),
@@ -317,11 +489,59 @@ impl Pipeline {
                 tokio::time::sleep(wait).await;
             }
         }
-        state.evaluate(&latest, &mut *rules, &sink_workers, &alert_workers);
+        state.evaluate(&latest, &mut *rules, &sink_workers, &persister);
+        // The last windows, whatever the save interval.
+        state.save(&*rules, &persister, true);
+
+        // Alerters: what is queued is delivered until the deadline; a notification whose
+        // receiver keeps failing stays in the outbox for the next start.
+        stopping.cancel();
+        for w in &sink_workers {
+            w.queue.close();
+        }
+        for w in &alert_workers {
+            w.queue.close();
+        }
+        if tokio::time::timeout_at(deadline.into(), async {
+            while tasks.set.join_next().await.is_some() {}
+        })
+        .await
+        .is_err()
+        {
+            let behind: Vec<String> = sink_workers
+                .iter()
+                .map(|w| (w.name.clone(), w.queue.len()))
+                .chain(
+                    alert_workers
+                        .iter()
+                        .map(|w| (w.name.clone(), w.queue.len())),
+                )
+                .filter(|(_, queued)| *queued > 0)
+                .map(|(name, queued)| format!("{name} ({queued} queued)"))
+                .collect();
+            tracing::error!(components = ?behind, "did not finish writing before the shutdown deadline");
+            tasks.set.abort_all();
+        }
+        let remaining = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_secs(5));
+        let save_failures = persister.failures.clone();
+        persister.stop(remaining);
 
         let mut summary = state.summary;
-        summary.sinks = finish(sink_workers, deadline).await;
-        summary.alerters = finish(alert_workers, deadline).await;
+        summary.state_save_failures = save_failures.load(Ordering::Relaxed);
+        summary.sinks = sink_workers
+            .iter()
+            .map(|w| w.counters.snapshot(&w.name))
+            .collect();
+        summary.alerters = alert_workers
+            .iter()
+            .map(|w| {
+                let mut stats = w.counters.snapshot(&w.name);
+                stats.dropped = w.queue.coalesced.load(Ordering::Relaxed);
+                stats
+            })
+            .collect();
         tracing::info!(
             cycles = summary.cycles,
             events = summary.events,
@@ -329,6 +549,9 @@ impl Pipeline {
             "pipeline stopped"
         );
 
+        if let Some(e) = stopped {
+            return Err(e);
+        }
         match fatal {
             Some(e) if source_count > 0 && failed_sources == source_count => {
                 Err(RuntimeError::AllSourcesFailed(e))
@@ -346,6 +569,12 @@ struct LoopState {
     last_evaluated_ms: Option<i64>,
     tracker: StatusTracker,
     summary: RunSummary,
+    /// Whether windows are saved (a state directory is configured).
+    persist: bool,
+    save_interval_ms: i64,
+    last_saved_ms: Option<i64>,
+    /// The rule engine's open alerts as last handed to the persister.
+    sent_alert_state: Option<serde_json::Value>,
 }
 
 impl LoopState {
@@ -364,8 +593,8 @@ impl LoopState {
         &mut self,
         latest: &watch::Sender<Snapshot>,
         rules: &mut dyn RuleEngine,
-        sinks: &[Worker<Snapshot>],
-        alerters: &[Worker<AlertNotification>],
+        sinks: &[SinkWorker],
+        persister: &PersisterHandle,
     ) {
         let started = Instant::now();
         self.summary.cycles += 1;
@@ -376,106 +605,163 @@ impl LoopState {
         let snapshot = Snapshot::new(data);
         let changes = self.tracker.observe(&snapshot);
         for sink in sinks {
-            sink.offer(snapshot.clone(), "snapshot");
+            sink.offer(snapshot.clone());
         }
         let notifications = rules.evaluate(&snapshot);
         self.summary.notifications += notifications.len() as u64;
-        for n in notifications {
+        for n in &notifications {
             tracing::info!(
                 rule = %n.rule, state = %n.state, severity = %n.severity,
-                labels = ?n.labels, value = n.value, "alert"
+                labels = ?n.labels, value = n.value, key = %n.idempotency_key, "alert"
             );
-            for alerter in alerters {
-                alerter.offer(n.clone(), "notification");
-            }
         }
+        // The open alerts and this evaluation's notifications go to the outbox together;
+        // the alerters get them from there once they are on disk.
+        let alert_state = rules.alert_state();
+        if !notifications.is_empty() || alert_state != self.sent_alert_state {
+            self.sent_alert_state = alert_state.clone();
+            persister.send(Job::Alerts {
+                rules: alert_state,
+                notifications,
+            });
+        }
+        self.save(rules, persister, false);
         let partitions: usize = snapshot.groups().iter().map(|g| g.partitions.len()).sum();
+        let warming_up = snapshot.groups().iter().filter(|g| g.warming_up).count();
         latest.send_replace(snapshot.clone());
         tracing::debug!(
             cycle,
             groups = snapshot.groups().len(),
             partitions,
+            warming_up_groups = warming_up,
             status_changes = changes,
             took_us = started.elapsed().as_micros() as u64,
             "evaluation cycle"
         );
     }
+
+    /// Hands the windows to the persister when the save interval has passed (or `force`),
+    /// unless the previous save is still being written.
+    fn save(&mut self, rules: &dyn RuleEngine, persister: &PersisterHandle, force: bool) {
+        if !self.persist {
+            return;
+        }
+        let now = self.clock.now_ms();
+        let due = self
+            .last_saved_ms
+            .is_none_or(|last| now.saturating_sub(last) >= self.save_interval_ms);
+        if !(force || due) {
+            return;
+        }
+        if !force && persister.model_busy.swap(true, Ordering::AcqRel) {
+            tracing::debug!("previous state save still being written; skipping this one");
+            return;
+        }
+        persister.model_busy.store(true, Ordering::Release);
+        self.last_saved_ms = Some(now);
+        persister.send(Job::Model {
+            model: self.model.save_state(now),
+            windows: rules.window_state(),
+        });
+    }
 }
 
-fn spawn_sink(sink: Box<dyn LagSink>, capacity: usize) -> Worker<Snapshot> {
+fn spawn_sink(sink: Box<dyn LagSink>, capacity: usize, tasks: &mut Tasks) -> SinkWorker {
     let name = sink.name().to_owned();
     let queue = Arc::new(DropOldestQueue::new(capacity));
     let counters = Arc::new(Counters::default());
-    let task = {
-        let (queue, counters, name) = (queue.clone(), counters.clone(), name.clone());
-        tokio::spawn(async move {
-            while let Some(snapshot) = queue.pop().await {
-                match sink.write(&snapshot).await {
-                    Ok(ack) => {
-                        Counters::add(&counters.accepted, 1);
-                        Counters::add(&counters.records, ack.records as u64);
-                    }
-                    Err(e) => {
-                        Counters::add(&counters.failed, 1);
-                        tracing::warn!(sink = %name, cycle = snapshot.cycle(), error = %e, "sink write failed");
-                    }
+    let (q, c, n) = (queue.clone(), counters.clone(), name.clone());
+    tasks.spawn(&name, async move {
+        while let Some(snapshot) = q.pop().await {
+            match sink.write(&snapshot).await {
+                Ok(ack) => {
+                    Counters::add(&c.accepted, 1);
+                    Counters::add(&c.records, ack.records as u64);
+                }
+                Err(e) => {
+                    Counters::add(&c.failed, 1);
+                    tracing::warn!(sink = %n, cycle = snapshot.cycle(), error = %e, "sink write failed");
                 }
             }
-            if let Err(e) = sink.flush().await {
-                tracing::error!(sink = %name, error = %e, "sink flush failed at shutdown");
-            }
-        })
-    };
-    Worker {
-        name,
-        queue,
-        counters,
-        task,
-    }
-}
-
-fn spawn_alerter(alerter: Box<dyn Alerter>, capacity: usize) -> Worker<AlertNotification> {
-    let name = alerter.name().to_owned();
-    let queue = Arc::new(DropOldestQueue::new(capacity));
-    let counters = Arc::new(Counters::default());
-    let task = {
-        let (queue, counters, name) = (queue.clone(), counters.clone(), name.clone());
-        tokio::spawn(async move {
-            while let Some(n) = queue.pop().await {
-                match alerter.deliver(&n).await {
-                    Ok(d) => {
-                        Counters::add(&counters.accepted, 1);
-                        Counters::add(&counters.records, u64::from(d.attempts));
-                    }
-                    Err(e) => {
-                        Counters::add(&counters.failed, 1);
-                        tracing::error!(alerter = %name, incident = %n.incident_id, error = %e, "alert delivery failed");
-                    }
-                }
-            }
-        })
-    };
-    Worker {
-        name,
-        queue,
-        counters,
-        task,
-    }
-}
-
-async fn finish<T>(workers: Vec<Worker<T>>, deadline: Instant) -> Vec<crate::ComponentStats> {
-    let mut stats = Vec::with_capacity(workers.len());
-    for w in workers {
-        w.queue.close();
-        let mut task = w.task;
-        if tokio::time::timeout_at(deadline.into(), &mut task)
-            .await
-            .is_err()
-        {
-            tracing::error!(component = %w.name, queued = w.queue.len(), "did not finish writing before the shutdown deadline");
-            task.abort();
         }
-        stats.push(w.counters.snapshot(&w.name));
+        if let Err(e) = sink.flush().await {
+            tracing::error!(sink = %n, error = %e, "sink flush failed at shutdown");
+        }
+    });
+    SinkWorker {
+        name,
+        queue,
+        counters,
     }
-    stats
+}
+
+/// Waits before delivering a notification again after its alerter gave up on it with a
+/// transient error: 5 s, doubling, at most a minute.
+fn redelivery_delay(round: u32) -> Duration {
+    Duration::from_secs(5)
+        .saturating_mul(2u32.saturating_pow(round.saturating_sub(1).min(8)))
+        .min(Duration::from_secs(60))
+}
+
+fn spawn_alerter(
+    alerter: Box<dyn Alerter>,
+    index: usize,
+    queue: Arc<AlertQueue>,
+    persister: &PersisterHandle,
+    stopping: &CancellationToken,
+    tasks: &mut Tasks,
+) -> AlertWorker {
+    let name = alerter.name().to_owned();
+    let counters = Arc::new(Counters::default());
+    let (q, c, n, stopping) = (
+        queue.clone(),
+        counters.clone(),
+        name.clone(),
+        stopping.clone(),
+    );
+    let done = persister.done_sender();
+    tasks.spawn(&name, async move {
+        // Notifications go out in order: a notification that cannot be delivered yet holds
+        // back the ones behind it (a resolved notification never overtakes its firing one).
+        'queue: while let Some(item) = q.pop().await {
+            let mut round = 0u32;
+            loop {
+                match alerter.deliver(&item.notification).await {
+                    Ok(d) => {
+                        Counters::add(&c.accepted, 1);
+                        Counters::add(&c.records, u64::from(d.attempts));
+                        break;
+                    }
+                    Err(e) if e.class == lagwatch_component::ErrorClass::Transient => {
+                        Counters::add(&c.failed, 1);
+                        round += 1;
+                        let wait = redelivery_delay(round);
+                        tracing::warn!(alerter = %n, incident = %item.notification.incident_id,
+                            key = %item.notification.idempotency_key, error = %e, retry_in = ?wait,
+                            "notification not delivered yet; it stays in the outbox");
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => {}
+                            _ = stopping.cancelled() => break 'queue,
+                        }
+                    }
+                    Err(e) => {
+                        Counters::add(&c.failed, 1);
+                        tracing::error!(alerter = %n, incident = %item.notification.incident_id,
+                            key = %item.notification.idempotency_key, error = %e,
+                            "notification refused for good; removed from the outbox");
+                        break;
+                    }
+                }
+            }
+            let _ = done.send(Job::Done {
+                alerter: index,
+                seq: item.seq,
+            });
+        }
+    });
+    AlertWorker {
+        name,
+        queue,
+        counters,
+    }
 }

@@ -51,6 +51,8 @@ pub struct RunSummary {
     pub events_ignored: u64,
     /// Alert notifications produced by the rule engine.
     pub notifications: u64,
+    /// State saves (windows, open alerts, outbox) that failed; each was logged.
+    pub state_save_failures: u64,
     /// Per-sink counters.
     pub sinks: Vec<ComponentStats>,
     /// Per-alerter counters.

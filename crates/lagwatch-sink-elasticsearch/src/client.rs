@@ -10,6 +10,11 @@ use serde_json::Value;
 use std::io::Write;
 use std::time::Duration;
 
+/// Most bytes of one answer read from the cluster (64 MiB). `_bulk` answers are filtered to
+/// the status and error of each item, so even a batch of tens of thousands of refused
+/// documents stays far below; a longer answer is a transient error naming the cluster.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
 /// Which product answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
@@ -89,14 +94,24 @@ enum Auth {
     Bearer(Secret),
 }
 
-/// HTTP access to one cluster.
-#[derive(Debug, Clone)]
+/// HTTP access to one cluster. `Debug` shows the URL without credentials.
+#[derive(Clone)]
 pub struct EsClient {
     http: reqwest::Client,
     base: String,
     shown: String,
     auth: Auth,
     gzip: bool,
+}
+
+impl std::fmt::Debug for EsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EsClient")
+            .field("url", &self.shown)
+            .field("auth", &self.auth)
+            .field("gzip", &self.gzip)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The answer to a `_bulk` request that reached the server.
@@ -113,7 +128,7 @@ pub struct BulkReply {
 impl EsClient {
     /// A client for the cluster and credentials of `cfg`.
     pub fn new(cfg: &ElasticsearchSinkConfig) -> Result<EsClient, EsError> {
-        let shown = redact_url(&cfg.url);
+        let shown = redact_url(cfg.url.expose());
         #[allow(unused_mut)]
         let mut builder = reqwest::Client::builder().timeout(cfg.timeout);
         if !cfg.ca_file.as_os_str().is_empty() {
@@ -136,7 +151,7 @@ impl EsClient {
             return Err(EsError::NoTls { url: shown });
         }
         #[cfg(not(feature = "tls"))]
-        if cfg.url.starts_with("https://") {
+        if cfg.url.expose().starts_with("https://") {
             return Err(EsError::NoTls { url: shown });
         }
         let http = builder.build().map_err(|e| EsError::Client {
@@ -154,7 +169,7 @@ impl EsClient {
         };
         Ok(EsClient {
             http,
-            base: cfg.url.trim_end_matches('/').to_owned(),
+            base: cfg.url.expose().trim_end_matches('/').to_owned(),
             shown,
             auth,
             gzip: cfg.gzip,
@@ -180,6 +195,8 @@ impl EsClient {
     }
 
     fn transport(&self, e: reqwest::Error) -> EsError {
+        // reqwest's message names the URL, credentials included: never show it.
+        let e = e.without_url();
         EsError::Transport {
             url: self.shown.clone(),
             reason: if e.is_timeout() {
@@ -190,6 +207,23 @@ impl EsClient {
                 e.to_string()
             },
         }
+    }
+
+    /// Reads a response body, at most [`MAX_RESPONSE_BYTES`].
+    async fn read_body(&self, mut resp: reqwest::Response) -> Result<Vec<u8>, EsError> {
+        let too_large = |e: lagwatch_core::text::BodyTooLarge| EsError::Transport {
+            url: self.shown.clone(),
+            reason: e.to_string(),
+        };
+        let mut body = lagwatch_core::text::CappedBody::with_announced(
+            MAX_RESPONSE_BYTES,
+            resp.content_length(),
+        )
+        .map_err(too_large)?;
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(e))? {
+            body.push(&chunk).map_err(too_large)?;
+        }
+        Ok(body.into_bytes())
     }
 
     /// Sends a JSON request and returns the status and the parsed body (`null` when empty).
@@ -206,7 +240,7 @@ impl EsClient {
         let resp = req.send().await.map_err(|e| self.transport(e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.map_err(|e| self.transport(e))?;
+        let bytes = self.read_body(resp).await?;
         let value = if bytes.is_empty() {
             Value::Null
         } else {
@@ -267,7 +301,7 @@ impl EsClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = resp.bytes().await.map_err(|e| self.transport(e))?.to_vec();
+        let body = self.read_body(resp).await?;
         Ok(BulkReply {
             status,
             retry_after,
@@ -288,7 +322,7 @@ pub fn short(body: &Value) -> String {
         Some(Value::String(s)) => s.clone(),
         _ => {
             let mut text = body.to_string();
-            text.truncate(200);
+            lagwatch_core::text::truncate_at_char_boundary(&mut text, 200);
             text
         }
     }
@@ -339,6 +373,76 @@ mod tests {
         assert!(old.contains("6.8.0") && old.contains("http://es"), "{old}");
         assert!(ServerInfo::from_nodes(&HeaderMap::new(), &json!({}), "u").is_err());
         assert!(ServerInfo::from_nodes(&HeaderMap::new(), &nodes("x"), "u").is_err());
+    }
+
+    /// A server answering every request with an endless chunked body.
+    async fn endless_server() -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut head = [0u8; 4096];
+                    let _ = socket.read(&mut head).await;
+                    let start = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                    if socket.write_all(start.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let chunk = format!("{:x}\r\n{}\r\n", 1 << 20, " ".repeat(1 << 20));
+                    while socket.write_all(chunk.as_bytes()).await.is_ok() {}
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn an_endless_answer_is_cut_at_the_limit() {
+        let port = endless_server().await;
+        let mut cfg = ElasticsearchSinkConfig::new(format!("http://127.0.0.1:{port}"));
+        cfg.timeout = Duration::from_secs(60);
+        let client = EsClient::new(&cfg).unwrap();
+        let err = client.detect().await.unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("127.0.0.1:{port}")) && text.contains("larger than 67108864 bytes"),
+            "{text}"
+        );
+        assert!(err.is_retryable());
+        let err = client.bulk("{}\n".to_owned()).await.unwrap_err().to_string();
+        assert!(err.contains("larger than 67108864 bytes"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn credentials_in_the_url_never_show_in_errors_or_debug() {
+        // A server that hangs up on every request: reqwest's error then names the URL.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                drop(socket);
+            }
+        });
+        let cfg = ElasticsearchSinkConfig::new(format!("http://esuser:espw@127.0.0.1:{port}"));
+        let client = EsClient::new(&cfg).unwrap();
+        let err = client.detect().await.unwrap_err().to_string();
+        assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+        let debug = format!("{client:?} {cfg:?}");
+        for shown in [&err, &debug] {
+            assert!(!shown.contains("espw") && !shown.contains("esuser"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn long_bodies_are_cut_on_a_character_boundary() {
+        // `{"k":"` is 6 bytes: with 193 ASCII letters after it, the 'é' takes bytes 199-200.
+        for pad in 190..200 {
+            let body = json!({"k": format!("{}é{}", "a".repeat(pad), "ü".repeat(100))});
+            let text = short(&body);
+            assert!(text.len() <= 200, "{pad}: {}", text.len());
+            assert!(body.to_string().starts_with(&text), "{pad}");
+        }
     }
 
     #[test]

@@ -142,13 +142,19 @@ pub enum EsError {
     /// The background writer has stopped.
     #[error("the Elasticsearch writer has stopped")]
     Closed,
+    /// The background writer failed while sending these documents; it is restarted and a
+    /// later write may succeed.
+    #[error("the Elasticsearch writer failed while sending these documents (restarted)")]
+    WriterFailed,
 }
 
 impl EsError {
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            EsError::Transport { .. } | EsError::RetriesExhausted { .. } => true,
+            EsError::Transport { .. }
+            | EsError::RetriesExhausted { .. }
+            | EsError::WriterFailed => true,
             EsError::Status { status, .. } => bulk::is_retryable_status(*status),
             _ => false,
         }

@@ -145,12 +145,20 @@ impl ElasticsearchSink {
             return;
         };
         self.drainer.get_or_init(|| {
-            tokio::spawn(drain(
+            let (writer, spool, spooled, stop) = (
                 Arc::clone(&self.writer),
                 Arc::clone(spool),
                 Arc::clone(&self.spooled),
                 self.stop.clone(),
-            ));
+            );
+            tokio::spawn(supervise("spool drainer", self.stop.clone(), move || {
+                drain(
+                    Arc::clone(&writer),
+                    Arc::clone(&spool),
+                    Arc::clone(&spooled),
+                    stop.clone(),
+                )
+            }));
         });
     }
 
@@ -180,7 +188,12 @@ impl ElasticsearchSink {
     fn sender(&self) -> &mpsc::Sender<Job> {
         self.tx.get_or_init(|| {
             let (tx, rx) = mpsc::channel(64);
-            tokio::spawn(Arc::clone(&self.writer).run(rx));
+            // Shared, so a writer restarted after a panic takes over the same queue.
+            let rx = Arc::new(tokio::sync::Mutex::new(rx));
+            let writer = Arc::clone(&self.writer);
+            tokio::spawn(supervise("bulk writer", self.stop.clone(), move || {
+                Arc::clone(&writer).run(Arc::clone(&rx))
+            }));
             tx
         })
     }
@@ -221,7 +234,9 @@ impl ElasticsearchSink {
             .send(Job::Docs(docs, tx))
             .await
             .map_err(|_| EsError::Closed)?;
-        rx.await.map_err(|_| EsError::Closed)?
+        // The answer is lost only when the writer task died with these documents: a
+        // transient failure (the supervisor restarts the writer), not a closed sink.
+        rx.await.map_err(|_| EsError::WriterFailed)?
     }
 }
 
@@ -271,7 +286,7 @@ impl LagSink for ElasticsearchSink {
             // Give the drainer a bounded moment; what is left stays safely spooled.
             self.start_drainer();
             self.spooled.notify_one();
-            let deadline = tokio::time::Instant::now() + self.writer.cfg.timeout;
+            let deadline = deadline_after(self.writer.cfg.timeout);
             while spool.pending_bytes() > 0 && tokio::time::Instant::now() < deadline {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -357,8 +372,41 @@ struct Writer {
     stats: SinkStats,
 }
 
+/// Runs the task `make` builds until it ends by itself. A task that panics is logged at
+/// error level and started again (after a short, growing pause), so a bug hit by one batch
+/// never silently stops the sink; `stop` ends the supervision.
+async fn supervise<F, Fut>(what: &'static str, stop: CancellationToken, mut make: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let mut restarts: u32 = 0;
+    loop {
+        match tokio::spawn(make()).await {
+            Ok(()) => return,
+            // The runtime is shutting down.
+            Err(e) if e.is_cancelled() => return,
+            Err(e) => {
+                restarts = restarts.saturating_add(1);
+                let wait = backoff(
+                    restarts,
+                    Duration::from_millis(100),
+                    Duration::from_secs(30),
+                    None,
+                );
+                tracing::error!(task = what, restarts, error = %e, ?wait, "Elasticsearch sink task failed; restarting it");
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
+    }
+}
+
 impl Writer {
-    async fn run(self: Arc<Self>, mut rx: mpsc::Receiver<Job>) {
+    async fn run(self: Arc<Self>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
+        let mut rx = rx.lock().await;
         while let Some(first) = rx.recv().await {
             let mut docs: Vec<Doc> = Vec::new();
             let mut bytes = 0usize;
@@ -377,7 +425,7 @@ impl Writer {
                 }
             };
             let mut now = take(first, &mut docs, &mut bytes);
-            let deadline = tokio::time::Instant::now() + self.cfg.batch_max_wait;
+            let deadline = deadline_after(self.cfg.batch_max_wait);
             while !now && docs.len() < self.cfg.batch_max_docs && bytes < self.cfg.batch_max_bytes {
                 match tokio::time::timeout_at(deadline, rx.recv()).await {
                     Ok(Some(job)) => now = take(job, &mut docs, &mut bytes),
@@ -522,16 +570,48 @@ impl Writer {
             path: path.display().to_string(),
             reason: e.to_string(),
         };
+        let mut text = line.to_string();
+        text.push('\n');
+        self.rotate_dead_letters(path, text.len() as u64)
+            .map_err(fail)?;
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .map_err(fail)?;
-        let mut text = line.to_string();
-        text.push('\n');
         file.write_all(text.as_bytes()).map_err(fail)?;
         file.sync_data().map_err(fail)
     }
+}
+
+impl Writer {
+    /// Keeps the dead-letter file within `dead_letter_max_bytes`: when `adding` more bytes
+    /// would pass it, the file becomes `<path>.1` (replacing the previous one) and the next
+    /// line starts a new file. A line larger than the limit still goes whole into a new file.
+    fn rotate_dead_letters(&self, path: &std::path::Path, adding: u64) -> std::io::Result<()> {
+        let size = match std::fs::metadata(path) {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if size == 0 || size.saturating_add(adding) <= self.cfg.dead_letter_max_bytes {
+            return Ok(());
+        }
+        let mut previous = path.as_os_str().to_owned();
+        previous.push(".1");
+        std::fs::rename(path, &previous)?;
+        tracing::info!(path = %path.display(), max_bytes = self.cfg.dead_letter_max_bytes, "dead-letter file full: renamed to .1, starting a new one");
+        Ok(())
+    }
+}
+
+/// Now plus `wait`, saturating (about a year ahead) instead of overflowing on an absurd
+/// configured duration.
+fn deadline_after(wait: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(lagwatch_core::duration::MAX))
+        .unwrap_or(now)
 }
 
 /// The wait before retry number `attempt` (1-based): `initial * 2^(attempt-1)` capped at
@@ -604,6 +684,7 @@ fn copy_error(e: &EsError) -> EsError {
             reason: reason.clone(),
         },
         EsError::Closed => EsError::Closed,
+        EsError::WriterFailed => EsError::WriterFailed,
         other => EsError::Client {
             url: String::new(),
             reason: other.to_string(),
@@ -614,6 +695,92 @@ fn copy_error(e: &EsError) -> EsError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_task_is_restarted_and_keeps_its_queue() {
+        let (tx, rx) = mpsc::channel::<u32>(4);
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        for n in [1, 2, 3] {
+            tx.send(n).await.unwrap();
+        }
+        drop(tx);
+        let (rx2, seen2) = (Arc::clone(&rx), Arc::clone(&seen));
+        let supervised = supervise("test", CancellationToken::new(), move || {
+            let (rx, seen) = (Arc::clone(&rx2), Arc::clone(&seen2));
+            async move {
+                let mut rx = rx.lock().await;
+                while let Some(n) = rx.recv().await {
+                    seen.lock().unwrap().push(n);
+                    if n == 2 {
+                        panic!("bad item {n}");
+                    }
+                }
+            }
+        });
+        // Bounded wait for a hang, not a speed check.
+        tokio::time::timeout(Duration::from_secs(30), supervised)
+            .await
+            .unwrap();
+        assert_eq!(*seen.lock().unwrap(), [1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn supervision_ends_with_stop() {
+        let stop = CancellationToken::new();
+        stop.cancel();
+        let runs = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&runs);
+        supervise("test", stop, move || {
+            let runs = Arc::clone(&counted);
+            async move {
+                runs.fetch_add(1, Ordering::Relaxed);
+                panic!("always");
+            }
+        })
+        .await;
+        assert_eq!(runs.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn the_dead_letter_file_is_bounded_by_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dead.ndjson");
+        let mut cfg = ElasticsearchSinkConfig::new("http://127.0.0.1:9");
+        cfg.dead_letter_path = path.clone();
+        let writer = Writer {
+            client: EsClient::new(&cfg).unwrap(),
+            cfg,
+            stats: SinkStats::default(),
+        };
+        // 70 refused documents of 1 MiB each: more than the default limit of 64 MiB.
+        let big = format!(r#"{{"pad":"{}"}}"#, "x".repeat(1 << 20));
+        for n in 0..70 {
+            let doc = Doc {
+                index: "i".into(),
+                id: format!("{n}"),
+                source: big.clone(),
+            };
+            writer.dead_letter(&doc, 400, "mapping conflict").unwrap();
+        }
+        let limit = 64 * 1024 * 1024;
+        let current = std::fs::metadata(&path).unwrap().len();
+        let previous = std::fs::metadata(dir.path().join("dead.ndjson.1")).unwrap().len();
+        assert!(current <= limit && previous <= limit, "{current} {previous}");
+        // Nothing but the current and the previous file, the newest document last.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert_eq!(last["id"], "69");
+    }
+
+    #[test]
+    fn deadlines_saturate_instead_of_overflowing() {
+        let far = deadline_after(Duration::MAX);
+        assert!(far > tokio::time::Instant::now());
+        let soon = deadline_after(Duration::from_secs(1));
+        assert!(soon < far);
+    }
 
     #[test]
     fn backoff_doubles_with_jitter_and_caps() {

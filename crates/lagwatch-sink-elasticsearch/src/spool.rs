@@ -41,8 +41,39 @@ pub struct Cursor {
 struct Inner {
     write_segment: u64,
     write_file: File,
+    /// Bytes of whole lines in the segment being written; the file is cut back to this after
+    /// a failed append.
     write_len: u64,
+    /// A failed append could not be cut back: the next append cuts first.
+    torn: bool,
     read: Cursor,
+    /// Tests: the next append writes only this many bytes, then fails as a full disk would.
+    #[cfg(test)]
+    short_write: Option<usize>,
+}
+
+impl Inner {
+    /// Appends `bytes` to the segment and syncs them.
+    fn write_synced(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        #[cfg(test)]
+        if let Some(n) = self.short_write.take() {
+            self.write_file.write_all(&bytes[..n.min(bytes.len())])?;
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "no space left on device (injected)",
+            ));
+        }
+        self.write_file.write_all(bytes)?;
+        self.write_file.sync_data()
+    }
+
+    /// Cuts the segment back to its last whole line (what `write_len` counts).
+    fn cut_back(&mut self) -> std::io::Result<()> {
+        self.write_file.set_len(self.write_len)?;
+        self.write_file.sync_data()?;
+        self.torn = false;
+        Ok(())
+    }
 }
 
 /// The on-disk queue.
@@ -153,7 +184,10 @@ impl Spool {
                 write_segment,
                 write_file,
                 write_len: keep as u64,
+                torn: false,
                 read,
+                #[cfg(test)]
+                short_write: None,
             }),
         })
     }
@@ -232,16 +266,32 @@ impl Spool {
                 .map_err(|e| io(&path, e))?;
             inner.write_segment = next;
             inner.write_len = 0;
+            inner.torn = false;
             sync_dir(&self.dir)?;
         }
         let path = segment_path(&self.dir, inner.write_segment);
-        inner
-            .write_file
-            .write_all(text.as_bytes())
-            .and_then(|_| inner.write_file.sync_data())
-            .map_err(|e| io(&path, e))?;
+        if inner.torn {
+            // An earlier failed append left part of a line behind: appending after it would
+            // glue that fragment to the next document and lose both.
+            inner.cut_back().map_err(|e| io(&path, e))?;
+        }
+        if let Err(e) = inner.write_synced(text.as_bytes()) {
+            // Not accepted, so take it back (a full disk can leave part of it written).
+            inner.torn = true;
+            match inner.cut_back() {
+                Ok(()) => tracing::warn!(path = %path.display(), error = %e, "spool: append failed; cut the segment back to its last whole document"),
+                Err(cut) => tracing::error!(path = %path.display(), error = %e, cut_error = %cut, "spool: append failed and the segment could not be cut back yet; the next append tries again"),
+            }
+            return Err(io(&path, e));
+        }
         inner.write_len += text.len() as u64;
         Ok(accepted)
+    }
+
+    /// Tests: makes the next append write only `bytes` bytes and then fail.
+    #[cfg(test)]
+    fn inject_short_write(&self, bytes: usize) {
+        self.lock().short_write = Some(bytes);
     }
 
     /// Deletes the oldest segments (never the one being written) until `need` more bytes
@@ -404,6 +454,28 @@ mod tests {
         spool.append(&[doc(2)]).unwrap();
         let (docs, _) = spool.peek(100, usize::MAX).unwrap();
         assert_eq!(docs, [doc(0), doc(1), doc(2)]);
+    }
+
+    #[test]
+    fn a_failed_append_is_cut_back_and_loses_no_later_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path(), 1 << 20, FullPolicy::DropNewest).unwrap();
+        spool.append(&[doc(0)]).unwrap();
+        spool.inject_short_write(17);
+        let err = spool.append(&[doc(1)]).unwrap_err().to_string();
+        assert!(err.contains("segment-") && err.contains("no space"), "{err}");
+        assert_eq!(spool.append(&[doc(2)]).unwrap(), 1);
+        let (docs, cursor) = spool.peek(100, usize::MAX).unwrap();
+        assert_eq!(docs, [doc(0), doc(2)]);
+        let on_disk = std::fs::metadata(segment_path(dir.path(), 1)).unwrap().len();
+        assert_eq!(spool.pending_bytes(), on_disk);
+        spool.commit(cursor).unwrap();
+        assert_eq!(spool.pending_bytes(), 0);
+        // And after a restart nothing is repaired or skipped either.
+        drop(spool);
+        let spool = Spool::open(dir.path(), 1 << 20, FullPolicy::DropNewest).unwrap();
+        spool.append(&[doc(3)]).unwrap();
+        assert_eq!(spool.peek(100, usize::MAX).unwrap().0, [doc(3)]);
     }
 
     #[test]

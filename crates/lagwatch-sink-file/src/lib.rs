@@ -33,8 +33,8 @@
 //!
 //! The date in the rotated name is the UTC day of the data in that file; `n` counts up from 1
 //! within a day. A file name without an extension gets no extension in rotated names. With
-//! `max_files` non-zero, the oldest rotated files (by date, then number) are deleted so that
-//! at most `max_files` remain; the active file is not counted. If the active file is removed
+//! `max_files` non-zero (14 by default), the oldest rotated files (by date, then number) are
+//! deleted so that at most `max_files` remain; the active file is not counted. If the active file is removed
 //! or renamed by someone else, the next write creates it again.
 //!
 //! All file I/O of `write`, `flush` and `healthcheck` runs on Tokio's blocking thread pool.

@@ -316,6 +316,29 @@ async fn retention_keeps_the_newest_rotated_files_and_numbers_keep_growing() {
 }
 
 #[tokio::test]
+async fn rotated_files_are_bounded_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lag.ndjson");
+    // Only the size limit changed: every write rotates.
+    let sink = FileSink::open(FileSinkConfig {
+        rotate_bytes: 1,
+        ..FileSinkConfig::new(&path)
+    })
+    .unwrap();
+    for i in 0..20 {
+        sink.write(&sample::snapshot_at(SAMPLE_AT_MS + i * 10_000, i as u64 + 1))
+            .await
+            .unwrap();
+    }
+    let rotated = names(dir.path())
+        .into_iter()
+        .filter(|n| n != "lag.ndjson")
+        .count();
+    assert_eq!(rotated, 14, "{:?}", names(dir.path()));
+    assert!(dir.path().join("lag-2019-08-19.19.ndjson").exists());
+}
+
+#[tokio::test]
 async fn file_without_extension_rotates_without_one() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lag");

@@ -49,7 +49,9 @@ impl AlertFeed {
         FeedAlerter { feed: self.clone() }
     }
 
-    /// One line for `n`: time (UTC), state, rule, cluster/group and the summary.
+    /// One line for `n`: time (UTC), state, rule, cluster/group and the summary, with
+    /// control characters in any of them made visible (`\x1b`), so a name cannot drive the
+    /// terminal.
     pub fn line(n: &AlertNotification) -> String {
         let state = match (n.state, n.reminder) {
             (AlertState::Firing, true) => "STILL FIRING",
@@ -62,13 +64,15 @@ impl AlertFeed {
             (Some(c), None) => c.clone(),
             _ => String::new(),
         };
+        use lagwatch_core::text::escape_for_terminal as shown;
         format!(
-            "{:02}:{:02}:{:02} {state:<8} {} {target}: {}",
+            "{:02}:{:02}:{:02} {state:<8} {} {}: {}",
             secs / 3600,
             secs / 60 % 60,
             secs % 60,
-            n.rule,
-            n.summary
+            shown(&n.rule),
+            shown(&target),
+            shown(&n.summary)
         )
     }
 }

@@ -486,6 +486,52 @@ live     slow_reader    OK                1        1           2  stale
         assert!(!out.text().contains("Alerts"));
     }
 
+    /// Names from outside full of terminal controls: ESC sequences (clear screen, set title,
+    /// colours), CR, BEL, a C1 CSI and a right-to-left override.
+    const EVIL: &str = "ev\u{1b}[2J\u{1b}]0;pwned\u{7}il\r\u{9b}31m\u{202e}gnp.exe";
+
+    /// Whether `text` holds a control or bidi character other than a newline.
+    fn has_controls(text: &str) -> bool {
+        text.chars()
+            .any(|c| c != '\n' && lagwatch_core::text::is_unsafe_for_terminal(c))
+    }
+
+    #[tokio::test]
+    async fn control_characters_in_names_are_shown_escaped() {
+        let at = sample::SAMPLE_AT_MS;
+        let partition = sample::partition(EVIL, 0, PartitionStatus::Stop, 10, None, EVIL, at);
+        let snapshot = Snapshot::new(SnapshotData {
+            at_ms: at,
+            cycle: 1,
+            groups: vec![sample::group(EVIL, EVIL, vec![partition], at)],
+            topics: Vec::new(),
+        });
+        let (plain, out) = sink(StdoutFormat::Table, false);
+        plain.write(&snapshot).await.unwrap();
+        let text = out.text();
+        assert!(!has_controls(&text), "{text:?}");
+        assert!(text.contains("ev\\x1b[2J\\x1b]0;pwned\\x07il\\r\\x9b31m\\u{202e}gnp.exe"), "{text}");
+
+        // On a terminal only the table's own sequences remain.
+        let feed = AlertFeed::new(2);
+        let [mut firing, _] =
+            lagwatch_test_support::conformance::alerter::sample_notifications(at);
+        firing.rule = EVIL.to_owned();
+        firing.summary = EVIL.to_owned();
+        firing.labels.insert("cluster".to_owned(), EVIL.to_owned());
+        firing.labels.insert("group".to_owned(), EVIL.to_owned());
+        feed.push(AlertFeed::line(&firing));
+        assert!(!has_controls(&feed.lines()[0]), "{:?}", feed.lines());
+        let (terminal, out) = sink(StdoutFormat::Table, false);
+        let terminal = terminal.terminal(true).with_alert_feed(feed);
+        terminal.write(&snapshot).await.unwrap();
+        let mut text = out.text();
+        for own in [CLEAR_SCREEN, "\x1b[H", "\x1b[K", "\x1b[J", "\x1b[0m", "\x1b[31m"] {
+            text = text.replace(own, "");
+        }
+        assert!(!has_controls(&text), "{text:?}");
+    }
+
     #[tokio::test]
     async fn terminal_table_redraws_in_place() {
         let (sink, out) = sink(StdoutFormat::Auto, false);

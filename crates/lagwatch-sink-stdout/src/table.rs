@@ -4,6 +4,7 @@ use lagwatch_core::Snapshot;
 use lagwatch_core::measurement::UtcDateTime;
 use lagwatch_core::report::{GroupReport, PartitionReport};
 use lagwatch_core::status::{GroupStatus, PartitionStatus};
+use lagwatch_core::text::escape_for_terminal as shown;
 use lagwatch_core::time_lag::{Confidence, TimeLag};
 use std::fmt::Write as _;
 
@@ -171,6 +172,10 @@ fn title(snapshot: &Snapshot) -> String {
     if stale > 0 {
         let _ = write!(text, "  stale {stale}");
     }
+    let warming = snapshot.groups().iter().filter(|g| g.warming_up).count();
+    if warming > 0 {
+        let _ = write!(text, "  warming up {warming}");
+    }
     text
 }
 
@@ -274,8 +279,9 @@ fn status_cell(status: &str, width: usize, ansi: bool) -> String {
     }
 }
 
+/// `topic/partition`, the topic with control characters made visible.
 fn partition_label(p: &PartitionReport) -> String {
-    format!("{}/{}", p.topic, p.partition)
+    format!("{}/{}", shown(&p.topic), p.partition)
 }
 
 fn partition_line(p: &PartitionReport, label_width: usize, lag_width: usize, ansi: bool) -> String {
@@ -293,10 +299,13 @@ fn partition_line(p: &PartitionReport, label_width: usize, lag_width: usize, ans
         let _ = write!(text, "  time lag {}", time_lag_text(&t));
     }
     if !p.owner.is_empty() {
-        let _ = write!(text, "  owner {}", p.owner);
+        let _ = write!(text, "  owner {}", shown(&p.owner));
     }
     if p.extras.stale {
         text.push_str("  stale");
+    }
+    if p.extras.warming_up {
+        text.push_str("  warming up");
     }
     text.trim_end().to_owned()
 }
@@ -361,8 +370,8 @@ impl Widths {
                 .max(header.chars().count())
         };
         Widths {
-            cluster: width(H_CLUSTER, &|g| g.cluster.chars().count()),
-            group: width(H_GROUP, &|g| g.group.chars().count()),
+            cluster: width(H_CLUSTER, &|g| shown(&g.cluster).chars().count()),
+            group: width(H_GROUP, &|g| shown(&g.group).chars().count()),
             status: width(H_STATUS, &|g| g.status.as_str().len()),
             total: width(H_TOTAL, &|g| g.totallag.to_string().len()),
             max: width(H_MAX, &|g| max_lag(g).to_string().len()),
@@ -391,8 +400,8 @@ impl Widths {
     fn group_line(&self, g: &GroupReport, ansi: bool) -> String {
         let mut text = format!(
             "{:<cw$}  {:<gw$}  {}  {:>tw$}  {:>mw$}  {:>pw$}",
-            g.cluster,
-            g.group,
+            shown(&g.cluster),
+            shown(&g.group),
             status_cell(g.status.as_str(), self.status, ansi),
             g.totallag,
             max_lag(g),
@@ -414,6 +423,9 @@ impl Widths {
         }
         if g.stale {
             text.push_str("  stale");
+        }
+        if g.warming_up {
+            text.push_str("  warming up");
         }
         text
     }

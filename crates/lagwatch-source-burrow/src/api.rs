@@ -1,7 +1,11 @@
 //! The bodies of Burrow's v3 answers this source reads (only the fields it uses).
 
 use lagwatch_core::GroupReport;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+
+/// Most partitions one topic's `offsets` answer may list (no real topic comes near it): the
+/// list's length becomes the topic's partition count, which the model allocates for.
+pub(crate) const MAX_PARTITIONS: usize = 100_000;
 
 /// `GET <prefix>`.
 #[derive(Debug, Deserialize)]
@@ -18,7 +22,33 @@ pub(crate) struct TopicList {
 /// `GET <prefix>/<cluster>/topic/<topic>`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct TopicOffsets {
+    #[serde(deserialize_with = "bounded_offsets")]
     pub(crate) offsets: Vec<i64>,
+}
+
+/// Reads the `offsets` list, refusing it past [`MAX_PARTITIONS`] entries (while reading, so
+/// an oversized list is never held).
+fn bounded_offsets<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+    struct Bounded;
+    impl<'de> serde::de::Visitor<'de> for Bounded {
+        type Value = Vec<i64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "a list of at most {MAX_PARTITIONS} offsets")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<i64>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(offset) = seq.next_element::<i64>()? {
+                if out.len() == MAX_PARTITIONS {
+                    return Err(serde::de::Error::custom(format!(
+                        "offsets lists more than {MAX_PARTITIONS} partitions"
+                    )));
+                }
+                out.push(offset);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Bounded)
 }
 
 /// `GET <prefix>/<cluster>/consumer`.

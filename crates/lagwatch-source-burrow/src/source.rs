@@ -41,12 +41,19 @@ struct Http {
     auth: Option<(String, Secret)>,
 }
 
-#[derive(Debug, Clone)]
+/// `Debug` shows only the redacted URL.
+#[derive(Clone)]
 struct Server {
     /// Base URL of the API (the prefix included), without a trailing `/`.
     base: String,
     /// The same, for messages: credentials removed.
     shown: String,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("url", &self.shown).finish()
+    }
 }
 
 /// What was last seen from one server, to send only changes and to notice deletions.
@@ -115,6 +122,10 @@ fn server(url: &str, api_prefix: &str) -> Result<Server, BurrowError> {
     })
 }
 
+/// Most bytes of one Burrow answer read (8 MiB): enough for tens of thousands of groups or
+/// topics in a list; a longer answer is an error naming the URL.
+pub(crate) const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
+
 /// Answer of a `GET`: status code and body.
 struct Answer {
     status: u16,
@@ -131,9 +142,19 @@ impl Http {
             url: shown.to_owned(),
             reason: e.without_url().to_string(),
         };
-        let response = request.send().await.map_err(failed)?;
+        let mut response = request.send().await.map_err(failed)?;
         let status = response.status().as_u16();
-        let body = response.text().await.map_err(failed)?;
+        let too_large = |e: lagwatch_core::text::BodyTooLarge| BurrowError::Request {
+            url: shown.to_owned(),
+            reason: e.to_string(),
+        };
+        let mut body =
+            lagwatch_core::text::CappedBody::with_announced(MAX_ANSWER_BYTES, response.content_length())
+                .map_err(too_large)?;
+        while let Some(chunk) = response.chunk().await.map_err(failed)? {
+            body.push(&chunk).map_err(too_large)?;
+        }
+        let body = String::from_utf8_lossy(&body.into_bytes()).into_owned();
         Ok(Answer { status, body })
     }
 
@@ -177,7 +198,7 @@ impl BurrowSource {
         let servers = config
             .servers
             .iter()
-            .map(|url| server(url, &config.api_prefix))
+            .map(|url| server(url.expose(), &config.api_prefix))
             .collect::<Result<Vec<_>, _>>()?;
         let timeout = config.response_timeout.max(Duration::from_millis(1));
         let concurrency = config.concurrent_connections.max(1);
@@ -751,6 +772,32 @@ mod tests {
             error.starts_with("cannot use CA file /nonexistent/ca.pem: "),
             "{error}"
         );
+    }
+
+    #[tokio::test]
+    async fn credentials_in_server_urls_never_show_in_errors_or_debug() {
+        // A server that hangs up on every request.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                drop(socket);
+            }
+        });
+        let config = BurrowSourceConfig {
+            servers: vec![format!("http://burrowuser:burrowpw@127.0.0.1:{port}").into()],
+            ..BurrowSourceConfig::default()
+        };
+        let source = BurrowSource::new(&config).unwrap();
+        let err = source.healthcheck().await.unwrap_err().to_string();
+        assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+        let debug = format!("{source:?} {config:?}");
+        for shown in [&err, &debug, &source.name().to_owned()] {
+            assert!(
+                !shown.contains("burrowpw") && !shown.contains("burrowuser"),
+                "{shown}"
+            );
+        }
     }
 
     #[test]

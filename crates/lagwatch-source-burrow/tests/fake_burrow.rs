@@ -90,7 +90,7 @@ async fn start(fake: Arc<Fake>) -> String {
 
 fn config(url: String) -> BurrowSourceConfig {
     BurrowSourceConfig {
-        servers: vec![url],
+        servers: vec![url.into()],
         username: "user".into(),
         password: Secret::new("pw".into()),
         clusters_exclude: vec!["skip-*".into()],

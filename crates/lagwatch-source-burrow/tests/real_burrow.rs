@@ -63,7 +63,7 @@ fn essentials_of_lagwatch(report: &GroupReport) -> Value {
 fn source_for(groups_include: Vec<String>) -> BurrowSource {
     let endpoint = env::burrow();
     BurrowSource::new(&BurrowSourceConfig {
-        servers: vec![endpoint.url],
+        servers: vec![endpoint.url.into()],
         interval: Duration::from_secs(1),
         groups_include,
         ..BurrowSourceConfig::default()

@@ -64,6 +64,7 @@ pub fn partition(
             time_lag: None,
             broker_sample_age_ms: Some(500),
             stale: false,
+            warming_up: false,
         },
     }
 }
@@ -98,6 +99,7 @@ pub fn group(
         evaluated_at: at_ms,
         worst_partition: worst,
         stale,
+        warming_up: false,
     }
 }
 

@@ -1,0 +1,119 @@
+//! Hardening: bounds on durations, credentials kept out of everything shown, bounded
+//! retention defaults.
+
+use lagwatch_config::{Config, Error, Format, Problem};
+
+fn problems(text: &str) -> Vec<String> {
+    match Config::from_str(text, Format::Toml) {
+        Ok(c) => panic!("expected problems, the configuration loaded: {c:?}"),
+        Err(Error::Invalid(e)) => e.problems.iter().map(Problem::to_string).collect(),
+        Err(other) => panic!("expected Error::Invalid, got: {other}"),
+    }
+}
+
+#[test]
+fn durations_past_a_year_are_refused_with_their_key_path() {
+    let found = problems(
+        r#"
+[general]
+evaluation_interval = "400d"
+
+[sources.live]
+type = "demo"
+tick = "100000000000000d"
+
+[sinks.out]
+type = "stdout"
+"#,
+    );
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].starts_with("general.evaluation_interval: duration \"400d\" is too long"),
+        "{found:?}"
+    );
+    assert!(found[1].starts_with("sources.live.tick: "), "{found:?}");
+    assert!(found.iter().all(|p| p.contains("at most 365 days")), "{found:?}");
+}
+
+#[test]
+fn burrow_import_refuses_huge_second_counts_instead_of_panicking() {
+    for value in ["1e300", "99999999999999", "31622400"] {
+        let text = format!(
+            "[storage.default]\nclass-name=\"inmemory\"\nexpire-group={value}\n\
+             [cluster.c]\nclass-name=\"kafka\"\nservers=\"127.0.0.1:9092\"\n"
+        );
+        let err = match Config::from_burrow_toml(&text) {
+            Ok(_) => panic!("{value} was accepted"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            err.contains("expire-group") && err.contains("too long"),
+            "{value}: {err}"
+        );
+    }
+}
+
+const WITH_CREDENTIALS: &str = r#"
+[sources.old]
+type = "burrow"
+servers = ["http://burrowuser:burrowpw@127.0.0.1:8000/v3/kafka", "http://127.0.0.1:8001"]
+
+[sinks.es]
+type = "elasticsearch"
+url = "https://esuser:espw@127.0.0.1:9200"
+"#;
+
+fn assert_hidden(what: &str, text: &str) {
+    for secret in ["burrowpw", "espw", "burrowuser", "esuser"] {
+        assert!(!text.contains(secret), "{what} shows {secret}: {text}");
+    }
+}
+
+#[test]
+fn url_credentials_never_show_in_config_show_debug_or_problems() {
+    let config = match Config::from_str(WITH_CREDENTIALS, Format::Toml) {
+        Ok(c) => c,
+        Err(e) => panic!("{e}"),
+    };
+    let shown = config.to_toml_redacted().unwrap_or_default();
+    assert_hidden("config show", &shown);
+    assert!(
+        shown.contains("\"https://<redacted>@127.0.0.1:9200\"")
+            && shown.contains("\"http://<redacted>@127.0.0.1:8000/v3/kafka\"")
+            && shown.contains("\"http://127.0.0.1:8001\""),
+        "{shown}"
+    );
+    assert_hidden("Debug", &format!("{config:?} {config:#?}"));
+    // The real URL is still there for requests.
+    let Some(lagwatch_config::SinkConfig::Elasticsearch(es)) = config.sinks.get("es") else {
+        panic!("no es sink");
+    };
+    assert_eq!(es.url.expose(), "https://esuser:espw@127.0.0.1:9200");
+    // A bad URL is named without its credentials.
+    let bad = WITH_CREDENTIALS.replace("http://burrowuser", "ftp://burrowuser");
+    let err = match Config::from_str(&bad, Format::Toml) {
+        Ok(_) => panic!("ftp accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("sources.old.servers.0"), "{err}");
+    assert_hidden("problems", &err);
+}
+
+#[test]
+fn url_credentials_never_show_in_config_convert() {
+    let telegraf = r#"
+[[inputs.burrow]]
+servers = ["http://burrowuser:burrowpw@127.0.0.1:8000"]
+
+[[outputs.elasticsearch]]
+urls = ["http://esuser:espw@127.0.0.1:9200"]
+"#;
+    let import = match Config::from_telegraf_toml(telegraf) {
+        Ok(i) => i,
+        Err(e) => panic!("{e}"),
+    };
+    let shown = import.config.to_toml_redacted().unwrap_or_default();
+    assert_hidden("config convert", &shown);
+    assert_hidden("import warnings", &import.warnings.join("\n"));
+    assert!(shown.contains("http://<redacted>@127.0.0.1:9200"), "{shown}");
+}
