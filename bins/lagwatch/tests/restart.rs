@@ -4,7 +4,7 @@
 //!
 //! | test | criterion |
 //! |---|---|
-//! | [`restart_keeps_the_verdict_of_a_healthy_group`] | 1 (and 2 on Kafka): in `admin` and `auto` mode, with commits every 5 s and every 60 s, a healthy group is never flagged STOP, STALL or REWIND after a SIGKILL and restart, no notification is sent, and the first evaluation after the restart shows the status from before the kill; before the kill, the fresh start flags the group's partitions `warming_up` until their second commit |
+//! | [`restart_keeps_the_verdict_of_a_healthy_group`] | 1 (and 2 on Kafka): in `admin` and `auto` mode, with commits every 5 s and every 60 s, a healthy group is never flagged STOP, STALL or REWIND after a SIGKILL and restart, no notification is sent, and the first evaluation after the restart shows the status from before the kill; before the kill, the fresh start flags the group's partitions `warming_up` until their second commit, and so does `lagwatch check --output json` for a single sample |
 //! | [`demo_raises_no_alert_for_search_catchup_at_start`] | 2: `lagwatch demo` sends nothing for `search-catchup` while its window is warming up |
 //! | [`outbox_delivers_a_firing_alert_retried_when_killed`] | 3: a FIRING answered 503 and retried when lagwatch is SIGKILLed reaches the receiver after the restart with the same idempotency key; exactly one RESOLVED follows |
 //! | [`deleted_group_resolves_its_alert_with_a_reason`] | 4: a deleted group's firing alert resolves within the bound computed from the configuration and says why |
@@ -417,6 +417,27 @@ async fn topic_with_producer(
     SteadyProducer::start(bootstrap, topic, PARTITIONS, rate).unwrap()
 }
 
+/// Stops a scenario's workload and deletes its topic once the verdict is taken; a failure
+/// here (the shared broker restarted by another test, say) is printed, not a test failure.
+async fn clean_up(
+    bootstrap: &str,
+    topic: &str,
+    producer: SteadyProducer,
+    committer: Option<LagCommitter>,
+) {
+    if let Some(committer) = committer
+        && let Err(e) = committer.stop().await
+    {
+        eprintln!("clean-up of {topic}: {e:#}");
+    }
+    if let Err(e) = producer.stop().await {
+        eprintln!("clean-up of {topic}: {e:#}");
+    }
+    if let Err(e) = kafka::delete_topic(bootstrap, topic).await {
+        eprintln!("clean-up of {topic}: {e:#}");
+    }
+}
+
 /// Waits until the newest group record of the file sink, evaluated at `after_ms` or later,
 /// is `status` and not warming up. Returns that record.
 async fn wait_for_verdict(
@@ -448,6 +469,40 @@ async fn wait_for_verdict(
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// `lagwatch check --output json` for `group` with `samples` snapshots `interval` apart:
+/// the `warming_up` flag of each partition row (`None`: the row has no such flag), or the
+/// problem.
+async fn check_flags(
+    bootstrap: &str,
+    group: &str,
+    samples: u32,
+    interval: Duration,
+) -> Result<Vec<Option<bool>>, String> {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_lagwatch"));
+    cmd.args(["check", "--bootstrap", bootstrap, "--output", "json"])
+        .args(["--group", &format!("^{group}$")])
+        .args(["--samples", &samples.to_string()])
+        .args(["--interval", &secs(interval)])
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(Duration::from_secs(120), cmd.output())
+        .await
+        .map_err(|_| "lagwatch check did not finish within 120 s".to_owned())?
+        .map_err(|e| format!("cannot run lagwatch check: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let rows: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).map_err(|e| format!("check printed {l:?}: {e}")))
+        .collect::<Result<_, _>>()?;
+    if rows.len() != usize::try_from(PARTITIONS).unwrap() {
+        return Err(format!(
+            "lagwatch check ({samples} samples) printed {} rows, expected {PARTITIONS}: {stdout}\n{}",
+            rows.len(),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(rows.iter().map(|r| r["warming_up"].as_bool()).collect())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -499,6 +554,15 @@ async fn restart_case(
         dir.path().join("stderr-1.log"),
     );
 
+    // `lagwatch check` flags every partition of a single sample.
+    match check_flags(&bootstrap, &group, 1, Duration::from_secs(1)).await {
+        Ok(flags) if flags.iter().all(|f| *f == Some(true)) => {}
+        Ok(flags) => problems.push(format!(
+            "{label} lagwatch check with one sample: warming_up {flags:?}, expected all true"
+        )),
+        Err(e) => problems.push(format!("{label} {e}")),
+    }
+
     // Judged OK with a window of at least three commits before the kill.
     let needed = 3;
     let wait_commits = interval * 3 + Duration::from_secs(60);
@@ -522,6 +586,17 @@ async fn restart_case(
             None
         }
     };
+
+    // Two `check` samples further apart than the commits judge every partition.
+    if interval < Duration::from_secs(10) {
+        match check_flags(&bootstrap, &group, 2, interval + Duration::from_secs(1)).await {
+            Ok(flags) if flags.iter().all(|f| *f == Some(false)) => {}
+            Ok(flags) => problems.push(format!(
+                "{label} lagwatch check with two samples: warming_up {flags:?}, expected all false"
+            )),
+            Err(e) => problems.push(format!("{label} {e}")),
+        }
+    }
 
     // Criterion 2 on Kafka: the fresh start's warm-up.
     let first_recs = records(&read(&file), 0, &group).unwrap_or_else(|e| {
@@ -683,9 +758,7 @@ async fn restart_case(
             .map_or(0, |(_, recs)| group_records(recs).len()),
         sent.len()
     );
-    committer.stop().await.unwrap();
-    producer.stop().await.unwrap();
-    kafka::delete_topic(bootstrap.as_str(), &topic).await.ok();
+    clean_up(&bootstrap, &topic, producer, Some(committer)).await;
     (problems, facts)
 }
 
@@ -1092,9 +1165,7 @@ async fn outbox_delivers_a_firing_alert_retried_when_killed() {
         after.len()
     );
     second.stop().await;
-    committer.stop().await.unwrap();
-    producer.stop().await.unwrap();
-    kafka::delete_topic(bootstrap.as_str(), &topic).await.ok();
+    clean_up(&bootstrap, &topic, producer, Some(committer)).await;
     assert!(
         problems.is_empty(),
         "{}\n--- notifications: {:#?}\n--- log after the restart:\n{}",
@@ -1232,8 +1303,7 @@ async fn deleted_group_case(mode: &'static str) -> (Vec<String>, String) {
         ));
     }
     lagwatch.stop().await;
-    producer.stop().await.unwrap();
-    kafka::delete_topic(bootstrap.as_str(), &topic).await.ok();
+    clean_up(&bootstrap, &topic, producer, None).await;
     let mut facts = String::new();
     let _ = write!(
         facts,
