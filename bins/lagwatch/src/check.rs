@@ -141,7 +141,7 @@ async fn progress(
 pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let config = source_config(&args)?;
     let source = KafkaSource::new(config, &args.cluster)?;
-    let runtime = crate::commands::runtime()?;
+    let runtime = crate::async_runtime::runtime()?;
     let samples = args.samples.max(1);
     let rows = runtime.block_on(async {
         let mut snapshots = source.snapshots()?;
@@ -243,11 +243,12 @@ fn status_name(status: PartitionStatus) -> &'static str {
     status.as_str()
 }
 
+/// A name for the terminal: control characters shown as escapes, `-` when empty.
 fn text_or_dash(text: &str) -> String {
     if text.is_empty() {
         "-".to_owned()
     } else {
-        text.to_owned()
+        lagwatch_lib::core::text::escape_for_terminal(text).into_owned()
     }
 }
 
@@ -258,8 +259,8 @@ fn print_table(rows: &[Row]) -> std::io::Result<()> {
         .iter()
         .map(|r| {
             [
-                r.group.clone(),
-                r.topic.clone(),
+                text_or_dash(&r.group),
+                text_or_dash(&r.topic),
                 r.partition.to_string(),
                 dash(r.committed_offset),
                 dash(r.log_end_offset),
@@ -306,4 +307,22 @@ fn print_table(rows: &[Row]) -> std::io::Result<()> {
         writeln!(out, "(no consumer group with committed offsets)")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_or_dash;
+
+    #[test]
+    fn names_reach_the_terminal_escaped() {
+        assert_eq!(text_or_dash(""), "-");
+        assert_eq!(text_or_dash("orders"), "orders");
+        let hostile = text_or_dash("g\u{1b}[2J\u{7}\u{202e}x");
+        assert!(
+            !hostile
+                .chars()
+                .any(lagwatch_lib::core::text::is_unsafe_for_terminal),
+            "{hostile:?}"
+        );
+    }
 }

@@ -160,7 +160,10 @@ impl SlackAlerter {
             context.push_str(&format!(" · resolved {}", rfc3339(n.at_ms)));
         }
         if let Some(url) = &dashboard {
-            context.push_str(&format!(" · <{}|Dashboard>", escape(&url.replace('|', "%7C"))));
+            context.push_str(&format!(
+                " · <{}|Dashboard>",
+                escape(&url.replace('|', "%7C"))
+            ));
         }
         blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]}));
         json!({"text": text, "blocks": blocks})
@@ -306,6 +309,9 @@ mod tests {
         }
         let all = mrkdwn_texts(&message).join("\n");
         assert!(all.contains(link), "{all}");
-        assert!(all.contains("a&lt;b&gt;|c d") && all.contains("&lt;!here&gt; &amp;"), "{all}");
+        assert!(
+            all.contains("a&lt;b&gt;|c d") && all.contains("&lt;!here&gt; &amp;"),
+            "{all}"
+        );
     }
 }

@@ -151,10 +151,16 @@ pub struct KafkaSourceConfig {
     /// Name of the offsets topic read in `offsets-topic` and `auto` mode.
     #[serde(default = "default_offsets_topic")]
     pub offsets_topic: String,
-    /// Where streaming starts when the source starts (`offsets-topic` mode; `auto` mode always
-    /// starts at the end after reading a full snapshot through the Admin API).
+    /// Where streaming starts when the source starts in `offsets-topic` mode (`latest`:
+    /// `history` back; `auto` mode always starts `history` back, after a full snapshot through
+    /// the Admin API).
     #[serde(default)]
     pub offsets_topic_start: OffsetsTopicStart,
+    /// How far back `__consumer_offsets` is read at start (`auto` mode, and `offsets-topic`
+    /// mode with `offsets_topic_start = "latest"`): commits newer than this refill the
+    /// commit windows at once, each with its own commit time. `0s` turns it off.
+    #[serde(default = "default_history", with = "serde_text")]
+    pub history: Duration,
     /// Client id the source's connections announce.
     #[serde(default = "default_client_id")]
     pub client_id: String,
@@ -219,6 +225,18 @@ fn default_request_timeout() -> Duration {
     Duration::from_secs(10)
 }
 
+/// The default of [`KafkaSourceConfig::history`]: a 10-commit window at 60 s commit intervals
+/// with room to spare.
+pub const DEFAULT_HISTORY: Duration = Duration::from_secs(15 * 60);
+
+/// The longest [`KafkaSourceConfig::history`] accepted: reading further back costs start-up
+/// time and brings commits older than any window needs.
+pub const MAX_HISTORY: Duration = Duration::from_secs(24 * 60 * 60);
+
+fn default_history() -> Duration {
+    DEFAULT_HISTORY
+}
+
 fn default_concurrency() -> usize {
     16
 }
@@ -256,6 +274,7 @@ impl Default for KafkaSourceConfig {
             concurrency: default_concurrency(),
             offsets_topic: default_offsets_topic(),
             offsets_topic_start: OffsetsTopicStart::Earliest,
+            history: default_history(),
             client_id: default_client_id(),
             security_protocol: SecurityProtocol::Plaintext,
             sasl_mechanism: SaslMechanism::Plain,
@@ -333,6 +352,15 @@ pub(crate) fn check(path: &str, c: &KafkaSourceConfig, report: &mut dyn FnMut(St
             report(format!("{path}.{key}"), "must be longer than 0s".into());
         }
     }
+    if c.history > MAX_HISTORY {
+        report(
+            format!("{path}.history"),
+            format!(
+                "must be at most {}h (0s turns it off)",
+                MAX_HISTORY.as_secs() / 3600
+            ),
+        );
+    }
     if c.concurrency == 0 {
         report(format!("{path}.concurrency"), "must be at least 1".into());
     }
@@ -349,7 +377,18 @@ pub(crate) fn check(path: &str, c: &KafkaSourceConfig, report: &mut dyn FnMut(St
         );
     }
     for key in c.librdkafka.keys() {
-        if OWNED_LIBRDKAFKA_KEYS.contains(&key.as_str()) {
+        // Whether librdkafka knows the property is asked of librdkafka itself when the source
+        // is built; here only the shape of the name. Values are never echoed.
+        let shaped = !key.is_empty()
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !shaped {
+            report(
+                format!("{path}.librdkafka.{key}"),
+                "not a librdkafka property name (letters, digits, '.', '_' and '-' only)".into(),
+            );
+        } else if OWNED_LIBRDKAFKA_KEYS.contains(&key.as_str()) {
             report(
                 format!("{path}.librdkafka.{key}"),
                 "set by a typed key of this section; use that instead".into(),
@@ -366,4 +405,49 @@ pub(crate) fn check(path: &str, c: &KafkaSourceConfig, report: &mut dyn FnMut(St
         ],
         report,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(c: &KafkaSourceConfig) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        check("sources.live", c, &mut |key, reason| {
+            found.push((key, reason))
+        });
+        found
+    }
+
+    #[test]
+    fn librdkafka_keys_must_look_like_property_names_and_values_are_never_echoed() {
+        let mut c = KafkaSourceConfig::new("live", "127.0.0.1:9092");
+        c.librdkafka
+            .insert("sasl password".into(), Secret::new("s3cret-value".into()));
+        c.librdkafka
+            .insert("socket.keepalive.enable".into(), Secret::new("true".into()));
+        let found = problems(&c);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "sources.live.librdkafka.sasl password");
+        assert!(!format!("{found:?}").contains("s3cret-value"));
+    }
+
+    #[test]
+    fn history_defaults_to_fifteen_minutes_and_is_bounded() {
+        let mut c = KafkaSourceConfig::new("live", "127.0.0.1:9092");
+        assert_eq!(c.history, Duration::from_secs(900));
+        assert!(problems(&c).is_empty());
+        c.history = Duration::ZERO;
+        assert!(problems(&c).is_empty(), "0s turns it off");
+        c.history = MAX_HISTORY;
+        assert!(problems(&c).is_empty());
+        c.history = MAX_HISTORY + Duration::from_secs(1);
+        assert_eq!(
+            problems(&c),
+            vec![(
+                "sources.live.history".to_owned(),
+                "must be at most 24h (0s turns it off)".to_owned()
+            )]
+        );
+    }
 }

@@ -32,7 +32,10 @@ type = "stdout"
         "{found:?}"
     );
     assert!(found[1].starts_with("sources.live.tick: "), "{found:?}");
-    assert!(found.iter().all(|p| p.contains("at most 365 days")), "{found:?}");
+    assert!(
+        found.iter().all(|p| p.contains("at most 365 days")),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -115,5 +118,38 @@ urls = ["http://esuser:espw@127.0.0.1:9200"]
     let shown = import.config.to_toml_redacted().unwrap_or_default();
     assert_hidden("config convert", &shown);
     assert_hidden("import warnings", &import.warnings.join("\n"));
-    assert!(shown.contains("http://<redacted>@127.0.0.1:9200"), "{shown}");
+    assert!(
+        shown.contains("http://<redacted>@127.0.0.1:9200"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn retention_defaults_are_bounded_and_checked() {
+    let config = match Config::from_str(
+        "[sources.a]\ntype = \"demo\"\n[sinks.f]\ntype = \"file\"\npath = \"x.ndjson\"\n\
+         [sinks.es]\ntype = \"elasticsearch\"\nurl = \"http://127.0.0.1:9200\"\n",
+        Format::Toml,
+    ) {
+        Ok(c) => c,
+        Err(e) => panic!("{e}"),
+    };
+    match (config.sinks.get("f"), config.sinks.get("es")) {
+        (
+            Some(lagwatch_config::SinkConfig::File(f)),
+            Some(lagwatch_config::SinkConfig::Elasticsearch(es)),
+        ) => {
+            assert_eq!(f.max_files, 14);
+            assert_eq!(es.dead_letter_max_bytes, 64 * 1024 * 1024);
+        }
+        other => panic!("{other:?}"),
+    }
+    let found = problems(
+        "[sources.a]\ntype = \"demo\"\n[sinks.es]\ntype = \"elasticsearch\"\n\
+         url = \"http://127.0.0.1:9200\"\ndead_letter_max_bytes = 10\n",
+    );
+    assert_eq!(
+        found,
+        ["sinks.es.dead_letter_max_bytes: must be at least 1048576 (1 MiB)"]
+    );
 }

@@ -110,7 +110,10 @@ mod tests {
     fn absurd_durations_are_refused() {
         assert_eq!(parse("365d"), Ok(Duration::from_secs(365 * 86_400)));
         let err = parse("366d").unwrap_err();
-        assert!(err.contains("\"366d\"") && err.contains("at most 365 days"), "{err}");
+        assert!(
+            err.contains("\"366d\"") && err.contains("at most 365 days"),
+            "{err}"
+        );
         let err = parse("500000000y").unwrap_err();
         assert!(err.contains("at most 365 days"), "{err}");
     }

@@ -184,7 +184,8 @@ impl Series {
             // Grow by doubling, but never reserve beyond `capacity`.
             let len = self.samples.len();
             let target = (len * 2).clamp(4, self.capacity);
-            self.samples.reserve_exact(target.saturating_sub(len).max(1));
+            self.samples
+                .reserve_exact(target.saturating_sub(len).max(1));
         }
         self.samples.insert(position, (timestamp_ms, value));
         self.drop_older_than(newest.saturating_sub(self.max_age_ms));
@@ -203,6 +204,12 @@ impl Series {
     /// The samples, oldest first.
     pub fn samples(&self) -> &[(TimestampMs, f64)] {
         &self.samples
+    }
+
+    /// Heap bytes the samples' storage takes now (what the series costs beyond its own
+    /// fixed-size fields).
+    pub fn allocated_bytes(&self) -> usize {
+        self.samples.capacity() * std::mem::size_of::<(TimestampMs, f64)>()
     }
 
     /// Number of samples held.
@@ -238,7 +245,11 @@ mod series_memory_tests {
             series.push(i * 10_000, 1.0);
         }
         assert_eq!(series.len(), 7);
-        assert!(series.samples.capacity() <= 16, "{}", series.samples.capacity());
+        assert!(
+            series.samples.capacity() <= 16,
+            "{}",
+            series.samples.capacity()
+        );
     }
 
     #[test]
@@ -248,7 +259,11 @@ mod series_memory_tests {
             series.push(i, i as f64);
         }
         assert_eq!(series.len(), 3000);
-        assert!(series.samples.capacity() <= 3000, "{}", series.samples.capacity());
+        assert!(
+            series.samples.capacity() <= 3000,
+            "{}",
+            series.samples.capacity()
+        );
         // The newest 3000 samples, in order.
         assert_eq!(series.samples().first(), Some(&(7000, 7000.0)));
         assert_eq!(series.last(), Some((9999, 9999.0)));
@@ -274,6 +289,10 @@ mod series_memory_tests {
         // Much later: everything but the newest sample is too old.
         series.push(1_000_000, 0.0);
         assert_eq!(series.len(), 1);
-        assert!(series.samples.capacity() < big / 4, "{} of {big}", series.samples.capacity());
+        assert!(
+            series.samples.capacity() < big / 4,
+            "{} of {big}",
+            series.samples.capacity()
+        );
     }
 }

@@ -220,7 +220,10 @@ mod tests {
             url.redacted(),
         ] {
             assert!(!shown.contains("pa") && !shown.contains("user"), "{shown}");
-            assert!(shown.contains("https://<redacted>@burrow:8000/v3/kafka?x=1"), "{shown}");
+            assert!(
+                shown.contains("https://<redacted>@burrow:8000/v3/kafka?x=1"),
+                "{shown}"
+            );
         }
         assert_eq!(url.expose(), "https://user:pa@ss@burrow:8000/v3/kafka?x=1");
         let plain = SecretUrl::from("http://127.0.0.1:9200");

@@ -100,6 +100,9 @@ pub struct BodyTooLarge {
     pub announced: Option<u64>,
 }
 
+/// Most bytes [`CappedBody::with_announced`] reserves because of an announced length.
+pub const RESERVE_MAX: usize = 64 * 1024;
+
 /// Collects an HTTP body chunk by chunk, refusing to hold more than `limit` bytes, so a
 /// server cannot make the reader allocate without bound. Check the announced length first
 /// with [`CappedBody::with_announced`]; then [`push`](CappedBody::push) every chunk.
@@ -135,7 +138,8 @@ impl CappedBody {
     }
 
     /// An empty body of at most `limit` bytes; fails at once when the server announced a
-    /// longer one. Nothing is reserved from the announced length beyond `limit`.
+    /// longer one. The announced length only decides that: at most [`RESERVE_MAX`] bytes are
+    /// reserved from it, the rest grows as bytes actually arrive.
     pub fn with_announced(limit: usize, announced: Option<u64>) -> Result<Self, BodyTooLarge> {
         match announced {
             Some(n) if n > limit as u64 => Err(BodyTooLarge {
@@ -143,13 +147,15 @@ impl CappedBody {
                 announced: Some(n),
             }),
             Some(n) => Ok(CappedBody {
-                bytes: Vec::with_capacity(usize::try_from(n).unwrap_or(limit).min(limit)),
+                bytes: Vec::with_capacity(
+                    usize::try_from(n)
+                        .unwrap_or(limit)
+                        .min(limit)
+                        .min(RESERVE_MAX),
+                ),
                 limit,
             }),
-            None => Ok(CappedBody {
-                bytes: Vec::new(),
-                limit,
-            }),
+            None => Ok(CappedBody::new(limit)),
         }
     }
 
@@ -203,7 +209,9 @@ mod tests {
             assert!(shown.starts_with('\\'), "{c:?} -> {shown:?}");
             assert!(!shown.chars().any(char::is_control), "{c:?} -> {shown:?}");
         }
-        for c in ['\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200f}', '\u{feff}'] {
+        for c in [
+            '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200f}', '\u{feff}',
+        ] {
             let shown = escape_for_terminal(&c.to_string()).into_owned();
             assert_eq!(shown, format!("\\u{{{:x}}}", c as u32));
         }
@@ -222,6 +230,9 @@ mod tests {
         assert_eq!(body.into_bytes(), b"1234567890");
         let err = CappedBody::with_announced(10, Some(u64::MAX)).unwrap_err();
         assert!(err.to_string().contains("announced"), "{err}");
+        // An announced length is not trusted for more than a small reservation.
+        let announced = CappedBody::with_announced(1 << 30, Some(1 << 30)).unwrap();
+        assert!(announced.bytes.capacity() <= RESERVE_MAX);
         let mut quoted = CappedBody::with_announced(4, None).unwrap();
         assert!(!quoted.push_within_limit(b"abcdef"));
         assert_eq!(quoted.into_bytes(), b"abcd");

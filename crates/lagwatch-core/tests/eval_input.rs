@@ -176,7 +176,10 @@ fn huge_intervals_are_refused_without_allocating() {
     )
     .unwrap();
     let err = evaluate(&input).unwrap_err().to_string();
-    assert!(err.contains("intervals") && err.contains("at most"), "{err}");
+    assert!(
+        err.contains("intervals") && err.contains("at most"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -105,23 +105,27 @@ impl PersisterHandle {
         self.jobs.clone()
     }
 
-    /// Waits until every job sent so far is done, at most `timeout`.
-    pub(crate) fn flush(&self, timeout: std::time::Duration) -> bool {
+    /// Waits until every job sent so far is done, at most `timeout`, without blocking the
+    /// async runtime's threads.
+    pub(crate) async fn flush(&self, timeout: std::time::Duration) -> bool {
         let (tx, rx) = mpsc::sync_channel(1);
         self.send(Job::Flush(tx));
-        rx.recv_timeout(timeout).is_ok()
+        tokio::task::spawn_blocking(move || rx.recv_timeout(timeout).is_ok())
+            .await
+            .unwrap_or(false)
     }
 
     /// Stops the thread after the jobs already sent.
-    pub(crate) fn stop(mut self, timeout: std::time::Duration) {
-        if !self.flush(timeout) {
+    pub(crate) async fn stop(mut self, timeout: std::time::Duration) {
+        if !self.flush(timeout).await {
             tracing::error!("the state thread did not finish writing before the shutdown deadline");
             return;
         }
         let (jobs, _) = mpsc::channel();
         drop(std::mem::replace(&mut self.jobs, jobs));
         if let Some(thread) = self.thread.take() {
-            if thread.join().is_err() {
+            let joined = tokio::task::spawn_blocking(move || thread.join().is_ok()).await;
+            if !joined.unwrap_or(false) {
                 tracing::error!("the state thread panicked");
             }
         }

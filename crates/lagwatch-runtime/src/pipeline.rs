@@ -453,7 +453,9 @@ impl Pipeline {
 
         // Shutdown: stop sources, keep draining their events so none waits on a full channel.
         source_token.cancel();
-        let deadline = Instant::now() + shutdown_grace;
+        let deadline = Instant::now()
+            .checked_add(shutdown_grace)
+            .unwrap_or_else(|| Instant::now() + SHUTDOWN_GRACE);
         while !source_tasks.is_empty() {
             tokio::select! {
                 Some(batch) = event_rx.recv() => state.apply(batch),
@@ -493,8 +495,12 @@ impl Pipeline {
         // The last windows, whatever the save interval.
         state.save(&*rules, &persister, true);
 
-        // Alerters: what is queued is delivered until the deadline; a notification whose
+        // Let the last evaluation's notifications reach the alerters' queues before they
+        // close. Alerters: what is queued is delivered until the deadline; a notification whose
         // receiver keeps failing stays in the outbox for the next start.
+        persister
+            .flush(deadline.saturating_duration_since(Instant::now()))
+            .await;
         stopping.cancel();
         for w in &sink_workers {
             w.queue.close();
@@ -526,7 +532,7 @@ impl Pipeline {
             .saturating_duration_since(Instant::now())
             .max(Duration::from_secs(5));
         let save_failures = persister.failures.clone();
-        persister.stop(remaining);
+        persister.stop(remaining).await;
 
         let mut summary = state.summary;
         summary.state_save_failures = save_failures.load(Ordering::Relaxed);

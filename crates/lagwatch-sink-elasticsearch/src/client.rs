@@ -406,11 +406,16 @@ mod tests {
         let err = client.detect().await.unwrap_err();
         let text = err.to_string();
         assert!(
-            text.contains(&format!("127.0.0.1:{port}")) && text.contains("larger than 67108864 bytes"),
+            text.contains(&format!("127.0.0.1:{port}"))
+                && text.contains("larger than 67108864 bytes"),
             "{text}"
         );
         assert!(err.is_retryable());
-        let err = client.bulk("{}\n".to_owned()).await.unwrap_err().to_string();
+        let err = client
+            .bulk("{}\n".to_owned())
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("larger than 67108864 bytes"), "{err}");
     }
 
@@ -430,7 +435,10 @@ mod tests {
         assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
         let debug = format!("{client:?} {cfg:?}");
         for shown in [&err, &debug] {
-            assert!(!shown.contains("espw") && !shown.contains("esuser"), "{shown}");
+            assert!(
+                !shown.contains("espw") && !shown.contains("esuser"),
+                "{shown}"
+            );
         }
     }
 

@@ -765,8 +765,13 @@ mod tests {
         }
         let limit = 64 * 1024 * 1024;
         let current = std::fs::metadata(&path).unwrap().len();
-        let previous = std::fs::metadata(dir.path().join("dead.ndjson.1")).unwrap().len();
-        assert!(current <= limit && previous <= limit, "{current} {previous}");
+        let previous = std::fs::metadata(dir.path().join("dead.ndjson.1"))
+            .unwrap()
+            .len();
+        assert!(
+            current <= limit && previous <= limit,
+            "{current} {previous}"
+        );
         // Nothing but the current and the previous file, the newest document last.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
         let text = std::fs::read_to_string(&path).unwrap();

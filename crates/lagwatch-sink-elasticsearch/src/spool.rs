@@ -279,8 +279,12 @@ impl Spool {
             // Not accepted, so take it back (a full disk can leave part of it written).
             inner.torn = true;
             match inner.cut_back() {
-                Ok(()) => tracing::warn!(path = %path.display(), error = %e, "spool: append failed; cut the segment back to its last whole document"),
-                Err(cut) => tracing::error!(path = %path.display(), error = %e, cut_error = %cut, "spool: append failed and the segment could not be cut back yet; the next append tries again"),
+                Ok(()) => {
+                    tracing::warn!(path = %path.display(), error = %e, "spool: append failed; cut the segment back to its last whole document")
+                }
+                Err(cut) => {
+                    tracing::error!(path = %path.display(), error = %e, cut_error = %cut, "spool: append failed and the segment could not be cut back yet; the next append tries again")
+                }
             }
             return Err(io(&path, e));
         }
@@ -463,11 +467,16 @@ mod tests {
         spool.append(&[doc(0)]).unwrap();
         spool.inject_short_write(17);
         let err = spool.append(&[doc(1)]).unwrap_err().to_string();
-        assert!(err.contains("segment-") && err.contains("no space"), "{err}");
+        assert!(
+            err.contains("segment-") && err.contains("no space"),
+            "{err}"
+        );
         assert_eq!(spool.append(&[doc(2)]).unwrap(), 1);
         let (docs, cursor) = spool.peek(100, usize::MAX).unwrap();
         assert_eq!(docs, [doc(0), doc(2)]);
-        let on_disk = std::fs::metadata(segment_path(dir.path(), 1)).unwrap().len();
+        let on_disk = std::fs::metadata(segment_path(dir.path(), 1))
+            .unwrap()
+            .len();
         assert_eq!(spool.pending_bytes(), on_disk);
         spool.commit(cursor).unwrap();
         assert_eq!(spool.pending_bytes(), 0);

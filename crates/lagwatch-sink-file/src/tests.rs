@@ -84,7 +84,9 @@ async fn conforms_with_and_without_topics() {
             ..config(&path)
         })
         .unwrap();
-        check_sink(&sink, |s| sample::record_count(s, topics)).await;
+        check_sink(&sink, |s| sample::record_count(s, topics))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         // Every line is a whole JSON document.
         for line in read(&path).lines() {
             serde_json::from_str::<serde_json::Value>(line).unwrap();
@@ -326,9 +328,12 @@ async fn rotated_files_are_bounded_by_default() {
     })
     .unwrap();
     for i in 0..20 {
-        sink.write(&sample::snapshot_at(SAMPLE_AT_MS + i * 10_000, i as u64 + 1))
-            .await
-            .unwrap();
+        sink.write(&sample::snapshot_at(
+            SAMPLE_AT_MS + i * 10_000,
+            i as u64 + 1,
+        ))
+        .await
+        .unwrap();
     }
     let rotated = names(dir.path())
         .into_iter()

@@ -338,7 +338,9 @@ mod tests {
     async fn json_sink_conforms() {
         for topics in [false, true] {
             let (sink, _) = sink(StdoutFormat::Json, topics);
-            check_sink(&sink, |s| sample::record_count(s, topics)).await;
+            check_sink(&sink, |s| sample::record_count(s, topics))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
         }
     }
 
@@ -347,7 +349,9 @@ mod tests {
         for terminal in [false, true] {
             let (sink, _) = sink(StdoutFormat::Table, false);
             let sink = sink.terminal(terminal);
-            check_sink(&sink, |s| table::render(s, terminal).rows).await;
+            check_sink(&sink, |s| table::render(s, terminal).rows)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
         }
     }
 
@@ -456,7 +460,9 @@ live     slow_reader    OK                1        1           2  stale
         use lagwatch_component::Alerter as _;
         let feed = AlertFeed::new(2);
         let alerter = feed.alerter();
-        lagwatch_test_support::conformance::alerter::check_alerter(&alerter, 3_600_000).await;
+        lagwatch_test_support::conformance::alerter::check_alerter(&alerter, 3_600_000)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let [firing, resolved] =
             lagwatch_test_support::conformance::alerter::sample_notifications(3_600_000);
         for n in [&firing, &resolved, &firing] {
@@ -510,12 +516,14 @@ live     slow_reader    OK                1        1           2  stale
         plain.write(&snapshot).await.unwrap();
         let text = out.text();
         assert!(!has_controls(&text), "{text:?}");
-        assert!(text.contains("ev\\x1b[2J\\x1b]0;pwned\\x07il\\r\\x9b31m\\u{202e}gnp.exe"), "{text}");
+        assert!(
+            text.contains("ev\\x1b[2J\\x1b]0;pwned\\x07il\\r\\x9b31m\\u{202e}gnp.exe"),
+            "{text}"
+        );
 
         // On a terminal only the table's own sequences remain.
         let feed = AlertFeed::new(2);
-        let [mut firing, _] =
-            lagwatch_test_support::conformance::alerter::sample_notifications(at);
+        let [mut firing, _] = lagwatch_test_support::conformance::alerter::sample_notifications(at);
         firing.rule = EVIL.to_owned();
         firing.summary = EVIL.to_owned();
         firing.labels.insert("cluster".to_owned(), EVIL.to_owned());
@@ -526,7 +534,14 @@ live     slow_reader    OK                1        1           2  stale
         let terminal = terminal.terminal(true).with_alert_feed(feed);
         terminal.write(&snapshot).await.unwrap();
         let mut text = out.text();
-        for own in [CLEAR_SCREEN, "\x1b[H", "\x1b[K", "\x1b[J", "\x1b[0m", "\x1b[31m"] {
+        for own in [
+            CLEAR_SCREEN,
+            "\x1b[H",
+            "\x1b[K",
+            "\x1b[J",
+            "\x1b[0m",
+            "\x1b[31m",
+        ] {
             text = text.replace(own, "");
         }
         assert!(!has_controls(&text), "{text:?}");

@@ -148,9 +148,11 @@ impl Http {
             url: shown.to_owned(),
             reason: e.to_string(),
         };
-        let mut body =
-            lagwatch_core::text::CappedBody::with_announced(MAX_ANSWER_BYTES, response.content_length())
-                .map_err(too_large)?;
+        let mut body = lagwatch_core::text::CappedBody::with_announced(
+            MAX_ANSWER_BYTES,
+            response.content_length(),
+        )
+        .map_err(too_large)?;
         while let Some(chunk) = response.chunk().await.map_err(failed)? {
             body.push(&chunk).map_err(too_large)?;
         }

@@ -1,6 +1,6 @@
 //! librdkafka client settings built from a [`KafkaSourceConfig`].
 
-use crate::admin::AdminConnection;
+use crate::admin::{AdminConnection, PropertyCheck, check_property};
 use lagwatch_config::KafkaSourceConfig;
 use rdkafka::ClientConfig;
 use rdkafka::client::ClientContext;
@@ -184,6 +184,45 @@ pub fn client_config(config: &KafkaSourceConfig) -> ClientConfig {
     c
 }
 
+/// Checks every key of the `librdkafka` pass-through map with librdkafka itself (on a
+/// throwaway configuration object), before any client is built: librdkafka's own message for a
+/// bad property quotes the value, which may be a secret.
+///
+/// # Errors
+/// The first key librdkafka does not know or whose value it refuses, as
+/// (`librdkafka.<key>`, reason); the reason never contains the value.
+pub fn check_passthrough(config: &KafkaSourceConfig) -> Result<(), (String, String)> {
+    for (key, value) in &config.librdkafka {
+        let reason = match check_property(key, value.expose()) {
+            PropertyCheck::Accepted => continue,
+            PropertyCheck::Unknown => {
+                "not a librdkafka property (check the spelling; the value is not shown)"
+            }
+            PropertyCheck::InvalidValue => {
+                "librdkafka refuses the value (not shown: pass-through values are treated as secrets)"
+            }
+        };
+        return Err((format!("librdkafka.{key}"), reason.to_owned()));
+    }
+    Ok(())
+}
+
+/// `text` with every secret of `config` (passwords and pass-through values) replaced by
+/// `<redacted>`, for messages that come from librdkafka.
+pub(crate) fn redact(text: &str, config: &KafkaSourceConfig) -> String {
+    let mut out = text.to_owned();
+    let secrets = [&config.sasl_password, &config.tls_key_password]
+        .into_iter()
+        .chain(config.librdkafka.values());
+    for secret in secrets {
+        let value = secret.expose();
+        if !value.is_empty() && out.contains(value) {
+            out = out.replace(value, "<redacted>");
+        }
+    }
+    out
+}
+
 /// A loggable one-line summary of the connection settings: no secret values, only whether
 /// they are set.
 pub fn describe(config: &KafkaSourceConfig) -> String {
@@ -254,5 +293,67 @@ mod tests {
         assert_eq!(c.get("security.protocol"), Some("plaintext"));
         assert_eq!(c.get("sasl.password"), None);
         assert_eq!(c.get("ssl.ca.location"), None);
+    }
+
+    fn with_passthrough(key: &str, value: &str) -> KafkaSourceConfig {
+        let mut config = KafkaSourceConfig::new("live", "127.0.0.1:9092");
+        config
+            .librdkafka
+            .insert(key.into(), Secret::new(value.into()));
+        config
+    }
+
+    #[test]
+    fn a_misspelled_passthrough_key_is_named_and_its_value_never_shown() {
+        let secret = "Pa55-word-never-shown";
+        let config = with_passthrough("sasl.pasword", secret);
+        let (key, reason) = check_passthrough(&config).unwrap_err();
+        assert_eq!(key, "librdkafka.sasl.pasword");
+        assert!(reason.contains("not a librdkafka property"), "{reason}");
+        assert!(!reason.contains(secret), "{reason}");
+        // rdkafka's own error for the same key quotes the value; the reworded one does not.
+        let raw = client_config(&config)
+            .create::<rdkafka::producer::BaseProducer>()
+            .err()
+            .unwrap();
+        assert!(raw.to_string().contains(secret), "rdkafka changed: {raw}");
+        let text = crate::creation_error::creation_error_text(&raw);
+        assert!(
+            text.contains("sasl.pasword") && !text.contains(secret),
+            "{text}"
+        );
+        assert!(!format!("{config:?}").contains(secret));
+    }
+
+    #[test]
+    fn a_refused_value_is_reported_without_it() {
+        let config = with_passthrough("socket.keepalive.enable", "maybe-secret");
+        let (key, reason) = check_passthrough(&config).unwrap_err();
+        assert_eq!(key, "librdkafka.socket.keepalive.enable");
+        assert!(reason.contains("refuses the value"), "{reason}");
+        assert!(!reason.contains("maybe-secret"), "{reason}");
+    }
+
+    #[test]
+    fn known_keys_with_valid_values_pass_at_global_and_topic_level() {
+        for (key, value) in [
+            ("socket.keepalive.enable", "true"),
+            ("statistics.interval.ms", "1000"),
+            ("message.timeout.ms", "5000"),
+        ] {
+            assert_eq!(
+                check_passthrough(&with_passthrough(key, value)),
+                Ok(()),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn redact_removes_every_secret_value() {
+        let mut config = with_passthrough("sasl.oauthbearer.client.secret", "oauth-s3cret");
+        config.sasl_password = Secret::new("hunter2".into());
+        let text = redact("failed with hunter2 and oauth-s3cret", &config);
+        assert_eq!(text, "failed with <redacted> and <redacted>");
     }
 }

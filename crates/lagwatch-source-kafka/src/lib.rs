@@ -16,9 +16,12 @@
 //!   * `offsets-topic` — stream `__consumer_offsets` like Burrow ([`offsets_topic`]), with a
 //!     group description every `group_refresh` for owners of KIP-848 groups and for groups
 //!     that disappeared.
-//!   * `auto` — one `admin` snapshot, then streaming from the end of the offsets topic; falls
-//!     back to `admin` when the offsets topic cannot be read. The mode in use is logged and
-//!     shown in [`KafkaSource::stats`].
+//!   * `auto` — one `admin` snapshot, then streaming the offsets topic from `history` back
+//!     (the commits of that history refill the windows with their own commit times; the
+//!     snapshot's commits fill only the partitions it did not cover); falls back to `admin`
+//!     when the offsets topic cannot be read. The mode in use is logged and shown in
+//!     [`KafkaSource::stats`].
+//!   * In the streaming modes the first broker offsets are sent before any streamed commit.
 //! * **Failures** — a read that fails marks the cluster stale ([`Event::SourceHealth`]) with
 //!   the error naming the cluster, logged once per change; the model then keeps the last
 //!   statuses instead of judging a consumer by lagwatch's own inability to read. librdkafka
@@ -31,11 +34,13 @@
 
 pub mod admin;
 pub mod client;
+mod creation_error;
 mod error;
 pub mod groups;
 pub mod metadata;
 pub mod offsets_topic;
 mod reader;
+pub mod records;
 mod source;
 mod stats;
 pub mod topics;

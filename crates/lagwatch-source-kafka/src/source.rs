@@ -12,6 +12,7 @@ use lagwatch_config::KafkaSourceConfig;
 use lagwatch_config::kafka::{KafkaMode, OffsetsTopicStart};
 use lagwatch_core::Event;
 use lagwatch_core::filter::{FilterError, NameFilter};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -46,7 +47,9 @@ impl KafkaSource {
     /// (the section name) when that is empty.
     ///
     /// # Errors
-    /// [`KafkaError::Config`] for an invalid allow or deny list.
+    /// [`KafkaError::Config`] for an invalid allow or deny list, or a `librdkafka`
+    /// pass-through property librdkafka does not know or whose value it refuses (the error
+    /// names the key, never the value).
     pub fn new(
         config: KafkaSourceConfig,
         default_cluster: &str,
@@ -68,6 +71,12 @@ impl KafkaSource {
             &config.topic_denylist,
             ("topic_allowlist", "topic_denylist"),
         )?;
+        // Before any client is built: librdkafka's message for a bad property quotes its value.
+        client::check_passthrough(&config).map_err(|(key, reason)| KafkaError::Config {
+            cluster: cluster.clone(),
+            key,
+            reason,
+        })?;
         Ok(KafkaSource {
             name: format!("kafka[{cluster}]"),
             cluster,
@@ -95,7 +104,7 @@ impl KafkaSource {
             .map_err(|e| KafkaError::Config {
                 cluster: self.cluster.clone(),
                 key: "librdkafka".into(),
-                reason: e.to_string(),
+                reason: client::redact(&e.to_string(), &self.config),
             })
     }
 
@@ -323,18 +332,36 @@ impl OffsetSource for KafkaSource {
                 }
             };
             if streaming && !stream_started && health.healthy == Some(true) {
-                let start = match (self.config.mode, self.config.offsets_topic_start) {
-                    (KafkaMode::OffsetsTopic, OffsetsTopicStart::Earliest) => StreamStart::Earliest,
-                    _ => StreamStart::Latest,
-                };
-                match self
-                    .start_stream(start, &ctx, stream_token.clone(), Arc::clone(&poll_commits))
-                    .await
-                {
-                    Ok(()) => {
+                let start = self.stream_start();
+                match self.open_stream(start).await {
+                    Ok(stream) => {
                         stream_started = true;
                         self.stats.set_mode("offsets-topic");
-                        tracing::info!(source = %self.name, mode = "offsets-topic", "streaming commits from {}", self.config.offsets_topic);
+                        tracing::info!(source = %self.name, mode = "offsets-topic", start = ?start, "streaming commits from {}", self.config.offsets_topic);
+                        // Broker offsets reach the model before any commit of the stream
+                        // (a commit without them is parked, only the newest per partition).
+                        // With a history read in auto mode, the snapshot's commits wait until
+                        // the history is read and then fill only the partitions it missed.
+                        let backlog = if self.config.mode == KafkaMode::Auto
+                            && matches!(start, StreamStart::Since(_))
+                        {
+                            Backlog::hold(&mut batch)
+                        } else {
+                            Backlog::default()
+                        };
+                        tokio::select! {
+                            biased;
+                            () = ctx.shutdown.cancelled() => return Ok(()),
+                            sent = ctx.events.send_batch(batch) => sent?,
+                        }
+                        self.spawn_stream(
+                            stream,
+                            backlog,
+                            &ctx,
+                            stream_token.clone(),
+                            Arc::clone(&poll_commits),
+                        );
+                        continue;
                     }
                     Err(e) if self.config.mode == KafkaMode::Auto => {
                         stream_started = true;
@@ -358,18 +385,108 @@ impl OffsetSource for KafkaSource {
     }
 }
 
+/// How long the history read at start may take before the held snapshot commits are sent
+/// anyway.
+const HISTORY_DEADLINE: Duration = Duration::from_secs(120);
+
+/// What `auto` mode holds back while the history of the offsets topic is read at start: the
+/// Admin API snapshot's commits (sent afterwards for the partitions the history did not
+/// cover) and its owners (sent again for groups the history deleted: they exist now).
+#[derive(Debug, Default)]
+struct Backlog {
+    commits: Vec<Event>,
+    members: Vec<Event>,
+    /// (group, topic, partition) with a commit in the history.
+    covered: BTreeSet<(String, String, i32)>,
+    /// Groups a tombstone in the history deleted.
+    deleted: BTreeSet<String>,
+}
+
+impl Backlog {
+    /// Takes the commits out of `batch` and keeps a copy of its owners.
+    fn hold(batch: &mut Vec<Event>) -> Backlog {
+        let (commits, rest): (Vec<Event>, Vec<Event>) = std::mem::take(batch)
+            .into_iter()
+            .partition(|e| matches!(e, Event::Commit { .. }));
+        *batch = rest;
+        let members = batch
+            .iter()
+            .filter(|e| matches!(e, Event::Members { .. }))
+            .cloned()
+            .collect();
+        Backlog {
+            commits,
+            members,
+            ..Backlog::default()
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.commits.is_empty() && self.members.is_empty()
+    }
+
+    /// Notes what a batch of the history covers.
+    fn observe(&mut self, batch: &[Event]) {
+        for event in batch {
+            match event {
+                Event::Commit {
+                    group,
+                    topic,
+                    partition,
+                    ..
+                } => {
+                    self.covered
+                        .insert((group.clone(), topic.clone(), *partition));
+                }
+                Event::GroupDeleted { group, .. } => {
+                    self.covered.retain(|(g, _, _)| g != group);
+                    self.deleted.insert(group.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// What is still to send once the history is read.
+    fn release(self) -> Vec<Event> {
+        let Backlog {
+            commits,
+            members,
+            covered,
+            deleted,
+        } = self;
+        let mut out: Vec<Event> = members
+            .into_iter()
+            .filter(|e| matches!(e, Event::Members { group, .. } if deleted.contains(group)))
+            .collect();
+        out.extend(commits.into_iter().filter(|e| match e {
+            Event::Commit {
+                group,
+                topic,
+                partition,
+                ..
+            } => !covered.contains(&(group.clone(), topic.clone(), *partition)),
+            _ => true,
+        }));
+        out
+    }
+}
+
 impl KafkaSource {
-    /// Opens the offsets topic and spawns the task that streams it until `token` is
-    /// cancelled. When the stream later fails in `auto` mode, commits fall back to polling.
-    async fn start_stream(
-        &self,
-        start: StreamStart,
-        ctx: &SourceContext,
-        token: CancellationToken,
-        poll_commits: Arc<AtomicBool>,
-    ) -> Result<(), KafkaError> {
-        let mut stream = OffsetsStream::open(
+    /// Where streaming starts: the whole topic for `offsets-topic` mode from `earliest`,
+    /// else `history` back from now (the end when `history` is `0s`).
+    fn stream_start(&self) -> StreamStart {
+        match (self.config.mode, self.config.offsets_topic_start) {
+            (KafkaMode::OffsetsTopic, OffsetsTopicStart::Earliest) => StreamStart::Earliest,
+            _ => StreamStart::lookback(crate::reader::now_ms(), self.config.history),
+        }
+    }
+
+    /// Opens the offsets topic at `start`.
+    async fn open_stream(&self, start: StreamStart) -> Result<OffsetsStream, KafkaError> {
+        OffsetsStream::open(
             client::client_config(&self.config),
+            &self.config,
             &self.config.offsets_topic,
             start,
             self.cluster.clone(),
@@ -378,41 +495,77 @@ impl KafkaSource {
             Arc::clone(&self.stats),
             self.config.request_timeout,
         )
-        .await?;
+        .await
+    }
+
+    /// Spawns the task that streams the offsets topic until `token` is cancelled, sending
+    /// `backlog` once the stream has caught up. When the stream later fails in `auto` mode,
+    /// commits fall back to polling.
+    fn spawn_stream(
+        &self,
+        mut stream: OffsetsStream,
+        backlog: Backlog,
+        ctx: &SourceContext,
+        token: CancellationToken,
+        poll_commits: Arc<AtomicBool>,
+    ) {
         let events = ctx.events.clone();
         let name = self.name.clone();
         let auto = self.config.mode == KafkaMode::Auto;
         let stats = Arc::clone(&self.stats);
         tokio::spawn(async move {
+            let mut backlog = (!backlog.is_empty()).then_some(backlog);
+            let started = Instant::now();
+            let deadline = tokio::time::Instant::now() + HISTORY_DEADLINE;
             loop {
                 let batch = tokio::select! {
                     biased;
                     () = token.cancelled() => return,
-                    batch = stream.next_batch() => batch,
+                    batch = stream.next_batch() => Some(batch),
+                    () = tokio::time::sleep_until(deadline), if backlog.is_some() => None,
                 };
-                match batch {
-                    Ok(batch) => {
-                        tokio::select! {
-                            biased;
-                            () = token.cancelled() => return,
-                            sent = events.send_batch(batch) => if sent.is_err() { return },
-                        }
+                let mut batch = match batch {
+                    Some(Ok(batch)) => batch,
+                    None => {
+                        tracing::warn!(source = %name, "the offsets topic's history is not read after {HISTORY_DEADLINE:?}; sending the snapshot's commits for the partitions not seen yet");
+                        Vec::new()
                     }
-                    Err(e) if auto => {
+                    Some(Err(e)) if auto => {
                         poll_commits.store(true, Ordering::Relaxed);
                         stats.set_mode("admin");
                         tracing::warn!(source = %name, mode = "admin", error = %e, "offsets topic stream failed; polling committed offsets through the Admin API instead");
+                        // The snapshot's commits still count.
+                        if let Some(held) = backlog.take() {
+                            let _ = events.send_batch(held.commits).await;
+                        }
                         return;
                     }
-                    Err(e) => {
+                    Some(Err(e)) => {
                         stats.error();
                         tracing::warn!(source = %name, error = %e, "reading the offsets topic failed; retrying");
                         tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
                     }
+                };
+                if let Some(held) = backlog.as_mut() {
+                    held.observe(&batch);
+                    if stream.caught_up() || tokio::time::Instant::now() >= deadline {
+                        if let Some(held) = backlog.take() {
+                            tracing::info!(source = %name, took = ?started.elapsed(), "offsets topic history read");
+                            batch.extend(held.release());
+                        }
+                    }
+                }
+                if batch.is_empty() {
+                    continue;
+                }
+                tokio::select! {
+                    biased;
+                    () = token.cancelled() => return,
+                    sent = events.send_batch(batch) => if sent.is_err() { return },
                 }
             }
         });
-        Ok(())
     }
 }
 
@@ -456,5 +609,58 @@ mod tests {
         h.ok(&mut events);
         assert_eq!(events.len(), 2, "fresh is reported once");
         assert!(h.failed("refused".into(), kind).is_some());
+    }
+
+    fn commit(group: &str, partition: i32, offset: i64) -> Event {
+        Event::Commit {
+            cluster: "live".into(),
+            group: group.into(),
+            topic: "t".into(),
+            partition,
+            offset,
+            timestamp_ms: 1,
+            order: None,
+        }
+    }
+
+    fn members(group: &str) -> Event {
+        Event::Members {
+            cluster: "live".into(),
+            group: group.into(),
+            assignments: vec![],
+        }
+    }
+
+    #[test]
+    fn the_snapshot_fills_only_what_the_history_did_not_cover() {
+        let broker = Event::TopicDeleted {
+            cluster: "live".into(),
+            topic: "gone".into(),
+        };
+        let mut batch = vec![
+            broker.clone(),
+            members("a"),
+            members("b"),
+            commit("a", 0, 10),
+            commit("a", 1, 20),
+            commit("b", 0, 30),
+        ];
+        let mut backlog = Backlog::hold(&mut batch);
+        assert_eq!(
+            batch,
+            vec![broker, members("a"), members("b")],
+            "no commit goes first"
+        );
+        // The history has a's partition 0 and b's partition 0, then deletes b (an older
+        // incarnation of it: the snapshot shows b exists now).
+        backlog.observe(&[commit("a", 0, 9), commit("b", 0, 29)]);
+        backlog.observe(&[Event::GroupDeleted {
+            cluster: "live".into(),
+            group: "b".into(),
+        }]);
+        assert_eq!(
+            backlog.release(),
+            vec![members("b"), commit("a", 1, 20), commit("b", 0, 30)]
+        );
     }
 }

@@ -16,6 +16,7 @@ pub(crate) struct Stats {
     unreadable_groups: AtomicU64,
     records: AtomicU64,
     skipped_records: AtomicU64,
+    oversized_records: AtomicU64,
     mode: Mutex<&'static str>,
 }
 
@@ -64,6 +65,11 @@ impl Stats {
         );
     }
 
+    /// A record refused for going over a decoder cap (also counted as skipped).
+    pub(crate) fn oversized(&self) {
+        add(&self.oversized_records, 1);
+    }
+
     pub(crate) fn set_mode(&self, mode: &'static str) {
         if let Ok(mut m) = self.mode.lock() {
             *m = mode;
@@ -82,6 +88,7 @@ impl Stats {
             unreadable_groups: self.unreadable_groups.load(Ordering::Relaxed),
             records: self.records.load(Ordering::Relaxed),
             skipped_records: self.skipped_records.load(Ordering::Relaxed),
+            oversized_records: self.oversized_records.load(Ordering::Relaxed),
         }
     }
 }
@@ -113,4 +120,7 @@ pub struct KafkaSourceStats {
     pub records: u64,
     /// `__consumer_offsets` records that could not be decoded and were skipped.
     pub skipped_records: u64,
+    /// Of the skipped records, those refused because they would decode into more than the
+    /// decoder's caps allow (members, assigned partitions, bytes; see `docs/offsets-topic.md`).
+    pub oversized_records: u64,
 }

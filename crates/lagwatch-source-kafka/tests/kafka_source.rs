@@ -341,6 +341,9 @@ async fn auto_mode_snapshots_then_streams() {
 
     let mut c = config(bootstrap);
     c.mode = KafkaMode::Auto;
+    // Without the history read at start (see the next test), the commit made before the start
+    // comes from the snapshot.
+    c.history = Duration::ZERO;
     let source = KafkaSource::new(c, "live").unwrap();
     let (mut rx, token, task) = spawn(source);
     // The snapshot brings the commit made before the start (no order: polled).
@@ -376,6 +379,101 @@ async fn auto_mode_snapshots_then_streams() {
     );
     token.cancel();
     task.await.unwrap();
+}
+
+/// Issue #14: a group that committed five times before lagwatch started has all five commits,
+/// with their own commit times, in its windows after the first read (auto mode reads the
+/// recent history of `__consumer_offsets`), and is OK, not STOP.
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_mode_refills_windows_from_the_offsets_topic_history() {
+    let kafka_env = env::kafka();
+    let bootstrap = kafka_env.bootstrap.as_str();
+    let topic = names::unique("lw-src-history");
+    let group = names::unique("lw-history");
+    kafka::create_topic(bootstrap, &topic, 2).await.unwrap();
+    kafka::produce_spread(bootstrap, &topic, 60).await.unwrap();
+    // Five commits two seconds apart, lag 50, 40, ... 10 against today's log end of 60.
+    let mut times = Vec::new();
+    for step in 1..=5i64 {
+        if step > 1 {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        let before = now_ms();
+        kafka::commit_offsets(
+            bootstrap,
+            &group,
+            &[(&topic, 0, step * 10), (&topic, 1, step * 10)],
+        )
+        .await
+        .unwrap();
+        times.push((before, now_ms()));
+    }
+
+    let mut c = config(bootstrap);
+    c.mode = KafkaMode::Auto;
+    c.history = Duration::from_secs(15 * 60);
+    let (mut rx, token, task) = spawn(KafkaSource::new(c, "live").unwrap());
+    let mut model = model();
+    let mut stored: BTreeMap<i32, Vec<(i64, i64)>> = BTreeMap::new();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(30);
+    while stored.values().map(Vec::len).sum::<usize>() < 10 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(Some(batch)) = tokio::time::timeout(left, rx.recv()).await else {
+            break;
+        };
+        for event in &batch {
+            let applied = model.apply(event, now_ms());
+            if let Event::Commit {
+                group: g,
+                partition,
+                offset,
+                timestamp_ms,
+                ..
+            } = event
+            {
+                if *g == group && matches!(applied, lagwatch_core::model::Applied::Stored) {
+                    stored
+                        .entry(*partition)
+                        .or_default()
+                        .push((*offset, *timestamp_ms));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "history in the model {:?} after the start",
+        started.elapsed()
+    );
+    token.cancel();
+    task.await.unwrap();
+
+    for partition in [0, 1] {
+        let commits = stored.get(&partition).cloned().unwrap_or_default();
+        let offsets: Vec<i64> = commits.iter().map(|(o, _)| *o).collect();
+        assert_eq!(offsets, vec![10, 20, 30, 40, 50], "partition {partition}");
+        for ((_, at), (before, after)) in commits.iter().zip(&times) {
+            assert!(
+                (*before..=*after).contains(at),
+                "partition {partition}: commit time {at} is the commit's own ({before}..{after})"
+            );
+        }
+    }
+    // Judged just after the last commit, as right after a restart.
+    let (_, last) = times[4];
+    let report = model.evaluate_group("live", &group, last + 1_000, &EvaluatorSettings::default());
+    assert_eq!(
+        report.status,
+        lagwatch_core::status::GroupStatus::Ok,
+        "{report:#?}"
+    );
+    for p in &report.partitions {
+        assert!((p.complete - 0.5).abs() < f32::EPSILON, "{p:#?}");
+        let (start, end) = (p.start.as_ref().unwrap(), p.end.as_ref().unwrap());
+        // Lag at a historical commit is measured against the log end read at start.
+        assert_eq!((start.offset, start.lag), (10, Some(50)), "{p:#?}");
+        assert_eq!((end.offset, end.lag), (50, Some(10)), "{p:#?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

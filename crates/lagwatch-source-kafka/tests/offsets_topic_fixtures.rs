@@ -189,7 +189,10 @@ fn classic_group_with_two_members() {
         let first = &gen1.members[0];
         assert_eq!(first.client_id, "fixture-classic-1");
         assert_eq!(gen1.leader.as_ref(), Some(&first.member_id));
-        assert_eq!(first.assignment, vec![(a.clone(), 0), (a.clone(), 1)]);
+        assert_eq!(
+            first.assignment,
+            vec![(a.as_str().into(), 0), (a.as_str().into(), 1)]
+        );
 
         // Generation 2: two members, one partition each (range: member ids sort the
         // first member first).
@@ -213,7 +216,7 @@ fn classic_group_with_two_members() {
             assert_eq!(m.client_host, "/127.0.0.1");
             assert_eq!(m.session_timeout_ms, 10_000);
             assert_eq!(m.rebalance_timeout_ms, Some(300_000));
-            assert_eq!(m.assignment, vec![(a.clone(), partition)]);
+            assert_eq!(m.assignment, vec![(a.as_str().into(), partition)]);
         }
         assert_eq!(members["fixture-classic-1"].member_id, first.member_id);
 

@@ -7,7 +7,7 @@
 //!
 //! Invariants every function here keeps:
 //!
-//! * Every librdkafka object this module creates (queue, admin options, result event, topic
+//! * Every librdkafka object this module creates (configuration, queue, admin options, result event, topic
 //!   partition list, ListConsumerGroupOffsets request) is owned by an RAII wrapper whose
 //!   `Drop` calls the matching `*_destroy` function exactly once; no raw pointer to such an
 //!   object escapes its wrapper's lifetime.
@@ -60,6 +60,63 @@ unsafe extern "C" {
     fn rd_kafka_ConsumerGroupDescription_type(
         grpdesc: *const rd::rd_kafka_ConsumerGroupDescription_t,
     ) -> c_int;
+    fn rd_kafka_conf_set(
+        conf: *mut rd::rd_kafka_conf_t,
+        name: *const c_char,
+        value: *const c_char,
+        errstr: *mut c_char,
+        errstr_size: usize,
+    ) -> c_int;
+}
+
+/// librdkafka's `RD_KAFKA_CONF_UNKNOWN`: no such property.
+const CONF_UNKNOWN: c_int = -2;
+/// librdkafka's `RD_KAFKA_CONF_OK`.
+const CONF_OK: c_int = 0;
+
+/// A configuration object of librdkafka's own, destroyed on drop.
+struct Conf(NonNull<rd::rd_kafka_conf_t>);
+
+impl Drop for Conf {
+    fn drop(&mut self) {
+        // SAFETY: created by rd_kafka_conf_new, never handed to rd_kafka_new (which would take
+        // ownership), destroyed exactly once here.
+        unsafe { rd::rd_kafka_conf_destroy(self.0.as_ptr()) }
+    }
+}
+
+/// Sets `key` to `value` on a throwaway librdkafka configuration and reports what librdkafka
+/// said, without its message (which quotes the value).
+pub(super) fn check_property(key: &str, value: &str) -> super::PropertyCheck {
+    use super::PropertyCheck;
+    let Ok(name) = CString::new(key) else {
+        return PropertyCheck::Unknown;
+    };
+    let Ok(value) = CString::new(value) else {
+        return PropertyCheck::InvalidValue;
+    };
+    // SAFETY: rd_kafka_conf_new has no preconditions; NULL (out of memory) is checked.
+    let Some(conf) = NonNull::new(unsafe { rd::rd_kafka_conf_new() }).map(Conf) else {
+        return PropertyCheck::InvalidValue;
+    };
+    let mut errstr = [0 as c_char; 512];
+    // SAFETY: `conf` is a live configuration owned by this function; `name` and `value` are
+    // NUL-terminated and outlive the call; `errstr` is writable for its whole length, which
+    // is passed as its size.
+    let result = unsafe {
+        rd_kafka_conf_set(
+            conf.0.as_ptr(),
+            name.as_ptr(),
+            value.as_ptr(),
+            errstr.as_mut_ptr(),
+            errstr.len(),
+        )
+    };
+    match result {
+        CONF_OK => PropertyCheck::Accepted,
+        CONF_UNKNOWN => PropertyCheck::Unknown,
+        _ => PropertyCheck::InvalidValue,
+    }
 }
 
 /// librdkafka's `RD_KAFKA_RESP_ERR__TIMED_OUT`.

@@ -46,6 +46,23 @@ const AUTH_FAILURE_MEMORY: Duration = Duration::from_secs(120);
 const ERR_TRANSPORT: i32 = -195;
 const ERR_ALL_BROKERS_DOWN: i32 = -187;
 const ERR_TIMED_OUT: i32 = ffi::ERR_TIMED_OUT;
+
+/// What librdkafka says about one configuration property; see [`check_property`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyCheck {
+    /// librdkafka knows the property and takes the value.
+    Accepted,
+    /// librdkafka has no property of that name (global or topic level).
+    Unknown,
+    /// librdkafka knows the property but refuses the value.
+    InvalidValue,
+}
+
+/// Asks librdkafka whether it knows property `key` and takes `value` for it, on a throwaway
+/// configuration object. Never echoes the value (librdkafka's own message quotes it).
+pub fn check_property(key: &str, value: &str) -> PropertyCheck {
+    ffi::check_property(key, value)
+}
 const ERR_SSL: i32 = -181;
 const ERR_WAIT_COORD: i32 = -180;
 const ERR_AUTHENTICATION: i32 = -169;
@@ -553,7 +570,7 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
         let producer = config
             .create_with_context(context)
             .map_err(|e| AdminError::Client {
-                message: e.to_string(),
+                message: crate::creation_error::creation_error_text(&e),
             })?;
         Ok(AdminConnection { producer })
     }
@@ -618,7 +635,10 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
                         host: m.client_host().to_owned(),
                         assignment: match m.assignment() {
                             Some(bytes) if consumer => {
-                                crate::offsets_topic::decode::decode_assignment(bytes)
+                                crate::records::decode_assignment(
+                                    bytes,
+                                    m.client_id().len() + m.client_host().len(),
+                                )
                                     .unwrap_or_else(|e| {
                                         tracing::debug!(group = g.name(), member = m.id(), error = %e, "undecodable assignment");
                                         Vec::new()

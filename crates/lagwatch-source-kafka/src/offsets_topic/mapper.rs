@@ -55,23 +55,33 @@ impl RecordMapper {
                 });
             }
             Record::GroupMetadata(m) if m.protocol_type == "consumer" => {
-                let mut assignments: Vec<MemberAssignment> = m
-                    .members
-                    .iter()
-                    .flat_map(|member| {
+                // Sized once: the decoder has already bounded what this builds
+                // (MAX_DECODED_BYTES counts one owner entry per assigned partition).
+                let total = m.members.iter().map(|member| member.assignment.len()).sum();
+                let mut assignments: Vec<MemberAssignment> = Vec::with_capacity(total);
+                for member in &m.members {
+                    assignments.extend(
                         member
                             .assignment
                             .iter()
                             .filter(|(topic, _)| self.topics.accepts(topic))
                             .map(|(topic, partition)| MemberAssignment {
-                                topic: topic.clone(),
+                                topic: topic.to_string(),
                                 partition: *partition,
                                 owner: member.client_host.clone(),
                                 client_id: member.client_id.clone(),
-                            })
-                    })
-                    .collect();
-                assignments.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+                            }),
+                    );
+                }
+                // In place: a stable sort would take scratch memory of up to half the list.
+                assignments.sort_unstable_by(|a, b| {
+                    (&a.topic, a.partition, &a.owner, &a.client_id).cmp(&(
+                        &b.topic,
+                        b.partition,
+                        &b.owner,
+                        &b.client_id,
+                    ))
+                });
                 out.push(Event::Members {
                     cluster: self.cluster.clone(),
                     group: m.group,
@@ -92,7 +102,18 @@ impl RecordMapper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::offsets_topic::decode::{GroupMetadata, Member, OffsetCommit};
+    use crate::offsets_topic::decode::{
+        ASSIGNED_PARTITION_BYTES, GroupMetadata, Member, OffsetCommit,
+    };
+    use std::sync::Arc;
+
+    #[test]
+    fn the_partition_cost_covers_the_decoded_pair_and_the_owner_entry() {
+        assert!(
+            std::mem::size_of::<(Arc<str>, i32)>() + std::mem::size_of::<MemberAssignment>()
+                <= ASSIGNED_PARTITION_BYTES
+        );
+    }
 
     fn commit(group: &str, topic: &str) -> Record {
         Record::OffsetCommit(OffsetCommit {
@@ -159,7 +180,7 @@ mod tests {
             client_host: "/127.0.0.1".into(),
             rebalance_timeout_ms: Some(300_000),
             session_timeout_ms: 45_000,
-            assignment: parts.iter().map(|(t, p)| (t.to_string(), *p)).collect(),
+            assignment: parts.iter().map(|(t, p)| (Arc::from(*t), *p)).collect(),
         };
         let metadata = |protocol_type: &str, members: Vec<Member>| {
             Record::GroupMetadata(GroupMetadata {

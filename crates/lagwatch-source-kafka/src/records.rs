@@ -13,6 +13,26 @@
 //! Bytes after the last field the schema defines are ignored, as Kafka's own readers do.
 
 use std::fmt;
+use std::sync::Arc;
+
+/// Most members one classic group-metadata record may list. Kafka's own default
+/// (`group.max.size`) is unlimited; a consumer group of more than a few thousand members is
+/// not seen in practice.
+pub const MAX_MEMBERS: usize = 10_000;
+
+/// Most assigned partitions, counted over all members, one group-metadata record (or one
+/// member's assignment bytes decoded on their own) may list.
+pub const MAX_ASSIGNED_PARTITIONS: usize = 100_000;
+
+/// Most bytes what is built from one group-metadata record may take: the decoded record and
+/// the owners the source makes of it (one topic name, host and client id per assigned
+/// partition). Counted as the strings' lengths, [`ASSIGNED_PARTITION_BYTES`] per assigned
+/// partition and the size of every member; see `docs/offsets-topic.md` ("Memory bound").
+pub const MAX_DECODED_BYTES: usize = 16 << 20;
+
+/// What one assigned partition is counted as in [`MAX_DECODED_BYTES`], besides the names it
+/// carries: its `(Arc<str>, i32)` in [`Member::assignment`] and the owner entry built from it.
+pub const ASSIGNED_PARTITION_BYTES: usize = 112;
 
 /// Which half of a `__consumer_offsets` record a [`DecodeError`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -87,6 +107,17 @@ pub enum DecodeErrorKind {
         /// The key version as read.
         version: i16,
     },
+    /// The record would decode into more than a cap allows (see [`MAX_MEMBERS`],
+    /// [`MAX_ASSIGNED_PARTITIONS`], [`MAX_DECODED_BYTES`]); it is refused whole.
+    #[error("{what} over the limit of {limit}{}", InGroup(group.as_deref()))]
+    TooLarge {
+        /// The group the record is about (`None` for assignment bytes decoded on their own).
+        group: Option<String>,
+        /// What is over the cap: `members`, `assigned partitions` or `decoded bytes`.
+        what: &'static str,
+        /// The cap.
+        limit: usize,
+    },
     /// A value version this decoder does not know for the record type.
     #[error("value version {version} of {record} not supported")]
     UnsupportedValueVersion {
@@ -111,6 +142,17 @@ pub struct DecodeError {
     section: Section,
     #[source]
     kind: DecodeErrorKind,
+}
+
+struct InGroup<'a>(Option<&'a str>);
+
+impl fmt::Display for InGroup<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(group) => write!(f, " in group {group:?}"),
+            None => Ok(()),
+        }
+    }
 }
 
 struct KeyVersionSuffix(Option<i16>);
@@ -299,10 +341,11 @@ pub struct Member {
     pub rebalance_timeout_ms: Option<i32>,
     /// Session timeout.
     pub session_timeout_ms: i32,
-    /// Assigned `(topic, partition)` pairs in the order the leader encoded them. Decoded
-    /// only for protocol type `consumer`; empty for other protocol types and for members
-    /// without an assignment yet (empty assignment bytes).
-    pub assignment: Vec<(String, i32)>,
+    /// Assigned `(topic, partition)` pairs in the order the leader encoded them; the
+    /// partitions of one topic share its name. Decoded only for protocol type `consumer`;
+    /// empty for other protocol types and for members without an assignment yet (empty
+    /// assignment bytes).
+    pub assignment: Vec<(Arc<str>, i32)>,
 }
 
 /// A member of a KIP-848 consumer group: key version 5 with
@@ -539,9 +582,15 @@ fn group_metadata_value(group: String, value: &[u8]) -> Result<GroupMetadata> {
         None
     };
     let count = r.array_len(flexible, "members")?;
+    let mut budget = Budget::new(&group);
     // Smallest possible member: four empty strings, session timeout, two empty byte arrays.
-    let mut members = Vec::with_capacity(count.min(r.remaining() / 8));
-    for _ in 0..count {
+    let mut members = Vec::with_capacity(count.min(r.remaining() / 8).min(MAX_MEMBERS));
+    for index in 0..count {
+        // A count the bytes cannot hold is reported as the truncation it is; a record that
+        // really lists more members than the cap is refused at the first one over it.
+        if index == MAX_MEMBERS {
+            return Err(budget.refuse("members", MAX_MEMBERS));
+        }
         let member_id = r.string(flexible, "member id")?;
         let group_instance_id = if version >= 3 {
             r.nullable_string(flexible, "group instance id")?
@@ -556,12 +605,25 @@ fn group_metadata_value(group: String, value: &[u8]) -> Result<GroupMetadata> {
             None
         };
         let session_timeout_ms = r.i32("session timeout")?;
+        budget.bytes(
+            std::mem::size_of::<Member>()
+                + member_id.len()
+                + group_instance_id.as_ref().map_or(0, String::len)
+                + client_id.len()
+                + client_host.len(),
+        )?;
         r.bytes(flexible, "subscription")?;
         let assignment_bytes = r.bytes(flexible, "assignment")?;
         let assignment = if protocol_type == "consumer" {
             // Offsets in errors stay relative to the whole value.
             let base = r.at().saturating_sub(assignment_bytes.len());
-            consumer_assignment(Reader::at_base(assignment_bytes, base))?
+            // Every owner built from a partition copies the member's host and client id.
+            let owner_bytes = client_id.len() + client_host.len();
+            consumer_assignment(
+                Reader::at_base(assignment_bytes, base),
+                &mut budget,
+                owner_bytes,
+            )?
         } else {
             Vec::new()
         };
@@ -596,20 +658,114 @@ fn group_metadata_value(group: String, value: &[u8]) -> Result<GroupMetadata> {
 /// Decodes the assignment bytes of a classic consumer-group member
 /// (`ConsumerProtocolAssignment`), as DescribeGroups returns them and group metadata stores
 /// them: the assigned `(topic, partition)` pairs. Empty bytes (no assignment yet) give none.
+/// `owner_bytes` is what the caller copies besides the topic name for every partition (host
+/// and client id of the member); it counts towards [`MAX_DECODED_BYTES`].
 ///
 /// # Errors
-/// What is malformed, and where.
-pub fn decode_assignment(bytes: &[u8]) -> std::result::Result<Vec<(String, i32)>, DecodeErrorKind> {
-    consumer_assignment(Reader::new(bytes))
+/// What is malformed, and where; [`DecodeErrorKind::TooLarge`] over
+/// [`MAX_ASSIGNED_PARTITIONS`] or [`MAX_DECODED_BYTES`].
+pub fn decode_assignment(
+    bytes: &[u8],
+    owner_bytes: usize,
+) -> std::result::Result<Vec<(String, i32)>, DecodeErrorKind> {
+    let mut budget = Budget::unnamed();
+    let shared = consumer_assignment(Reader::new(bytes), &mut budget, owner_bytes)?;
+    Ok(shared
+        .into_iter()
+        .map(|(topic, partition)| (topic.to_string(), partition))
+        .collect())
+}
+
+/// What one record has been counted as so far, against the caps.
+struct Budget<'g> {
+    group: Option<&'g str>,
+    bytes: usize,
+    partitions: usize,
+}
+
+impl<'g> Budget<'g> {
+    fn new(group: &'g str) -> Self {
+        Budget {
+            group: Some(group),
+            bytes: 0,
+            partitions: 0,
+        }
+    }
+
+    fn unnamed() -> Self {
+        Budget {
+            group: None,
+            bytes: 0,
+            partitions: 0,
+        }
+    }
+
+    fn refuse(&self, what: &'static str, limit: usize) -> DecodeErrorKind {
+        DecodeErrorKind::TooLarge {
+            group: self.group.map(str::to_owned),
+            what,
+            limit,
+        }
+    }
+
+    fn bytes(&mut self, n: usize) -> Result<()> {
+        self.bytes = self.bytes.saturating_add(n);
+        if self.bytes > MAX_DECODED_BYTES {
+            return Err(self.refuse("decoded bytes", MAX_DECODED_BYTES));
+        }
+        Ok(())
+    }
+
+    /// Counts `n` partitions of one topic, each carrying `names` bytes of strings.
+    fn partitions(&mut self, n: usize, names: usize) -> Result<()> {
+        self.partitions = self.partitions.saturating_add(n);
+        if self.partitions > MAX_ASSIGNED_PARTITIONS {
+            return Err(self.refuse("assigned partitions", MAX_ASSIGNED_PARTITIONS));
+        }
+        self.bytes(n.saturating_mul(ASSIGNED_PARTITION_BYTES.saturating_add(names)))
+    }
 }
 
 /// Decodes a `ConsumerProtocolAssignment` (versions 0–3 share one layout and are never
 /// flexible; like Kafka's `ConsumerProtocol`, a newer version is read with that layout).
-fn consumer_assignment(mut r: Reader<'_>) -> Result<Vec<(String, i32)>> {
+///
+/// The whole assignment is walked once without allocating to count it against `budget`
+/// (each partition carrying its topic name and `owner_bytes`), then built with exact
+/// capacities.
+fn consumer_assignment(
+    r: Reader<'_>,
+    budget: &mut Budget<'_>,
+    owner_bytes: usize,
+) -> Result<Vec<(Arc<str>, i32)>> {
     if r.remaining() == 0 {
         // A member that has joined but not yet received an assignment.
         return Ok(Vec::new());
     }
+    let mut scan = Reader::at_base(r.buf, r.base);
+    let total = assignment_walk(&mut scan, |topic, partitions| {
+        budget.bytes(topic.len() + 16)?;
+        budget.partitions(partitions.len() / 4, topic.len() + owner_bytes)
+    })?;
+    let mut assignment = Vec::with_capacity(total);
+    let mut build = r;
+    assignment_walk(&mut build, |topic, partitions| {
+        let name: Arc<str> = Arc::from(topic);
+        for chunk in partitions.chunks_exact(4) {
+            let mut p = [0; 4];
+            p.copy_from_slice(chunk);
+            assignment.push((Arc::clone(&name), i32::from_be_bytes(p)));
+        }
+        Ok(())
+    })?;
+    Ok(assignment)
+}
+
+/// Reads an assignment, calling `f(topic, partition bytes)` for every topic entry (the
+/// partitions as 4 big-endian bytes each), and returns the number of partitions.
+fn assignment_walk<'a>(
+    r: &mut Reader<'a>,
+    mut f: impl FnMut(&'a str, &'a [u8]) -> Result<()>,
+) -> Result<usize> {
     let version = r.i16("assignment version")?;
     if version < 0 {
         return Err(DecodeErrorKind::UnsupportedValueVersion {
@@ -618,17 +774,28 @@ fn consumer_assignment(mut r: Reader<'_>) -> Result<Vec<(String, i32)>> {
         });
     }
     let topics = r.array_len(false, "assigned topics")?;
-    let mut assignment = Vec::new();
+    let mut total = 0usize;
     for _ in 0..topics {
-        let topic = r.string(false, "assigned topic")?;
-        let partitions = r.array_len(false, "assigned partitions")?;
-        assignment.reserve(partitions.min(r.remaining() / 4));
-        for _ in 0..partitions {
-            assignment.push((topic.clone(), r.i32("assigned partition")?));
-        }
+        let topic = r.str(false, "assigned topic")?;
+        let count = r.array_len(false, "assigned partitions")?;
+        let at = r.at();
+        let partitions = count
+            .checked_mul(4)
+            .ok_or(DecodeErrorKind::Truncated {
+                at,
+                field: "assigned partition",
+            })
+            .and_then(|n| r.take(n, at, "assigned partition"))
+            .map_err(|_| DecodeErrorKind::Truncated {
+                // Where the first partition that is missing would start.
+                at: at + (r.remaining() / 4) * 4,
+                field: "assigned partition",
+            })?;
+        total = total.saturating_add(count);
+        f(topic, partitions)?;
     }
     r.nullable_bytes(false, "assignment user data")?;
-    Ok(assignment)
+    Ok(total)
 }
 
 fn value_version(r: &mut Reader<'_>, record: &'static str) -> Result<()> {
@@ -865,6 +1032,18 @@ impl<'a> Reader<'a> {
                 std::str::from_utf8(bytes)
                     .map(|s| Some(s.to_owned()))
                     .map_err(|_| DecodeErrorKind::InvalidUtf8 { at, field })
+            }
+        }
+    }
+
+    /// A non-nullable string borrowed from the input.
+    fn str(&mut self, flexible: bool, field: &'static str) -> Result<&'a str> {
+        let at = self.at();
+        match self.length(flexible, false, field)? {
+            None => Err(DecodeErrorKind::UnexpectedNull { at, field }),
+            Some(n) => {
+                let bytes = self.take(n, at, field)?;
+                std::str::from_utf8(bytes).map_err(|_| DecodeErrorKind::InvalidUtf8 { at, field })
             }
         }
     }
@@ -1212,6 +1391,90 @@ mod tests {
         ));
     }
 
+    /// A classic group-metadata value (v3) of protocol type `consumer` with `members`, each
+    /// given as (client id, assignment bytes).
+    fn group_metadata_v3(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut b = B::default()
+            .i16(3)
+            .str("consumer")
+            .i32(1)
+            .str("range")
+            .i16(-1)
+            .i64(5)
+            .i32(i32::try_from(members.len()).unwrap());
+        for (i, (client_id, assignment)) in members.iter().enumerate() {
+            b = b
+                .str(&format!("m-{i}"))
+                .i16(-1)
+                .str(client_id)
+                .str("/127.0.0.1")
+                .i32(300_000)
+                .i32(45_000)
+                .bytes(b"")
+                .bytes(assignment);
+        }
+        b.0
+    }
+
+    /// The error of a record that must be refused (without printing the record).
+    fn refused(key: &[u8], value: &[u8]) -> String {
+        match decode(key, Some(value)) {
+            Ok(_) => panic!("a record over a cap was decoded"),
+            Err(e) => {
+                assert!(matches!(e.kind(), DecodeErrorKind::TooLarge { .. }), "{e}");
+                e.to_string()
+            }
+        }
+    }
+
+    /// One topic with `count` partitions.
+    fn wide_assignment(topic: &str, count: i32) -> Vec<u8> {
+        let partitions: Vec<i32> = (0..count).collect();
+        assignment_v0(&[(topic, &partitions)])
+    }
+
+    #[test]
+    fn a_large_assignment_is_refused_naming_the_group() {
+        // 150 000 partitions of a 1000-byte topic name: 600 kB of input that would expand to
+        // 150 MB of copied topic names (and more in the owners built from it).
+        let topic = "t".repeat(1000);
+        let key = B::default().i16(2).str("hostile").0;
+        let value = group_metadata_v3(&[("c", wide_assignment(&topic, 150_000))]);
+        let text = refused(&key, &value);
+        assert!(text.contains("\"hostile\""), "{text}");
+        assert!(text.contains("assigned partitions"), "{text}");
+        assert!(text.contains("limit"), "{text}");
+    }
+
+    #[test]
+    fn a_long_client_id_times_many_partitions_is_refused() {
+        // 2000 partitions is well under the partition cap, but every owner the mapper builds
+        // copies the 30 kB client id: 60 MB.
+        let client_id = "c".repeat(30_000);
+        let key = B::default().i16(2).str("hostile").0;
+        let value = group_metadata_v3(&[(&client_id, wide_assignment("t", 2000))]);
+        let text = refused(&key, &value);
+        assert!(
+            text.contains("\"hostile\"") && text.contains("decoded bytes"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn too_many_members_are_refused() {
+        let members: Vec<(&str, Vec<u8>)> = (0..10_001).map(|_| ("c", Vec::new())).collect();
+        let key = B::default().i16(2).str("crowd").0;
+        let value = group_metadata_v3(&members);
+        let text = refused(&key, &value);
+        assert!(
+            text.contains("\"crowd\"") && text.contains("members"),
+            "{text}"
+        );
+        // At the cap, it decodes.
+        let value = group_metadata_v3(&members[..10_000]);
+        assert!(decode(&key, Some(&value)).is_ok());
+    }
+
     fn assignment_v0(topics: &[(&str, &[i32])]) -> Vec<u8> {
         let mut b = B::default()
             .i16(0)
@@ -1323,7 +1586,7 @@ mod tests {
             let member = &meta.members[0];
             assert_eq!(member.rebalance_timeout_ms, (version >= 1).then_some(5));
             assert_eq!(member.session_timeout_ms, 6);
-            assert_eq!(member.assignment, vec![("x".to_owned(), 3)]);
+            assert_eq!(member.assignment, vec![("x".into(), 3)]);
         }
         // The "empty" group a simple (assign-only) consumer's commits create.
         let value = B::default()
@@ -1370,7 +1633,7 @@ mod tests {
         assert_eq!(meta.value_version, 4);
         assert_eq!(meta.leader, None);
         assert_eq!(meta.state_timestamp_ms, Some(77));
-        assert_eq!(meta.members[0].assignment, vec![("t".to_owned(), 1)]);
+        assert_eq!(meta.members[0].assignment, vec![("t".into(), 1)]);
         assert_eq!(meta.members[0].group_instance_id, None);
     }
 
@@ -1459,14 +1722,19 @@ mod tests {
             .bytes(b"ud")
             .0;
         assert_eq!(
-            consumer_assignment(Reader::new(&bytes)).unwrap(),
+            consumer_assignment(Reader::new(&bytes), &mut Budget::unnamed(), 0).unwrap(),
             vec![("a".into(), 0), ("b".into(), 1), ("b".into(), 2)]
         );
         // A future version is read with the same layout, trailing fields ignored.
         let mut future = bytes.clone();
         future[1] = 7;
         future.extend_from_slice(&[1, 2, 3]);
-        assert_eq!(consumer_assignment(Reader::new(&future)).unwrap().len(), 3);
+        assert_eq!(
+            consumer_assignment(Reader::new(&future), &mut Budget::unnamed(), 0)
+                .unwrap()
+                .len(),
+            3
+        );
     }
 
     #[test]
@@ -1667,8 +1935,8 @@ mod tests {
                 .collect()
         };
         [
-            include_str!("../../tests/fixtures/offsets_topic/kafka-4.4.json"),
-            include_str!("../../tests/fixtures/offsets_topic/kafka-3.9.json"),
+            include_str!("../tests/fixtures/offsets_topic/kafka-4.4.json"),
+            include_str!("../tests/fixtures/offsets_topic/kafka-3.9.json"),
         ]
         .into_iter()
         .flat_map(|text| {
