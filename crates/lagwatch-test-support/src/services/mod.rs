@@ -15,6 +15,7 @@
 //! | [`burrow`] | Burrow's `/v3/kafka/...` HTTP API |
 //! | [`es`] | Elasticsearch / OpenSearch: index, refresh, search, count, delete |
 //! | [`http`] | a local HTTP receiver that records requests, for alerter tests |
+//! | [`steady`] | a producer at a fixed rate and an assign-only group committing at a chosen lag |
 //! | [`wait`] | bounded polling |
 //!
 //! Every helper that does I/O is bounded in time: it returns an error (or the test panics with
@@ -39,6 +40,7 @@ pub mod es;
 pub mod http;
 pub mod kafka;
 pub mod names;
+pub mod steady;
 pub mod tools;
 pub mod wait;
 pub mod zookeeper;
