@@ -68,7 +68,11 @@ impl Watch {
             at: self.started.elapsed(),
             stale: report.stale,
             statuses: report.partitions.iter().map(|p| p.status).collect(),
-            warming: report.partitions.iter().map(|p| p.extras.warming_up).collect(),
+            warming: report
+                .partitions
+                .iter()
+                .map(|p| p.extras.warming_up)
+                .collect(),
         });
     }
 }
@@ -195,9 +199,8 @@ async fn a_stopped_broker_makes_data_stale_and_never_stop_or_stall() {
         "STOP or STALL reported:\n{timeline}"
     );
     assert!(
-        seen.iter().any(|s| s.at < stopped_at
-            && !s.statuses.is_empty()
-            && s.warming.iter().all(|w| !w)),
+        seen.iter()
+            .any(|s| s.at < stopped_at && !s.statuses.is_empty() && s.warming.iter().all(|w| !w)),
         "the warm-up was not over before the outage:\n{timeline}"
     );
     assert!(
