@@ -7,13 +7,13 @@ use lagwatch_lib::config::KafkaSourceConfig;
 use lagwatch_lib::config::kafka::{KafkaMode, SaslMechanism, SecurityProtocol};
 use lagwatch_lib::core::filter::NameFilter;
 use lagwatch_lib::core::{
-    EvaluatorSettings, GroupReport, LagModel, ModelSettings, PartitionStatus, TimestampMs,
+    EvaluatorSettings, GroupReport, LagModel, ModelSettings, PartitionStatus,
 };
 use lagwatch_lib::sources::kafka::{KafkaSource, KafkaSourceStats};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Exit code when every partition is OK (or no status was computed).
 const EXIT_OK: u8 = 0;
@@ -45,12 +45,7 @@ struct Row {
     warming_up: bool,
 }
 
-fn now_ms() -> TimestampMs {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+use lagwatch_lib::component::clock::wall_clock_ms as now_ms;
 
 fn source_config(args: &CheckArgs) -> anyhow::Result<KafkaSourceConfig> {
     let mut c = KafkaSourceConfig::new(args.cluster.clone(), args.bootstrap.clone());
@@ -141,7 +136,7 @@ async fn progress(
 pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let config = source_config(&args)?;
     let source = KafkaSource::new(config, &args.cluster)?;
-    let runtime = crate::commands::runtime()?;
+    let runtime = crate::async_runtime::runtime()?;
     let samples = args.samples.max(1);
     let rows = runtime.block_on(async {
         let mut snapshots = source.snapshots()?;

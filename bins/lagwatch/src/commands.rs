@@ -1,5 +1,6 @@
 //! What each subcommand does.
 
+use crate::async_runtime::runtime;
 use crate::cli::{
     Cli, Command, ConfigArgs, ConfigCommand, DemoArgs, EsCommand, EsSetupArgs, EvalArgs, Format,
     RunArgs,
@@ -187,14 +188,6 @@ fn load(path: &Path) -> anyhow::Result<Config> {
         lagwatch_lib::config::Error::Invalid(_) => anyhow::anyhow!("{}: {e}", path.display()),
         other => anyhow::Error::new(other),
     })
-}
-
-pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("lagwatch")
-        .build()
-        .context("cannot start the async runtime")
 }
 
 fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {

@@ -1,6 +1,7 @@
 //! The `lagwatch` collector binary: parses arguments, loads configuration, wires lagwatch's
 //! crates together and runs them. All the work happens in the library crates.
 
+mod async_runtime;
 mod check;
 mod cli;
 mod commands;

@@ -129,3 +129,138 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The top-level module a source file belongs to (`src/model.rs` and `src/model/state.rs` are
+/// both `model`); `None` for the crate root (`lib.rs`, `main.rs`).
+fn top_module(src: &Path, file: &Path) -> Option<String> {
+    let relative = file.strip_prefix(src).ok()?;
+    let first = relative.components().next()?.as_os_str().to_string_lossy();
+    let name = first.trim_end_matches(".rs").to_owned();
+    (name != "lib" && name != "main").then_some(name)
+}
+
+/// Top-level modules a file refers to through `crate::<module>`.
+fn referenced_modules(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            out.insert(name);
+        }
+    }
+    // `use crate::{a, b::c}` groups.
+    let mut rest = text;
+    while let Some(at) = rest.find("crate::{") {
+        rest = &rest[at + "crate::{".len()..];
+        let group = rest.split('}').next().unwrap_or("");
+        for item in group.split(',') {
+            let name: String = item
+                .trim()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                out.insert(name);
+            }
+        }
+    }
+    out
+}
+
+/// A cycle in `graph`, as the list of modules on it, if there is one.
+fn find_cycle(graph: &std::collections::BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &std::collections::BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|n| n == node) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(node.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for node in graph.keys() {
+        if let Some(cycle) = visit(node, graph, &mut Vec::new(), &mut done) {
+            return Some(cycle);
+        }
+    }
+    None
+}
+
+#[test]
+fn no_crate_has_a_cycle_between_its_modules() {
+    let mut packages: Vec<PathBuf> = LEVELS
+        .iter()
+        .map(|(name, _)| root().join("crates").join(name))
+        .collect();
+    packages.push(root().join("crates/lagwatch-test-support"));
+    packages.push(root().join("bins/lagwatch"));
+    packages.push(root().join("bins/lag-to-slack"));
+    let mut cycles = Vec::new();
+    for package in packages {
+        let src = package.join("src");
+        if !src.exists() {
+            continue;
+        }
+        let mut graph: std::collections::BTreeMap<String, BTreeSet<String>> =
+            std::collections::BTreeMap::new();
+        for file in walk(&src) {
+            let Some(module) = top_module(&src, &file) else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&file).expect("read source");
+            let edges = graph.entry(module.clone()).or_default();
+            for target in referenced_modules(&text) {
+                if target != module {
+                    edges.insert(target);
+                }
+            }
+        }
+        // Keep only edges to modules of this crate.
+        let modules: BTreeSet<String> = graph.keys().cloned().collect();
+        for edges in graph.values_mut() {
+            edges.retain(|m| modules.contains(m));
+        }
+        if let Some(cycle) = find_cycle(&graph) {
+            cycles.push(format!("{}: {}", package.display(), cycle.join(" -> ")));
+        }
+    }
+    assert!(cycles.is_empty(), "module cycles:\n{}", cycles.join("\n"));
+}
+
+#[test]
+fn the_cycle_finder_finds_cycles() {
+    let graph = std::collections::BTreeMap::from([
+        ("a".to_owned(), BTreeSet::from(["b".to_owned()])),
+        ("b".to_owned(), BTreeSet::from(["c".to_owned()])),
+        ("c".to_owned(), BTreeSet::from(["a".to_owned()])),
+    ]);
+    assert_eq!(
+        find_cycle(&graph),
+        Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
+    );
+    assert_eq!(
+        referenced_modules("use crate::{x::Y, z};\nlet a = crate::w::f();"),
+        BTreeSet::from(["w".to_owned(), "x".to_owned(), "z".to_owned()])
+    );
+}

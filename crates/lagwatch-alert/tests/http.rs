@@ -58,15 +58,21 @@ fn rich_firing() -> lagwatch_core::alert::AlertNotification {
 #[tokio::test]
 async fn every_alerter_passes_the_conformance_checks() {
     let receiver = Receiver::start().await.unwrap();
-    check_alerter(&slack(&receiver), AT_MS).await;
+    check_alerter(&slack(&receiver), AT_MS)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     for preset in [
         WebhookPreset::Json,
         WebhookPreset::Burrow,
         WebhookPreset::Alertmanager,
     ] {
-        check_alerter(&webhook(&receiver, preset), AT_MS).await;
+        check_alerter(&webhook(&receiver, preset), AT_MS)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
     }
-    check_alerter(&LogAlerter::new("console"), AT_MS).await;
+    check_alerter(&LogAlerter::new("console"), AT_MS)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let requests = receiver.wait_for_requests(8, WAIT).await.unwrap();
     assert_eq!(requests.len(), 8);
     for r in &requests {

@@ -1,8 +1,6 @@
 use crate::ComponentError;
-use crate::sink::{first_error, futures_all};
 use async_trait::async_trait;
 use lagwatch_core::alert::AlertNotification;
-use std::sync::Arc;
 
 /// How a notification was delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,35 +32,5 @@ impl<T: Alerter + ?Sized> Alerter for Box<T> {
     }
     async fn deliver(&self, n: &AlertNotification) -> Result<Delivery, ComponentError> {
         (**self).deliver(n).await
-    }
-}
-
-#[async_trait]
-impl<T: Alerter + ?Sized> Alerter for Arc<T> {
-    fn name(&self) -> &str {
-        (**self).name()
-    }
-    async fn healthcheck(&self) -> Result<(), ComponentError> {
-        (**self).healthcheck().await
-    }
-    async fn deliver(&self, n: &AlertNotification) -> Result<Delivery, ComponentError> {
-        (**self).deliver(n).await
-    }
-}
-
-/// Fan-out: every alerter gets every notification; attempts are summed; the first error is
-/// returned after every alerter was tried.
-#[async_trait]
-impl<A: Alerter> Alerter for Vec<A> {
-    fn name(&self) -> &str {
-        "fanout"
-    }
-    async fn healthcheck(&self) -> Result<(), ComponentError> {
-        first_error(futures_all(self.iter().map(|a| a.healthcheck())).await).map(|_| ())
-    }
-    async fn deliver(&self, n: &AlertNotification) -> Result<Delivery, ComponentError> {
-        first_error(futures_all(self.iter().map(|a| a.deliver(n))).await).map(|ds| Delivery {
-            attempts: ds.iter().map(|d| d.attempts).sum(),
-        })
     }
 }

@@ -9,10 +9,12 @@
 //! * [`Alerter`] — delivers [`AlertNotification`](lagwatch_core::alert::AlertNotification)s.
 //! * [`RuleEngine`] — turns snapshots into alert state changes (pure; the runtime calls it).
 //!
-//! Every trait is implemented for `Box<T>` and `Arc<T>`, and `Vec<Box<dyn LagSink>>` /
-//! `Vec<Box<dyn Alerter>>` fan out to each element, so composing components needs no glue.
+//! Every trait is implemented for `Box<T>`, so `Box<dyn LagSink>` and friends are components
+//! themselves. Fan-out to several sinks and alerters is the runtime's job: it gives each one
+//! a queue and a task of its own, so one slow component never holds back another.
 
 mod alerter;
+pub mod clock;
 mod error;
 mod rules;
 mod sink;

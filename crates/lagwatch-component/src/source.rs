@@ -134,19 +134,6 @@ impl<T: OffsetSource + ?Sized> OffsetSource for Box<T> {
     }
 }
 
-#[async_trait]
-impl<T: OffsetSource + ?Sized> OffsetSource for Arc<T> {
-    fn name(&self) -> &str {
-        (**self).name()
-    }
-    async fn healthcheck(&self) -> Result<(), ComponentError> {
-        (**self).healthcheck().await
-    }
-    async fn run(&self, ctx: SourceContext) -> Result<(), ComponentError> {
-        (**self).run(ctx).await
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,6 +34,7 @@ pub mod burrow_toml;
 #[cfg(test)]
 mod doc_tests;
 pub mod elasticsearch;
+mod env_override;
 mod error;
 mod import_warnings;
 pub mod kafka;

@@ -1,6 +1,7 @@
 //! Reading a configuration: file or text, then `LAGWATCH_` environment overrides, then
 //! section-by-section deserialisation and checks.
 
+use crate::env_override::EnvOverride;
 use crate::error::{ConfigError, Error, Problem};
 use crate::tree::Node;
 use crate::types::Config;
@@ -41,15 +42,6 @@ impl Format {
             Format::Yaml => config::FileFormat::Yaml,
         }
     }
-}
-
-/// An environment variable that overrides one key.
-#[derive(Debug, Clone)]
-pub(crate) struct EnvOverride {
-    /// The variable's name as given.
-    pub(crate) var: String,
-    /// The key path it sets, lowercased and dotted.
-    pub(crate) path: String,
 }
 
 /// Picks the overrides out of an environment. A variable counts when its name starts with

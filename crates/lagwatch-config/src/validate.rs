@@ -11,8 +11,8 @@ use crate::alerting::{
     SlackAlerterConfig, StatusRuleConfig, ThresholdRuleConfig, TimeLagRuleConfig,
     WebhookAlerterConfig,
 };
+use crate::env_override::EnvOverride;
 use crate::error::{ConfigError, Problem};
-use crate::load::EnvOverride;
 use crate::tree::{DeError, Node};
 use crate::types::{
     Config, DemoSourceConfig, EvaluatorConfig, FileSinkConfig, GeneralConfig, ModelConfig,

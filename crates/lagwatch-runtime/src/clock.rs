@@ -1,5 +1,4 @@
 use lagwatch_core::TimestampMs;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Where the pipeline reads "now" from. Injectable so tests and simulations can control time.
 pub trait Clock: Send + Sync {
@@ -13,10 +12,6 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> TimestampMs {
-        match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
-            // A clock set before 1970: report the epoch rather than a negative time.
-            Err(_) => 0,
-        }
+        lagwatch_component::clock::wall_clock_ms()
     }
 }

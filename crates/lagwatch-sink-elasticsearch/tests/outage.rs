@@ -144,7 +144,8 @@ async fn spooled_sink_passes_the_conformance_check() {
     cfg.index_name = index.into();
     let sink = ElasticsearchSink::new("es", cfg).unwrap();
     lagwatch_test_support::conformance::sink::check_sink(&sink, |s| sample::record_count(s, true))
-        .await;
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(sink.spool().unwrap().pending_bytes(), 0);
     es::delete_index(&url, index).await.unwrap();
 }

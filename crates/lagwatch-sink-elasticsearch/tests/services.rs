@@ -34,7 +34,9 @@ async fn conformance(url: &str, index: &str, flavor: Flavor) {
     es::delete_index(url, index).await.unwrap();
     let sink = ElasticsearchSink::new("es", config(url, index)).unwrap();
     assert_eq!(sink.detect().await.unwrap().flavor, flavor);
-    check_sink(&sink, |s| sample::record_count(s, true)).await;
+    check_sink(&sink, |s| sample::record_count(s, true))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let expected: usize = conformance_snapshots()
         .iter()
         .map(|s| sample::record_count(s, true))

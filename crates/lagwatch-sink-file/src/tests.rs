@@ -84,7 +84,9 @@ async fn conforms_with_and_without_topics() {
             ..config(&path)
         })
         .unwrap();
-        check_sink(&sink, |s| sample::record_count(s, topics)).await;
+        check_sink(&sink, |s| sample::record_count(s, topics))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         // Every line is a whole JSON document.
         for line in read(&path).lines() {
             serde_json::from_str::<serde_json::Value>(line).unwrap();

@@ -338,7 +338,9 @@ mod tests {
     async fn json_sink_conforms() {
         for topics in [false, true] {
             let (sink, _) = sink(StdoutFormat::Json, topics);
-            check_sink(&sink, |s| sample::record_count(s, topics)).await;
+            check_sink(&sink, |s| sample::record_count(s, topics))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
         }
     }
 
@@ -347,7 +349,9 @@ mod tests {
         for terminal in [false, true] {
             let (sink, _) = sink(StdoutFormat::Table, false);
             let sink = sink.terminal(terminal);
-            check_sink(&sink, |s| table::render(s, terminal).rows).await;
+            check_sink(&sink, |s| table::render(s, terminal).rows)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
         }
     }
 
@@ -456,7 +460,9 @@ live     slow_reader    OK                1        1           2  stale
         use lagwatch_component::Alerter as _;
         let feed = AlertFeed::new(2);
         let alerter = feed.alerter();
-        lagwatch_test_support::conformance::alerter::check_alerter(&alerter, 3_600_000).await;
+        lagwatch_test_support::conformance::alerter::check_alerter(&alerter, 3_600_000)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let [firing, resolved] =
             lagwatch_test_support::conformance::alerter::sample_notifications(3_600_000);
         for n in [&firing, &resolved, &firing] {

@@ -10,7 +10,7 @@ use lagwatch_core::{BrokerOffset, Event, GroupReport, GroupStatus, MemberAssignm
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -76,13 +76,7 @@ struct ServerState {
 /// Newest commit sent per (topic, partition): (offset, timestamp).
 type SentCommits = BTreeMap<(String, i32), (i64, TimestampMs)>;
 
-/// The system clock in milliseconds since the Unix epoch.
-fn wall_clock_ms() -> TimestampMs {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
-        Err(_) => 0,
-    }
-}
+use lagwatch_component::clock::wall_clock_ms;
 
 /// Escapes one path segment (cluster, topic or group name).
 fn segment(name: &str) -> String {

@@ -3,9 +3,8 @@
 use crate::simulation::Simulation;
 use lagwatch_component::{ComponentError, OffsetSource, SourceContext, async_trait};
 use lagwatch_config::DemoSourceConfig;
-use lagwatch_core::TimestampMs;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::time::MissedTickBehavior;
 
 /// Shortest step interval the source accepts; a smaller configured `tick` is raised to this.
@@ -48,13 +47,7 @@ impl DemoSource {
     }
 }
 
-/// The system clock in milliseconds since the Unix epoch (0 for a clock set before 1970).
-fn wall_clock_ms() -> TimestampMs {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
-        Err(_) => 0,
-    }
-}
+use lagwatch_component::clock::wall_clock_ms;
 
 #[async_trait]
 impl OffsetSource for DemoSource {

@@ -207,18 +207,6 @@ pub fn check_passthrough(config: &KafkaSourceConfig) -> Result<(), (String, Stri
     Ok(())
 }
 
-/// The text of an error rdkafka returned while creating a client, without the value of any
-/// property: rdkafka's configuration error quotes it, so only the key and librdkafka's verdict
-/// are kept.
-pub(crate) fn creation_error_text(e: &RdError) -> String {
-    match e {
-        RdError::ClientConfig(verdict, _, key, _) => {
-            format!("librdkafka refuses property {key:?} ({verdict:?}; the value is not shown)")
-        }
-        other => other.to_string(),
-    }
-}
-
 /// `text` with every secret of `config` (passwords and pass-through values) replaced by
 /// `<redacted>`, for messages that come from librdkafka.
 pub(crate) fn redact(text: &str, config: &KafkaSourceConfig) -> String {
@@ -329,7 +317,7 @@ mod tests {
             .err()
             .unwrap();
         assert!(raw.to_string().contains(secret), "rdkafka changed: {raw}");
-        let text = creation_error_text(&raw);
+        let text = crate::creation_error::creation_error_text(&raw);
         assert!(
             text.contains("sasl.pasword") && !text.contains(secret),
             "{text}"

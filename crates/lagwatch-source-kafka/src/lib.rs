@@ -34,11 +34,13 @@
 
 pub mod admin;
 pub mod client;
+mod creation_error;
 mod error;
 pub mod groups;
 pub mod metadata;
 pub mod offsets_topic;
 mod reader;
+pub mod records;
 mod source;
 mod stats;
 pub mod topics;

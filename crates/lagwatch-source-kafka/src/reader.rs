@@ -8,10 +8,10 @@ use crate::groups::{GroupSnapshot, GroupTracker};
 use crate::stats::Stats;
 use crate::topics::{TopicInfo, TopicTable};
 use lagwatch_core::filter::NameFilter;
-use lagwatch_core::{Event, MemberAssignment, TimestampMs};
+use lagwatch_core::{Event, MemberAssignment};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 /// What one read covers besides broker offsets.
@@ -47,12 +47,7 @@ pub(crate) struct Reader {
 }
 
 /// The wall clock in ms.
-pub(crate) fn now_ms() -> TimestampMs {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+pub(crate) use lagwatch_component::clock::wall_clock_ms as now_ms;
 
 /// Runs blocking librdkafka work on the blocking pool.
 pub(crate) async fn blocking<T, F>(f: F) -> Result<T, KafkaError>

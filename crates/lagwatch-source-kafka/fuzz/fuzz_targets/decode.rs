@@ -9,7 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 
 #[allow(dead_code)]
-#[path = "../../src/offsets_topic/decode.rs"]
+#[path = "../../src/records.rs"]
 mod decode;
 
 fuzz_target!(|data: &[u8]| {

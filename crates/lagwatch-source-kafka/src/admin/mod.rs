@@ -570,7 +570,7 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
         let producer = config
             .create_with_context(context)
             .map_err(|e| AdminError::Client {
-                message: crate::client::creation_error_text(&e),
+                message: crate::creation_error::creation_error_text(&e),
             })?;
         Ok(AdminConnection { producer })
     }
@@ -635,7 +635,7 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
                         host: m.client_host().to_owned(),
                         assignment: match m.assignment() {
                             Some(bytes) if consumer => {
-                                crate::offsets_topic::decode::decode_assignment(
+                                crate::records::decode_assignment(
                                     bytes,
                                     m.client_id().len() + m.client_host().len(),
                                 )

@@ -11,7 +11,8 @@
 //! fixtures captured from real brokers are regenerated, are described in
 //! `docs/offsets-topic.md`.
 
-pub mod decode;
+/// The record decoder, which the Admin API path shares (it lives at the crate's top level).
+pub use crate::records as decode;
 pub mod mapper;
 pub(crate) mod stream;
 

@@ -122,7 +122,7 @@ impl OffsetsStream {
         let consumer: StreamConsumer<QuietContext> = config
             .create_with_context(QuietContext::new(&cluster))
             .map_err(|e| {
-                let text = crate::client::creation_error_text(&e);
+                let text = crate::creation_error::creation_error_text(&e);
                 unreadable(format!(
                     "cannot create a consumer: {}",
                     crate::client::redact(&text, settings)

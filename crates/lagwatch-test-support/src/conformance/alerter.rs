@@ -37,32 +37,42 @@ pub fn sample_notifications(at_ms: i64) -> [AlertNotification; 2] {
     [firing, resolved]
 }
 
-/// Runs the shared alerter checks against `alerter`, panicking with a description of the first
-/// violation: a non-empty name, a passing healthcheck, and successful delivery (at least one
-/// attempt reported) of a firing and a resolved notification of the same incident.
+/// Runs the shared alerter checks against `alerter` and returns a description of the first
+/// violation as `Err`: a non-empty name, a passing healthcheck, and successful delivery (at
+/// least one attempt reported) of a firing and a resolved notification of the same incident.
 ///
 /// Use it with an alerter pointed at a receiver that accepts everything (for example
 /// `lagwatch_test_support::services::http::Receiver` when that module is enabled), then check
 /// what the receiver got.
-pub async fn check_alerter<A: Alerter + ?Sized>(alerter: &A, at_ms: i64) {
+pub async fn check_alerter<A: Alerter + ?Sized>(alerter: &A, at_ms: i64) -> Result<(), String> {
     let name = alerter.name().to_owned();
-    assert!(!name.is_empty(), "alerter name must not be empty");
-    if let Err(e) = alerter.healthcheck().await {
-        panic!("alerter {name}: healthcheck failed: {e}");
+    if name.is_empty() {
+        return Err("alerter name must not be empty".into());
     }
+    alerter
+        .healthcheck()
+        .await
+        .map_err(|e| format!("alerter {name}: healthcheck failed: {e}"))?;
     let [firing, resolved] = sample_notifications(at_ms);
-    assert_eq!(firing.incident_id, resolved.incident_id);
+    if firing.incident_id != resolved.incident_id {
+        return Err("sample notifications must share an incident".into());
+    }
     for n in [&firing, &resolved] {
         match alerter.deliver(n).await {
-            Ok(d) => assert!(
-                d.attempts >= 1,
-                "alerter {name}: delivery of the {} notification reported 0 attempts",
-                n.state
-            ),
-            Err(e) => panic!(
-                "alerter {name}: delivering the {} notification failed: {e}",
-                n.state
-            ),
+            Ok(d) if d.attempts >= 1 => {}
+            Ok(_) => {
+                return Err(format!(
+                    "alerter {name}: delivery of the {} notification reported 0 attempts",
+                    n.state
+                ));
+            }
+            Err(e) => {
+                return Err(format!(
+                    "alerter {name}: delivering the {} notification failed: {e}",
+                    n.state
+                ));
+            }
         }
     }
+    Ok(())
 }

@@ -25,7 +25,7 @@
 //! }
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! check_sink(&Discard, |s| sample::record_count(s, false)).await;
+//! check_sink(&Discard, |s| sample::record_count(s, false)).await.unwrap();
 //! # });
 //! ```
 
@@ -33,8 +33,8 @@ use crate::sample;
 use lagwatch_component::{Ack, LagSink};
 use lagwatch_core::Snapshot;
 
-/// Runs the shared sink behaviour checks against `sink`, panicking with a description of the
-/// first violation.
+/// Runs the shared sink behaviour checks against `sink` and returns a description of the
+/// first violation as `Err` (like the source and alerter checks, so a test can add context).
 ///
 /// `expect_records` says how many records the sink should acknowledge for a snapshot (for
 /// example [`sample::record_count`]).
@@ -48,35 +48,37 @@ use lagwatch_core::Snapshot;
 /// 4. `flush()` succeeds, twice in a row;
 /// 5. a write after a flush still succeeds with the expected count, and a final flush
 ///    succeeds.
-pub async fn check_sink<S, F>(sink: &S, expect_records: F)
+pub async fn check_sink<S, F>(sink: &S, expect_records: F) -> Result<(), String>
 where
     S: LagSink + ?Sized,
     F: Fn(&Snapshot) -> usize,
 {
     let name = sink.name().to_owned();
-    assert!(!name.is_empty(), "sink name must not be empty");
-    if let Err(e) = sink.healthcheck().await {
-        panic!("sink {name}: healthcheck failed: {e}");
+    if name.is_empty() {
+        return Err("sink name must not be empty".into());
     }
+    sink.healthcheck()
+        .await
+        .map_err(|e| format!("sink {name}: healthcheck failed: {e}"))?;
 
     for snapshot in sample::snapshots() {
-        write_expecting(sink, &name, &snapshot, expect_records(&snapshot)).await;
+        write_expecting(sink, &name, &snapshot, expect_records(&snapshot)).await?;
     }
 
     let empty = sample::empty_snapshot(sample::SAMPLE_AT_MS + 40_000, 5);
-    write_expecting(sink, &name, &empty, 0).await;
+    write_expecting(sink, &name, &empty, 0).await?;
 
     for attempt in 1..=2 {
-        if let Err(e) = sink.flush().await {
-            panic!("sink {name}: flush #{attempt} failed: {e}");
-        }
+        sink.flush()
+            .await
+            .map_err(|e| format!("sink {name}: flush #{attempt} failed: {e}"))?;
     }
 
     let after = sample::snapshot_at(sample::SAMPLE_AT_MS + 50_000, 6);
-    write_expecting(sink, &name, &after, expect_records(&after)).await;
-    if let Err(e) = sink.flush().await {
-        panic!("sink {name}: flush after a write following a flush failed: {e}");
-    }
+    write_expecting(sink, &name, &after, expect_records(&after)).await?;
+    sink.flush()
+        .await
+        .map_err(|e| format!("sink {name}: flush after a write following a flush failed: {e}"))
 }
 
 async fn write_expecting<S: LagSink + ?Sized>(
@@ -84,20 +86,19 @@ async fn write_expecting<S: LagSink + ?Sized>(
     name: &str,
     snapshot: &Snapshot,
     expected: usize,
-) {
+) -> Result<(), String> {
     match sink.write(snapshot).await {
-        Ok(Ack { records }) => assert_eq!(
-            records,
-            expected,
+        Ok(Ack { records }) if records == expected => Ok(()),
+        Ok(Ack { records }) => Err(format!(
             "sink {name}: acknowledged {records} records for cycle {} ({} groups, {} topics), expected {expected}",
             snapshot.cycle(),
             snapshot.groups().len(),
             snapshot.topics().len(),
-        ),
-        Err(e) => panic!(
+        )),
+        Err(e) => Err(format!(
             "sink {name}: write of cycle {} failed: {e}",
             snapshot.cycle()
-        ),
+        )),
     }
 }
 
@@ -132,14 +133,18 @@ mod tests {
     #[tokio::test]
     async fn a_correct_sink_passes() {
         let sink = Recording(Mutex::new(Vec::new()));
-        check_sink(&sink, |s| sample::record_count(s, true)).await;
+        check_sink(&sink, |s| sample::record_count(s, true))
+            .await
+            .unwrap();
         assert_eq!(*sink.0.lock().unwrap(), [1, 2, 3, 4, 5, 6]);
     }
 
     #[tokio::test]
-    #[should_panic(expected = "acknowledged")]
     async fn a_miscounting_sink_fails() {
         let sink = Recording(Mutex::new(Vec::new()));
-        check_sink(&sink, |s| sample::record_count(s, false)).await;
+        let err = check_sink(&sink, |s| sample::record_count(s, false))
+            .await
+            .unwrap_err();
+        assert!(err.contains("acknowledged"), "{err}");
     }
 }

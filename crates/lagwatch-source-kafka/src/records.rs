@@ -1935,8 +1935,8 @@ mod tests {
                 .collect()
         };
         [
-            include_str!("../../tests/fixtures/offsets_topic/kafka-4.4.json"),
-            include_str!("../../tests/fixtures/offsets_topic/kafka-3.9.json"),
+            include_str!("../tests/fixtures/offsets_topic/kafka-4.4.json"),
+            include_str!("../tests/fixtures/offsets_topic/kafka-3.9.json"),
         ]
         .into_iter()
         .flat_map(|text| {
