@@ -205,38 +205,3 @@ async fn template_mode_none_needs_a_data_stream_template_on_opensearch() {
     get(&url, &format!("_data_stream/{stream}")).await;
     remove(&url, stream, template).await;
 }
-
-/// Refused before any request: a legacy template cannot make a data stream, and a stream's
-/// name has no placeholders.
-#[tokio::test]
-async fn telegraf_mode_and_placeholders_are_refused() {
-    // Nothing listens here; the refusals come first.
-    let url = "http://127.0.0.1:9";
-    let client = ElasticsearchSink::new("es", config(url, "lag")).unwrap();
-    let err = setup_data_stream(client.client(), "t", TemplateMode::Telegraf, "lag", None)
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("template mode telegraf") && err.contains("legacy _template"),
-        "{err}"
-    );
-    let err = setup_data_stream(
-        client.client(),
-        "t",
-        TemplateMode::Lagwatch,
-        "lag-%Y.%m.%d",
-        None,
-    )
-    .await
-    .unwrap_err()
-    .to_string();
-    assert!(err.contains("date placeholder %Y"), "{err}");
-    let err = ElasticsearchSink::new("es", config(url, "lag-{{cluster}}"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("\"lag-{{cluster}}\"") && err.contains("tag placeholder {{cluster}}"),
-        "{err}"
-    );
-}

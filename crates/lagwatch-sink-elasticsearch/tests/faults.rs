@@ -1,5 +1,5 @@
-//! Retry, dead-letter, batching, compression and authentication against a scripted HTTP
-//! server (no Elasticsearch needed).
+//! Retry, dead-letter, batching, compression, authentication and the refusals of data stream
+//! mode against a scripted HTTP server (no Elasticsearch needed).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lagwatch_component::{ErrorClass, LagSink};
@@ -7,6 +7,7 @@ use lagwatch_config::ElasticsearchSinkConfig;
 use lagwatch_core::secret::Secret;
 use lagwatch_sink_elasticsearch::ElasticsearchSink;
 use lagwatch_sink_elasticsearch::bulk::Doc;
+use lagwatch_sink_elasticsearch::setup::{TemplateMode, setup_data_stream};
 use lagwatch_test_support::sample;
 use lagwatch_test_support::services::http::{Receiver, RecordedRequest, Reply};
 use std::io::Read;
@@ -307,5 +308,48 @@ async fn bad_index_patterns_are_refused_at_build() {
     assert_eq!(
         err,
         "index name pattern \"burrow-%Y-%j\": unknown placeholder %j (known: %Y %y %m %d %H %V)"
+    );
+}
+
+/// A sink in data stream mode (`data_stream = true`) writing to `stream`.
+fn data_stream_config(url: &str, stream: &str) -> ElasticsearchSinkConfig {
+    let mut cfg = config(url);
+    cfg.index_name = stream.to_owned();
+    cfg.data_stream = true;
+    cfg
+}
+
+/// Refused before any request: a legacy template cannot make a data stream, and a stream's
+/// name has no placeholders.
+#[tokio::test]
+async fn telegraf_mode_and_placeholders_are_refused() {
+    // Nothing listens here; the refusals come first.
+    let url = "http://127.0.0.1:9";
+    let client = ElasticsearchSink::new("es", data_stream_config(url, "lag")).unwrap();
+    let err = setup_data_stream(client.client(), "t", TemplateMode::Telegraf, "lag", None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("template mode telegraf") && err.contains("legacy _template"),
+        "{err}"
+    );
+    let err = setup_data_stream(
+        client.client(),
+        "t",
+        TemplateMode::Lagwatch,
+        "lag-%Y.%m.%d",
+        None,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("date placeholder %Y"), "{err}");
+    let err = ElasticsearchSink::new("es", data_stream_config(url, "lag-{{cluster}}"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("\"lag-{{cluster}}\"") && err.contains("tag placeholder {{cluster}}"),
+        "{err}"
     );
 }

@@ -39,7 +39,8 @@ pub enum StateError {
     },
 }
 
-/// The model's windows as plain data. See the [module documentation](self).
+/// The model's windows as plain data, made by [`LagModel::save_state`] and put back by
+/// [`LagModel::restore`] (which says what is kept).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelState {
     /// Format version ([`STATE_VERSION`]).
@@ -191,8 +192,10 @@ impl LagModel {
     }
 
     /// Restores windows saved by [`LagModel::save_state`], judged by the settings in force
-    /// now (see the [module documentation](self)). Clusters the model already holds are left
-    /// alone: restore before the first event.
+    /// now: entries older than `expire_group` are dropped, the group and topic filters apply,
+    /// rings are cut to `intervals` and `broker_history`, and every partition of a restored
+    /// cluster is reported warming up until the first event about that cluster arrives.
+    /// Clusters the model already holds are left alone: restore before the first event.
     ///
     /// # Errors
     /// [`StateError::Version`] for a state of another format version; nothing is changed.
