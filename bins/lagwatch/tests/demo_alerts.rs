@@ -17,10 +17,6 @@ async fn demo_prints_alerts_and_delivers_them_to_webhook_and_slack() {
             .args(["--slack-webhook", &format!("{base}/services/T0/B0/secret")])
             // Every log line, down to the HTTP client's, must keep the URLs' secret paths out.
             .env("RUST_LOG", "trace")
-            // Decide on the first evaluation: with the default warm-up (evaluator.warm_up) every
-            // demo partition still waits for its second commit at the first decision (about
-            // 1 s in), and the next decision comes a minute later.
-            .env("LAGWATCH_EVALUATOR__WARM_UP", "0s")
             .output()
             .expect("run lagwatch demo")
     })
