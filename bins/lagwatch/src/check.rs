@@ -319,7 +319,9 @@ mod tests {
         assert_eq!(text_or_dash("orders"), "orders");
         let hostile = text_or_dash("g\u{1b}[2J\u{7}\u{202e}x");
         assert!(
-            !hostile.chars().any(lagwatch_lib::core::text::is_unsafe_for_terminal),
+            !hostile
+                .chars()
+                .any(lagwatch_lib::core::text::is_unsafe_for_terminal),
             "{hostile:?}"
         );
     }

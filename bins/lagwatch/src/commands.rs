@@ -5,8 +5,9 @@ use crate::cli::{
     RunArgs,
 };
 use anyhow::Context;
-use lagwatch_lib::config::{Config, SinkConfig, SourceConfig, StdoutFormat, TelegrafImportError};
+use lagwatch_lib::config::{Config, SinkConfig, SourceConfig, StdoutFormat};
 use lagwatch_lib::core::eval_input::{self, EvalInput};
+use lagwatch_lib::import::{ConfigImport, TelegrafImportError};
 use lagwatch_lib::runtime::{CancellationToken, PipelineBuilder, RunSummary};
 use std::io::Read;
 use std::path::{Path, PathBuf};

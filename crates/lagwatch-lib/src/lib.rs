@@ -44,6 +44,8 @@ pub use lagwatch_alert as alert;
 pub use lagwatch_component as component;
 pub use lagwatch_config as config;
 pub use lagwatch_core as core;
+/// Importing Burrow and Telegraf configuration files as a [`config::Config`].
+pub use lagwatch_import as import;
 pub use lagwatch_runtime as runtime;
 
 /// Offset sources.
