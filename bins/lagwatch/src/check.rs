@@ -3,6 +3,7 @@
 //! samples) Burrow's status.
 
 use crate::cli::{CheckArgs, CheckOutput};
+use lagwatch_lib::component::FromConfig;
 use lagwatch_lib::config::KafkaSourceConfig;
 use lagwatch_lib::config::kafka::{KafkaMode, SaslMechanism, SecurityProtocol};
 use lagwatch_lib::core::filter::NameFilter;
@@ -140,7 +141,7 @@ async fn progress(
 /// Runs `lagwatch check`.
 pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let config = source_config(&args)?;
-    let source = KafkaSource::new(config, &args.cluster)?;
+    let source = KafkaSource::from_config(&args.cluster, &config)?;
     let runtime = crate::commands::runtime()?;
     let samples = args.samples.max(1);
     let rows = runtime.block_on(async {

@@ -8,17 +8,21 @@
 //!   acknowledges it only once it is durably accepted.
 //! * [`Alerter`] — delivers [`AlertNotification`](lagwatch_core::alert::AlertNotification)s.
 //! * [`RuleEngine`] — turns snapshots into alert state changes (pure; the runtime calls it).
+//! * [`FromConfig`] — the one way to build a source, sink or alerter from its configuration
+//!   section.
 //!
 //! Every trait is implemented for `Box<T>` and `Arc<T>`, and `Vec<Box<dyn LagSink>>` /
 //! `Vec<Box<dyn Alerter>>` fan out to each element, so composing components needs no glue.
 
 mod alerter;
+mod build;
 mod error;
 mod rules;
 mod sink;
 mod source;
 
 pub use alerter::{Alerter, Delivery};
+pub use build::FromConfig;
 pub use error::{ComponentError, ErrorClass};
 pub use rules::{NoRules, RuleEngine};
 pub use sink::{Ack, LagSink};
