@@ -1,6 +1,12 @@
 //! From a configuration to a runnable pipeline.
 
+#[allow(unused_imports)] // sinks and sources are empty when their features are off
+use crate::{sinks, sources};
+#[cfg(feature = "alert")]
+use lagwatch_component::Alerter;
 use lagwatch_component::{ComponentError, FromConfig, LagSink, OffsetSource};
+#[cfg(feature = "alert")]
+use lagwatch_config::AlerterConfig;
 use lagwatch_config::{Config, ModelConfig, SinkConfig, SourceConfig};
 use lagwatch_core::evaluator::EvaluatorSettings;
 use lagwatch_core::filter::{FilterError, NameFilter};
@@ -114,108 +120,79 @@ pub fn assemble(config: &Config) -> Result<PipelineBuilder, AssembleError> {
     build_alerting(builder, config)
 }
 
-/// Builds component `T` of section `<kind>.<name>` the one way every component is built,
-/// [`FromConfig::from_config`]; an error names the section.
+/// Builds component `T` for the section `at` (`("sinks", "archive")`) the one way every
+/// component is built, [`FromConfig::from_config`]; an error names the section.
 #[allow(dead_code)] // unused when every component feature is off
-fn component<T: FromConfig>(
-    kind: &str,
-    name: &str,
-    config: &T::Config,
-) -> Result<T, AssembleError> {
-    T::from_config(name, config).map_err(|source| AssembleError::Component {
-        section: format!("{kind}.{name}"),
+fn component<T: FromConfig>(at: (&str, &str), config: &T::Config) -> Result<T, AssembleError> {
+    T::from_config(at.1, config).map_err(|source| AssembleError::Component {
+        section: format!("{}.{}", at.0, at.1),
         source,
     })
 }
 
-/// One row of the component table: with cargo feature `$feature` on, builds `$ty` from the
-/// section `$kind.$name` and boxes it as `$boxed`; with it off, refuses the section with
-/// [`AssembleError::NotIncluded`] (each source and sink feature is named after its `type`).
+/// One row of the component table: with cargo feature `$feature` on, returns the boxed `$ty`
+/// built from `$config` from the enclosing function; with it off, returns
+/// [`AssembleError::NotIncluded`] naming the feature. Each source and sink feature is named
+/// after its `type`.
 macro_rules! build {
-    ($feature:literal, $ty:path, $boxed:ty, $kind:literal, $name:expr, $config:expr) => {{
+    ($feature:literal, $ty:path, $at:expr, $config:expr) => {{
         #[cfg(feature = $feature)]
-        let built = component::<$ty>($kind, $name, $config).map(|c| -> $boxed { Box::new(c) });
+        return Ok(Box::new(component::<$ty>($at, $config)?));
         #[cfg(not(feature = $feature))]
-        let built = {
+        return {
             let _ = $config;
             Err(AssembleError::NotIncluded {
-                section: format!("{}.{}", $kind, $name),
+                section: format!("{}.{}", $at.0, $at.1),
                 kind: $feature,
                 feature: $feature,
             })
         };
-        built
     }};
 }
 
-type Source = Box<dyn OffsetSource>;
-type Sink = Box<dyn LagSink>;
-
-fn build_source(name: &str, source: &SourceConfig) -> Result<Source, AssembleError> {
+fn build_source(name: &str, source: &SourceConfig) -> Result<Box<dyn OffsetSource>, AssembleError> {
+    let at = ("sources", name);
     match source {
-        SourceConfig::Demo(c) => build!(
-            "demo",
-            lagwatch_source_demo::DemoSource,
-            Source,
-            "sources",
-            name,
-            c
-        ),
-        SourceConfig::Burrow(c) => build!(
-            "burrow",
-            lagwatch_source_burrow::BurrowSource,
-            Source,
-            "sources",
-            name,
-            &**c
-        ),
-        SourceConfig::Zookeeper(c) => build!(
-            "zookeeper",
-            lagwatch_source_zookeeper::ZookeeperSource,
-            Source,
-            "sources",
-            name,
-            &**c
-        ),
-        SourceConfig::Kafka(c) => build!(
-            "kafka",
-            lagwatch_source_kafka::KafkaSource,
-            Source,
-            "sources",
-            name,
-            &**c
-        ),
-        other => Err(not_included("sources", name, other.type_name())),
+        SourceConfig::Demo(c) => build!("demo", sources::demo::DemoSource, at, c),
+        SourceConfig::Burrow(c) => build!("burrow", sources::burrow::BurrowSource, at, &**c),
+        SourceConfig::Zookeeper(c) => {
+            build!("zookeeper", sources::zookeeper::ZookeeperSource, at, &**c)
+        }
+        SourceConfig::Kafka(c) => build!("kafka", sources::kafka::KafkaSource, at, &**c),
+        other => Err(unknown(at, other.type_name())),
     }
 }
 
-fn build_sink(name: &str, sink: &SinkConfig) -> Result<Sink, AssembleError> {
+fn build_sink(name: &str, sink: &SinkConfig) -> Result<Box<dyn LagSink>, AssembleError> {
+    let at = ("sinks", name);
     match sink {
-        SinkConfig::Stdout(c) => build!(
-            "stdout",
-            lagwatch_sink_stdout::StdoutSink,
-            Sink,
-            "sinks",
-            name,
-            c
-        ),
-        SinkConfig::File(c) => build!("file", lagwatch_sink_file::FileSink, Sink, "sinks", name, c),
+        SinkConfig::Stdout(c) => build!("stdout", sinks::stdout::StdoutSink, at, c),
+        SinkConfig::File(c) => build!("file", sinks::file::FileSink, at, c),
         SinkConfig::Elasticsearch(c) => build!(
             "elasticsearch",
-            lagwatch_sink_elasticsearch::ElasticsearchSink,
-            Sink,
-            "sinks",
-            name,
+            sinks::elasticsearch::ElasticsearchSink,
+            at,
             &**c
         ),
-        other => Err(not_included("sinks", name, other.type_name())),
+        other => Err(unknown(at, other.type_name())),
+    }
+}
+
+#[cfg(feature = "alert")]
+fn build_alerter(name: &str, alerter: &AlerterConfig) -> Result<Box<dyn Alerter>, AssembleError> {
+    let at = ("alerters", name);
+    match alerter {
+        AlerterConfig::Slack(c) => build!("alert", crate::alert::SlackAlerter, at, c),
+        AlerterConfig::Webhook(c) => build!("alert", crate::alert::WebhookAlerter, at, c),
+        AlerterConfig::Log(c) => build!("alert", crate::alert::LogAlerter, at, c),
+        other => Err(unknown(at, other.type_name())),
     }
 }
 
 /// A section of a type this version of `lagwatch-lib` does not know.
-fn not_included(kind: &str, name: &str, type_name: &'static str) -> AssembleError {
+fn unknown(at: (&str, &str), type_name: &'static str) -> AssembleError {
     AssembleError::NotIncluded {
-        section: format!("{kind}.{name}"),
+        section: format!("{}.{}", at.0, at.1),
         kind: type_name,
         feature: "unknown",
     }
@@ -227,23 +204,12 @@ fn build_alerting(
     mut builder: PipelineBuilder,
     config: &Config,
 ) -> Result<PipelineBuilder, AssembleError> {
-    use lagwatch_alert::{LogAlerter, RuleSet, SlackAlerter, WebhookAlerter};
-    use lagwatch_component::Alerter;
-    use lagwatch_config::AlerterConfig;
-    type Boxed = Box<dyn Alerter>;
     if !config.rules.is_empty() {
-        builder = builder.rules(Box::new(RuleSet::from_config(&config.rules)?));
+        let rules = lagwatch_alert::RuleSet::from_config(&config.rules)?;
+        builder = builder.rules(Box::new(rules));
     }
     for (name, alerter) in &config.alerters {
-        let built = match alerter {
-            AlerterConfig::Slack(c) => build!("alert", SlackAlerter, Boxed, "alerters", name, c),
-            AlerterConfig::Webhook(c) => {
-                build!("alert", WebhookAlerter, Boxed, "alerters", name, c)
-            }
-            AlerterConfig::Log(c) => build!("alert", LogAlerter, Boxed, "alerters", name, c),
-            other => Err(not_included("alerters", name, other.type_name())),
-        };
-        builder = builder.alerter(built?);
+        builder = builder.alerter(build_alerter(name, alerter)?);
     }
     Ok(builder)
 }
