@@ -133,8 +133,8 @@ impl FileSink {
         &self.config.path
     }
 
-    /// Bytes of torn last lines removed so far (at [`open`](Self::open), or when the file was
-    /// reopened after a failed write); 0 when every file was intact.
+    /// Bytes of torn last lines removed so far (at [`from_config`](Self::from_config), or when
+    /// the file was reopened after a failed write); 0 when every file was intact.
     pub fn repaired_bytes(&self) -> u64 {
         self.writer
             .lock()
