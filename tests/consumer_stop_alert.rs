@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lagwatch_lib::alert::{RuleSet, WebhookAlerter};
+use lagwatch_lib::component::FromConfig;
 use lagwatch_lib::config::kafka::KafkaMode;
 use lagwatch_lib::config::{
     KafkaSourceConfig, RuleConfig, StatusLevel, StatusRuleConfig, WebhookAlerterConfig,
@@ -85,12 +86,13 @@ async fn stopping_a_consumer_fires_the_status_rule_and_restarting_it_resolves() 
     });
     let pipeline = Pipeline::builder()
         .evaluation_interval(Duration::from_secs(1))
-        .source(Box::new(KafkaSource::new(source, "live").unwrap()))
+        .source(Box::new(KafkaSource::from_config("live", &source).unwrap()))
         .rules(Box::new(
             RuleSet::from_config(&BTreeMap::from([("stopped".to_owned(), rule)])).unwrap(),
         ))
         .alerter(Box::new(
-            WebhookAlerter::new("hook", &WebhookAlerterConfig::new(receiver.url())).unwrap(),
+            WebhookAlerter::from_config("hook", &WebhookAlerterConfig::new(receiver.url()))
+                .unwrap(),
         ))
         .build();
     let shutdown = CancellationToken::new();

@@ -12,6 +12,7 @@
 
 use anyhow::Context as _;
 use lagwatch_alert::{RuleSet, SlackAlerter};
+use lagwatch_component::FromConfig;
 use lagwatch_config::kafka::KafkaMode;
 use lagwatch_config::{KafkaSourceConfig, RuleConfig, SlackAlerterConfig, ThresholdRuleConfig};
 use lagwatch_runtime::{CancellationToken, Pipeline, cancel_on_signals};
@@ -49,7 +50,7 @@ async fn main() -> anyhow::Result<()> {
     kafka.mode = KafkaMode::Admin;
     kafka.offset_refresh = every.min(Duration::from_secs(10));
     kafka.group_allowlist = groups;
-    let source = KafkaSource::new(kafka, "kafka")?;
+    let source = KafkaSource::from_config("kafka", &kafka)?;
 
     // 2. When to alert: average partition lag over the window above the threshold.
     let rule = RuleConfig::Threshold(ThresholdRuleConfig {
@@ -61,7 +62,7 @@ async fn main() -> anyhow::Result<()> {
     let rules = RuleSet::from_config(&BTreeMap::from([("lag".to_owned(), rule)]))?;
 
     // 3. Where alerts go.
-    let slack = SlackAlerter::new("slack", &SlackAlerterConfig::new(webhook))?;
+    let slack = SlackAlerter::from_config("slack", &SlackAlerterConfig::new(webhook))?;
 
     // 4. The pipeline: evaluate every second, stop on Ctrl-C or SIGTERM.
     let pipeline = Pipeline::builder()

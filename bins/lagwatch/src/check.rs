@@ -3,8 +3,9 @@
 //! samples) Burrow's status.
 
 use crate::cli::{CheckArgs, CheckOutput};
+use lagwatch_lib::component::FromConfig;
 use lagwatch_lib::config::KafkaSourceConfig;
-use lagwatch_lib::config::kafka::{KafkaMode, SaslMechanism, SecurityProtocol};
+use lagwatch_lib::config::kafka::KafkaMode;
 use lagwatch_lib::core::filter::NameFilter;
 use lagwatch_lib::core::{
     EvaluatorSettings, GroupReport, LagModel, ModelSettings, PartitionStatus,
@@ -55,26 +56,11 @@ fn source_config(args: &CheckArgs) -> anyhow::Result<KafkaSourceConfig> {
     c.group_denylist = String::new();
     c.request_timeout = args.timeout;
     c.concurrency = args.concurrency;
-    if let Some(protocol) = &args.security_protocol {
-        c.security_protocol = match protocol.as_str() {
-            "plaintext" => SecurityProtocol::Plaintext,
-            "ssl" => SecurityProtocol::Ssl,
-            "sasl_plaintext" => SecurityProtocol::SaslPlaintext,
-            "sasl_ssl" => SecurityProtocol::SaslSsl,
-            other => anyhow::bail!(
-                "--security-protocol {other:?}: expected plaintext, ssl, sasl_plaintext or sasl_ssl"
-            ),
-        };
+    if let Some(protocol) = args.security_protocol {
+        c.security_protocol = protocol;
     }
-    if let Some(mechanism) = &args.sasl_mechanism {
-        c.sasl_mechanism = match mechanism.as_str() {
-            "PLAIN" => SaslMechanism::Plain,
-            "SCRAM-SHA-256" => SaslMechanism::ScramSha256,
-            "SCRAM-SHA-512" => SaslMechanism::ScramSha512,
-            other => anyhow::bail!(
-                "--sasl-mechanism {other:?}: expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"
-            ),
-        };
+    if let Some(mechanism) = args.sasl_mechanism {
+        c.sasl_mechanism = mechanism;
     }
     if let Some(user) = &args.sasl_username {
         c.sasl_username = user.clone();
@@ -135,7 +121,7 @@ async fn progress(
 /// Runs `lagwatch check`.
 pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let config = source_config(&args)?;
-    let source = KafkaSource::new(config, &args.cluster)?;
+    let source = KafkaSource::from_config(&args.cluster, &config)?;
     let runtime = crate::async_runtime::runtime()?;
     let samples = args.samples.max(1);
     let rows = runtime.block_on(async {

@@ -1,6 +1,7 @@
 //! Command-line arguments.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use lagwatch_lib::config::kafka::{SaslMechanism, SecurityProtocol};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -177,13 +178,15 @@ pub struct CheckArgs {
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
 
-    /// plaintext, ssl, sasl_plaintext or sasl_ssl.
-    #[arg(long, value_name = "PROTOCOL")]
-    pub security_protocol: Option<String>,
+    /// plaintext, ssl, sasl_plaintext or sasl_ssl (the `security_protocol` values of a
+    /// kafka source).
+    #[arg(long, value_name = "PROTOCOL", value_parser = config_value::<SecurityProtocol>)]
+    pub security_protocol: Option<SecurityProtocol>,
 
-    /// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
-    #[arg(long, value_name = "MECHANISM")]
-    pub sasl_mechanism: Option<String>,
+    /// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (the `sasl_mechanism` values of a kafka
+    /// source).
+    #[arg(long, value_name = "MECHANISM", value_parser = config_value::<SaslMechanism>)]
+    pub sasl_mechanism: Option<SaslMechanism>,
 
     /// SASL user; the password is read from LAGWATCH_SASL_PASSWORD.
     #[arg(long, value_name = "USER")]
@@ -282,6 +285,15 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     lagwatch_lib::core::duration::parse(text)
 }
 
+/// A value of one of the configuration's enums, spelled as in a configuration file: the list
+/// of names is the configuration's, never repeated here.
+fn config_value<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    use serde::de::IntoDeserializer;
+    let text: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+        text.into_deserializer();
+    T::deserialize(text).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,5 +302,44 @@ mod tests {
     #[test]
     fn arguments_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    fn check(extra: &[&str]) -> Result<CheckArgs, String> {
+        let args = ["lagwatch", "check", "--bootstrap", "127.0.0.1:9092"];
+        match Cli::try_parse_from(args.iter().chain(extra)) {
+            Ok(Cli {
+                command: Command::Check(args),
+                ..
+            }) => Ok(args),
+            Ok(other) => Err(format!("parsed as {other:?}")),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn check_reads_protocol_and_mechanism_with_the_configuration_spelling() {
+        let args = check(&[
+            "--security-protocol",
+            "sasl_ssl",
+            "--sasl-mechanism",
+            "SCRAM-SHA-512",
+        ]);
+        let args = args.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(args.security_protocol, Some(SecurityProtocol::SaslSsl));
+        assert_eq!(args.sasl_mechanism, Some(SaslMechanism::ScramSha512));
+        let err = check(&["--security-protocol", "tls"])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            err.contains("--security-protocol") && err.contains("`sasl_ssl`"),
+            "{err}"
+        );
+        let err = check(&["--sasl-mechanism", "plain"])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            err.contains("--sasl-mechanism") && err.contains("`SCRAM-SHA-256`"),
+            "{err}"
+        );
     }
 }

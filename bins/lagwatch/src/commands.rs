@@ -6,8 +6,10 @@ use crate::cli::{
     RunArgs,
 };
 use anyhow::Context;
-use lagwatch_lib::config::{Config, SinkConfig, SourceConfig, StdoutFormat, TelegrafImportError};
+use lagwatch_lib::component::FromConfig;
+use lagwatch_lib::config::{Config, SinkConfig, SourceConfig, StdoutFormat};
 use lagwatch_lib::core::eval_input::{self, EvalInput};
+use lagwatch_lib::import::{ConfigImport, TelegrafImportError};
 use lagwatch_lib::runtime::{CancellationToken, PipelineBuilder, RunSummary};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -260,11 +262,16 @@ fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             config.sinks.remove(name);
         }
         let feed = lagwatch_lib::sinks::stdout::AlertFeed::new(6);
+        let mut sinks = Vec::with_capacity(stdout.len());
+        for (name, c) in &stdout {
+            sinks.push(
+                lagwatch_lib::sinks::stdout::StdoutSink::from_config(name, c)?
+                    .with_alert_feed(feed.clone()),
+            );
+        }
         extra = Some(Box::new(move |mut builder: PipelineBuilder| {
-            for (_, c) in stdout {
-                builder = builder.sink(Box::new(
-                    lagwatch_lib::sinks::stdout::StdoutSink::new(c).with_alert_feed(feed.clone()),
-                ));
+            for sink in sinks {
+                builder = builder.sink(Box::new(sink));
             }
             builder.alerter(Box::new(feed.alerter()))
         }));

@@ -40,6 +40,7 @@ const LEVELS: &[(&str, u8)] = &[
     ("lagwatch-source-burrow", 2),
     ("lagwatch-source-zookeeper", 2),
     ("lagwatch-alert", 2),
+    ("lagwatch-import", 2),
     ("lagwatch-lib", 3),
 ];
 
@@ -84,6 +85,64 @@ fn every_library_crate_has_a_level() {
     }
     // New crates must be placed in the layering above (and in docs/architecture.md).
     assert!(missing.is_empty(), "crates without a level: {missing:?}");
+}
+
+/// The packages allowed to use the importers crate: the binary (`config convert`,
+/// `--burrow-config`, `--telegraf-config`) and the facade that re-exports it.
+const IMPORT_USERS: &[&str] = &["lagwatch-lib", "lagwatch"];
+
+#[test]
+fn only_the_binary_and_the_facade_use_the_importers() {
+    let mut manifests: Vec<(String, PathBuf)> = LEVELS
+        .iter()
+        .map(|(name, _)| (name.to_string(), crate_manifest(name)))
+        .collect();
+    manifests.push((
+        "lagwatch-test-support".into(),
+        crate_manifest("lagwatch-test-support"),
+    ));
+    for dir in ["bins"] {
+        for entry in std::fs::read_dir(root().join(dir)).expect("read package dir") {
+            let path = entry.expect("dir entry").path();
+            let manifest = if path.is_dir() {
+                path.join("Cargo.toml")
+            } else {
+                continue;
+            };
+            if manifest.exists() {
+                let name = package_name(&manifest);
+                manifests.push((name, manifest));
+            }
+        }
+    }
+    manifests.push(("lagwatch-tests".into(), root().join("tests/Cargo.toml")));
+    for (name, manifest) in manifests {
+        if !manifest.exists() || IMPORT_USERS.contains(&name.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&manifest).expect("read manifest");
+        let doc: toml::Table = text.parse().expect("manifest is TOML");
+        for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+            let uses = doc
+                .get(section)
+                .and_then(|d| d.as_table())
+                .is_some_and(|t| t.contains_key("lagwatch-import"));
+            assert!(
+                !uses,
+                "{name} has lagwatch-import in [{section}]; only {IMPORT_USERS:?} may use it"
+            );
+        }
+    }
+}
+
+fn package_name(manifest: &Path) -> String {
+    let text = std::fs::read_to_string(manifest).expect("read manifest");
+    let doc: toml::Table = text.parse().expect("manifest is TOML");
+    doc.get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[test]

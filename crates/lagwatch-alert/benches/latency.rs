@@ -15,6 +15,7 @@
 
 use async_trait::async_trait;
 use lagwatch_alert::{RuleSet, WebhookAlerter};
+use lagwatch_component::FromConfig;
 use lagwatch_component::{ComponentError, OffsetSource, SourceContext};
 use lagwatch_config::{AggregateKind, RuleConfig, ThresholdRuleConfig, WebhookAlerterConfig};
 use lagwatch_core::{BrokerOffset, Event};
@@ -94,7 +95,8 @@ async fn measure(interval: Duration, breaches: usize) -> Vec<i64> {
         ..ThresholdRuleConfig::default()
     });
     let rules = RuleSet::from_config(&BTreeMap::from([("lag".to_owned(), rule)])).unwrap();
-    let alerter = WebhookAlerter::new("bench", &WebhookAlerterConfig::new(receiver.url())).unwrap();
+    let alerter =
+        WebhookAlerter::from_config("bench", &WebhookAlerterConfig::new(receiver.url())).unwrap();
     let pipeline = Pipeline::builder()
         .evaluation_interval(EVALUATION_INTERVAL)
         .source(Box::new(ScriptedSource { lag: lag.clone() }))

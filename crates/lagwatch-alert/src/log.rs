@@ -1,7 +1,8 @@
 //! The log alerter: notifications as log lines.
 
 use async_trait::async_trait;
-use lagwatch_component::{Alerter, ComponentError, Delivery};
+use lagwatch_component::{Alerter, ComponentError, Delivery, FromConfig};
+use lagwatch_config::LogAlerterConfig;
 use lagwatch_core::alert::AlertNotification;
 
 /// Writes every notification (firing and resolved) as one `tracing` event at WARN level with
@@ -12,14 +13,18 @@ pub struct LogAlerter {
     name: String,
 }
 
-impl LogAlerter {
-    /// A log alerter named `log[<name>]`.
-    pub fn new(name: &str) -> LogAlerter {
-        LogAlerter {
-            name: format!("log[{name}]"),
-        }
-    }
+impl FromConfig for LogAlerter {
+    type Config = LogAlerterConfig;
 
+    /// A log alerter named `log[<name>]`. Never fails.
+    fn from_config(name: &str, _config: &LogAlerterConfig) -> Result<LogAlerter, ComponentError> {
+        Ok(LogAlerter {
+            name: format!("log[{name}]"),
+        })
+    }
+}
+
+impl LogAlerter {
     /// One line describing `n`, as logged.
     pub fn line(n: &AlertNotification) -> String {
         let partitions: Vec<String> = n

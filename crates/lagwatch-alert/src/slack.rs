@@ -1,11 +1,10 @@
 //! The Slack incoming-webhook alerter.
 
 use crate::delivery::{self, HttpTarget};
-use crate::error::AlertError;
 use crate::rule::number;
 use crate::template::{is_firing, rfc3339};
 use async_trait::async_trait;
-use lagwatch_component::{Alerter, ComponentError, Delivery};
+use lagwatch_component::{Alerter, ComponentError, Delivery, FromConfig};
 use lagwatch_config::SlackAlerterConfig;
 use lagwatch_core::alert::{AlertNotification, AlertState, PartitionDetail, Severity};
 use lagwatch_core::status::{GroupStatus, PartitionStatus};
@@ -27,17 +26,21 @@ pub struct SlackAlerter {
     dashboard_url: String,
 }
 
-impl SlackAlerter {
-    /// Builds the alerter named `name` (the key of its `[alerters.<name>]` section).
+impl FromConfig for SlackAlerter {
+    type Config = SlackAlerterConfig;
+
+    /// Builds the alerter `slack[<name>]` (`name` is the key of its `[alerters.<name>]`
+    /// section).
     ///
     /// # Errors
-    /// [`AlertError::Alerter`] for an invalid URL or HTTP client setting.
-    pub fn new(name: &str, config: &SlackAlerterConfig) -> Result<SlackAlerter, AlertError> {
-        let fail = |message: String| AlertError::Alerter {
-            alerter: name.to_owned(),
-            message,
-        };
+    /// A permanent [`ComponentError`] of `slack[<name>]` for an invalid URL or HTTP client
+    /// setting.
+    fn from_config(
+        name: &str,
+        config: &SlackAlerterConfig,
+    ) -> Result<SlackAlerter, ComponentError> {
         let component = format!("slack[{name}]");
+        let fail = |message: String| ComponentError::permanent(component.clone(), message);
         let target = HttpTarget::new(
             component.clone(),
             delivery::client(config.timeout).map_err(fail)?,
@@ -54,7 +57,9 @@ impl SlackAlerter {
             dashboard_url: config.dashboard_url.clone(),
         })
     }
+}
 
+impl SlackAlerter {
     /// Replaces the retry backoff (tests use short waits).
     pub fn with_backoff(mut self, backoff: crate::Backoff) -> Self {
         self.target.backoff = backoff;
@@ -289,7 +294,7 @@ mod tests {
                 .to_owned(),
             ..SlackAlerterConfig::new("https://hooks.slack.com/services/T/B/x")
         };
-        let alerter = SlackAlerter::new("ops", &config).unwrap();
+        let alerter = SlackAlerter::from_config("ops", &config).unwrap();
         let [mut n, _] = samples();
         n.rule = "lag<!channel>".to_owned();
         n.summary = "<!here> & <https://evil.example|click>".to_owned();

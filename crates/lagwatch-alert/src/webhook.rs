@@ -1,10 +1,9 @@
 //! The generic webhook alerter.
 
 use crate::delivery::{self, HttpTarget};
-use crate::error::AlertError;
 use crate::template::{self, ALERTMANAGER_PRESET, BURROW_PRESET, JSON_PRESET};
 use async_trait::async_trait;
-use lagwatch_component::{Alerter, ComponentError, Delivery};
+use lagwatch_component::{Alerter, ComponentError, Delivery, FromConfig};
 use lagwatch_config::{WebhookAlerterConfig, WebhookPreset};
 use lagwatch_core::alert::AlertNotification;
 
@@ -18,17 +17,21 @@ pub struct WebhookAlerter {
     content_type: String,
 }
 
-impl WebhookAlerter {
-    /// Builds the alerter named `name` (the key of its `[alerters.<name>]` section). The
-    /// template is checked against a sample notification.
+impl FromConfig for WebhookAlerter {
+    type Config = WebhookAlerterConfig;
+
+    /// Builds the alerter `webhook[<name>]` (`name` is the key of its `[alerters.<name>]`
+    /// section). The template is checked against a sample notification.
     ///
     /// # Errors
-    /// [`AlertError::Alerter`] for an invalid URL, method, header or template.
-    pub fn new(name: &str, config: &WebhookAlerterConfig) -> Result<WebhookAlerter, AlertError> {
-        let fail = |message: String| AlertError::Alerter {
-            alerter: name.to_owned(),
-            message,
-        };
+    /// A permanent [`ComponentError`] of `webhook[<name>]` for an invalid URL, method,
+    /// header or template.
+    fn from_config(
+        name: &str,
+        config: &WebhookAlerterConfig,
+    ) -> Result<WebhookAlerter, ComponentError> {
+        let component = format!("webhook[{name}]");
+        let fail = |message: String| ComponentError::permanent(component.clone(), message);
         let body = if config.body.is_empty() {
             match config.preset {
                 WebhookPreset::Json => JSON_PRESET,
@@ -50,7 +53,6 @@ impl WebhookAlerter {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("application/json")
             .to_owned();
-        let component = format!("webhook[{name}]");
         let target = HttpTarget::new(
             component.clone(),
             delivery::client(config.timeout).map_err(fail)?,
@@ -62,7 +64,7 @@ impl WebhookAlerter {
         )
         .map_err(fail)?;
         let alerter = WebhookAlerter {
-            name: component,
+            name: component.clone(),
             target,
             body,
             content_type,
@@ -70,7 +72,9 @@ impl WebhookAlerter {
         alerter.check_template().map_err(fail)?;
         Ok(alerter)
     }
+}
 
+impl WebhookAlerter {
     /// Replaces the retry backoff (tests use short waits).
     pub fn with_backoff(mut self, backoff: crate::Backoff) -> Self {
         self.target.backoff = backoff;

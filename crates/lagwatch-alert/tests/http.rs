@@ -2,8 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lagwatch_alert::{Backoff, LogAlerter, SlackAlerter, WebhookAlerter};
+use lagwatch_component::FromConfig;
 use lagwatch_component::{Alerter, ErrorClass};
-use lagwatch_config::{SlackAlerterConfig, WebhookAlerterConfig, WebhookPreset};
+use lagwatch_config::{LogAlerterConfig, SlackAlerterConfig, WebhookAlerterConfig, WebhookPreset};
 use lagwatch_core::alert::{AlertState, PartitionDetail};
 use lagwatch_core::secret::Secret;
 use lagwatch_core::{GroupStatus, PartitionStatus};
@@ -27,7 +28,7 @@ fn slack(receiver: &Receiver) -> SlackAlerter {
     let mut cfg = SlackAlerterConfig::new(format!("{}{SECRET_PATH}", receiver.url()));
     cfg.min_interval = Duration::ZERO;
     cfg.dashboard_url = "https://grafana.example/d/lag?var-group={group}".to_owned();
-    SlackAlerter::new("ops", &cfg)
+    SlackAlerter::from_config("ops", &cfg)
         .unwrap()
         .with_backoff(quick())
 }
@@ -35,7 +36,7 @@ fn slack(receiver: &Receiver) -> SlackAlerter {
 fn webhook(receiver: &Receiver, preset: WebhookPreset) -> WebhookAlerter {
     let mut cfg = WebhookAlerterConfig::new(format!("{}{SECRET_PATH}", receiver.url()));
     cfg.preset = preset;
-    WebhookAlerter::new("hook", &cfg)
+    WebhookAlerter::from_config("hook", &cfg)
         .unwrap()
         .with_backoff(quick())
 }
@@ -70,9 +71,12 @@ async fn every_alerter_passes_the_conformance_checks() {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    check_alerter(&LogAlerter::new("console"), AT_MS)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    check_alerter(
+        &LogAlerter::from_config("console", &LogAlerterConfig::default()).unwrap(),
+        AT_MS,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
     let requests = receiver.wait_for_requests(8, WAIT).await.unwrap();
     assert_eq!(requests.len(), 8);
     for r in &requests {
@@ -221,7 +225,7 @@ async fn retries_are_bounded_and_connection_errors_retried() {
     receiver.set_default(Reply::status(502));
     let mut cfg = WebhookAlerterConfig::new(format!("{}{SECRET_PATH}", receiver.url()));
     cfg.max_retries = 2;
-    let alerter = WebhookAlerter::new("hook", &cfg)
+    let alerter = WebhookAlerter::from_config("hook", &cfg)
         .unwrap()
         .with_backoff(quick());
     let err = alerter.deliver(&rich_firing()).await.unwrap_err();
@@ -236,7 +240,7 @@ async fn retries_are_bounded_and_connection_errors_retried() {
     };
     let mut cfg = WebhookAlerterConfig::new(format!("http://127.0.0.1:{port}{SECRET_PATH}"));
     cfg.max_retries = 1;
-    let alerter = WebhookAlerter::new("down", &cfg)
+    let alerter = WebhookAlerter::from_config("down", &cfg)
         .unwrap()
         .with_backoff(quick());
     let err = alerter.deliver(&rich_firing()).await.unwrap_err();
@@ -254,7 +258,7 @@ async fn requests_to_one_destination_are_rate_limited() {
     let receiver = Receiver::start().await.unwrap();
     let mut cfg = SlackAlerterConfig::new(format!("{}{SECRET_PATH}", receiver.url()));
     cfg.min_interval = Duration::from_millis(400);
-    let alerter = std::sync::Arc::new(SlackAlerter::new("ops", &cfg).unwrap());
+    let alerter = std::sync::Arc::new(SlackAlerter::from_config("ops", &cfg).unwrap());
     let n = rich_firing();
     let sends: Vec<_> = (0..3)
         .map(|_| {
@@ -287,7 +291,7 @@ async fn webhook_method_headers_and_template() {
     cfg.body = "{{ state }} {{ cluster }}/{{ group }} {{ value }} \
                 {% for p in partitions %}{{ p.topic }}:{{ p.partition }}={{ p.lag }}{% endfor %}"
         .to_owned();
-    let alerter = WebhookAlerter::new("hook", &cfg).unwrap();
+    let alerter = WebhookAlerter::from_config("hook", &cfg).unwrap();
     alerter.deliver(&rich_firing()).await.unwrap();
     let r = &receiver.wait_for_requests(1, WAIT).await.unwrap()[0];
     assert_eq!(r.method, "PUT");
@@ -347,22 +351,28 @@ async fn presets_produce_alertmanager_and_burrow_bodies() {
 fn bad_templates_methods_and_urls_are_refused_at_startup() {
     let mut cfg = WebhookAlerterConfig::new("http://127.0.0.1:9/x");
     cfg.body = "{{ unclosed".to_owned();
-    let err = WebhookAlerter::new("hook", &cfg).unwrap_err().to_string();
-    assert!(err.starts_with("alerters.hook: body template:"), "{err}");
+    let err = WebhookAlerter::from_config("hook", &cfg)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("webhook[hook]: body template:"), "{err}");
 
     let mut cfg = WebhookAlerterConfig::new("http://127.0.0.1:9/x");
     cfg.method = "P O S T".to_owned();
-    let err = WebhookAlerter::new("hook", &cfg).unwrap_err().to_string();
+    let err = WebhookAlerter::from_config("hook", &cfg)
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         err,
-        "alerters.hook: method: \"P O S T\" is not an HTTP method"
+        "webhook[hook]: method: \"P O S T\" is not an HTTP method"
     );
 
     let cfg = SlackAlerterConfig::new("ftp://hooks.example/services/secret");
-    let err = SlackAlerter::new("ops", &cfg).unwrap_err().to_string();
+    let err = SlackAlerter::from_config("ops", &cfg)
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         err,
-        "alerters.ops: url: scheme must be http or https: ftp://hooks.example/<redacted>"
+        "slack[ops]: url: scheme must be http or https: ftp://hooks.example/<redacted>"
     );
 }
 
@@ -373,7 +383,7 @@ async fn documented_template_example_works() {
     let mut cfg = WebhookAlerterConfig::new(format!("{}/hook", receiver.url()));
     cfg.method = "PUT".to_owned();
     cfg.body = r#"{"text": {{ ("[" ~ state ~ "] " ~ group ~ ": " ~ summary)|tojson }}}"#.to_owned();
-    WebhookAlerter::new("pager", &cfg)
+    WebhookAlerter::from_config("pager", &cfg)
         .unwrap()
         .deliver(&rich_firing())
         .await

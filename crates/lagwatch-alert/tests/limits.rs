@@ -4,6 +4,7 @@
 
 use lagwatch_alert::WebhookAlerter;
 use lagwatch_component::Alerter;
+use lagwatch_component::FromConfig;
 use lagwatch_config::WebhookAlerterConfig;
 use lagwatch_test_support::conformance::alerter::sample_notifications;
 use std::sync::Arc;
@@ -44,7 +45,7 @@ async fn an_endless_answer_is_not_read_past_the_limit() {
     let mut cfg = WebhookAlerterConfig::new(url);
     cfg.timeout = Duration::from_secs(20);
     cfg.max_retries = 0;
-    let alerter = WebhookAlerter::new("hook", &cfg).unwrap();
+    let alerter = WebhookAlerter::from_config("hook", &cfg).unwrap();
     let [firing, _] = sample_notifications(1_700_000_000_000);
     let delivery = alerter.deliver(&firing).await.unwrap();
     assert_eq!(delivery.attempts, 1);

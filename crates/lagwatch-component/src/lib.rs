@@ -8,12 +8,15 @@
 //!   acknowledges it only once it is durably accepted.
 //! * [`Alerter`] — delivers [`AlertNotification`](lagwatch_core::alert::AlertNotification)s.
 //! * [`RuleEngine`] — turns snapshots into alert state changes (pure; the runtime calls it).
+//! * [`FromConfig`] — the one way to build a source, sink or alerter from its configuration
+//!   section.
 //!
 //! Every trait is implemented for `Box<T>`, so `Box<dyn LagSink>` and friends are components
 //! themselves. Fan-out to several sinks and alerters is the runtime's job: it gives each one
 //! a queue and a task of its own, so one slow component never holds back another.
 
 mod alerter;
+mod build;
 pub mod clock;
 mod error;
 mod rules;
@@ -21,6 +24,7 @@ mod sink;
 mod source;
 
 pub use alerter::{Alerter, Delivery};
+pub use build::FromConfig;
 pub use error::{ComponentError, ErrorClass};
 pub use rules::{NoRules, RuleEngine};
 pub use sink::{Ack, LagSink};

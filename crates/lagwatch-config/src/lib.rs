@@ -30,27 +30,22 @@
 
 mod alerting;
 pub mod burrow;
-pub mod burrow_toml;
 #[cfg(test)]
 mod doc_tests;
 pub mod elasticsearch;
 mod env_override;
 mod error;
-mod import_warnings;
 pub mod kafka;
 mod load;
 mod show;
-pub mod telegraf_conf;
 mod tree;
 pub mod types;
 mod validate;
 pub mod zookeeper;
 
 pub use burrow::BurrowSourceConfig;
-pub use burrow_toml::{BurrowImport, BurrowImportError};
 pub use error::{ConfigError, Error, Problem};
 pub use kafka::KafkaSourceConfig;
 pub use load::{ENV_PREFIX, ENV_SEPARATOR, Format, process_env};
-pub use telegraf_conf::{CombinedImport, TelegrafImport, TelegrafImportError};
 pub use types::*;
 pub use zookeeper::ZookeeperSourceConfig;

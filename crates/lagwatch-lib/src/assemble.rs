@@ -1,6 +1,12 @@
 //! From a configuration to a runnable pipeline.
 
-use lagwatch_component::ComponentError;
+#[allow(unused_imports)] // sinks and sources are empty when their features are off
+use crate::{sinks, sources};
+#[cfg(feature = "alert")]
+use lagwatch_component::Alerter;
+use lagwatch_component::{ComponentError, FromConfig, LagSink, OffsetSource};
+#[cfg(feature = "alert")]
+use lagwatch_config::AlerterConfig;
 use lagwatch_config::{Config, ModelConfig, SinkConfig, SourceConfig};
 use lagwatch_core::evaluator::EvaluatorSettings;
 use lagwatch_core::filter::{FilterError, NameFilter};
@@ -21,8 +27,10 @@ pub enum AssembleError {
         #[source]
         source: FilterError,
     },
-    /// A component could not be built from its section.
-    #[error("{section}: {source}")]
+    /// A component could not be built from its section. Shown as the section and the
+    /// component's message (`sinks.archive: cannot open …`); the component's name is in
+    /// `source`.
+    #[error("{section}: {}", .source.message)]
     Component {
         /// The section, e.g. `sinks.archive`.
         section: String,
@@ -104,14 +112,90 @@ pub fn assemble(config: &Config) -> Result<PipelineBuilder, AssembleError> {
         .state_save_interval(config.general.state_save_interval);
 
     for (name, source) in &config.sources {
-        let section = format!("sources.{name}");
-        builder = builder.source(build_source(&section, source)?);
+        builder = builder.source(build_source(name, source)?);
     }
     for (name, sink) in &config.sinks {
-        let section = format!("sinks.{name}");
-        builder = builder.sink(build_sink(&section, sink)?);
+        builder = builder.sink(build_sink(name, sink)?);
     }
     build_alerting(builder, config)
+}
+
+/// Builds component `T` for the section `at` (`("sinks", "archive")`) the one way every
+/// component is built, [`FromConfig::from_config`]; an error names the section.
+#[allow(dead_code)] // unused when every component feature is off
+fn component<T: FromConfig>(at: (&str, &str), config: &T::Config) -> Result<T, AssembleError> {
+    T::from_config(at.1, config).map_err(|source| AssembleError::Component {
+        section: format!("{}.{}", at.0, at.1),
+        source,
+    })
+}
+
+/// One row of the component table: with cargo feature `$feature` on, returns the boxed `$ty`
+/// built from `$config` from the enclosing function; with it off, returns
+/// [`AssembleError::NotIncluded`] naming the feature. Each source and sink feature is named
+/// after its `type`.
+macro_rules! build {
+    ($feature:literal, $ty:path, $at:expr, $config:expr) => {{
+        #[cfg(feature = $feature)]
+        return Ok(Box::new(component::<$ty>($at, $config)?));
+        #[cfg(not(feature = $feature))]
+        return {
+            let _ = $config;
+            Err(AssembleError::NotIncluded {
+                section: format!("{}.{}", $at.0, $at.1),
+                kind: $feature,
+                feature: $feature,
+            })
+        };
+    }};
+}
+
+fn build_source(name: &str, source: &SourceConfig) -> Result<Box<dyn OffsetSource>, AssembleError> {
+    let at = ("sources", name);
+    match source {
+        SourceConfig::Demo(c) => build!("demo", sources::demo::DemoSource, at, c),
+        SourceConfig::Burrow(c) => build!("burrow", sources::burrow::BurrowSource, at, &**c),
+        SourceConfig::Zookeeper(c) => {
+            build!("zookeeper", sources::zookeeper::ZookeeperSource, at, &**c)
+        }
+        SourceConfig::Kafka(c) => build!("kafka", sources::kafka::KafkaSource, at, &**c),
+        other => Err(unknown(at, other.type_name())),
+    }
+}
+
+fn build_sink(name: &str, sink: &SinkConfig) -> Result<Box<dyn LagSink>, AssembleError> {
+    let at = ("sinks", name);
+    match sink {
+        SinkConfig::Stdout(c) => build!("stdout", sinks::stdout::StdoutSink, at, c),
+        SinkConfig::File(c) => build!("file", sinks::file::FileSink, at, c),
+        SinkConfig::Elasticsearch(c) => build!(
+            "elasticsearch",
+            sinks::elasticsearch::ElasticsearchSink,
+            at,
+            &**c
+        ),
+        other => Err(unknown(at, other.type_name())),
+    }
+}
+
+#[cfg(feature = "alert")]
+fn build_alerter(name: &str, alerter: &AlerterConfig) -> Result<Box<dyn Alerter>, AssembleError> {
+    let at = ("alerters", name);
+    match alerter {
+        AlerterConfig::Slack(c) => build!("alert", crate::alert::SlackAlerter, at, c),
+        AlerterConfig::Webhook(c) => build!("alert", crate::alert::WebhookAlerter, at, c),
+        AlerterConfig::Log(c) => build!("alert", crate::alert::LogAlerter, at, c),
+        other => Err(unknown(at, other.type_name())),
+    }
+}
+
+/// A section of a type this version of `lagwatch-lib` does not know.
+fn unknown(at: (&str, &str), type_name: &'static str) -> AssembleError {
+    AssembleError::NotIncluded {
+        section: format!("{}.{}", at.0, at.1),
+        kind: type_name,
+        feature: "unknown",
+    }
 }
 
 /// Adds the rule engine and every alerter.
@@ -120,25 +204,12 @@ fn build_alerting(
     mut builder: PipelineBuilder,
     config: &Config,
 ) -> Result<PipelineBuilder, AssembleError> {
-    use lagwatch_alert::{LogAlerter, RuleSet, SlackAlerter, WebhookAlerter};
-    use lagwatch_config::AlerterConfig;
     if !config.rules.is_empty() {
-        builder = builder.rules(Box::new(RuleSet::from_config(&config.rules)?));
+        let rules = lagwatch_alert::RuleSet::from_config(&config.rules)?;
+        builder = builder.rules(Box::new(rules));
     }
     for (name, alerter) in &config.alerters {
-        let built: Box<dyn lagwatch_component::Alerter> = match alerter {
-            AlerterConfig::Slack(cfg) => Box::new(SlackAlerter::new(name, cfg)?),
-            AlerterConfig::Webhook(cfg) => Box::new(WebhookAlerter::new(name, cfg)?),
-            AlerterConfig::Log(_) => Box::new(LogAlerter::new(name)),
-            _ => {
-                return Err(AssembleError::NotIncluded {
-                    section: format!("alerters.{name}"),
-                    kind: alerter.type_name(),
-                    feature: "alert",
-                });
-            }
-        };
-        builder = builder.alerter(built);
+        builder = builder.alerter(build_alerter(name, alerter)?);
     }
     Ok(builder)
 }
@@ -162,133 +233,6 @@ fn build_alerting(
             feature: "alert",
         }),
         None => Ok(builder),
-    }
-}
-
-#[allow(unreachable_patterns)]
-fn build_source(
-    section: &str,
-    source: &SourceConfig,
-) -> Result<Box<dyn lagwatch_component::OffsetSource>, AssembleError> {
-    match source {
-        #[cfg(feature = "demo")]
-        SourceConfig::Demo(cfg) => Ok(Box::new(lagwatch_source_demo::DemoSource::new(cfg.clone()))),
-        #[cfg(not(feature = "demo"))]
-        SourceConfig::Demo(_) => Err(AssembleError::NotIncluded {
-            section: section.to_owned(),
-            kind: "demo",
-            feature: "demo",
-        }),
-        #[cfg(feature = "burrow")]
-        SourceConfig::Burrow(cfg) => lagwatch_source_burrow::BurrowSource::new(cfg)
-            .map(|s| Box::new(s) as Box<dyn lagwatch_component::OffsetSource>)
-            .map_err(|e| AssembleError::Component {
-                section: section.to_owned(),
-                source: lagwatch_component::ComponentError::permanent(
-                    "source.burrow",
-                    e.to_string(),
-                )
-                .with_source(e),
-            }),
-        #[cfg(not(feature = "burrow"))]
-        SourceConfig::Burrow(_) => Err(AssembleError::NotIncluded {
-            section: section.to_owned(),
-            kind: "burrow",
-            feature: "burrow",
-        }),
-        #[cfg(feature = "zookeeper")]
-        SourceConfig::Zookeeper(cfg) => {
-            lagwatch_source_zookeeper::ZookeeperSource::new(cfg.as_ref().clone())
-                .map(|s| Box::new(s) as Box<dyn lagwatch_component::OffsetSource>)
-                .map_err(|e| AssembleError::Component {
-                    section: section.to_owned(),
-                    source: lagwatch_component::ComponentError::permanent(
-                        "source.zookeeper",
-                        e.to_string(),
-                    )
-                    .with_source(e),
-                })
-        }
-        #[cfg(not(feature = "zookeeper"))]
-        SourceConfig::Zookeeper(_) => Err(AssembleError::NotIncluded {
-            section: section.to_owned(),
-            kind: "zookeeper",
-            feature: "zookeeper",
-        }),
-        #[cfg(feature = "kafka")]
-        SourceConfig::Kafka(cfg) => {
-            lagwatch_source_kafka::KafkaSource::new(cfg.as_ref().clone(), section)
-                .map(|s| Box::new(s) as Box<dyn lagwatch_component::OffsetSource>)
-                .map_err(|e| AssembleError::Component {
-                    section: section.to_owned(),
-                    source: lagwatch_component::ComponentError::permanent(
-                        "source.kafka",
-                        e.to_string(),
-                    )
-                    .with_source(e),
-                })
-        }
-        #[cfg(not(feature = "kafka"))]
-        SourceConfig::Kafka(_) => Err(AssembleError::NotIncluded {
-            section: section.to_owned(),
-            kind: "kafka",
-            feature: "kafka",
-        }),
-        _ => Err(AssembleError::NotIncluded {
-            section: section.to_owned(),
-            kind: "unknown",
-            feature: "unknown",
-        }),
-    }
-}
-
-#[allow(unreachable_patterns)]
-fn build_sink(
-    section: &str,
-    sink: &SinkConfig,
-) -> Result<Box<dyn lagwatch_component::LagSink>, AssembleError> {
-    match sink {
-        #[cfg(feature = "stdout")]
-        SinkConfig::Stdout(cfg) => Ok(Box::new(lagwatch_sink_stdout::StdoutSink::new(cfg.clone()))),
-        #[cfg(not(feature = "stdout"))]
-        SinkConfig::Stdout(_) => Err(AssembleError::NotIncluded {
-            section: section.to_owned(),
-            kind: "stdout",
-            feature: "stdout",
-        }),
-        #[cfg(feature = "file")]
-        SinkConfig::File(cfg) => lagwatch_sink_file::FileSink::open(cfg.clone())
-            .map(|s| Box::new(s) as Box<dyn lagwatch_component::LagSink>)
-            .map_err(|source| AssembleError::Component {
-                section: section.to_owned(),
-                source,
-            }),
-        #[cfg(not(feature = "file"))]
-        SinkConfig::File(_) => Err(AssembleError::NotIncluded {
-            section: section.to_owned(),
-            kind: "file",
-            feature: "file",
-        }),
-        #[cfg(feature = "elasticsearch")]
-        SinkConfig::Elasticsearch(cfg) => {
-            lagwatch_sink_elasticsearch::ElasticsearchSink::new(section, (**cfg).clone())
-                .map(|s| Box::new(s) as Box<dyn lagwatch_component::LagSink>)
-                .map_err(|e| AssembleError::Component {
-                    section: section.to_owned(),
-                    source: e.into_component(section),
-                })
-        }
-        #[cfg(not(feature = "elasticsearch"))]
-        SinkConfig::Elasticsearch(_) => Err(AssembleError::NotIncluded {
-            section: section.to_owned(),
-            kind: "elasticsearch",
-            feature: "elasticsearch",
-        }),
-        _ => Err(AssembleError::NotIncluded {
-            section: section.to_owned(),
-            kind: "unknown",
-            feature: "unknown",
-        }),
     }
 }
 
@@ -332,5 +276,40 @@ mod tests {
             Some("group_allowlist")
         );
         assert_eq!(error_key(|_| {}), None);
+    }
+
+    /// docs/configuration.md: a Kafka source's empty `cluster` means the section's
+    /// `<name>` (not the key path `sources.<name>`).
+    #[cfg(feature = "kafka")]
+    #[test]
+    fn a_kafka_source_without_a_cluster_is_named_after_its_section() {
+        let config = lagwatch_config::KafkaSourceConfig::new("", "127.0.0.1:9092");
+        let source = match build_source("live", &SourceConfig::Kafka(Box::new(config))) {
+            Ok(source) => source,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(source.name(), "kafka[live]");
+    }
+
+    #[cfg(feature = "file")]
+    #[test]
+    fn a_component_error_names_the_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let taken = dir.path().join("taken");
+        std::fs::create_dir(&taken).unwrap();
+        let config = lagwatch_config::FileSinkConfig::new(&taken);
+        let err = match build_sink("archive", &SinkConfig::File(config)) {
+            Ok(_) => panic!("a directory was opened as the sink's file"),
+            Err(e) => e,
+        };
+        let shown = err.to_string();
+        assert!(shown.starts_with("sinks.archive: "), "{shown}");
+        match err {
+            AssembleError::Component { section, source } => {
+                assert_eq!(section, "sinks.archive");
+                assert_eq!(source.class, lagwatch_component::ErrorClass::Permanent);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

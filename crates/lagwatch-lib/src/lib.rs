@@ -20,13 +20,16 @@
 //!
 //! ```no_run
 //! # #[cfg(all(feature = "demo", feature = "stdout"))]
-//! # async fn run() -> Result<(), lagwatch_lib::runtime::RuntimeError> {
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use lagwatch_lib::component::FromConfig;
 //! use lagwatch_lib::config::{DemoSourceConfig, StdoutSinkConfig};
 //! use lagwatch_lib::runtime::{CancellationToken, Pipeline};
+//! use lagwatch_lib::sinks::stdout::StdoutSink;
+//! use lagwatch_lib::sources::demo::DemoSource;
 //!
 //! let pipeline = Pipeline::builder()
-//!     .source(Box::new(lagwatch_lib::sources::demo::DemoSource::new(DemoSourceConfig::default())))
-//!     .sink(Box::new(lagwatch_lib::sinks::stdout::StdoutSink::new(StdoutSinkConfig::default())))
+//!     .source(Box::new(DemoSource::from_config("live", &DemoSourceConfig::default())?))
+//!     .sink(Box::new(StdoutSink::from_config("console", &StdoutSinkConfig::default())?))
 //!     .evaluation_interval(std::time::Duration::from_secs(1))
 //!     .build();
 //! let shutdown = CancellationToken::new();
@@ -44,6 +47,8 @@ pub use lagwatch_alert as alert;
 pub use lagwatch_component as component;
 pub use lagwatch_config as config;
 pub use lagwatch_core as core;
+/// Importing Burrow and Telegraf configuration files as a [`config::Config`].
+pub use lagwatch_import as import;
 pub use lagwatch_runtime as runtime;
 
 /// Offset sources.

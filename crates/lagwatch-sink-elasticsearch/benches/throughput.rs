@@ -4,6 +4,7 @@
 //! docs/benchmarks.md. Run: `cargo bench -p lagwatch-sink-elasticsearch`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use lagwatch_component::FromConfig;
 use lagwatch_config::ElasticsearchSinkConfig;
 use lagwatch_sink_elasticsearch::ElasticsearchSink;
 use lagwatch_sink_elasticsearch::bulk::Doc;
@@ -48,7 +49,7 @@ fn main() {
         cfg.gzip = gzip;
         cfg.batch_max_wait = Duration::from_millis(5);
         cfg.timeout = Duration::from_secs(30);
-        let sink = ElasticsearchSink::new("bench", cfg).unwrap();
+        let sink = ElasticsearchSink::from_config("bench", &cfg).unwrap();
         let batches = docs(&sink, N);
         // Bulk requests of 1000 documents (the default batch_max_docs).
         let flat: Vec<Doc> = batches.into_iter().flatten().collect();
@@ -70,7 +71,8 @@ fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let spool = Spool::open(dir.path(), 1 << 32, FullPolicy::DropNewest).unwrap();
-    let sink = ElasticsearchSink::new("bench", ElasticsearchSinkConfig::new(&url)).unwrap();
+    let sink =
+        ElasticsearchSink::from_config("bench", &ElasticsearchSinkConfig::new(&url)).unwrap();
     let batches = docs(&sink, N);
     let count: usize = batches.iter().map(Vec::len).sum();
     let start = Instant::now();

@@ -17,9 +17,11 @@
 //!
 //! ```no_run
 //! use lagwatch_config::ElasticsearchSinkConfig;
+//! use lagwatch_component::FromConfig;
 //! use lagwatch_sink_elasticsearch::ElasticsearchSink;
-//! let sink = ElasticsearchSink::new("es", ElasticsearchSinkConfig::new("http://127.0.0.1:9200"))?;
-//! # Ok::<(), lagwatch_sink_elasticsearch::EsError>(())
+//! let config = ElasticsearchSinkConfig::new("http://127.0.0.1:9200");
+//! let sink = ElasticsearchSink::from_config("es", &config)?;
+//! # Ok::<(), lagwatch_component::ComponentError>(())
 //! ```
 
 pub mod bulk;

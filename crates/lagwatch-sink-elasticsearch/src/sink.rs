@@ -5,7 +5,9 @@ use crate::bulk::{Doc, ItemOutcome, chunk, is_retryable_status, parse_response};
 use crate::client::{EsClient, ServerInfo};
 use crate::index::IndexPattern;
 use crate::spool::{FullPolicy, Spool};
-use lagwatch_component::{Ack, CancellationToken, ComponentError, LagSink, async_trait};
+use lagwatch_component::{
+    Ack, CancellationToken, ComponentError, FromConfig, LagSink, async_trait,
+};
 use lagwatch_config::ElasticsearchSinkConfig;
 use lagwatch_config::elasticsearch::SpoolFullPolicy;
 use lagwatch_core::Snapshot;
@@ -85,9 +87,28 @@ impl std::fmt::Debug for Job {
     }
 }
 
+impl FromConfig for ElasticsearchSink {
+    type Config = ElasticsearchSinkConfig;
+
+    /// A sink named `elasticsearch[<name>]` for `config`. Does no I/O; see
+    /// [`LagSink::healthcheck`].
+    ///
+    /// # Errors
+    /// A permanent [`ComponentError`] whose source is the [`EsError`] for an invalid index
+    /// pattern or data stream name, URL or CA file, or a spool directory that cannot be
+    /// opened.
+    fn from_config(
+        name: &str,
+        config: &ElasticsearchSinkConfig,
+    ) -> Result<ElasticsearchSink, ComponentError> {
+        let name = format!("elasticsearch[{name}]");
+        ElasticsearchSink::build(&name, config.clone())
+            .map_err(|e| ComponentError::permanent(&name, e.to_string()).with_source(e))
+    }
+}
+
 impl ElasticsearchSink {
-    /// A sink named `name` for `cfg`. Does no I/O; see [`LagSink::healthcheck`].
-    pub fn new(name: &str, cfg: ElasticsearchSinkConfig) -> Result<ElasticsearchSink, EsError> {
+    fn build(name: &str, cfg: ElasticsearchSinkConfig) -> Result<ElasticsearchSink, EsError> {
         let pattern = IndexPattern::parse(&cfg.index_name, &cfg.default_tag_value)?;
         if cfg.data_stream {
             // The stream's name is the target of every document: no placeholders.

@@ -3,6 +3,7 @@
 //! harness's Elasticsearch 9 is an integ-test build without data streams, so it is not used.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lagwatch_component::FromConfig;
 use lagwatch_component::LagSink;
 use lagwatch_config::ElasticsearchSinkConfig;
 use lagwatch_core::measurement::{MeasurementOptions, from_snapshot};
@@ -50,7 +51,7 @@ async fn setup_write_and_no_duplicates_on_opensearch() {
     let stream = "lagwatch-it-ds";
     let template = "lagwatch-it-ds";
     remove(&url, stream, template).await;
-    let sink = ElasticsearchSink::new("es", config(&url, stream)).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &config(&url, stream)).unwrap();
 
     // Setup installs the data stream template and creates the stream.
     let report = setup_data_stream(
@@ -173,7 +174,7 @@ async fn template_mode_none_needs_a_data_stream_template_on_opensearch() {
     let stream = "lagwatch-it-ds-none";
     let template = "lagwatch-it-ds-none";
     remove(&url, stream, template).await;
-    let client = ElasticsearchSink::new("es", config(&url, stream)).unwrap();
+    let client = ElasticsearchSink::from_config("es", &config(&url, stream)).unwrap();
     let err = setup_data_stream(client.client(), template, TemplateMode::None, stream, None)
         .await
         .unwrap_err();

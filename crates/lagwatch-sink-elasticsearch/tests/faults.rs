@@ -2,6 +2,7 @@
 //! mode against a scripted HTTP server (no Elasticsearch needed).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lagwatch_component::FromConfig;
 use lagwatch_component::{ErrorClass, LagSink};
 use lagwatch_config::ElasticsearchSinkConfig;
 use lagwatch_core::secret::Secret;
@@ -79,7 +80,7 @@ async fn only_failed_retryable_items_are_resent_and_permanent_ones_dead_lettered
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(server.url());
     cfg.dead_letter_path = dir.path().join("dead.ndjson");
-    let sink = ElasticsearchSink::new("es", cfg).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &cfg).unwrap();
 
     sink.write_docs((0..5).map(doc).collect()).await.unwrap();
 
@@ -125,7 +126,7 @@ async fn whole_request_429_honours_retry_after() {
     server.push(bulk_reply(&[201, 201]));
     let mut cfg = config(server.url());
     cfg.retry_max_backoff = Duration::from_secs(5);
-    let sink = ElasticsearchSink::new("es", cfg).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &cfg).unwrap();
     sink.write_docs(vec![doc(0), doc(1)]).await.unwrap();
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
@@ -144,7 +145,7 @@ async fn persistent_5xx_gives_up_after_max_retries_with_a_transient_error() {
     server.set_default(Reply::status(500).body(r#"{"error":{"type":"x","reason":"boom"}}"#));
     let mut cfg = config(server.url());
     cfg.max_retries = 2;
-    let sink = ElasticsearchSink::new("es", cfg).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &cfg).unwrap();
     let err = sink.write(&sample::snapshot()).await.unwrap_err();
     assert_eq!(err.class, ErrorClass::Transient);
     assert!(err.message.contains("after 3 attempts"), "{}", err.message);
@@ -161,7 +162,7 @@ async fn connection_refused_is_transient() {
     };
     let mut cfg = config(&format!("http://127.0.0.1:{port}"));
     cfg.max_retries = 1;
-    let sink = ElasticsearchSink::new("es", cfg).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &cfg).unwrap();
     let err = sink.write(&sample::snapshot()).await.unwrap_err();
     assert_eq!(err.class, ErrorClass::Transient);
     assert!(
@@ -179,7 +180,7 @@ async fn unauthorized_is_permanent_and_not_retried() {
     server.set_default(Reply::status(401).body(
         r#"{"error":{"type":"security_exception","reason":"missing authentication credentials"}}"#,
     ));
-    let sink = ElasticsearchSink::new("es", config(server.url())).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &config(server.url())).unwrap();
     let err = sink.write_docs(vec![doc(0)]).await.unwrap_err();
     assert!(!err.is_retryable());
     assert_eq!(
@@ -201,7 +202,7 @@ async fn batches_are_bounded_by_count_and_bytes_and_may_be_gzipped() {
     let mut cfg = config(server.url());
     cfg.batch_max_docs = 2;
     cfg.gzip = true;
-    let sink = ElasticsearchSink::new("es", cfg).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &cfg).unwrap();
     sink.write_docs((0..5).map(doc).collect()).await.unwrap();
     let requests = server.requests();
     assert_eq!(requests.len(), 3);
@@ -221,7 +222,7 @@ async fn batches_are_bounded_by_count_and_bytes_and_may_be_gzipped() {
     server.push(bulk_reply(&vec![201; 20 - fit]));
     let mut cfg = config(server.url());
     cfg.batch_max_bytes = 1024;
-    let sink = ElasticsearchSink::new("es", cfg).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &cfg).unwrap();
     sink.write_docs((0..20).map(doc).collect()).await.unwrap();
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
@@ -235,7 +236,7 @@ async fn snapshots_written_together_share_a_request() {
     server.push(bulk_reply(&[201, 201, 201]));
     let mut cfg = config(server.url());
     cfg.batch_max_wait = Duration::from_secs(5);
-    let sink = ElasticsearchSink::new("es", cfg).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &cfg).unwrap();
     let a = sink.write_docs(vec![doc(0)]);
     let b = sink.write_docs(vec![doc(1), doc(2)]);
     let flush = async {
@@ -274,7 +275,7 @@ async fn authentication_headers() {
     for (i, (set, expected)) in cases.iter().enumerate() {
         let mut cfg = config(server.url());
         set(&mut cfg);
-        let sink = ElasticsearchSink::new("es", cfg).unwrap();
+        let sink = ElasticsearchSink::from_config("es", &cfg).unwrap();
         sink.write_docs(vec![doc(i)]).await.unwrap();
         let requests = server.requests();
         assert_eq!(requests[i].header("authorization"), Some(*expected));
@@ -289,7 +290,7 @@ async fn version_is_read_from_nodes_not_root() {
             .header("x-elastic-product", "Elasticsearch")
             .body(r#"{"nodes":{"n1":{"version":"8.19.0"}}}"#),
     );
-    let sink = ElasticsearchSink::new("es", config(server.url())).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &config(server.url())).unwrap();
     sink.healthcheck().await.unwrap();
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
@@ -304,10 +305,12 @@ async fn version_is_read_from_nodes_not_root() {
 async fn bad_index_patterns_are_refused_at_build() {
     let mut cfg = config("http://127.0.0.1:1");
     cfg.index_name = "burrow-%Y-%j".into();
-    let err = ElasticsearchSink::new("es", cfg).unwrap_err().to_string();
+    let err = ElasticsearchSink::from_config("es", &cfg)
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         err,
-        "index name pattern \"burrow-%Y-%j\": unknown placeholder %j (known: %Y %y %m %d %H %V)"
+        "elasticsearch[es]: index name pattern \"burrow-%Y-%j\": unknown placeholder %j (known: %Y %y %m %d %H %V)"
     );
 }
 
@@ -325,7 +328,7 @@ fn data_stream_config(url: &str, stream: &str) -> ElasticsearchSinkConfig {
 async fn telegraf_mode_and_placeholders_are_refused() {
     // Nothing listens here; the refusals come first.
     let url = "http://127.0.0.1:9";
-    let client = ElasticsearchSink::new("es", data_stream_config(url, "lag")).unwrap();
+    let client = ElasticsearchSink::from_config("es", &data_stream_config(url, "lag")).unwrap();
     let err = setup_data_stream(client.client(), "t", TemplateMode::Telegraf, "lag", None)
         .await
         .unwrap_err()
@@ -345,7 +348,7 @@ async fn telegraf_mode_and_placeholders_are_refused() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("date placeholder %Y"), "{err}");
-    let err = ElasticsearchSink::new("es", data_stream_config(url, "lag-{{cluster}}"))
+    let err = ElasticsearchSink::from_config("es", &data_stream_config(url, "lag-{{cluster}}"))
         .unwrap_err()
         .to_string();
     assert!(

@@ -4,6 +4,7 @@
 //! themselves are checked without services in `grafana_provisioning`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lagwatch_component::FromConfig;
 use lagwatch_core::measurement::{Measurement, MeasurementOptions, from_snapshot};
 use lagwatch_sink_elasticsearch::ElasticsearchSink;
 use lagwatch_sink_elasticsearch::setup::{TemplateMode, setup};
@@ -164,7 +165,7 @@ async fn dashboard_queries(url: &str, mode: TemplateMode, prefix: &str) {
     let mut cfg = lagwatch_config::ElasticsearchSinkConfig::new(url);
     cfg.index_name = format!("{prefix}%Y.%m.%d");
     cfg.batch_max_wait = Duration::from_millis(10);
-    let sink = ElasticsearchSink::new("es", cfg).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &cfg).unwrap();
     let name = prefix.trim_end_matches('-');
     setup(sink.client(), name, mode, prefix, None)
         .await

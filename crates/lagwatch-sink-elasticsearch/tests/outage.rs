@@ -5,6 +5,7 @@
 //! duplicated.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lagwatch_component::FromConfig;
 use lagwatch_component::LagSink;
 use lagwatch_config::ElasticsearchSinkConfig;
 use lagwatch_sink_elasticsearch::ElasticsearchSink;
@@ -50,7 +51,8 @@ async fn outage_and_restart_end_with_exactly_the_expected_documents() {
         .map(|i| sample::snapshot_at(sample::SAMPLE_AT_MS + i * 10_000, i as u64 + 1))
         .collect();
     let mut expected_ids = BTreeSet::new();
-    let probe = ElasticsearchSink::new("probe", ElasticsearchSinkConfig::new(&url)).unwrap();
+    let probe =
+        ElasticsearchSink::from_config("probe", &ElasticsearchSinkConfig::new(&url)).unwrap();
     for s in &snapshots {
         for d in probe.documents(s) {
             expected_ids.insert(d.id);
@@ -58,7 +60,7 @@ async fn outage_and_restart_end_with_exactly_the_expected_documents() {
     }
 
     // One snapshot while Elasticsearch is up.
-    let sink = ElasticsearchSink::new("es", config(&url, dir.path())).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &config(&url, dir.path())).unwrap();
     sink.write(&snapshots[0]).await.unwrap();
     sink.flush().await.unwrap();
 
@@ -93,7 +95,7 @@ async fn outage_and_restart_end_with_exactly_the_expected_documents() {
         .unwrap();
 
     // Restarted while Elasticsearch is still down; keeps accepting.
-    let sink = ElasticsearchSink::new("es", config(&url, dir.path())).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &config(&url, dir.path())).unwrap();
     for s in &snapshots[4..] {
         sink.write(s).await.unwrap();
     }
@@ -142,7 +144,7 @@ async fn spooled_sink_passes_the_conformance_check() {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(&url, dir.path());
     cfg.index_name = index.into();
-    let sink = ElasticsearchSink::new("es", cfg).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &cfg).unwrap();
     lagwatch_test_support::conformance::sink::check_sink(&sink, |s| sample::record_count(s, true))
         .await
         .unwrap_or_else(|e| panic!("{e}"));

@@ -2,6 +2,7 @@
 //! elasticsearch opensearch`; the tests fail when the variables are missing).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lagwatch_component::FromConfig;
 use lagwatch_component::LagSink;
 use lagwatch_config::ElasticsearchSinkConfig;
 use lagwatch_core::measurement::{MeasurementOptions, from_snapshot};
@@ -32,7 +33,7 @@ fn conformance_snapshots() -> Vec<lagwatch_core::Snapshot> {
 
 async fn conformance(url: &str, index: &str, flavor: Flavor) {
     es::delete_index(url, index).await.unwrap();
-    let sink = ElasticsearchSink::new("es", config(url, index)).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &config(url, index)).unwrap();
     assert_eq!(sink.detect().await.unwrap().flavor, flavor);
     check_sink(&sink, |s| sample::record_count(s, true))
         .await
@@ -127,7 +128,7 @@ async fn mapping_conflict(url: &str, index: &str) {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(url, index);
     cfg.dead_letter_path = dir.path().join("dead.ndjson");
-    let sink = ElasticsearchSink::new("es", cfg).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &cfg).unwrap();
     let snapshot = sample::snapshot();
     let records = from_snapshot(&snapshot, &MeasurementOptions::default());
     let partitions = records
@@ -180,7 +181,7 @@ async fn daily_index_names_and_gzip() {
     es::delete_index(&url, "lagwatch-it-day-*").await.unwrap();
     let mut cfg = config(&url, "lagwatch-it-day-{{cluster}}-%Y.%m.%d");
     cfg.gzip = true;
-    let sink = ElasticsearchSink::new("es", cfg).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &cfg).unwrap();
     // One snapshot just before and one just after midnight UTC.
     let before = sample::snapshot_at(1_566_259_199_000, 1); // 2019-08-19T23:59:59Z
     let after = sample::snapshot_at(1_566_259_200_000, 2); // 2019-08-20T00:00:00Z
@@ -243,7 +244,7 @@ async fn stored_documents_have_telegrafs_keys_and_types() {
     es::delete_index(&url, index).await.unwrap();
     let mut cfg = config(&url, index);
     cfg.host = "telegraf01".into();
-    let sink = ElasticsearchSink::new("es", cfg).unwrap();
+    let sink = ElasticsearchSink::from_config("es", &cfg).unwrap();
     sink.write(&sample::snapshot()).await.unwrap();
     es::refresh(&url, index).await.unwrap();
     let stored = es::search_sources(

@@ -38,10 +38,10 @@
 //! or renamed by someone else, the next write creates it again.
 //!
 //! All file I/O of `write`, `flush` and `healthcheck` runs on Tokio's blocking thread pool.
-//! [`FileSink::open`] does its (short) I/O directly; call it at startup.
+//! [`FileSink::from_config`] does its (short) I/O directly; call it at startup.
 //!
 //! ```
-//! use lagwatch_component::LagSink;
+//! use lagwatch_component::{FromConfig, LagSink};
 //! use lagwatch_config::types::FileSinkConfig;
 //! use lagwatch_core::report::GroupReport;
 //! use lagwatch_core::snapshot::SnapshotData;
@@ -50,7 +50,7 @@
 //!
 //! let dir = tempfile::tempdir().unwrap();
 //! let path = dir.path().join("lag/lag.ndjson");
-//! let sink = FileSink::open(FileSinkConfig::new(&path)).unwrap();
+//! let sink = FileSink::from_config("archive", &FileSinkConfig::new(&path)).unwrap();
 //!
 //! let snapshot = Snapshot::new(SnapshotData {
 //!     at_ms: 1_566_203_530_000,
@@ -71,7 +71,7 @@
 mod naming;
 mod writer;
 
-use lagwatch_component::{Ack, ComponentError, LagSink, async_trait};
+use lagwatch_component::{Ack, ComponentError, FromConfig, LagSink, async_trait};
 use lagwatch_config::types::FileSinkConfig;
 #[cfg(doc)]
 use lagwatch_config::types::FsyncPolicy;
@@ -92,12 +92,15 @@ pub struct FileSink {
     writer: Arc<Mutex<Writer>>,
 }
 
-impl FileSink {
+impl FromConfig for FileSink {
+    type Config = FileSinkConfig;
+
     /// Creates the parent directories, opens (or creates) the file for appending, repairs a
     /// torn last line and applies `max_files`.
     ///
     /// Errors name the path: an unusable path or directory, missing permissions.
-    pub fn open(config: FileSinkConfig) -> Result<FileSink, ComponentError> {
+    fn from_config(_name: &str, config: &FileSinkConfig) -> Result<FileSink, ComponentError> {
+        let config = config.clone();
         let writer = Writer::open(&config)?;
         let options = MeasurementOptions {
             host: None,
@@ -110,7 +113,9 @@ impl FileSink {
             writer: Arc::new(Mutex::new(writer)),
         })
     }
+}
 
+impl FileSink {
     /// Replaces the options of the documents. The default has no `host` tag, lagwatch's
     /// native fields on, and `burrow_topic` records when the configuration's `topics` is set.
     pub fn with_measurement_options(mut self, options: MeasurementOptions) -> FileSink {
@@ -128,8 +133,8 @@ impl FileSink {
         &self.config.path
     }
 
-    /// Bytes of torn last lines removed so far (at [`open`](Self::open), or when the file was
-    /// reopened after a failed write); 0 when every file was intact.
+    /// Bytes of torn last lines removed so far (at [`from_config`](Self::from_config), or when
+    /// the file was reopened after a failed write); 0 when every file was intact.
     pub fn repaired_bytes(&self) -> u64 {
         self.writer
             .lock()

@@ -1,5 +1,6 @@
 use super::*;
 use lagwatch_component::ErrorClass;
+use lagwatch_component::FromConfig;
 use lagwatch_config::types::FsyncPolicy;
 use lagwatch_core::measurement::from_snapshot;
 use lagwatch_test_support::conformance::sink::check_sink;
@@ -79,10 +80,13 @@ async fn conforms_with_and_without_topics() {
     for topics in [true, false] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lag.ndjson");
-        let sink = FileSink::open(FileSinkConfig {
-            topics,
-            ..config(&path)
-        })
+        let sink = FileSink::from_config(
+            "file",
+            &FileSinkConfig {
+                topics,
+                ..config(&path)
+            },
+        )
         .unwrap();
         check_sink(&sink, |s| sample::record_count(s, topics))
             .await
@@ -98,7 +102,7 @@ async fn conforms_with_and_without_topics() {
 async fn file_holds_exactly_the_documents_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lag.ndjson");
-    let sink = FileSink::open(config(&path)).unwrap();
+    let sink = FileSink::from_config("file", &config(&path)).unwrap();
     let snapshots = sample::snapshots();
     let mut total = 0;
     for s in &snapshots {
@@ -111,7 +115,7 @@ async fn file_holds_exactly_the_documents_in_order() {
     assert!(text.ends_with('\n'));
     // Appending across a reopen keeps the earlier documents.
     drop(sink);
-    let sink = FileSink::open(config(&path)).unwrap();
+    let sink = FileSink::from_config("file", &config(&path)).unwrap();
     sink.write(&snapshots[0]).await.unwrap();
     let mut all = snapshots.clone();
     all.push(snapshots[0].clone());
@@ -122,7 +126,7 @@ async fn file_holds_exactly_the_documents_in_order() {
 async fn creates_parent_directories() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a/b/c/lag.ndjson");
-    let sink = FileSink::open(config(&path)).unwrap();
+    let sink = FileSink::from_config("file", &config(&path)).unwrap();
     sink.write(&sample::snapshot()).await.unwrap();
     assert!(path.is_file());
     assert_eq!(sink.path(), path.as_path());
@@ -134,18 +138,18 @@ async fn errors_name_the_path() {
     let blocker = dir.path().join("not-a-dir");
     fs::write(&blocker, b"x").unwrap();
     let path = blocker.join("lag.ndjson");
-    let err = FileSink::open(config(&path)).unwrap_err();
+    let err = FileSink::from_config("file", &config(&path)).unwrap_err();
     assert_eq!(err.component, "sink.file");
     assert!(err.message.contains(&*blocker.to_string_lossy()), "{err}");
 
-    let err = FileSink::open(config(Path::new("/"))).unwrap_err();
+    let err = FileSink::from_config("file", &config(Path::new("/"))).unwrap_err();
     assert_eq!(err.class, ErrorClass::Permanent);
     assert!(err.message.contains("file name"), "{err}");
 
     // A directory where the file should be.
     let taken = dir.path().join("taken");
     fs::create_dir(&taken).unwrap();
-    let err = FileSink::open(config(&taken)).unwrap_err();
+    let err = FileSink::from_config("file", &config(&taken)).unwrap_err();
     assert!(err.message.contains(&*taken.to_string_lossy()), "{err}");
 }
 
@@ -153,13 +157,16 @@ async fn errors_name_the_path() {
 async fn rotates_by_size_before_the_write_that_would_exceed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lag.ndjson");
-    let probe = FileSink::open(config(&dir.path().join("probe/x.ndjson"))).unwrap();
+    let probe = FileSink::from_config("file", &config(&dir.path().join("probe/x.ndjson"))).unwrap();
     let one = snapshot_bytes(&probe, &sample::snapshot());
     // Room for two snapshots, not three.
-    let sink = FileSink::open(FileSinkConfig {
-        rotate_bytes: one * 2 + one / 2,
-        ..config(&path)
-    })
+    let sink = FileSink::from_config(
+        "file",
+        &FileSinkConfig {
+            rotate_bytes: one * 2 + one / 2,
+            ..config(&path)
+        },
+    )
     .unwrap();
     let snapshots: Vec<Snapshot> = (0..5)
         .map(|i| sample::snapshot_at(SAMPLE_AT_MS + i * 10_000, i as u64 + 1))
@@ -191,10 +198,13 @@ async fn rotates_by_size_before_the_write_that_would_exceed() {
 async fn oversized_snapshot_goes_whole_into_a_fresh_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lag.ndjson");
-    let sink = FileSink::open(FileSinkConfig {
-        rotate_bytes: 100,
-        ..config(&path)
-    })
+    let sink = FileSink::from_config(
+        "file",
+        &FileSinkConfig {
+            rotate_bytes: 100,
+            ..config(&path)
+        },
+    )
     .unwrap();
     let a = sample::snapshot();
     let b = sample::snapshot_at(SAMPLE_AT_MS + 10_000, 2);
@@ -221,7 +231,7 @@ async fn rotates_when_the_utc_day_changes() {
         rotate_daily: true,
         ..config(&path)
     };
-    let sink = FileSink::open(daily.clone()).unwrap();
+    let sink = FileSink::from_config("file", &daily).unwrap();
     let day1 = sample::snapshot();
     let day1_later = sample::snapshot_at(SAMPLE_AT_MS + 3_600_000, 2);
     let day2 = sample::snapshot_at(SAMPLE_AT_MS + DAY_MS, 3);
@@ -240,7 +250,7 @@ async fn rotates_when_the_utc_day_changes() {
 
     // After a restart the day of the data in the file is read back from its last document.
     drop(sink);
-    let sink = FileSink::open(daily).unwrap();
+    let sink = FileSink::from_config("file", &daily).unwrap();
     let day3 = sample::snapshot_at(SAMPLE_AT_MS + 2 * DAY_MS, 4);
     sink.write(&day3).await.unwrap();
     assert_eq!(
@@ -262,7 +272,7 @@ async fn rotates_when_the_utc_day_changes() {
 async fn no_daily_rotation_when_disabled() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lag.ndjson");
-    let sink = FileSink::open(config(&path)).unwrap();
+    let sink = FileSink::from_config("file", &config(&path)).unwrap();
     sink.write(&sample::snapshot()).await.unwrap();
     sink.write(&sample::snapshot_at(SAMPLE_AT_MS + DAY_MS, 2))
         .await
@@ -277,11 +287,14 @@ async fn retention_keeps_the_newest_rotated_files_and_numbers_keep_growing() {
     // A rotated file of an older day, and an unrelated file that must survive.
     fs::write(dir.path().join("lag-2019-08-18.7.ndjson"), b"{}\n").unwrap();
     fs::write(dir.path().join("notes.txt"), b"keep me").unwrap();
-    let sink = FileSink::open(FileSinkConfig {
-        rotate_bytes: 1,
-        max_files: 2,
-        ..config(&path)
-    })
+    let sink = FileSink::from_config(
+        "file",
+        &FileSinkConfig {
+            rotate_bytes: 1,
+            max_files: 2,
+            ..config(&path)
+        },
+    )
     .unwrap();
     let snapshots: Vec<Snapshot> = (0..5)
         .map(|i| sample::snapshot_at(SAMPLE_AT_MS + i * 10_000, i as u64 + 1))
@@ -306,10 +319,13 @@ async fn retention_keeps_the_newest_rotated_files_and_numbers_keep_growing() {
 
     // Retention also applies when opening with a smaller limit.
     drop(sink);
-    FileSink::open(FileSinkConfig {
-        max_files: 1,
-        ..config(&path)
-    })
+    FileSink::from_config(
+        "file",
+        &FileSinkConfig {
+            max_files: 1,
+            ..config(&path)
+        },
+    )
     .unwrap();
     assert_eq!(
         names(dir.path()),
@@ -322,10 +338,13 @@ async fn rotated_files_are_bounded_by_default() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lag.ndjson");
     // Only the size limit changed: every write rotates.
-    let sink = FileSink::open(FileSinkConfig {
-        rotate_bytes: 1,
-        ..FileSinkConfig::new(&path)
-    })
+    let sink = FileSink::from_config(
+        "file",
+        &FileSinkConfig {
+            rotate_bytes: 1,
+            ..FileSinkConfig::new(&path)
+        },
+    )
     .unwrap();
     for i in 0..20 {
         sink.write(&sample::snapshot_at(
@@ -347,10 +366,13 @@ async fn rotated_files_are_bounded_by_default() {
 async fn file_without_extension_rotates_without_one() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lag");
-    let sink = FileSink::open(FileSinkConfig {
-        rotate_bytes: 1,
-        ..config(&path)
-    })
+    let sink = FileSink::from_config(
+        "file",
+        &FileSinkConfig {
+            rotate_bytes: 1,
+            ..config(&path)
+        },
+    )
     .unwrap();
     sink.write(&sample::snapshot()).await.unwrap();
     sink.write(&sample::snapshot()).await.unwrap();
@@ -361,7 +383,7 @@ async fn file_without_extension_rotates_without_one() {
 async fn torn_last_line_is_cut_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lag.ndjson");
-    let sink = FileSink::open(config(&path)).unwrap();
+    let sink = FileSink::from_config("file", &config(&path)).unwrap();
     let first = sample::snapshot();
     sink.write(&first).await.unwrap();
     drop(sink);
@@ -371,9 +393,10 @@ async fn torn_last_line_is_cut_on_open() {
     fs::write(&path, format!("{good}{torn}")).unwrap();
 
     let logs = CapturedLogs::default();
-    let sink =
-        tracing::subscriber::with_default(logs.subscriber(), || FileSink::open(config(&path)))
-            .unwrap();
+    let sink = tracing::subscriber::with_default(logs.subscriber(), || {
+        FileSink::from_config("file", &config(&path))
+    })
+    .unwrap();
     assert_eq!(read(&path), good, "the torn line is removed at open");
     assert_eq!(sink.repaired_bytes(), torn.len() as u64);
     let log = logs.text();
@@ -397,7 +420,7 @@ async fn file_without_any_newline_is_emptied() {
     let path = dir.path().join("lag.ndjson");
     // Longer than one scan chunk, so the backwards scan crosses chunk boundaries.
     fs::write(&path, "x".repeat(200_000)).unwrap();
-    let sink = FileSink::open(config(&path)).unwrap();
+    let sink = FileSink::from_config("file", &config(&path)).unwrap();
     assert_eq!(fs::metadata(&path).unwrap().len(), 0);
     assert_eq!(sink.repaired_bytes(), 200_000);
     sink.write(&sample::snapshot()).await.unwrap();
@@ -410,7 +433,7 @@ async fn newline_far_before_the_end_is_found() {
     let path = dir.path().join("lag.ndjson");
     let line = "{\"a\":1}\n";
     fs::write(&path, format!("{line}{}", "y".repeat(150_000))).unwrap();
-    FileSink::open(config(&path)).unwrap();
+    FileSink::from_config("file", &config(&path)).unwrap();
     assert_eq!(read(&path), line);
 }
 
@@ -418,10 +441,13 @@ async fn newline_far_before_the_end_is_found() {
 async fn fsync_always_syncs_every_write_before_acknowledging() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lag.ndjson");
-    let sink = FileSink::open(FileSinkConfig {
-        fsync: FsyncPolicy::Always,
-        ..config(&path)
-    })
+    let sink = FileSink::from_config(
+        "file",
+        &FileSinkConfig {
+            fsync: FsyncPolicy::Always,
+            ..config(&path)
+        },
+    )
     .unwrap();
     assert_eq!(sink.syncs(), 0);
     sink.write(&sample::snapshot()).await.unwrap();
@@ -440,10 +466,13 @@ async fn fsync_always_syncs_every_write_before_acknowledging() {
 async fn fsync_never_syncs_only_on_flush() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lag.ndjson");
-    let sink = FileSink::open(FileSinkConfig {
-        fsync: FsyncPolicy::Never,
-        ..config(&path)
-    })
+    let sink = FileSink::from_config(
+        "file",
+        &FileSinkConfig {
+            fsync: FsyncPolicy::Never,
+            ..config(&path)
+        },
+    )
     .unwrap();
     for _ in 0..3 {
         sink.write(&sample::snapshot()).await.unwrap();
@@ -462,7 +491,7 @@ async fn fsync_never_syncs_only_on_flush() {
 async fn active_file_removed_externally_is_created_again() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lag.ndjson");
-    let sink = FileSink::open(config(&path)).unwrap();
+    let sink = FileSink::from_config("file", &config(&path)).unwrap();
     sink.write(&sample::snapshot()).await.unwrap();
     let moved: PathBuf = dir.path().join("moved-away.ndjson");
     fs::rename(&path, &moved).unwrap();
@@ -479,7 +508,7 @@ async fn active_file_removed_externally_is_created_again() {
 #[tokio::test]
 async fn a_full_disk_is_a_transient_error_naming_the_path() {
     let path = Path::new("/dev/full");
-    let sink = FileSink::open(config(path)).unwrap();
+    let sink = FileSink::from_config("file", &config(path)).unwrap();
     for _ in 0..2 {
         let err = sink.write(&sample::snapshot()).await.unwrap_err();
         assert_eq!(err.class, ErrorClass::Transient, "{err}");

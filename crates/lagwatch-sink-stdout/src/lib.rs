@@ -21,7 +21,7 @@
 //! permanent [`ComponentError`] from `sink.stdout`; the sink never panics on it.
 //!
 //! ```
-//! use lagwatch_component::LagSink;
+//! use lagwatch_component::{FromConfig, LagSink};
 //! use lagwatch_config::types::{StdoutFormat, StdoutSinkConfig};
 //! use lagwatch_core::report::GroupReport;
 //! use lagwatch_core::snapshot::SnapshotData;
@@ -45,7 +45,7 @@
 //!
 //! let out = Captured::default();
 //! let config = StdoutSinkConfig { format: StdoutFormat::Json, topics: false };
-//! let sink = StdoutSink::with_writer(config, Box::new(out.clone()));
+//! let sink = StdoutSink::from_config("stdout", &config).unwrap().writing_to(Box::new(out.clone()));
 //!
 //! let snapshot = Snapshot::new(SnapshotData {
 //!     at_ms: 1_566_203_530_000,
@@ -67,7 +67,7 @@ mod table;
 
 pub use alert_feed::{AlertFeed, FeedAlerter};
 
-use lagwatch_component::{Ack, ComponentError, LagSink, async_trait};
+use lagwatch_component::{Ack, ComponentError, FromConfig, LagSink, async_trait};
 use lagwatch_config::types::{StdoutFormat, StdoutSinkConfig};
 use lagwatch_core::Snapshot;
 use lagwatch_core::measurement::{MeasurementOptions, from_snapshot};
@@ -110,18 +110,29 @@ impl std::fmt::Debug for StdoutSink {
     }
 }
 
-impl StdoutSink {
-    /// A sink printing to the process's standard output. `auto` resolves to a table when
-    /// standard output is a terminal.
-    pub fn new(config: StdoutSinkConfig) -> StdoutSink {
-        let terminal = io::stdout().is_terminal();
-        StdoutSink::build(config, Box::new(io::stdout()), terminal)
-    }
+impl FromConfig for StdoutSink {
+    type Config = StdoutSinkConfig;
 
-    /// A sink printing to `writer`, which is treated as not being a terminal (so `auto`
-    /// means JSON and tables carry no escape sequences); see [`terminal`](Self::terminal).
-    pub fn with_writer(config: StdoutSinkConfig, writer: Box<dyn Write + Send>) -> StdoutSink {
-        StdoutSink::build(config, writer, false)
+    /// A sink printing to the process's standard output. `auto` resolves to a table when
+    /// standard output is a terminal. Never fails.
+    fn from_config(_name: &str, config: &StdoutSinkConfig) -> Result<StdoutSink, ComponentError> {
+        let terminal = io::stdout().is_terminal();
+        Ok(StdoutSink::build(
+            config.clone(),
+            Box::new(io::stdout()),
+            terminal,
+        ))
+    }
+}
+
+impl StdoutSink {
+    /// Prints to `writer` instead of standard output. The writer is treated as not being a
+    /// terminal (so `auto` means JSON and tables carry no escape sequences); see
+    /// [`terminal`](Self::terminal).
+    pub fn writing_to(mut self, writer: Box<dyn Write + Send>) -> StdoutSink {
+        self.writer = Arc::new(Mutex::new(writer));
+        self.terminal = false;
+        self
     }
 
     fn build(
@@ -329,7 +340,9 @@ mod tests {
     fn sink(format: StdoutFormat, topics: bool) -> (StdoutSink, Captured) {
         let out = Captured::default();
         (
-            StdoutSink::with_writer(config(format, topics), Box::new(out.clone())),
+            StdoutSink::from_config("stdout", &config(format, topics))
+                .unwrap()
+                .writing_to(Box::new(out.clone())),
             out,
         )
     }
@@ -638,7 +651,9 @@ live     slow_reader    OK                1        1           2  stale
     #[tokio::test]
     async fn broken_pipe_is_a_permanent_error_naming_the_sink() {
         for format in [StdoutFormat::Json, StdoutFormat::Table] {
-            let sink = StdoutSink::with_writer(config(format, true), Box::new(Closed));
+            let sink = StdoutSink::from_config("stdout", &config(format, true))
+                .unwrap()
+                .writing_to(Box::new(Closed));
             let err = sink.write(&sample::snapshot()).await.unwrap_err();
             assert_eq!(err.class, lagwatch_component::ErrorClass::Permanent);
             assert_eq!(err.component, "sink.stdout");

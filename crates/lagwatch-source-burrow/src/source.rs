@@ -3,7 +3,7 @@
 use crate::BurrowError;
 use crate::api::{ClusterList, ConsumerList, LagAnswer, TopicList, TopicOffsets};
 use crate::glob::GlobFilter;
-use lagwatch_component::{ComponentError, OffsetSource, SourceContext, async_trait};
+use lagwatch_component::{ComponentError, FromConfig, OffsetSource, SourceContext, async_trait};
 use lagwatch_config::BurrowSourceConfig;
 use lagwatch_core::secret::{Secret, redact_url};
 use lagwatch_core::{BrokerOffset, Event, GroupReport, GroupStatus, MemberAssignment, TimestampMs};
@@ -184,13 +184,26 @@ enum Verdict {
     NotFound,
 }
 
-impl BurrowSource {
-    /// A source for the servers `config` names.
+impl FromConfig for BurrowSource {
+    type Config = BurrowSourceConfig;
+
+    /// A source for the servers `config` names, named `burrow[<servers>]`.
     ///
     /// # Errors
-    /// [`BurrowError`] for an invalid glob or server URL, an `https` server or `tls_ca`
-    /// without TLS support, an unreadable CA file, or an HTTP client that cannot be built.
-    pub fn new(config: &BurrowSourceConfig) -> Result<BurrowSource, BurrowError> {
+    /// A permanent [`ComponentError`] (`source.burrow`) whose source is the [`BurrowError`]
+    /// for an invalid glob or server URL, an `https` server or `tls_ca` without TLS support,
+    /// an unreadable CA file, or an HTTP client that cannot be built.
+    fn from_config(
+        _name: &str,
+        config: &BurrowSourceConfig,
+    ) -> Result<BurrowSource, ComponentError> {
+        BurrowSource::build(config)
+            .map_err(|e| ComponentError::permanent("source.burrow", e.to_string()).with_source(e))
+    }
+}
+
+impl BurrowSource {
+    fn build(config: &BurrowSourceConfig) -> Result<BurrowSource, BurrowError> {
         let servers = config
             .servers
             .iter()
@@ -749,10 +762,10 @@ mod tests {
             servers: vec!["https://user:pw@burrow:8000".into()],
             ..BurrowSourceConfig::default()
         };
-        let error = BurrowSource::new(&config).unwrap_err();
+        let error = BurrowSource::from_config("burrow", &config).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "server https://burrow:8000/v3/kafka needs TLS, which this build lacks (cargo feature \"tls\" of lagwatch-source-burrow)"
+            "source.burrow: server https://burrow:8000/v3/kafka needs TLS, which this build lacks (cargo feature \"tls\" of lagwatch-source-burrow)"
         );
     }
 
@@ -763,9 +776,11 @@ mod tests {
             tls_ca: "/nonexistent/ca.pem".into(),
             ..BurrowSourceConfig::default()
         };
-        let error = BurrowSource::new(&config).unwrap_err().to_string();
+        let error = BurrowSource::from_config("burrow", &config)
+            .unwrap_err()
+            .to_string();
         assert!(
-            error.starts_with("cannot use CA file /nonexistent/ca.pem: "),
+            error.starts_with("source.burrow: cannot use CA file /nonexistent/ca.pem: "),
             "{error}"
         );
     }
@@ -784,7 +799,7 @@ mod tests {
             servers: vec![format!("http://burrowuser:burrowpw@127.0.0.1:{port}").into()],
             ..BurrowSourceConfig::default()
         };
-        let source = BurrowSource::new(&config).unwrap();
+        let source = BurrowSource::from_config("burrow", &config).unwrap();
         let err = source.healthcheck().await.unwrap_err().to_string();
         assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
         let debug = format!("{source:?} {config:?}");

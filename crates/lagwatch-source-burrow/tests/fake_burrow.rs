@@ -6,6 +6,7 @@
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use lagwatch_component::FromConfig;
 use lagwatch_config::BurrowSourceConfig;
 use lagwatch_core::secret::Secret;
 use lagwatch_core::{
@@ -140,7 +141,7 @@ async fn polls_like_telegraf_and_passes_burrows_verdicts() {
     let fake = Arc::new(Fake::default());
     fake.good_offset.store(4, Ordering::SeqCst);
     let url = start(Arc::clone(&fake)).await;
-    let source = BurrowSource::new(&config(url)).unwrap();
+    let source = BurrowSource::from_config("burrow", &config(url)).unwrap();
 
     let first = without_clock(source.poll().await);
     let kinds: Vec<&str> = first
@@ -270,7 +271,7 @@ async fn a_group_burrow_stops_listing_is_deleted() {
     let mut cfg = config(url);
     cfg.groups_include = vec!["go?d".into(), "b*".into()];
     cfg.groups_exclude = vec!["broke[mn]".into()];
-    let source = BurrowSource::new(&cfg).unwrap();
+    let source = BurrowSource::from_config("burrow", &cfg).unwrap();
     let first = source.poll().await;
     let verdicts: Vec<&str> = first
         .iter()
@@ -314,7 +315,7 @@ async fn a_cluster_burrow_stops_listing_has_its_groups_and_topics_deleted() {
     let fake = Arc::new(Fake::default());
     fake.good_offset.store(4, Ordering::SeqCst);
     let url = start(Arc::clone(&fake)).await;
-    let source = BurrowSource::new(&config(url)).unwrap();
+    let source = BurrowSource::from_config("burrow", &config(url)).unwrap();
     let first = source.poll().await;
     assert!(first.iter().any(|e| matches!(e, Event::Commit { .. })));
 
@@ -361,12 +362,12 @@ async fn wrong_credentials_fail_the_healthcheck() {
     let url = start(Arc::clone(&fake)).await;
     let mut cfg = config(url);
     cfg.password = Secret::new("wrong".into());
-    let source = BurrowSource::new(&cfg).unwrap();
+    let source = BurrowSource::from_config("burrow", &cfg).unwrap();
     let error = source.healthcheck().await.unwrap_err();
     assert!(error.to_string().contains("wrong response: 401"), "{error}");
     assert!(!error.to_string().contains("wrong\""), "{error}");
     cfg.password = Secret::new("pw".into());
-    BurrowSource::new(&cfg)
+    BurrowSource::from_config("burrow", &cfg)
         .unwrap()
         .healthcheck()
         .await

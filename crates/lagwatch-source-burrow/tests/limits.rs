@@ -2,6 +2,7 @@
 //! with more partitions than any real topic has.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lagwatch_component::FromConfig;
 use lagwatch_component::OffsetSource;
 use lagwatch_config::BurrowSourceConfig;
 use lagwatch_core::Event;
@@ -72,7 +73,7 @@ fn config(url: String) -> BurrowSourceConfig {
 #[tokio::test]
 async fn an_endless_answer_is_cut_at_the_limit_with_an_error_naming_the_url() {
     let url = serve(|_| None).await;
-    let source = BurrowSource::new(&config(url.clone())).unwrap();
+    let source = BurrowSource::from_config("burrow", &config(url.clone())).unwrap();
     let err = source.healthcheck().await.unwrap_err().to_string();
     assert!(
         err.contains(&format!("{url}/v3/kafka")) && err.contains("larger than 8388608 bytes"),
@@ -96,7 +97,7 @@ fn cluster_with_a_huge_topic(path: &str) -> Option<String> {
 #[tokio::test]
 async fn a_topic_with_more_partitions_than_the_limit_is_skipped() {
     let url = serve(cluster_with_a_huge_topic).await;
-    let source = BurrowSource::new(&config(url)).unwrap();
+    let source = BurrowSource::from_config("burrow", &config(url)).unwrap();
     let events = source.poll().await;
     let topics: Vec<(&str, u32)> = events
         .iter()

@@ -6,6 +6,7 @@
 //! `LAGWATCH_TEST_KAFKA_LEGACY` (`eval "$(scripts/services env)"`); fails without them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lagwatch_component::FromConfig;
 use lagwatch_config::BurrowSourceConfig;
 use lagwatch_core::{EvaluatorSettings, GroupReport, LagModel, ModelSettings};
 use lagwatch_source_burrow::BurrowSource;
@@ -62,12 +63,15 @@ fn essentials_of_lagwatch(report: &GroupReport) -> Value {
 
 fn source_for(groups_include: Vec<String>) -> BurrowSource {
     let endpoint = env::burrow();
-    BurrowSource::new(&BurrowSourceConfig {
-        servers: vec![endpoint.url.into()],
-        interval: Duration::from_secs(1),
-        groups_include,
-        ..BurrowSourceConfig::default()
-    })
+    BurrowSource::from_config(
+        "burrow",
+        &BurrowSourceConfig {
+            servers: vec![endpoint.url.into()],
+            interval: Duration::from_secs(1),
+            groups_include,
+            ..BurrowSourceConfig::default()
+        },
+    )
     .unwrap()
 }
 

@@ -63,11 +63,13 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), lagwatch_component::ComponentError> {
-//! use lagwatch_component::{CancellationToken, EventSender, OffsetSource, SourceContext};
+//! use lagwatch_component::{
+//!     CancellationToken, EventSender, FromConfig, OffsetSource, SourceContext,
+//! };
 //! use lagwatch_config::DemoSourceConfig;
 //! use lagwatch_source_demo::DemoSource;
 //!
-//! let source = DemoSource::new(DemoSourceConfig::default());
+//! let source = DemoSource::from_config("live", &DemoSourceConfig::default())?;
 //! let (events, mut batches) = EventSender::channel(source.name(), 64);
 //! let shutdown = CancellationToken::new();
 //! let ctx = SourceContext { events, shutdown: shutdown.clone() };

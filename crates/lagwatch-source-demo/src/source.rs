@@ -1,7 +1,7 @@
 //! [`DemoSource`]: the simulation driven by the wall clock, as an [`OffsetSource`].
 
 use crate::simulation::Simulation;
-use lagwatch_component::{ComponentError, OffsetSource, SourceContext, async_trait};
+use lagwatch_component::{ComponentError, FromConfig, OffsetSource, SourceContext, async_trait};
 use lagwatch_config::DemoSourceConfig;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -23,16 +23,21 @@ pub struct DemoSource {
     simulation: Mutex<Simulation>,
 }
 
-impl DemoSource {
-    /// A source simulating the cluster `config` describes.
-    pub fn new(config: DemoSourceConfig) -> DemoSource {
-        DemoSource {
+impl FromConfig for DemoSource {
+    type Config = DemoSourceConfig;
+
+    /// A source simulating the cluster `config` describes; named `demo[<cluster>]`. Never
+    /// fails.
+    fn from_config(_name: &str, config: &DemoSourceConfig) -> Result<DemoSource, ComponentError> {
+        Ok(DemoSource {
             name: format!("demo[{}]", config.cluster),
             tick: config.tick.max(MIN_TICK),
-            simulation: Mutex::new(Simulation::new(&config)),
-        }
+            simulation: Mutex::new(Simulation::new(config)),
+        })
     }
+}
 
+impl DemoSource {
     /// Time between two steps.
     pub fn tick(&self) -> Duration {
         self.tick

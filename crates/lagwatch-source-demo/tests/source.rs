@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lagwatch_component::FromConfig;
 use lagwatch_component::{CancellationToken, EventSender, OffsetSource, SourceContext};
 use lagwatch_config::DemoSourceConfig;
 use lagwatch_core::Event;
@@ -23,7 +24,7 @@ fn fast_config() -> DemoSourceConfig {
 
 #[tokio::test]
 async fn passes_source_conformance() {
-    let source = DemoSource::new(fast_config());
+    let source = DemoSource::from_config("demo", &fast_config()).unwrap();
     let events = check_source(&source, 100, HANG_BOUND)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -34,7 +35,8 @@ async fn passes_source_conformance() {
 
 #[tokio::test]
 async fn passes_conformance_behind_a_box() {
-    let source: Box<dyn OffsetSource> = Box::new(DemoSource::new(fast_config()));
+    let source: Box<dyn OffsetSource> =
+        Box::new(DemoSource::from_config("demo", &fast_config()).unwrap());
     check_source(source.as_ref(), 10, HANG_BOUND)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -42,19 +44,24 @@ async fn passes_conformance_behind_a_box() {
 
 #[test]
 fn name_and_tick() {
-    let source = DemoSource::new(DemoSourceConfig::default());
+    let source = DemoSource::from_config("demo", &DemoSourceConfig::default()).unwrap();
     assert_eq!(source.name(), "demo[demo]");
     assert_eq!(source.tick(), Duration::from_millis(500));
-    let tiny = DemoSource::new(DemoSourceConfig {
-        tick: Duration::ZERO,
-        ..DemoSourceConfig::default()
-    });
+    let tiny = DemoSource::from_config(
+        "demo",
+        &DemoSourceConfig {
+            tick: Duration::ZERO,
+            ..DemoSourceConfig::default()
+        },
+    )
+    .unwrap();
     assert_eq!(tiny.tick(), MIN_TICK);
 }
 
 #[tokio::test]
 async fn healthcheck_is_ok() {
-    DemoSource::new(DemoSourceConfig::default())
+    DemoSource::from_config("demo", &DemoSourceConfig::default())
+        .unwrap()
         .healthcheck()
         .await
         .unwrap();
@@ -62,7 +69,7 @@ async fn healthcheck_is_ok() {
 
 #[tokio::test]
 async fn every_batch_is_one_step_starting_with_broker_offsets() {
-    let source = DemoSource::new(fast_config());
+    let source = DemoSource::from_config("demo", &fast_config()).unwrap();
     let (events, mut batches) = EventSender::channel("test", 8);
     let shutdown = CancellationToken::new();
     let ctx = SourceContext {
@@ -113,7 +120,7 @@ async fn every_batch_is_one_step_starting_with_broker_offsets() {
 #[tokio::test]
 async fn a_restarted_run_continues_the_same_cluster() {
     // The simulation belongs to the source, not to one `run` call: offsets keep growing.
-    let source = DemoSource::new(fast_config());
+    let source = DemoSource::from_config("demo", &fast_config()).unwrap();
     let mut high_waters = Vec::new();
     for _ in 0..2 {
         let (events, mut batches) = EventSender::channel("test", 8);

@@ -7,6 +7,7 @@
 //! result in docs/benchmarks.md. The target: visible in the model within 1 s.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use lagwatch_component::FromConfig;
 use lagwatch_component::{EventSender, OffsetSource, SourceContext};
 use lagwatch_config::KafkaSourceConfig;
 use lagwatch_config::kafka::KafkaMode;
@@ -75,7 +76,7 @@ async fn measure(bootstrap: &str) -> Vec<Duration> {
     config.mode = KafkaMode::Auto;
     config.group_allowlist = format!("^{group}$");
     config.topic_allowlist = format!("^{topic}$");
-    let source = KafkaSource::new(config, "bench").unwrap();
+    let source = KafkaSource::from_config("bench", &config).unwrap();
     let (events, mut rx) = EventSender::channel("bench", 1024);
     let token = CancellationToken::new();
     let ctx = SourceContext {

@@ -24,6 +24,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use lagwatch_component::FromConfig;
 use lagwatch_component::{EventSender, OffsetSource, SourceContext};
 use lagwatch_config::KafkaSourceConfig;
 use lagwatch_config::kafka::{KafkaMode, OffsetsTopicStart};
@@ -163,9 +164,9 @@ fn loadgen(args: &[&str]) {
 
 async fn admin(bootstrap: &str, prefix: &str, groups: usize, rows: &mut Vec<Row>) {
     let cluster = format!("admin-{prefix}");
-    let source = KafkaSource::new(
-        config(bootstrap, &cluster, prefix, KafkaMode::Admin),
+    let source = KafkaSource::from_config(
         "bench",
+        &config(bootstrap, &cluster, prefix, KafkaMode::Admin),
     )
     .unwrap();
     let mut snapshots = source.snapshots().unwrap();
@@ -295,7 +296,7 @@ async fn streaming_cycles(
     cfg.offset_refresh = Duration::from_secs((2 * slowest_admin_read.as_secs() + 2).max(2));
     cfg.group_refresh = cfg.offset_refresh.mul_f64(1.5);
     let refresh = cfg.offset_refresh;
-    let source = Arc::new(KafkaSource::new(cfg, "bench").unwrap());
+    let source = Arc::new(KafkaSource::from_config("bench", &cfg).unwrap());
     let running = start(&source, &cluster);
     let events = Arc::clone(&running.events);
     wait_for(
@@ -372,7 +373,7 @@ async fn stream_bootstrap(bootstrap: &str, prefix: &str, groups: usize) -> Row {
     let cluster = format!("stream-{prefix}");
     let mut cfg = config(bootstrap, &cluster, prefix, KafkaMode::OffsetsTopic);
     cfg.offsets_topic_start = OffsetsTopicStart::Earliest;
-    let source = Arc::new(KafkaSource::new(cfg, "bench").unwrap());
+    let source = Arc::new(KafkaSource::from_config("bench", &cfg).unwrap());
     let started = Instant::now();
     let running = start(&source, &cluster);
     wait_for("commits of every group", Duration::from_secs(300), || {

@@ -7,7 +7,7 @@ use crate::error::KafkaError;
 use crate::offsets_topic::stream::{OffsetsStream, StreamStart};
 use crate::reader::{Reader, ReaderSettings, Scope};
 use crate::stats::{KafkaSourceStats, Stats};
-use lagwatch_component::{ComponentError, OffsetSource, SourceContext, async_trait};
+use lagwatch_component::{ComponentError, FromConfig, OffsetSource, SourceContext, async_trait};
 use lagwatch_config::KafkaSourceConfig;
 use lagwatch_config::kafka::{KafkaMode, OffsetsTopicStart};
 use lagwatch_core::Event;
@@ -42,18 +42,25 @@ fn filter(
     })
 }
 
-impl KafkaSource {
-    /// A source for `config`. The cluster name is `config.cluster`, or `default_cluster`
-    /// (the section name) when that is empty.
+impl FromConfig for KafkaSource {
+    type Config = KafkaSourceConfig;
+
+    /// A source for `config`, named `kafka[<cluster>]`. The cluster name is
+    /// `config.cluster`, or `name` (the section's name) when that is empty.
     ///
     /// # Errors
+    /// A permanent [`ComponentError`] (`source.kafka`) whose source is the
     /// [`KafkaError::Config`] for an invalid allow or deny list, or a `librdkafka`
     /// pass-through property librdkafka does not know or whose value it refuses (the error
     /// names the key, never the value).
-    pub fn new(
-        config: KafkaSourceConfig,
-        default_cluster: &str,
-    ) -> Result<KafkaSource, KafkaError> {
+    fn from_config(name: &str, config: &KafkaSourceConfig) -> Result<KafkaSource, ComponentError> {
+        KafkaSource::build(config.clone(), name)
+            .map_err(|e| ComponentError::permanent("source.kafka", e.to_string()).with_source(e))
+    }
+}
+
+impl KafkaSource {
+    fn build(config: KafkaSourceConfig, default_cluster: &str) -> Result<KafkaSource, KafkaError> {
         let cluster = if config.cluster.trim().is_empty() {
             default_cluster.to_owned()
         } else {

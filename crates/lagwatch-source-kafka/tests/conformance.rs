@@ -2,6 +2,7 @@
 //! (`LAGWATCH_TEST_KAFKA`; fails without it), in every mode the source has.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lagwatch_component::FromConfig;
 use lagwatch_config::KafkaSourceConfig;
 use lagwatch_config::kafka::KafkaMode;
 use lagwatch_source_kafka::KafkaSource;
@@ -34,7 +35,7 @@ async fn passes_in(mode: KafkaMode) {
     config.topic_refresh = Duration::from_secs(1);
     config.request_timeout = Duration::from_secs(5);
     config.group_allowlist = format!("^{group}$");
-    let source = KafkaSource::new(config, "live").unwrap();
+    let source = KafkaSource::from_config("live", &config).unwrap();
     let events = check_source(&source, 3, Duration::from_secs(60))
         .await
         .unwrap_or_else(|e| panic!("kafka source conformance ({mode:?}): {e}"));

@@ -7,6 +7,7 @@
 //!
 //! Alone in its test binary: stopping the broker would break any test running beside it.
 
+use lagwatch_component::FromConfig;
 use lagwatch_component::{EventSender, OffsetSource, SourceContext};
 use lagwatch_config::KafkaSourceConfig;
 use lagwatch_config::kafka::KafkaMode;
@@ -107,7 +108,7 @@ async fn a_stopped_broker_makes_data_stale_and_never_stop_or_stall() {
     config.offset_refresh = REFRESH;
     config.topic_refresh = REFRESH;
     config.request_timeout = Duration::from_secs(3);
-    let source = Arc::new(KafkaSource::new(config, "live").unwrap());
+    let source = Arc::new(KafkaSource::from_config("live", &config).unwrap());
     let (events, mut rx) = EventSender::channel("test", 1024);
     let token = CancellationToken::new();
     let task = {

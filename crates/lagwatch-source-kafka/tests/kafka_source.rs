@@ -3,6 +3,7 @@
 //! consumer-groups tool for classic, KIP-848 and assign-only groups; owners and client ids;
 //! streaming commits, group and topic deletion; SASL and TLS listeners and a wrong password.
 
+use lagwatch_component::FromConfig;
 use lagwatch_component::{EventSender, OffsetSource, SourceContext};
 use lagwatch_config::KafkaSourceConfig;
 use lagwatch_config::kafka::{KafkaMode, OffsetsTopicStart, SaslMechanism, SecurityProtocol};
@@ -175,7 +176,7 @@ async fn admin_mode_lag_owners_and_client_ids_match_the_java_tool() {
     // More data after the commits, so that every group has lag.
     kafka::produce_spread(bootstrap, &topic, 7).await.unwrap();
 
-    let source = KafkaSource::new(config(bootstrap), "live").unwrap();
+    let source = KafkaSource::from_config("live", &config(bootstrap)).unwrap();
     let mut snapshots = source.snapshots().unwrap();
     let mut model = model();
     for event in snapshots.next().await.unwrap() {
@@ -277,7 +278,7 @@ async fn streaming_sees_commits_group_deletion_and_topic_deletion() {
     let mut c = config(bootstrap);
     c.mode = KafkaMode::OffsetsTopic;
     c.offsets_topic_start = OffsetsTopicStart::Latest;
-    let (mut rx, token, task) = spawn(KafkaSource::new(c, "live").unwrap());
+    let (mut rx, token, task) = spawn(KafkaSource::from_config("live", &c).unwrap());
     // Broker offsets first: the stream is open once the first read succeeded.
     wait_for(&mut rx, "broker offsets of the topic", WAIT, |e| match e {
         Event::BrokerOffsets { topic: t, .. } if *t == topic => Some(()),
@@ -344,7 +345,7 @@ async fn auto_mode_snapshots_then_streams() {
     // Without the history read at start (see the next test), the commit made before the start
     // comes from the snapshot.
     c.history = Duration::ZERO;
-    let source = KafkaSource::new(c, "live").unwrap();
+    let source = KafkaSource::from_config("live", &c).unwrap();
     let (mut rx, token, task) = spawn(source);
     // The snapshot brings the commit made before the start (no order: polled).
     let order = wait_for(&mut rx, "the snapshot commit", WAIT, |e| match e {
@@ -412,7 +413,7 @@ async fn auto_mode_refills_windows_from_the_offsets_topic_history() {
     let mut c = config(bootstrap);
     c.mode = KafkaMode::Auto;
     c.history = Duration::from_secs(15 * 60);
-    let (mut rx, token, task) = spawn(KafkaSource::new(c, "live").unwrap());
+    let (mut rx, token, task) = spawn(KafkaSource::from_config("live", &c).unwrap());
     let mut model = model();
     let mut stored: BTreeMap<i32, Vec<(i64, i64)>> = BTreeMap::new();
     let started = Instant::now();
@@ -513,7 +514,7 @@ async fn sasl_plain_scram_and_tls_listeners_work() {
     configs.push(t);
     // The harness certificate names 127.0.0.1 / localhost.
     for c in configs {
-        let source = KafkaSource::new(c, "live").unwrap();
+        let source = KafkaSource::from_config("live", &c).unwrap();
         source.healthcheck().await.unwrap();
         let events = source.read_once().await.unwrap();
         let lag_inputs: Vec<_> = events
@@ -537,7 +538,7 @@ async fn a_wrong_password_is_one_clear_error_naming_the_cluster() {
     c.sasl_username = sasl.user.clone();
     c.sasl_password = "not-the-password".to_owned().into();
     c.request_timeout = Duration::from_secs(3);
-    let source = KafkaSource::new(c, "ignored").unwrap();
+    let source = KafkaSource::from_config("ignored", &c).unwrap();
     let error = source.healthcheck().await.unwrap_err().to_string();
     assert!(error.contains("\"payments\""), "{error}");
     assert!(
@@ -593,7 +594,7 @@ async fn auto_mode_falls_back_to_polling_when_the_offsets_topic_cannot_be_read()
     c.mode = KafkaMode::Auto;
     // Stands in for an ACL that denies reading __consumer_offsets: the topic cannot be read.
     c.offsets_topic = names::unique("lw-no-such-offsets-topic");
-    let source = std::sync::Arc::new(KafkaSource::new(c, "live").unwrap());
+    let source = std::sync::Arc::new(KafkaSource::from_config("live", &c).unwrap());
     let (events, mut rx) = EventSender::channel("test", 1024);
     let token = CancellationToken::new();
     let task = {
@@ -653,8 +654,8 @@ async fn two_clusters_in_one_process_and_new_partitions() {
     let mut b = config(&old.bootstrap);
     b.cluster = "kafka-3".into();
     let (a, b) = (
-        KafkaSource::new(a, "a").unwrap(),
-        KafkaSource::new(b, "b").unwrap(),
+        KafkaSource::from_config("a", &a).unwrap(),
+        KafkaSource::from_config("b", &b).unwrap(),
     );
     let (ea, eb) = tokio::join!(a.read_once(), b.read_once());
     let committed = |events: Vec<Event>| -> Vec<(String, i64)> {

@@ -3,6 +3,7 @@
 //! key and never the value, neither in its text, its Debug form nor the log. No services
 //! needed: nothing is sent anywhere.
 
+use lagwatch_component::FromConfig;
 use lagwatch_component::OffsetSource;
 use lagwatch_config::KafkaSourceConfig;
 use lagwatch_core::secret::Secret;
@@ -43,7 +44,7 @@ async fn a_misspelled_passthrough_key_is_named_and_its_secret_value_shown_nowher
         Secret::new(SECRET.into()),
     );
     // Wherever the bad key is caught, construction or first connection, its error is checked.
-    let (text, debug) = match KafkaSource::new(config, "payments") {
+    let (text, debug) = match KafkaSource::from_config("payments", &config) {
         Err(e) => (e.to_string(), format!("{e:?}")),
         Ok(source) => {
             let e = source.healthcheck().await.unwrap_err();

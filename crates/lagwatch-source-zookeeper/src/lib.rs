@@ -25,7 +25,7 @@
 //! Broker offsets are not read here: the model joins these commits with the broker offsets
 //! of a Kafka source of the same cluster name.
 
-use lagwatch_component::{ComponentError, OffsetSource, SourceContext, async_trait};
+use lagwatch_component::{ComponentError, FromConfig, OffsetSource, SourceContext, async_trait};
 use lagwatch_config::ZookeeperSourceConfig;
 use lagwatch_core::filter::{FilterError, NameFilter};
 use lagwatch_core::{Event, MemberAssignment};
@@ -109,12 +109,26 @@ fn filter(
     })
 }
 
-impl ZookeeperSource {
-    /// A source for `config`.
+impl FromConfig for ZookeeperSource {
+    type Config = ZookeeperSourceConfig;
+
+    /// A source for `config`, named `zookeeper[<cluster>]`.
     ///
     /// # Errors
-    /// [`ZookeeperError::Filter`] for an invalid allow or deny list.
-    pub fn new(config: ZookeeperSourceConfig) -> Result<ZookeeperSource, ZookeeperError> {
+    /// A permanent [`ComponentError`] (`source.zookeeper`) with the
+    /// [`ZookeeperError::Filter`] for an invalid allow or deny list as its source.
+    fn from_config(
+        _name: &str,
+        config: &ZookeeperSourceConfig,
+    ) -> Result<ZookeeperSource, ComponentError> {
+        ZookeeperSource::build(config.clone()).map_err(|e| {
+            ComponentError::permanent("source.zookeeper", e.to_string()).with_source(e)
+        })
+    }
+}
+
+impl ZookeeperSource {
+    fn build(config: ZookeeperSourceConfig) -> Result<ZookeeperSource, ZookeeperError> {
         let groups = filter(
             &config.group_allowlist,
             &config.group_denylist,

@@ -2,6 +2,7 @@
 //! the harness's ZooKeeper (`LAGWATCH_TEST_ZOOKEEPER`; fails without it).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lagwatch_component::FromConfig;
 use lagwatch_config::ZookeeperSourceConfig;
 use lagwatch_core::{Event, MemberAssignment};
 use lagwatch_source_zookeeper::ZookeeperSource;
@@ -21,7 +22,7 @@ fn config(root_path: &str) -> ZookeeperSourceConfig {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passes_the_source_conformance_checks() {
     let root = format!("/{}", names::unique("lw-zk-conformance"));
-    let source = ZookeeperSource::new(config(&root)).unwrap();
+    let source = ZookeeperSource::from_config("zookeeper", &config(&root)).unwrap();
     let events = check_source(&source, 1, Duration::from_secs(10))
         .await
         .unwrap_or_else(|e| panic!("zookeeper source conformance: {e}"));
@@ -42,7 +43,7 @@ async fn reads_below_the_root_path() {
     )
     .await
     .unwrap();
-    let source = ZookeeperSource::new(config(&root)).unwrap();
+    let source = ZookeeperSource::from_config("zookeeper", &config(&root)).unwrap();
     let events = source.poll().await;
     let members: Vec<&Event> = events
         .iter()

@@ -6,6 +6,7 @@
 //! (`eval "$(scripts/services env)"`); fails without them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lagwatch_component::FromConfig;
 use lagwatch_component::{CancellationToken, EventSender, OffsetSource, SourceContext};
 use lagwatch_config::ZookeeperSourceConfig;
 use lagwatch_core::{BrokerOffset, EvaluatorSettings, Event, GroupReport, LagModel, ModelSettings};
@@ -124,7 +125,7 @@ async fn reads_offsets_follows_changes_and_survives_a_restart() {
     config.refresh = Duration::from_millis(500);
     config.session_timeout = Duration::from_secs(10);
     config.group_allowlist = format!("{}|{}", exact(&g1), exact(&g2));
-    let source = Arc::new(ZookeeperSource::new(config).unwrap());
+    let source = Arc::new(ZookeeperSource::from_config("zookeeper", &config).unwrap());
 
     // Two groups on two topics: lag as the high-water marks give it.
     let mut model = LagModel::new(ModelSettings::default());

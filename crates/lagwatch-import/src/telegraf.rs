@@ -28,20 +28,21 @@
 //!
 //! Telegraf's environment-variable substitution is applied to the text first: `${VAR}`,
 //! `${VAR:-default}` and `$VAR` outside comment lines, read from the environment given to
-//! [`Config::from_telegraf_toml_with_env`] (the process environment for the other
+//! [`from_telegraf_toml_with_env`] (the process environment for the other
 //! functions); `$$` is a `$`. An unset variable (without a default) is kept as written, as
 //! Telegraf keeps it, with a warning naming its line.
 //!
-//! [`Config::from_burrow_and_telegraf_toml`] combines a Burrow file with a Telegraf file,
+//! [`from_burrow_and_telegraf_toml`] combines a Burrow file with a Telegraf file,
 //! for replacing both programs at once: the sources come from `burrow.toml` (lagwatch reads
 //! the clusters Burrow read, so the `[[inputs.burrow]]` sections are not imported, with a
 //! warning each), the sinks from `telegraf.conf`.
 
-use crate::burrow::BurrowSourceConfig;
-use crate::burrow_toml::{BurrowImport, BurrowImportError};
-use crate::elasticsearch::ElasticsearchSinkConfig;
-use crate::error::{ConfigError, Problem};
-use crate::types::{Config, SinkConfig, SourceConfig, StdoutSinkConfig};
+use crate::burrow::{BurrowImport, BurrowImportError, from_burrow_file, from_burrow_toml};
+use crate::value::{ValueError, boolean, count, duration, integer, strings, text};
+use lagwatch_config::elasticsearch::ElasticsearchSinkConfig;
+use lagwatch_config::{
+    BurrowSourceConfig, Config, ConfigError, Problem, SinkConfig, SourceConfig, StdoutSinkConfig,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -58,7 +59,7 @@ pub struct TelegrafImport {
 }
 
 /// A configuration imported from a Burrow file and a Telegraf file together
-/// ([`Config::from_burrow_and_telegraf_toml`]).
+/// ([`from_burrow_and_telegraf_toml`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CombinedImport {
     /// The lagwatch configuration.
@@ -102,96 +103,98 @@ pub enum TelegrafImportError {
     Burrow(#[from] BurrowImportError),
 }
 
-fn value_error(path: &str, message: impl Into<String>) -> TelegrafImportError {
-    TelegrafImportError::Value {
-        path: path.to_owned(),
-        message: message.into(),
+impl From<ValueError> for TelegrafImportError {
+    fn from(e: ValueError) -> TelegrafImportError {
+        TelegrafImportError::Value {
+            path: e.path,
+            message: e.message,
+        }
     }
 }
 
-impl Config {
-    /// Imports a Telegraf configuration file with the process environment; see
-    /// [`Config::from_telegraf_toml_with_env`].
-    ///
-    /// # Errors
-    /// [`TelegrafImportError`] when the file cannot be read or imported.
-    pub fn from_telegraf_file(
-        path: impl AsRef<Path>,
-    ) -> Result<TelegrafImport, TelegrafImportError> {
-        Config::from_telegraf_toml(&read(path.as_ref())?)
-    }
+fn value_error(path: &str, message: impl Into<String>) -> TelegrafImportError {
+    ValueError::new(path, message).into()
+}
 
-    /// Imports the text of a Telegraf configuration file with the process environment; see
-    /// [`Config::from_telegraf_toml_with_env`].
-    ///
-    /// # Errors
-    /// As [`Config::from_telegraf_toml_with_env`].
-    pub fn from_telegraf_toml(text: &str) -> Result<TelegrafImport, TelegrafImportError> {
-        Config::from_telegraf_toml_with_env(text, crate::process_env())
-    }
+/// Imports a Telegraf configuration file with the process environment; see
+/// [`from_telegraf_toml_with_env`].
+///
+/// # Errors
+/// [`TelegrafImportError`] when the file cannot be read or imported.
+pub fn from_telegraf_file(path: impl AsRef<Path>) -> Result<TelegrafImport, TelegrafImportError> {
+    from_telegraf_toml(&read(path.as_ref())?)
+}
 
-    /// Imports the text of a Telegraf configuration file (see the
-    /// [module documentation](self)), substituting `$VAR` / `${VAR}` from `env`.
-    ///
-    /// # Errors
-    /// [`TelegrafImportError`] for text that is not TOML, a key with a value of the wrong
-    /// kind, or a result that does not validate.
-    pub fn from_telegraf_toml_with_env(
-        text: &str,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<TelegrafImport, TelegrafImportError> {
-        let import = import(text, &env.into_iter().collect())?;
-        let mut config = import.config;
-        if !config
-            .sinks
-            .values()
-            .any(|s| matches!(s, SinkConfig::Elasticsearch(_)))
-        {
-            config.sinks.insert(
-                "stdout".to_owned(),
-                SinkConfig::Stdout(StdoutSinkConfig::default()),
-            );
-        }
-        config
-            .validate()
-            .map_err(|e| telegraf_paths(e, &import.origins))?;
-        Ok(TelegrafImport {
-            config,
-            warnings: import.warnings,
-        })
-    }
+/// Imports the text of a Telegraf configuration file with the process environment; see
+/// [`from_telegraf_toml_with_env`].
+///
+/// # Errors
+/// As [`from_telegraf_toml_with_env`].
+pub fn from_telegraf_toml(text: &str) -> Result<TelegrafImport, TelegrafImportError> {
+    from_telegraf_toml_with_env(text, lagwatch_config::process_env())
+}
 
-    /// Imports a Burrow file and a Telegraf file together with the process environment; see
-    /// [`Config::from_burrow_and_telegraf_toml`].
-    ///
-    /// # Errors
-    /// [`TelegrafImportError`] when a file cannot be read or imported.
-    pub fn from_burrow_and_telegraf_files(
-        burrow: impl AsRef<Path>,
-        telegraf: impl AsRef<Path>,
-    ) -> Result<CombinedImport, TelegrafImportError> {
-        let burrow = Config::from_burrow_file(burrow)?;
-        let telegraf = read(telegraf.as_ref())?;
-        combine(burrow, &telegraf, crate::process_env())
+/// Imports the text of a Telegraf configuration file (see the
+/// [module documentation](self)), substituting `$VAR` / `${VAR}` from `env`.
+///
+/// # Errors
+/// [`TelegrafImportError`] for text that is not TOML, a key with a value of the wrong
+/// kind, or a result that does not validate.
+pub fn from_telegraf_toml_with_env(
+    text: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<TelegrafImport, TelegrafImportError> {
+    let import = import(text, &env.into_iter().collect())?;
+    let mut config = import.config;
+    if !config
+        .sinks
+        .values()
+        .any(|s| matches!(s, SinkConfig::Elasticsearch(_)))
+    {
+        config.sinks.insert(
+            "stdout".to_owned(),
+            SinkConfig::Stdout(StdoutSinkConfig::default()),
+        );
     }
+    config
+        .validate()
+        .map_err(|e| telegraf_paths(e, &import.origins))?;
+    Ok(TelegrafImport {
+        config,
+        warnings: import.warnings,
+    })
+}
 
-    /// Imports a Burrow file and a Telegraf file as one configuration, for replacing Burrow
-    /// and Telegraf at once: sources, `[model]` and `[evaluator]` come from the Burrow file;
-    /// sinks and `general.evaluation_interval` from the Telegraf file. The Telegraf file's
-    /// `[[inputs.burrow]]` sections are not imported (lagwatch reads the clusters Burrow read
-    /// instead of polling Burrow), with a warning each. The Burrow import's `stdout` sink is
-    /// replaced by the Telegraf file's Elasticsearch sinks when it has some.
-    ///
-    /// # Errors
-    /// [`TelegrafImportError`] when either text cannot be imported, a sink name is taken
-    /// twice, or the result does not validate.
-    pub fn from_burrow_and_telegraf_toml(
-        burrow: &str,
-        telegraf: &str,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<CombinedImport, TelegrafImportError> {
-        combine(Config::from_burrow_toml(burrow)?, telegraf, env)
-    }
+/// Imports a Burrow file and a Telegraf file together with the process environment; see
+/// [`from_burrow_and_telegraf_toml`].
+///
+/// # Errors
+/// [`TelegrafImportError`] when a file cannot be read or imported.
+pub fn from_burrow_and_telegraf_files(
+    burrow: impl AsRef<Path>,
+    telegraf: impl AsRef<Path>,
+) -> Result<CombinedImport, TelegrafImportError> {
+    let burrow = from_burrow_file(burrow)?;
+    let telegraf = read(telegraf.as_ref())?;
+    combine(burrow, &telegraf, lagwatch_config::process_env())
+}
+
+/// Imports a Burrow file and a Telegraf file as one configuration, for replacing Burrow
+/// and Telegraf at once: sources, `[model]` and `[evaluator]` come from the Burrow file;
+/// sinks and `general.evaluation_interval` from the Telegraf file. The Telegraf file's
+/// `[[inputs.burrow]]` sections are not imported (lagwatch reads the clusters Burrow read
+/// instead of polling Burrow), with a warning each. The Burrow import's `stdout` sink is
+/// replaced by the Telegraf file's Elasticsearch sinks when it has some.
+///
+/// # Errors
+/// [`TelegrafImportError`] when either text cannot be imported, a sink name is taken
+/// twice, or the result does not validate.
+pub fn from_burrow_and_telegraf_toml(
+    burrow: &str,
+    telegraf: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<CombinedImport, TelegrafImportError> {
+    combine(from_burrow_toml(burrow)?, telegraf, env)
 }
 
 fn read(path: &Path) -> Result<String, TelegrafImportError> {
@@ -425,12 +428,12 @@ const PLUGIN_KEYS: &[&str] = &[
 
 impl Importer {
     fn warn(&mut self, path: &str, why: &str) {
-        crate::import_warnings::not_imported(&mut self.warnings, path, why);
+        crate::warnings::not_imported(&mut self.warnings, path, why);
     }
 
     /// One warning per key under `value`.
     fn unsupported_keys(&mut self, path: &str, value: &Value, why: &str) {
-        crate::import_warnings::not_imported_keys(&mut self.warnings, path, value, why);
+        crate::warnings::not_imported_keys(&mut self.warnings, path, value, why);
     }
 
     fn agent(&mut self, section: &Value) -> Result<(), TelegrafImportError> {
@@ -816,73 +819,6 @@ fn substitute_env(
     out
 }
 
-fn duration(path: &str, value: &Value) -> Result<Duration, TelegrafImportError> {
-    let bad = |found: &Value| {
-        value_error(
-            path,
-            format!("expected a duration string like \"5s\", found {found}"),
-        )
-    };
-    match value {
-        Value::String(s) => {
-            // Telegraf reads a bare number in a string as seconds too.
-            if let Ok(seconds) = s.trim().parse::<u64>() {
-                return Ok(Duration::from_secs(seconds));
-            }
-            lagwatch_core::duration::parse(s).map_err(|_| bad(value))
-        }
-        Value::Integer(s) if *s >= 0 => Ok(Duration::from_secs(s.unsigned_abs())),
-        Value::Float(s) if s.is_finite() && *s >= 0.0 => Ok(Duration::from_secs_f64(*s)),
-        other => Err(bad(other)),
-    }
-}
-
-fn boolean(path: &str, value: &Value) -> Result<bool, TelegrafImportError> {
-    value
-        .as_bool()
-        .ok_or_else(|| value_error(path, format!("expected true or false, found {value}")))
-}
-
-fn text(path: &str, value: &Value) -> Result<String, TelegrafImportError> {
-    match value {
-        Value::String(s) => Ok(s.clone()),
-        other => Err(value_error(
-            path,
-            format!("expected a string, found {other}"),
-        )),
-    }
-}
-
-fn integer(path: &str, value: &Value) -> Result<i64, TelegrafImportError> {
-    value
-        .as_integer()
-        .ok_or_else(|| value_error(path, format!("expected a whole number, found {value}")))
-}
-
-fn count(path: &str, value: &Value) -> Result<usize, TelegrafImportError> {
-    match value {
-        Value::Integer(i) if *i >= 1 => Ok(usize::try_from(*i).unwrap_or(usize::MAX)),
-        other => Err(value_error(
-            path,
-            format!("expected a whole number of 1 or more, found {other}"),
-        )),
-    }
-}
-
-fn strings(path: &str, value: &Value) -> Result<Vec<String>, TelegrafImportError> {
-    match value {
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| text(&format!("{path}[{i}]"), v))
-            .collect(),
-        other => Err(value_error(
-            path,
-            format!("expected a list of strings, found {other}"),
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -923,7 +859,7 @@ mod tests {
 
     #[test]
     fn the_seed_file_imports_with_every_dropped_key_named() {
-        let import = Config::from_telegraf_toml_with_env(SEED, no_env()).unwrap();
+        let import = from_telegraf_toml_with_env(SEED, no_env()).unwrap();
         let expected_source = BurrowSourceConfig {
             servers: vec!["http://127.0.0.1:8000".into()],
             topics_exclude: vec!["__consumer_offsets".into()],
@@ -1016,7 +952,7 @@ mod tests {
 [[outputs.file]]
   files = ["stdout"]
 "#;
-        let import = Config::from_telegraf_toml_with_env(text, no_env()).unwrap();
+        let import = from_telegraf_toml_with_env(text, no_env()).unwrap();
         let Some(SourceConfig::Burrow(first)) = import.config.sources.get("burrow") else {
             panic!("{:?}", import.config.sources);
         };
@@ -1097,7 +1033,7 @@ mod tests {
     #[test]
     fn without_an_elasticsearch_output_a_stdout_sink_is_added() {
         let text = "[[inputs.burrow]]\n[[outputs.influxdb]]\nurls=[\"http://x:8086\"]\n";
-        let import = Config::from_telegraf_toml_with_env(text, no_env()).unwrap();
+        let import = from_telegraf_toml_with_env(text, no_env()).unwrap();
         assert_eq!(
             import.config.sinks,
             BTreeMap::from([(
@@ -1139,7 +1075,7 @@ mod tests {
                 "outputs.elasticsearch[0].urls: missing: the Elasticsearch URL(s) to write to",
             ),
         ] {
-            let err = Config::from_telegraf_toml_with_env(text, no_env()).unwrap_err();
+            let err = from_telegraf_toml_with_env(text, no_env()).unwrap_err();
             assert_eq!(err.to_string(), message);
         }
     }
@@ -1155,8 +1091,7 @@ mod tests {
   urls = ["127.0.0.1:9200"]
   index_name = "Burrow-%Q"
 "#;
-        let Err(TelegrafImportError::Invalid(error)) =
-            Config::from_telegraf_toml_with_env(text, no_env())
+        let Err(TelegrafImportError::Invalid(error)) = from_telegraf_toml_with_env(text, no_env())
         else {
             panic!("expected validation problems");
         };
@@ -1191,7 +1126,7 @@ mod tests {
             ("BURROW_PASSWORD", "p@ss"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned()));
-        let import = Config::from_telegraf_toml_with_env(text, env).unwrap();
+        let import = from_telegraf_toml_with_env(text, env).unwrap();
         let Some(SourceConfig::Burrow(source)) = import.config.sources.get("burrow") else {
             panic!("{:?}", import.config.sources);
         };
@@ -1224,7 +1159,7 @@ servers=["127.0.0.1:9092"]
 class-name="kafka"
 cluster="live"
 "#;
-        let combined = Config::from_burrow_and_telegraf_toml(burrow, SEED, no_env()).unwrap();
+        let combined = from_burrow_and_telegraf_toml(burrow, SEED, no_env()).unwrap();
         assert_eq!(combined.config.sources.keys().collect::<Vec<_>>(), ["live"]);
         assert_eq!(
             combined.config.sinks.keys().collect::<Vec<_>>(),
@@ -1242,8 +1177,7 @@ cluster="live"
 
         // Without an Elasticsearch output the Burrow import's stdout sink stays.
         let combined =
-            Config::from_burrow_and_telegraf_toml(burrow, "[agent]\ninterval=\"5s\"\n", no_env())
-                .unwrap();
+            from_burrow_and_telegraf_toml(burrow, "[agent]\ninterval=\"5s\"\n", no_env()).unwrap();
         assert_eq!(combined.config.sinks.keys().collect::<Vec<_>>(), ["stdout"]);
         assert_eq!(
             combined.config.general.evaluation_interval,

@@ -22,13 +22,13 @@
 //! section has no counterpart), never dropped silently. A `stdout` sink is added so the
 //! result runs as it is.
 
-use crate::kafka::{
+use crate::value::{ValueError, boolean, seconds, servers, text, unsigned};
+use lagwatch_config::kafka::{
     KafkaMode, KafkaSourceConfig, OffsetsTopicStart, SaslMechanism, SecurityProtocol,
 };
-use crate::types::{Config, SinkConfig, SourceConfig, StdoutSinkConfig};
-use crate::zookeeper::ZookeeperSourceConfig;
+use lagwatch_config::zookeeper::ZookeeperSourceConfig;
+use lagwatch_config::{Config, ConfigError, SinkConfig, SourceConfig, StdoutSinkConfig};
 use std::path::Path;
-use std::time::Duration;
 use toml::{Table, Value};
 
 /// A configuration imported from a Burrow file, and what could not be carried over.
@@ -67,113 +67,111 @@ pub enum BurrowImportError {
     },
     /// The imported configuration does not validate.
     #[error("the imported configuration is not valid: {0}")]
-    Invalid(#[from] crate::ConfigError),
+    Invalid(#[from] ConfigError),
 }
 
-impl Config {
-    /// Imports a Burrow configuration file; see [`Config::from_burrow_toml`].
-    ///
-    /// # Errors
-    /// [`BurrowImportError`] when the file cannot be read or imported.
-    pub fn from_burrow_file(path: impl AsRef<Path>) -> Result<BurrowImport, BurrowImportError> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| BurrowImportError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Config::from_burrow_toml(&text)
-    }
+/// Imports a Burrow configuration file; see [`from_burrow_toml`].
+///
+/// # Errors
+/// [`BurrowImportError`] when the file cannot be read or imported.
+pub fn from_burrow_file(path: impl AsRef<Path>) -> Result<BurrowImport, BurrowImportError> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|source| BurrowImportError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    from_burrow_toml(&text)
+}
 
-    /// Imports the text of a Burrow configuration file (see the [module documentation](self)).
-    ///
-    /// # Errors
-    /// [`BurrowImportError`] for text that is not TOML, a key with a value of the wrong
-    /// kind, or a result that does not validate.
-    pub fn from_burrow_toml(text: &str) -> Result<BurrowImport, BurrowImportError> {
-        let root: Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| BurrowImportError::Syntax(e.message().to_owned()))?;
-        let mut import = Importer::default();
-        let empty = Table::new();
-        let profiles = Profiles {
-            client: section_table(&root, "client-profile").unwrap_or(&empty),
-            tls: section_table(&root, "tls").unwrap_or(&empty),
-            sasl: section_table(&root, "sasl").unwrap_or(&empty),
-        };
-        // Clusters first: a kafka consumer completes its cluster's source.
-        if let Some(modules) = section_table(&root, "cluster") {
-            for (name, module) in modules {
-                import.cluster(name, module, &profiles)?;
-            }
+/// Imports the text of a Burrow configuration file (see the [module documentation](self)).
+///
+/// # Errors
+/// [`BurrowImportError`] for text that is not TOML, a key with a value of the wrong
+/// kind, or a result that does not validate.
+pub fn from_burrow_toml(text: &str) -> Result<BurrowImport, BurrowImportError> {
+    let root: Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| BurrowImportError::Syntax(e.message().to_owned()))?;
+    let mut import = Importer::default();
+    let empty = Table::new();
+    let profiles = Profiles {
+        client: section_table(&root, "client-profile").unwrap_or(&empty),
+        tls: section_table(&root, "tls").unwrap_or(&empty),
+        sasl: section_table(&root, "sasl").unwrap_or(&empty),
+    };
+    // Clusters first: a kafka consumer completes its cluster's source.
+    if let Some(modules) = section_table(&root, "cluster") {
+        for (name, module) in modules {
+            import.cluster(name, module, &profiles)?;
         }
-        if let Some(modules) = section_table(&root, "consumer") {
-            for (name, module) in modules {
-                import.consumer(name, module)?;
-            }
-        }
-        for (kind, table) in [
-            ("client-profile", profiles.client),
-            ("tls", profiles.tls),
-            ("sasl", profiles.sasl),
-        ] {
-            for name in table.keys() {
-                if !import.used_profiles.contains(&format!("{kind}.{name}")) {
-                    import.warn(
-                        &format!("{kind}.{name}"),
-                        "not referenced by any imported cluster",
-                    );
-                }
-            }
-        }
-        for (section, value) in &root {
-            match (section.as_str(), value) {
-                ("consumer" | "cluster" | "client-profile" | "tls" | "sasl", Value::Table(_)) => {}
-                ("storage", Value::Table(modules)) => {
-                    for (name, module) in modules {
-                        import.storage(name, module)?;
-                    }
-                }
-                ("evaluator", Value::Table(modules)) => {
-                    for (name, module) in modules {
-                        import.evaluator(name, module)?;
-                    }
-                }
-                ("zookeeper", table) => import.unsupported_keys(
-                    "zookeeper",
-                    table,
-                    "Burrow's own ZooKeeper (notifier lock) is not needed by lagwatch",
-                ),
-                ("httpserver", table) => import.unsupported_keys(
-                    "httpserver",
-                    table,
-                    "lagwatch has no HTTP API listener yet",
-                ),
-                ("notifier", table) => import.unsupported_keys(
-                    "notifier",
-                    table,
-                    "Burrow notifiers are not imported; write lagwatch rules and alerters",
-                ),
-                ("general" | "logging", table) => import.unsupported_keys(
-                    section,
-                    table,
-                    "process settings of Burrow have no lagwatch counterpart",
-                ),
-                (other, table) => {
-                    import.unsupported_keys(other, table, "this Burrow section is not imported")
-                }
-            }
-        }
-        let mut config = import.config;
-        config.sinks.insert(
-            "stdout".to_owned(),
-            SinkConfig::Stdout(StdoutSinkConfig::default()),
-        );
-        config.validate()?;
-        Ok(BurrowImport {
-            config,
-            warnings: import.warnings,
-        })
     }
+    if let Some(modules) = section_table(&root, "consumer") {
+        for (name, module) in modules {
+            import.consumer(name, module)?;
+        }
+    }
+    for (kind, table) in [
+        ("client-profile", profiles.client),
+        ("tls", profiles.tls),
+        ("sasl", profiles.sasl),
+    ] {
+        for name in table.keys() {
+            if !import.used_profiles.contains(&format!("{kind}.{name}")) {
+                import.warn(
+                    &format!("{kind}.{name}"),
+                    "not referenced by any imported cluster",
+                );
+            }
+        }
+    }
+    for (section, value) in &root {
+        match (section.as_str(), value) {
+            ("consumer" | "cluster" | "client-profile" | "tls" | "sasl", Value::Table(_)) => {}
+            ("storage", Value::Table(modules)) => {
+                for (name, module) in modules {
+                    import.storage(name, module)?;
+                }
+            }
+            ("evaluator", Value::Table(modules)) => {
+                for (name, module) in modules {
+                    import.evaluator(name, module)?;
+                }
+            }
+            ("zookeeper", table) => import.unsupported_keys(
+                "zookeeper",
+                table,
+                "Burrow's own ZooKeeper (notifier lock) is not needed by lagwatch",
+            ),
+            ("httpserver", table) => import.unsupported_keys(
+                "httpserver",
+                table,
+                "lagwatch has no HTTP API listener yet",
+            ),
+            ("notifier", table) => import.unsupported_keys(
+                "notifier",
+                table,
+                "Burrow notifiers are not imported; write lagwatch rules and alerters",
+            ),
+            ("general" | "logging", table) => import.unsupported_keys(
+                section,
+                table,
+                "process settings of Burrow have no lagwatch counterpart",
+            ),
+            (other, table) => {
+                import.unsupported_keys(other, table, "this Burrow section is not imported")
+            }
+        }
+    }
+    let mut config = import.config;
+    config.sinks.insert(
+        "stdout".to_owned(),
+        SinkConfig::Stdout(StdoutSinkConfig::default()),
+    );
+    config.validate()?;
+    Ok(BurrowImport {
+        config,
+        warnings: import.warnings,
+    })
 }
 
 #[derive(Default)]
@@ -195,82 +193,23 @@ fn section_table<'a>(root: &'a Table, name: &str) -> Option<&'a Table> {
     root.get(name).and_then(Value::as_table)
 }
 
-fn boolean(path: &str, value: &Value) -> Result<bool, BurrowImportError> {
-    value.as_bool().ok_or_else(|| BurrowImportError::Value {
-        path: path.to_owned(),
-        message: format!("expected true or false, found {value}"),
-    })
-}
-
-fn seconds(path: &str, value: &Value) -> Result<Duration, BurrowImportError> {
-    let max = lagwatch_core::duration::MAX;
-    let too_long = || BurrowImportError::Value {
-        path: path.to_owned(),
-        message: format!(
-            "{value} seconds is too long: at most {} (365 days) is accepted",
-            max.as_secs()
-        ),
-    };
-    match value {
-        Value::Integer(s) if *s >= 0 => {
-            let d = Duration::from_secs(s.unsigned_abs());
-            if d > max { Err(too_long()) } else { Ok(d) }
+impl From<ValueError> for BurrowImportError {
+    fn from(e: ValueError) -> BurrowImportError {
+        BurrowImportError::Value {
+            path: e.path,
+            message: e.message,
         }
-        Value::Float(s) if s.is_finite() && *s >= 0.0 => {
-            if *s > max.as_secs_f64() {
-                Err(too_long())
-            } else {
-                Ok(Duration::from_secs_f64(*s))
-            }
-        }
-        other => Err(BurrowImportError::Value {
-            path: path.to_owned(),
-            message: format!("expected a number of seconds, found {other}"),
-        }),
-    }
-}
-
-fn text(path: &str, value: &Value) -> Result<String, BurrowImportError> {
-    match value {
-        Value::String(s) => Ok(s.clone()),
-        other => Err(BurrowImportError::Value {
-            path: path.to_owned(),
-            message: format!("expected a string, found {other}"),
-        }),
-    }
-}
-
-fn integer(path: &str, value: &Value) -> Result<u64, BurrowImportError> {
-    match value {
-        Value::Integer(i) if *i >= 0 => Ok(i.unsigned_abs()),
-        other => Err(BurrowImportError::Value {
-            path: path.to_owned(),
-            message: format!("expected a whole number of 0 or more, found {other}"),
-        }),
-    }
-}
-
-/// A host list: a TOML list of strings or one comma-separated string.
-fn servers(path: &str, value: &Value) -> Result<String, BurrowImportError> {
-    match value {
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| text(&format!("{path}.{i}"), v))
-            .collect::<Result<Vec<_>, _>>()
-            .map(|list| list.join(",")),
-        other => text(path, other),
     }
 }
 
 impl Importer {
     fn warn(&mut self, path: &str, why: &str) {
-        crate::import_warnings::not_imported(&mut self.warnings, path, why);
+        crate::warnings::not_imported(&mut self.warnings, path, why);
     }
 
     /// One warning per key under `value`.
     fn unsupported_keys(&mut self, path: &str, value: &Value, why: &str) {
-        crate::import_warnings::not_imported_keys(&mut self.warnings, path, value, why);
+        crate::warnings::not_imported_keys(&mut self.warnings, path, value, why);
     }
 
     /// Reads `group-allowlist`/`group-denylist` (and the old names, with a warning).
@@ -576,7 +515,8 @@ impl Importer {
             match key.as_str() {
                 "class-name" if value.as_str() == Some("inmemory") => {}
                 "intervals" => {
-                    model.intervals = usize::try_from(integer(&full, value)?).unwrap_or(usize::MAX);
+                    model.intervals =
+                        usize::try_from(unsigned(&full, value)?).unwrap_or(usize::MAX);
                 }
                 "min-distance" => model.min_distance = seconds(&full, value)?,
                 "expire-group" => model.expire_group = seconds(&full, value)?,
@@ -609,7 +549,7 @@ impl Importer {
                 ("minimum-complete", Value::Integer(i)) => {
                     evaluator.minimum_complete = if *i >= 1 { 1.0 } else { 0.0 };
                 }
-                ("allowed-lag", v) => evaluator.allowed_lag = integer(&full, v)?,
+                ("allowed-lag", v) => evaluator.allowed_lag = unsigned(&full, v)?,
                 _ => self.warn(&full, "no lagwatch counterpart"),
             }
         }
@@ -620,6 +560,7 @@ impl Importer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     /// The seed pipeline's burrow.toml, with loopback hosts.
     const SEED: &str = r#"
@@ -655,7 +596,7 @@ address=":8000"
 
     #[test]
     fn the_seed_file_imports_with_every_dropped_key_named() {
-        let import = Config::from_burrow_toml(SEED).unwrap();
+        let import = from_burrow_toml(SEED).unwrap();
         let mut expected_zk = ZookeeperSourceConfig::new("live");
         expected_zk.servers = "127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183".into();
         expected_zk.session_timeout = Duration::from_secs(30);
@@ -728,7 +669,7 @@ servers="127.0.0.1:9093"
 client-profile="secure"
 groups-reaper-refresh=30
 "#;
-        let import = Config::from_burrow_toml(text).unwrap();
+        let import = from_burrow_toml(text).unwrap();
         let Some(SourceConfig::Kafka(kafka)) = import.config.sources.get("prod") else {
             panic!("{:?}", import.config.sources);
         };
@@ -758,7 +699,7 @@ groups-reaper-refresh=30
     #[test]
     fn a_missing_profile_names_the_key_that_refers_to_it() {
         let text = "[cluster.c]\nclass-name=\"kafka\"\nservers=\"127.0.0.1:9092\"\nclient-profile=\"nope\"\n";
-        let err = Config::from_burrow_toml(text).unwrap_err();
+        let err = from_burrow_toml(text).unwrap_err();
         assert_eq!(
             err.to_string(),
             "cluster.c.client-profile: no [client-profile.nope] section"
@@ -769,7 +710,7 @@ groups-reaper-refresh=30
     fn a_kafka_consumer_needs_its_cluster() {
         let text =
             "[consumer.c]\nclass-name=\"kafka\"\ncluster=\"nowhere\"\nservers=\"127.0.0.1:9092\"\n";
-        let err = Config::from_burrow_toml(text).unwrap_err();
+        let err = from_burrow_toml(text).unwrap_err();
         assert_eq!(
             err.to_string(),
             "consumer.c.cluster: no [cluster.nowhere] of class kafka to read from"
@@ -799,7 +740,7 @@ cluster="live"
 servers="127.0.0.1:2181"
 zookeeper-path="/kafka-live/"
 "#;
-        let import = Config::from_burrow_toml(text).unwrap();
+        let import = from_burrow_toml(text).unwrap();
         let model = &import.config.model;
         assert_eq!(model.intervals, 15);
         assert_eq!(model.min_distance, Duration::from_secs(1));
@@ -822,7 +763,7 @@ zookeeper-path="/kafka-live/"
 
     #[test]
     fn bad_values_name_their_key() {
-        let err = Config::from_burrow_toml("[storage.default]\nintervals=\"ten\"\n").unwrap_err();
+        let err = from_burrow_toml("[storage.default]\nintervals=\"ten\"\n").unwrap_err();
         assert_eq!(
             err.to_string(),
             "storage.default.intervals: expected a whole number of 0 or more, found \"ten\""
