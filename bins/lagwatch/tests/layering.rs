@@ -323,3 +323,37 @@ fn the_cycle_finder_finds_cycles() {
         BTreeSet::from(["w".to_owned(), "x".to_owned(), "z".to_owned()])
     );
 }
+
+/// The crate table of docs/architecture.md: every library crate has a row, and the row's
+/// "depends on" cell names each of the crate's lagwatch dependencies (`core`, `component`, …),
+/// so the page cannot drift from the manifests unnoticed.
+#[test]
+fn the_architecture_page_lists_every_crate_with_its_dependencies() {
+    let page = std::fs::read_to_string(root().join("docs/architecture.md")).expect("read page");
+    let mut problems = Vec::new();
+    for (name, _) in LEVELS {
+        let manifest = crate_manifest(name);
+        if !manifest.exists() || *name == "lagwatch-lib" {
+            continue;
+        }
+        let prefix = format!("| `{name}`");
+        let Some(row) = page.lines().find(|l| l.starts_with(prefix.as_str())) else {
+            problems.push(format!("{name}: no row in the crate table"));
+            continue;
+        };
+        let depends_on = row.rsplit('|').nth(1).unwrap_or("");
+        let words: BTreeSet<&str> = depends_on
+            .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+            .collect();
+        let unnamed = dependencies(&manifest).into_iter().filter(|dep| {
+            dep.strip_prefix("lagwatch-")
+                .is_some_and(|short| !words.contains(short) && !words.contains(dep.as_str()))
+        });
+        for dep in unnamed {
+            problems.push(format!(
+                "{name}: the table does not name its dependency {dep}"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
