@@ -38,7 +38,14 @@ use crate::status::PartitionStatus;
 use crate::time_lag;
 use std::collections::{BTreeMap, VecDeque};
 
+mod ignore;
+mod parking;
+mod ring;
 mod state;
+pub use ignore::{Applied, IgnoreKind, IgnoreReason};
+pub use parking::MAX_PARKED_COMMITS;
+use parking::ParkedCommit;
+use ring::{NewCommit, Placement, Rejected, store_commit};
 pub use state::{ModelState, RestoreSummary, STATE_VERSION, StateError};
 
 /// How the model stores data, named after Burrow's `[storage]` keys.
@@ -72,199 +79,6 @@ impl Default for ModelSettings {
             broker_history: 60,
             groups: NameFilter::allow_all(),
             topics: NameFilter::allow_all(),
-        }
-    }
-}
-
-/// What [`LagModel::apply`] did with an event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Applied {
-    /// The event changed the model (for a broker-offset or membership event: at least part of
-    /// it did).
-    Stored,
-    /// The event was dropped, and why.
-    Ignored(IgnoreReason),
-}
-
-/// Why an event was dropped. The message names the cluster, group, topic and partition
-/// concerned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum IgnoreReason {
-    /// Nothing is known about the cluster yet (no broker offsets, no health report).
-    #[error("cluster {cluster:?} is unknown: no broker offsets received for it yet")]
-    UnknownCluster {
-        /// Cluster name.
-        cluster: String,
-    },
-    /// A commit older than `expire-group`.
-    #[error(
-        "commit of group {group:?} on {topic}/{partition} in cluster {cluster:?} at {timestamp_ms} ms is older than expire-group allows (cutoff {cutoff_ms} ms)"
-    )]
-    OldCommit {
-        /// Cluster name.
-        cluster: String,
-        /// Group name.
-        group: String,
-        /// Topic.
-        topic: String,
-        /// Partition.
-        partition: i32,
-        /// Commit timestamp.
-        timestamp_ms: TimestampMs,
-        /// Oldest accepted timestamp.
-        cutoff_ms: TimestampMs,
-    },
-    /// The group allow/deny list rejects the group.
-    #[error("group {group:?} of cluster {cluster:?} is excluded by the group allow/deny list")]
-    GroupFiltered {
-        /// Cluster name.
-        cluster: String,
-        /// Group name.
-        group: String,
-    },
-    /// The topic allow/deny list rejects the topic.
-    #[error("topic {topic:?} of cluster {cluster:?} is excluded by the topic allow/deny list")]
-    TopicFiltered {
-        /// Cluster name.
-        cluster: String,
-        /// Topic.
-        topic: String,
-    },
-    /// No broker offsets were received for the topic (or it was deleted).
-    #[error("topic {topic:?} of cluster {cluster:?} is unknown: no broker offsets received for it")]
-    UnknownTopic {
-        /// Cluster name.
-        cluster: String,
-        /// Topic.
-        topic: String,
-    },
-    /// The partition is negative or beyond the partition count known from the brokers.
-    #[error(
-        "partition {partition} of topic {topic:?} in cluster {cluster:?} is out of range: the brokers report {partition_count} partitions"
-    )]
-    PartitionOutOfRange {
-        /// Cluster name.
-        cluster: String,
-        /// Topic.
-        topic: String,
-        /// The partition number received.
-        partition: i32,
-        /// Partitions known from broker offsets.
-        partition_count: usize,
-    },
-    /// The partition exists but no broker offset was sampled for it yet.
-    #[error("partition {topic}/{partition} of cluster {cluster:?} has no broker offset sample yet")]
-    NoBrokerSample {
-        /// Cluster name.
-        cluster: String,
-        /// Topic.
-        topic: String,
-        /// Partition.
-        partition: i32,
-    },
-    /// An out-of-order commit older than every stored one while the ring is full.
-    #[error(
-        "commit of group {group:?} on {topic}/{partition} in cluster {cluster:?} with order {order} is a backfill commit: the window is full and its oldest commit has order {oldest_order}"
-    )]
-    BackfillFull {
-        /// Cluster name.
-        cluster: String,
-        /// Group name.
-        group: String,
-        /// Topic.
-        topic: String,
-        /// Partition.
-        partition: i32,
-        /// The commit's order.
-        order: i64,
-        /// Order of the oldest stored commit.
-        oldest_order: i64,
-    },
-    /// A commit with the same order is already stored.
-    #[error(
-        "commit of group {group:?} on {topic}/{partition} in cluster {cluster:?} with order {order} is already stored"
-    )]
-    DuplicateOrder {
-        /// Cluster name.
-        cluster: String,
-        /// Group name.
-        group: String,
-        /// Topic.
-        topic: String,
-        /// Partition.
-        partition: i32,
-        /// The duplicated order.
-        order: i64,
-    },
-    /// A membership or deletion event for a group the model does not hold.
-    #[error("group {group:?} of cluster {cluster:?} is unknown")]
-    UnknownGroup {
-        /// Cluster name.
-        cluster: String,
-        /// Group name.
-        group: String,
-    },
-}
-
-/// The kind of an [`IgnoreReason`], without its details (for counting).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum IgnoreKind {
-    /// [`IgnoreReason::UnknownCluster`].
-    UnknownCluster,
-    /// [`IgnoreReason::OldCommit`].
-    OldCommit,
-    /// [`IgnoreReason::GroupFiltered`].
-    GroupFiltered,
-    /// [`IgnoreReason::TopicFiltered`].
-    TopicFiltered,
-    /// [`IgnoreReason::UnknownTopic`].
-    UnknownTopic,
-    /// [`IgnoreReason::PartitionOutOfRange`].
-    PartitionOutOfRange,
-    /// [`IgnoreReason::NoBrokerSample`].
-    NoBrokerSample,
-    /// [`IgnoreReason::BackfillFull`].
-    BackfillFull,
-    /// [`IgnoreReason::DuplicateOrder`].
-    DuplicateOrder,
-    /// [`IgnoreReason::UnknownGroup`].
-    UnknownGroup,
-}
-
-impl IgnoreKind {
-    /// A short snake_case name, for metrics labels.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IgnoreKind::UnknownCluster => "unknown_cluster",
-            IgnoreKind::OldCommit => "old_commit",
-            IgnoreKind::GroupFiltered => "group_filtered",
-            IgnoreKind::TopicFiltered => "topic_filtered",
-            IgnoreKind::UnknownTopic => "unknown_topic",
-            IgnoreKind::PartitionOutOfRange => "partition_out_of_range",
-            IgnoreKind::NoBrokerSample => "no_broker_sample",
-            IgnoreKind::BackfillFull => "backfill_full",
-            IgnoreKind::DuplicateOrder => "duplicate_order",
-            IgnoreKind::UnknownGroup => "unknown_group",
-        }
-    }
-}
-
-impl IgnoreReason {
-    /// The kind of reason.
-    pub fn kind(&self) -> IgnoreKind {
-        match self {
-            IgnoreReason::UnknownCluster { .. } => IgnoreKind::UnknownCluster,
-            IgnoreReason::OldCommit { .. } => IgnoreKind::OldCommit,
-            IgnoreReason::GroupFiltered { .. } => IgnoreKind::GroupFiltered,
-            IgnoreReason::TopicFiltered { .. } => IgnoreKind::TopicFiltered,
-            IgnoreReason::UnknownTopic { .. } => IgnoreKind::UnknownTopic,
-            IgnoreReason::PartitionOutOfRange { .. } => IgnoreKind::PartitionOutOfRange,
-            IgnoreReason::NoBrokerSample { .. } => IgnoreKind::NoBrokerSample,
-            IgnoreReason::BackfillFull { .. } => IgnoreKind::BackfillFull,
-            IgnoreReason::DuplicateOrder { .. } => IgnoreKind::DuplicateOrder,
-            IgnoreReason::UnknownGroup { .. } => IgnoreKind::UnknownGroup,
         }
     }
 }
@@ -370,17 +184,6 @@ pub struct LagModel {
     /// broker offsets arrive. See [`LagModel::apply`].
     parked: BTreeMap<(String, String), BTreeMap<(String, i32), ParkedCommit>>,
     parked_count: usize,
-}
-
-/// Most commits [`LagModel`] keeps waiting for their partition's first broker offset.
-pub const MAX_PARKED_COMMITS: usize = 100_000;
-
-/// A commit waiting for its partition's first broker offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ParkedCommit {
-    offset: i64,
-    timestamp_ms: TimestampMs,
-    order: Option<i64>,
 }
 
 /// Burrow's clock has a one-second resolution.
@@ -504,70 +307,6 @@ impl LagModel {
             *self.ignored.entry(reason.kind()).or_default() += 1;
         }
         result
-    }
-
-    /// Keeps a commit dropped only because its partition has no broker offset yet.
-    fn park_if_early(&mut self, result: &Applied, c: CommitRef<'_>) {
-        let early = matches!(
-            result,
-            Applied::Ignored(
-                IgnoreReason::UnknownCluster { .. }
-                    | IgnoreReason::UnknownTopic { .. }
-                    | IgnoreReason::PartitionOutOfRange { .. }
-                    | IgnoreReason::NoBrokerSample { .. }
-            )
-        );
-        if !early || c.partition < 0 {
-            return;
-        }
-        let waiting = self
-            .parked
-            .entry((c.cluster.to_owned(), c.topic.to_owned()))
-            .or_default();
-        let key = (c.group.to_owned(), c.partition);
-        let newer = waiting.get(&key).is_none_or(|p| match (p.order, c.order) {
-            (Some(old), Some(new)) => new > old,
-            _ => true,
-        });
-        if !newer {
-            return;
-        }
-        if !waiting.contains_key(&key) {
-            if self.parked_count >= MAX_PARKED_COMMITS {
-                return;
-            }
-            self.parked_count += 1;
-        }
-        waiting.insert(
-            key,
-            ParkedCommit {
-                offset: c.offset,
-                timestamp_ms: c.timestamp_ms,
-                order: c.order,
-            },
-        );
-    }
-
-    /// Stores the commits parked for `topic` now that it has broker offsets; those whose
-    /// partition still has none stay parked.
-    fn replay_parked(&mut self, cluster: &str, topic: &str, now_ms: TimestampMs) {
-        let Some(waiting) = self.parked.remove(&(cluster.to_owned(), topic.to_owned())) else {
-            return;
-        };
-        self.parked_count = self.parked_count.saturating_sub(waiting.len());
-        for ((group, partition), p) in waiting {
-            let commit = CommitRef {
-                cluster,
-                group: &group,
-                topic,
-                partition,
-                offset: p.offset,
-                timestamp_ms: p.timestamp_ms,
-                order: p.order,
-            };
-            let result = self.apply_commit(commit, now_ms);
-            self.park_if_early(&result, commit);
-        }
     }
 
     fn apply_broker(
@@ -1166,114 +905,6 @@ struct CommitRef<'e> {
     offset: i64,
     timestamp_ms: TimestampMs,
     order: Option<i64>,
-}
-
-/// What [`store_commit`] needs to know about a commit.
-#[derive(Debug, Clone, Copy)]
-struct NewCommit {
-    offset: i64,
-    timestamp_ms: TimestampMs,
-    order: Option<i64>,
-    /// Model clock, whole seconds.
-    observed_ms: TimestampMs,
-    /// Newest broker high-water mark of the partition.
-    high_water: i64,
-}
-
-/// Where a stored commit went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Placement {
-    /// Stored as the newest commit (or merged into the newest): lag computed, `lastCommit`
-    /// updated.
-    Appended,
-    /// Stored before newer commits (or merged into an older one): lag unknown.
-    Inserted,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Rejected {
-    BackfillFull { oldest_order: i64 },
-    Duplicate,
-}
-
-/// Stores a commit in a ring holding at most `capacity` commits sorted by order, oldest first,
-/// the way Burrow's storage does:
-///
-/// * without an order, or with an order above the newest stored one, the commit is appended
-///   (the oldest commit falls out of a full ring) with lag = high-water mark − offset, floored
-///   at 0;
-/// * otherwise it is dropped when the ring is full and the oldest commit's order is not below
-///   it, or when a commit with the same order is stored; else it is inserted at its place by
-///   order (the oldest commit falls out of a full ring) with an unknown lag;
-/// * `min-distance`: when the commit before the chosen place (the newest one for an append)
-///   has a timestamp less than `min_distance_ms` before the new commit's, the new commit
-///   replaces it and keeps its timestamp. A commit inserted as the oldest one is never merged.
-fn store_commit(
-    ring: &mut VecDeque<StoredCommit>,
-    capacity: usize,
-    min_distance_ms: i64,
-    commit: NewCommit,
-) -> Result<Placement, Rejected> {
-    let placement = match (commit.order, ring.back()) {
-        (Some(order), Some(newest)) if order <= newest.order => {
-            let full = ring.len() >= capacity;
-            if let Some(oldest) = ring.front() {
-                if full && oldest.order >= order {
-                    return Err(Rejected::BackfillFull {
-                        oldest_order: oldest.order,
-                    });
-                }
-            }
-            let mut position = 0;
-            for (i, stored) in ring.iter().enumerate().rev() {
-                if stored.order == order {
-                    return Err(Rejected::Duplicate);
-                }
-                if stored.order < order {
-                    position = i + 1;
-                    break;
-                }
-            }
-            // Burrow never merges a commit that becomes the oldest one.
-            let becomes_oldest = position == 0 || (full && position == 1);
-            (Placement::Inserted, position, becomes_oldest)
-        }
-        _ => (Placement::Appended, ring.len(), false),
-    };
-    let (kind, position, becomes_oldest) = placement;
-    let order = commit
-        .order
-        .unwrap_or_else(|| ring.back().map_or(0, |c| c.order.saturating_add(1)));
-    let lag = match kind {
-        Placement::Appended => Some(lag_between(commit.high_water, commit.offset)),
-        Placement::Inserted => None,
-    };
-    let mut point = OffsetPoint {
-        offset: commit.offset,
-        timestamp: commit.timestamp_ms,
-        observed_at: commit.observed_ms,
-        lag,
-    };
-
-    if !becomes_oldest && position > 0 {
-        if let Some(previous) = ring.get_mut(position - 1) {
-            let distance = i128::from(commit.timestamp_ms) - i128::from(previous.point.timestamp);
-            if distance < i128::from(min_distance_ms) {
-                point.timestamp = previous.point.timestamp;
-                *previous = StoredCommit { point, order };
-                return Ok(kind);
-            }
-        }
-    }
-    // Make room first, so the ring never grows beyond its first allocation. A full ring never
-    // takes a commit at position 0 (that is a backfill commit), so `position >= 1` here.
-    let mut position = position;
-    if ring.len() >= capacity {
-        ring.pop_front();
-        position = position.saturating_sub(1);
-    }
-    ring.insert(position, StoredCommit { point, order });
-    Ok(kind)
 }
 
 #[cfg(test)]
