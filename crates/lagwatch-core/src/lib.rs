@@ -22,6 +22,7 @@
 //! what makes every function here deterministic.
 
 pub mod alert;
+pub mod calendar;
 pub mod duration;
 pub mod eval_input;
 pub mod evaluator;
