@@ -20,7 +20,16 @@
 //! | [`list_offsets`](AdminConnection::list_offsets) | `Metadata` for partitions whose leader is not cached, then one `ListOffsets` per partition leader |
 //! | [`metadata`](AdminConnection::metadata) | one `Metadata` request (all topics) to one broker |
 
+mod error;
 mod ffi;
+mod types;
+
+pub use error::AdminError;
+use error::*;
+pub use types::{
+    CommittedOffset, GroupDescription, GroupKind, GroupListing, GroupMember, GroupState,
+    OffsetSpec, PartitionOffset,
+};
 
 use std::collections::HashSet;
 use std::ffi::CString;
@@ -31,7 +40,6 @@ use rdkafka::client::{Client, DefaultClientContext};
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{DeliveryResult, Producer as _, ProducerContext, ThreadedProducer};
-use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, ClientContext, Statistics};
 
 /// Longest timeout librdkafka accepts for an admin request (one hour).
@@ -41,11 +49,6 @@ pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 /// later timeout (librdkafka suppresses identical connection errors for a while, so the
 /// report may predate the call). Any successful call forgets it.
 const AUTH_FAILURE_MEMORY: Duration = Duration::from_secs(120);
-
-// librdkafka error codes (rd_kafka_resp_err_t) used for classification.
-const ERR_TRANSPORT: i32 = -195;
-const ERR_ALL_BROKERS_DOWN: i32 = -187;
-const ERR_TIMED_OUT: i32 = ffi::ERR_TIMED_OUT;
 
 /// What librdkafka says about one configuration property; see [`check_property`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,387 +66,6 @@ pub enum PropertyCheck {
 pub fn check_property(key: &str, value: &str) -> PropertyCheck {
     ffi::check_property(key, value)
 }
-const ERR_SSL: i32 = -181;
-const ERR_WAIT_COORD: i32 = -180;
-const ERR_AUTHENTICATION: i32 = -169;
-const ERR_TIMED_OUT_QUEUE: i32 = -166;
-const ERR_NOENT: i32 = -156;
-const ERR_LEADER_NOT_AVAILABLE: i32 = 5;
-const ERR_NOT_LEADER_FOR_PARTITION: i32 = 6;
-const ERR_REQUEST_TIMED_OUT: i32 = 7;
-const ERR_NETWORK_EXCEPTION: i32 = 13;
-const ERR_COORDINATOR_LOAD_IN_PROGRESS: i32 = 14;
-const ERR_COORDINATOR_NOT_AVAILABLE: i32 = 15;
-const ERR_NOT_COORDINATOR: i32 = 16;
-const ERR_NOT_ENOUGH_REPLICAS: i32 = 19;
-const ERR_SASL_AUTHENTICATION_FAILED: i32 = 58;
-const ERR_KAFKA_STORAGE_ERROR: i32 = 56;
-const ERR_FENCED_LEADER_EPOCH: i32 = 74;
-const ERR_UNKNOWN_LEADER_EPOCH: i32 = 75;
-const ERR_OFFSET_NOT_AVAILABLE: i32 = 78;
-
-/// An Admin API failure. Every message names the operation (`ListConsumerGroups`,
-/// `DescribeConsumerGroups`, `ListConsumerGroupOffsets`, `ListOffsets`), e.g.
-/// `ListConsumerGroups: timed out after 10s: ... (_TIMED_OUT)`.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum AdminError {
-    /// librdkafka or the broker reported an error.
-    #[error("{operation}: {message} ({code_name})")]
-    Kafka {
-        /// The Admin API operation.
-        operation: &'static str,
-        /// librdkafka's error code (`rd_kafka_resp_err_t`; negative: local, positive: broker).
-        code: i32,
-        /// librdkafka's name of the code (`rd_kafka_err2name`), e.g. `_TIMED_OUT`.
-        code_name: String,
-        /// librdkafka's message.
-        message: String,
-    },
-    /// No result arrived within the timeout (librdkafka did not even report its own timeout).
-    #[error("{operation}: no result within {timeout:?}")]
-    TimedOut {
-        /// The Admin API operation.
-        operation: &'static str,
-        /// The timeout of the call.
-        timeout: Duration,
-    },
-    /// The arguments cannot be passed to librdkafka (e.g. a name with a NUL byte, a negative
-    /// partition, a timeout above [`MAX_TIMEOUT`]).
-    #[error("{operation}: invalid argument: {message}")]
-    InvalidArgument {
-        /// The Admin API operation.
-        operation: &'static str,
-        /// What is wrong.
-        message: String,
-    },
-    /// The librdkafka client could not be created (bad configuration).
-    #[error("cannot create the Kafka admin client: {message}")]
-    Client {
-        /// rdkafka's message.
-        message: String,
-    },
-    /// librdkafka answered something this module does not expect (a bug here or there).
-    #[error("{operation}: unexpected result: {message}")]
-    Internal {
-        /// The Admin API operation.
-        operation: &'static str,
-        /// What was unexpected.
-        message: String,
-    },
-}
-
-impl AdminError {
-    /// An error with a librdkafka code; the name is looked up with `rd_kafka_err2name`.
-    fn kafka(operation: &'static str, code: i32, message: impl Into<String>) -> AdminError {
-        AdminError::Kafka {
-            operation,
-            code,
-            code_name: ffi::err_name(code),
-            message: message.into(),
-        }
-    }
-
-    fn invalid(operation: &'static str, message: impl Into<String>) -> AdminError {
-        AdminError::InvalidArgument {
-            operation,
-            message: message.into(),
-        }
-    }
-
-    fn internal(operation: &'static str, message: impl Into<String>) -> AdminError {
-        AdminError::Internal {
-            operation,
-            message: message.into(),
-        }
-    }
-
-    /// The operation that failed (`None` for [`AdminError::Client`]).
-    pub fn operation(&self) -> Option<&'static str> {
-        match self {
-            AdminError::Kafka { operation, .. }
-            | AdminError::TimedOut { operation, .. }
-            | AdminError::InvalidArgument { operation, .. }
-            | AdminError::Internal { operation, .. } => Some(operation),
-            AdminError::Client { .. } => None,
-        }
-    }
-
-    /// librdkafka's raw error code, if the error has one.
-    pub fn code(&self) -> Option<i32> {
-        match self {
-            AdminError::Kafka { code, .. } => Some(*code),
-            _ => None,
-        }
-    }
-
-    /// The error code as rdkafka's enum (`None` when there is no code or rdkafka does not
-    /// know it).
-    pub fn kafka_code(&self) -> Option<RDKafkaErrorCode> {
-        let code = self.code()?;
-        rdkafka::types::RDKafkaRespErr::try_from(code)
-            .ok()
-            .map(RDKafkaErrorCode::from)
-    }
-
-    /// Whether trying again later may succeed: timeouts, connection failures, leader or
-    /// coordinator changes and loads. Authentication failures and unknown topics or groups
-    /// are not retriable.
-    pub fn is_retriable(&self) -> bool {
-        match self {
-            AdminError::TimedOut { .. } => true,
-            AdminError::Kafka { code, .. } => matches!(
-                *code,
-                ERR_TRANSPORT
-                    | ERR_ALL_BROKERS_DOWN
-                    | ERR_TIMED_OUT
-                    | ERR_WAIT_COORD
-                    | ERR_TIMED_OUT_QUEUE
-                    | ERR_LEADER_NOT_AVAILABLE
-                    | ERR_NOT_LEADER_FOR_PARTITION
-                    | ERR_REQUEST_TIMED_OUT
-                    | ERR_NETWORK_EXCEPTION
-                    | ERR_COORDINATOR_LOAD_IN_PROGRESS
-                    | ERR_COORDINATOR_NOT_AVAILABLE
-                    | ERR_NOT_COORDINATOR
-                    | ERR_NOT_ENOUGH_REPLICAS
-                    | ERR_KAFKA_STORAGE_ERROR
-                    | ERR_FENCED_LEADER_EPOCH
-                    | ERR_UNKNOWN_LEADER_EPOCH
-                    | ERR_OFFSET_NOT_AVAILABLE
-            ),
-            AdminError::InvalidArgument { .. }
-            | AdminError::Client { .. }
-            | AdminError::Internal { .. } => false,
-        }
-    }
-
-    /// Whether the cluster could not be reached: timeouts, connection failures, all brokers
-    /// down. (Authentication failures are [`is_auth_failure`](Self::is_auth_failure).)
-    pub fn is_transport_failure(&self) -> bool {
-        matches!(self, AdminError::TimedOut { .. })
-            || matches!(
-                self.code(),
-                Some(
-                    ERR_TRANSPORT
-                        | ERR_ALL_BROKERS_DOWN
-                        | ERR_TIMED_OUT
-                        | ERR_TIMED_OUT_QUEUE
-                        | ERR_REQUEST_TIMED_OUT
-                        | ERR_NETWORK_EXCEPTION
-                )
-            )
-    }
-
-    /// Whether the client could not authenticate: SASL failures (`_AUTHENTICATION`,
-    /// `SASL_AUTHENTICATION_FAILED`) and TLS failures (`_SSL`, e.g. an untrusted
-    /// certificate).
-    ///
-    /// librdkafka usually reports a failed login only to the client's error callback and
-    /// lets the admin request time out; [`AdminConnection`] remembers such a report and
-    /// returns it instead of the bare timeout.
-    pub fn is_auth_failure(&self) -> bool {
-        matches!(
-            self.code(),
-            Some(ERR_AUTHENTICATION | ERR_SASL_AUTHENTICATION_FAILED | ERR_SSL)
-        )
-    }
-}
-
-/// The state of a consumer group.
-///
-/// librdkafka 2.12 knows the classic states only; a KIP-848 (`consumer` protocol) group in
-/// state `Assigning` or `Reconciling` is reported as [`GroupState::Unknown`] by the Admin
-/// API. [`GroupState::from_name`] understands all names (e.g. from other sources).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum GroupState {
-    /// Unknown to librdkafka (also: KIP-848 `Assigning` / `Reconciling`).
-    Unknown,
-    /// Classic: members are (re)joining.
-    PreparingRebalance,
-    /// Classic: waiting for the leader's assignment.
-    CompletingRebalance,
-    /// Members are consuming with a settled assignment.
-    Stable,
-    /// The group is being removed (also what a describe of a missing group may show).
-    Dead,
-    /// No members; offsets may still be committed.
-    Empty,
-    /// KIP-848: a new target assignment is being computed.
-    Assigning,
-    /// KIP-848: members are moving to the target assignment.
-    Reconciling,
-}
-
-impl GroupState {
-    /// Maps librdkafka's `rd_kafka_consumer_group_state_t`.
-    pub fn from_code(code: i32) -> GroupState {
-        match code {
-            1 => GroupState::PreparingRebalance,
-            2 => GroupState::CompletingRebalance,
-            3 => GroupState::Stable,
-            4 => GroupState::Dead,
-            5 => GroupState::Empty,
-            _ => GroupState::Unknown,
-        }
-    }
-
-    /// Maps a state name as Kafka spells it (case-insensitive); unknown names give
-    /// [`GroupState::Unknown`].
-    pub fn from_name(name: &str) -> GroupState {
-        [
-            GroupState::PreparingRebalance,
-            GroupState::CompletingRebalance,
-            GroupState::Stable,
-            GroupState::Dead,
-            GroupState::Empty,
-            GroupState::Assigning,
-            GroupState::Reconciling,
-        ]
-        .into_iter()
-        .find(|s| s.as_str().eq_ignore_ascii_case(name))
-        .unwrap_or(GroupState::Unknown)
-    }
-
-    /// The name as Kafka spells it, e.g. `PreparingRebalance`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GroupState::Unknown => "Unknown",
-            GroupState::PreparingRebalance => "PreparingRebalance",
-            GroupState::CompletingRebalance => "CompletingRebalance",
-            GroupState::Stable => "Stable",
-            GroupState::Dead => "Dead",
-            GroupState::Empty => "Empty",
-            GroupState::Assigning => "Assigning",
-            GroupState::Reconciling => "Reconciling",
-        }
-    }
-}
-
-impl std::fmt::Display for GroupState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The protocol of a consumer group (librdkafka's `rd_kafka_consumer_group_type_t`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum GroupKind {
-    /// The classic protocol (JoinGroup / SyncGroup), including simple (assign-only) groups.
-    Classic,
-    /// The KIP-848 protocol (`group.protocol=consumer`).
-    Consumer,
-    /// Not known: an older broker that does not tell (ListGroups before v5), or a group
-    /// type librdkafka does not know.
-    Unknown,
-}
-
-impl GroupKind {
-    /// Maps librdkafka's `rd_kafka_consumer_group_type_t`.
-    pub fn from_code(code: i32) -> GroupKind {
-        match code {
-            1 => GroupKind::Consumer,
-            2 => GroupKind::Classic,
-            _ => GroupKind::Unknown,
-        }
-    }
-
-    /// `classic`, `consumer` or `unknown`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GroupKind::Classic => "classic",
-            GroupKind::Consumer => "consumer",
-            GroupKind::Unknown => "unknown",
-        }
-    }
-}
-
-impl std::fmt::Display for GroupKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One group of [`AdminConnection::list_groups`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GroupListing {
-    /// Group id.
-    pub group: String,
-    /// State.
-    pub state: GroupState,
-    /// Protocol.
-    pub kind: GroupKind,
-    /// Whether the group has no protocol type: a "simple" group that only commits offsets
-    /// (assign-only consumers, tools).
-    pub simple: bool,
-}
-
-/// One group of [`AdminConnection::describe_groups`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GroupDescription {
-    /// Group id.
-    pub group: String,
-    /// State.
-    pub state: GroupState,
-    /// Protocol.
-    pub kind: GroupKind,
-    /// Whether it is a simple (assign-only) group.
-    pub simple: bool,
-    /// Broker id of the group coordinator, if known.
-    pub coordinator: Option<i32>,
-    /// Current members.
-    pub members: Vec<GroupMember>,
-    /// Why this group could not be described (the other fields are then defaults).
-    pub error: Option<AdminError>,
-}
-
-/// A member of a described group.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GroupMember {
-    /// Member id given by the coordinator (for KIP-848 groups: chosen by the client).
-    pub member_id: String,
-    /// `group.instance.id` of a static member.
-    pub instance_id: Option<String>,
-    /// `client.id` of the member's client.
-    pub client_id: String,
-    /// Host the member connects from, as the broker sees it (e.g. `/127.0.0.1`).
-    pub host: String,
-    /// Assigned partitions, `(topic, partition)`.
-    pub assignment: Vec<(String, i32)>,
-}
-
-/// A committed offset of [`AdminConnection::committed_offsets`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommittedOffset {
-    /// Topic.
-    pub topic: String,
-    /// Partition.
-    pub partition: i32,
-    /// The committed offset (the next message to consume); `None` when nothing is committed.
-    pub offset: Option<i64>,
-    /// The broker's error for this partition, if any.
-    pub error: Option<AdminError>,
-}
-
-/// Which offset [`AdminConnection::list_offsets`] asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum OffsetSpec {
-    /// The log start offset (first offset still in the log).
-    Earliest,
-    /// The log end offset, i.e. the high watermark (isolation level read_uncommitted).
-    Latest,
-}
-
-/// A partition offset of [`AdminConnection::list_offsets`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PartitionOffset {
-    /// Topic.
-    pub topic: String,
-    /// Partition.
-    pub partition: i32,
-    /// The offset, or this partition's error (e.g. `UNKNOWN_TOPIC_OR_PARTITION`).
-    pub offset: Result<i64, AdminError>,
-}
-
 /// The [`ClientContext`] of an [`AdminConnection`]'s client: it forwards everything to the
 /// caller's context `C` and remembers the last authentication failure librdkafka reported.
 pub struct AdminContext<C> {
@@ -860,6 +482,7 @@ impl<C: ClientContext + 'static> AdminConnection<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rdkafka::types::RDKafkaErrorCode;
 
     #[test]
     fn states_map_from_librdkafka_codes_and_names() {
