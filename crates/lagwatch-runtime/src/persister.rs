@@ -174,9 +174,18 @@ impl Persister {
                 seq: entry.seq,
                 notification: entry.notification.clone(),
             };
-            if queue.offer(item) != Offered::Closed {
-                replayed += 1;
-                self.outbox.insert(entry.seq, entry);
+            match queue.offer(item) {
+                Offered::Queued | Offered::Overflow => {
+                    replayed += 1;
+                    self.outbox.insert(entry.seq, entry);
+                }
+                // A reminder the full queue did not take: it is counted, and it must leave
+                // the outbox too, or it would stay there unsent and be replayed at every start.
+                Offered::Coalesced => {}
+                // Not delivered this run: it stays for the next start.
+                Offered::Closed => {
+                    self.outbox.insert(entry.seq, entry);
+                }
             }
         }
         if replayed > 0 {
@@ -286,5 +295,52 @@ impl Persister {
                     "cannot save the model's windows; a restart now starts from older ones");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lagwatch_core::alert::{AlertState, Severity};
+
+    fn entry(seq: u64, reminder: bool) -> OutboxEntry {
+        let mut n = AlertNotification::new(
+            "r",
+            AlertState::Firing,
+            Severity::Warning,
+            std::collections::BTreeMap::new(),
+            1.0,
+            None,
+            "s",
+            0,
+            0,
+        );
+        n.reminder = reminder;
+        OutboxEntry {
+            seq,
+            alerter: "a".to_owned(),
+            notification: n,
+        }
+    }
+
+    #[test]
+    fn a_replayed_reminder_the_full_queue_refuses_leaves_the_outbox() {
+        let queue = Arc::new(AlertQueue::new(1));
+        let mut persister = Persister {
+            dir: None,
+            queues: vec![("a".to_owned(), queue.clone())],
+            outbox: BTreeMap::new(),
+            next_seq: 1,
+            rules: None,
+            model_busy: Arc::new(AtomicBool::new(false)),
+            failures: Arc::new(AtomicU64::new(0)),
+        };
+        persister.replay(vec![entry(2, true), entry(1, false), entry(3, false)]);
+        // The firing ones are queued (the second beyond the size); the reminder is coalesced
+        // and must not stay in the outbox, where nothing would ever deliver or remove it.
+        assert_eq!(persister.outbox.keys().copied().collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(queue.len(), 2);
+        assert_eq!(queue.coalesced.load(Ordering::Relaxed), 1);
+        assert_eq!(persister.next_seq, 4);
     }
 }
