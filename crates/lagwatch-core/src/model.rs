@@ -184,6 +184,9 @@ pub struct LagModel {
     /// broker offsets arrive. See [`LagModel::apply`].
     parked: BTreeMap<(String, String), BTreeMap<(String, i32), ParkedCommit>>,
     parked_count: usize,
+    /// Clusters restored from saved state and not heard of since (see `ClusterState::resuming`);
+    /// while 0, applying an event needs no look-up for it.
+    resuming_clusters: usize,
 }
 
 /// Burrow's clock has a one-second resolution.
@@ -212,6 +215,7 @@ impl LagModel {
             verdicts: BTreeMap::new(),
             parked: BTreeMap::new(),
             parked_count: 0,
+            resuming_clusters: 0,
         }
     }
 
@@ -244,8 +248,13 @@ impl LagModel {
     ///   cluster's health) until another verdict replaces it, a NOTFOUND verdict or
     ///   `GroupDeleted` removes it. The group allow/deny list applies.
     pub fn apply(&mut self, event: &Event, now_ms: TimestampMs) -> Applied {
-        if let Some(state) = self.clusters.get_mut(event.cluster()) {
-            state.resuming = false;
+        if self.resuming_clusters > 0 {
+            if let Some(state) = self.clusters.get_mut(event.cluster()) {
+                if state.resuming {
+                    state.resuming = false;
+                    self.resuming_clusters -= 1;
+                }
+            }
         }
         let result = match event {
             Event::BrokerOffsets {

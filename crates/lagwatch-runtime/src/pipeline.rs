@@ -337,15 +337,13 @@ impl Pipeline {
                 windows = file.rule_windows;
             }
             if let Some(file) = alerts_file {
-                saved_rules = file.rules.clone();
+                saved_rules = file.rules;
                 saved_outbox = file.outbox;
-                if let Err(e) = rules.restore_state(file.rules, windows) {
+            }
+            if saved_rules.is_some() || windows.is_some() {
+                if let Err(e) = rules.restore_state(saved_rules.clone(), windows) {
                     tracing::warn!(error = %e, "ignoring the saved alert state");
                     saved_rules = None;
-                }
-            } else if windows.is_some() {
-                if let Err(e) = rules.restore_state(None, windows) {
-                    tracing::warn!(error = %e, "ignoring the saved alert rule windows");
                 }
             }
         }
@@ -659,11 +657,11 @@ impl LoopState {
         if !(force || due) {
             return;
         }
-        if !force && persister.model_busy.swap(true, Ordering::AcqRel) {
+        let busy = persister.model_busy.swap(true, Ordering::AcqRel);
+        if busy && !force {
             tracing::debug!("previous state save still being written; skipping this one");
             return;
         }
-        persister.model_busy.store(true, Ordering::Release);
         self.last_saved_ms = Some(now);
         persister.send(Job::Model {
             model: self.model.save_state(now),

@@ -278,6 +278,7 @@ impl LagModel {
                 );
             }
             summary.clusters += 1;
+            self.resuming_clusters += 1;
             self.clusters.insert(saved.name, cluster);
         }
         Ok(summary)
