@@ -11,27 +11,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Sends a fixed list of event batches, then waits for cancellation.
-struct Scripted {
-    batches: Vec<Vec<Event>>,
-}
-
-#[async_trait]
-impl OffsetSource for Scripted {
-    fn name(&self) -> &str {
-        "scripted"
-    }
-    async fn healthcheck(&self) -> Result<(), ComponentError> {
-        Ok(())
-    }
-    async fn run(&self, ctx: SourceContext) -> Result<(), ComponentError> {
-        for batch in &self.batches {
-            ctx.events.send_batch(batch.clone()).await?;
-        }
-        ctx.shutdown.cancelled().await;
-        Ok(())
-    }
-}
+mod common;
+use common::Scripted;
 
 /// Fails at once with a permanent error.
 struct Broken;
@@ -119,12 +100,7 @@ fn events(now: i64) -> Vec<Event> {
     ]
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use lagwatch_component::clock::wall_clock_ms as now_ms;
 
 async fn wait_for_cycles(rx: &mut tokio::sync::watch::Receiver<Snapshot>, cycles: u64) {
     tokio::time::timeout(Duration::from_secs(30), async {

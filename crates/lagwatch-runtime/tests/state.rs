@@ -3,8 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
 use lagwatch_component::{
-    Ack, Alerter, ComponentError, Delivery, LagSink, OffsetSource, RuleEngine, SourceContext,
-    async_trait,
+    Ack, Alerter, ComponentError, Delivery, LagSink, RuleEngine, async_trait,
 };
 use lagwatch_core::alert::{AlertNotification, AlertState, Severity};
 use lagwatch_core::{BrokerOffset, Event, Snapshot};
@@ -15,32 +14,10 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Sends its batches, then waits for cancellation.
-struct Scripted(Vec<Vec<Event>>);
+mod common;
+use common::Scripted;
 
-#[async_trait]
-impl OffsetSource for Scripted {
-    fn name(&self) -> &str {
-        "scripted"
-    }
-    async fn healthcheck(&self) -> Result<(), ComponentError> {
-        Ok(())
-    }
-    async fn run(&self, ctx: SourceContext) -> Result<(), ComponentError> {
-        for batch in &self.0 {
-            ctx.events.send_batch(batch.clone()).await?;
-        }
-        ctx.shutdown.cancelled().await;
-        Ok(())
-    }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use lagwatch_component::clock::wall_clock_ms as now_ms;
 
 /// Group `g` with lag 50 on one partition, two commits ten seconds apart.
 fn lagging(now: i64) -> Vec<Event> {
@@ -173,7 +150,7 @@ async fn run_until(
     Result<lagwatch_runtime::RunSummary, RuntimeError>,
 ) {
     let pipeline = Pipeline::builder()
-        .source(Box::new(Scripted(batches)))
+        .source(Box::new(Scripted { batches }))
         .sink(Box::new(Null))
         .alerter(Box::new(receiver.clone()))
         .rules(Box::new(FiresOnce::default()))
@@ -354,7 +331,9 @@ impl LagSink for Panicking {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sink_task_that_dies_stops_the_pipeline_with_its_name() {
     let pipeline = Pipeline::builder()
-        .source(Box::new(Scripted(vec![lagging(now_ms())])))
+        .source(Box::new(Scripted {
+            batches: vec![lagging(now_ms())],
+        }))
         .sink(Box::new(Panicking))
         .evaluation_interval(Duration::from_millis(20))
         .build();
