@@ -22,6 +22,7 @@ mod error;
 mod rules;
 mod sink;
 mod source;
+pub mod stats;
 
 pub use alerter::{Alerter, Delivery};
 pub use build::FromConfig;
@@ -29,6 +30,7 @@ pub use error::{ComponentError, ErrorClass};
 pub use rules::{NoRules, RuleEngine};
 pub use sink::{Ack, LagSink};
 pub use source::{EventSender, OffsetSource, SourceContext};
+pub use stats::{ReadLog, RuntimeStats, StatsProvider};
 
 /// Re-exported so implementors need not depend on `async-trait` themselves.
 pub use async_trait::async_trait;

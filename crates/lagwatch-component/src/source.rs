@@ -1,4 +1,5 @@
 use crate::ComponentError;
+use crate::stats::ReadLog;
 use async_trait::async_trait;
 use lagwatch_core::Event;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 pub struct EventSender {
     component: Arc<str>,
     tx: mpsc::Sender<Vec<Event>>,
+    reads: ReadLog,
 }
 
 impl EventSender {
@@ -20,7 +22,20 @@ impl EventSender {
         EventSender {
             component: component.into(),
             tx,
+            reads: ReadLog::new(),
         }
+    }
+
+    /// The same sender, recording read outcomes ([`SourceContext::record_read`]) in `reads`
+    /// (the runtime passes the log it shows in its statistics).
+    pub fn with_read_log(mut self, reads: ReadLog) -> EventSender {
+        self.reads = reads;
+        self
+    }
+
+    /// Where read outcomes are recorded.
+    pub fn read_log(&self) -> &ReadLog {
+        &self.reads
     }
 
     /// A sender and the receiver it feeds, with room for `capacity` batches.
@@ -53,11 +68,27 @@ impl EventSender {
         EventSender {
             component: component.into(),
             tx: self.tx.clone(),
+            reads: self.reads.clone(),
         }
     }
 }
 
 impl SourceContext {
+    /// Records that one read of `cluster` (a poll, or for a streaming source one round of
+    /// broker offsets once it has caught up) completed after `took`, successfully or with the
+    /// given reason. The pipeline's statistics, `/metrics` and `/readyz` are built from these:
+    /// a source counts as ready after its first successful read, so a source should record
+    /// its first success only once its view of the cluster is complete.
+    pub fn record_read(&self, cluster: &str, took: Duration, outcome: Result<(), &str>) {
+        self.events.reads.record(
+            &self.events.component,
+            cluster,
+            took,
+            crate::clock::wall_clock_ms(),
+            outcome,
+        );
+    }
+
     /// Runs a polling source: calls `poll` right away and then every `interval`, sends each
     /// poll's events as one batch, and returns `Ok` as soon as shutdown is requested — also
     /// while a poll or a send is still waiting. Returns the error of a send that failed because
