@@ -14,6 +14,9 @@ pub struct TopicOffsets {
     /// Newest high-water mark per partition, indexed by partition number; `None` for a
     /// partition that has no sample yet.
     pub high_water: Vec<Option<i64>>,
+    /// Newest known log-start offset per partition, indexed like `high_water`; `None` where
+    /// no source reported one.
+    pub log_start: Vec<Option<i64>>,
 }
 
 /// Everything one evaluation cycle produced. Cheap to clone (shared behind an [`Arc`]).
