@@ -183,6 +183,19 @@ impl std::fmt::Debug for PipelineHandle {
 }
 
 impl PipelineHandle {
+    /// A handle on no pipeline that always shows `snapshot`: for serving a snapshot computed
+    /// elsewhere, and for tests. Its statistics are empty and its questions fail with
+    /// [`NotRunning`].
+    pub fn detached(snapshot: Snapshot) -> PipelineHandle {
+        let (latest, _) = watch::channel(snapshot);
+        let (requests, _) = mpsc::channel(1);
+        PipelineHandle {
+            latest,
+            live: Arc::new(Live::default()),
+            requests,
+        }
+    }
+
     /// The newest snapshot (empty, cycle 0, before the first evaluation).
     pub fn latest(&self) -> Snapshot {
         self.latest.borrow().clone()
