@@ -41,7 +41,8 @@ const LEVELS: &[(&str, u8)] = &[
     ("lagwatch-source-zookeeper", 2),
     ("lagwatch-alert", 2),
     ("lagwatch-import", 2),
-    ("lagwatch-lib", 3),
+    ("lagwatch-http", 3),
+    ("lagwatch-lib", 4),
 ];
 
 #[test]
