@@ -277,7 +277,10 @@ async fn run_once(workspace: &Workspace) -> anyhow::Result<Gathered> {
         .with_context(|| format!("waiting for {shown}"))?;
     let mut log = String::from_utf8_lossy(&output.stderr).into_owned();
     log.push_str(&String::from_utf8_lossy(&output.stdout));
-    if !output.status.success() {
+    // With --once, Telegraf exits 1 when an input logged an error ("input plugins recorded N
+    // errors") after writing everything else; those errors are reported, not fatal here.
+    let input_errors_only = log.contains("input plugins recorded");
+    if !output.status.success() && !input_errors_only {
         bail!(
             "{shown} failed ({}); last lines of its output:\n{}",
             output.status,
