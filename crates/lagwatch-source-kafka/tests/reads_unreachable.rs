@@ -13,7 +13,7 @@ use std::time::Duration;
 
 async fn failed_reads(mode: KafkaMode) {
     let port = net::free_port().unwrap();
-    let mut config = KafkaSourceConfig::new("live", &format!("127.0.0.1:{port}"));
+    let mut config = KafkaSourceConfig::new("live", format!("127.0.0.1:{port}"));
     config.mode = mode;
     config.offset_refresh = Duration::from_millis(100);
     config.request_timeout = Duration::from_secs(1);
