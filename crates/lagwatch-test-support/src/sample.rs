@@ -196,11 +196,13 @@ pub fn snapshot_at(at_ms: TimestampMs, cycle: u64) -> Snapshot {
             cluster: "backup".into(),
             topic: "archive".into(),
             high_water: vec![Some(5_000)],
+            log_start: vec![Some(0)],
         },
         TopicOffsets {
             cluster: "live".into(),
             topic: "payment_log".into(),
             high_water: vec![Some(1_234_621), Some(1_233_437), None],
+            log_start: vec![Some(1_000_000), Some(1_000_000), None],
         },
         TopicOffsets {
             cluster: "live".into(),
@@ -212,6 +214,7 @@ pub fn snapshot_at(at_ms: TimestampMs, cycle: u64) -> Snapshot {
                 Some(40_900),
                 Some(50_015),
             ],
+            log_start: Vec::new(),
         },
     ];
 
