@@ -41,7 +41,9 @@ const LEVELS: &[(&str, u8)] = &[
     ("lagwatch-source-zookeeper", 2),
     ("lagwatch-alert", 2),
     ("lagwatch-import", 2),
-    ("lagwatch-lib", 3),
+    ("lagwatch-metrics", 2),
+    ("lagwatch-sink-otlp", 3),
+    ("lagwatch-lib", 4),
 ];
 
 #[test]

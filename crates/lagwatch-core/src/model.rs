@@ -1124,7 +1124,10 @@ mod tests {
             log_start,
         };
         model.apply(
-            &broker(1_000, vec![offset(0, 100, Some(10)), offset(1, 50, Some(5))]),
+            &broker(
+                1_000,
+                vec![offset(0, 100, Some(10)), offset(1, 50, Some(5))],
+            ),
             1_000,
         );
         // The newer sample of partition 1 lacks a log start: the older one still counts.
@@ -1134,7 +1137,10 @@ mod tests {
         );
         let snapshot = model.snapshot(3_000, &EvaluatorSettings::default(), 1);
         assert_eq!(snapshot.topics.len(), 1);
-        assert_eq!(snapshot.topics[0].high_water, vec![Some(120), Some(60), None]);
+        assert_eq!(
+            snapshot.topics[0].high_water,
+            vec![Some(120), Some(60), None]
+        );
         assert_eq!(snapshot.topics[0].log_start, vec![Some(20), Some(5), None]);
     }
 

@@ -1,0 +1,1 @@
+//! OTLP metrics sink for lagwatch (see the next commits).

@@ -1,0 +1,1 @@
+//! Real-receiver acceptance tests (written in a later commit).
