@@ -37,6 +37,7 @@ mod env_override;
 mod error;
 pub mod kafka;
 mod load;
+pub mod otlp;
 mod show;
 mod tree;
 pub mod types;
