@@ -222,14 +222,43 @@ pub fn encode(
     Ok(out)
 }
 
-/// A generous guess of the exposition size: bytes per series times series.
+/// A slightly generous estimate of the exposition size, from the lengths of the names in
+/// the snapshot (one pass, no allocation), so the output string is allocated once instead of
+/// being doubled and copied while it grows.
 fn estimated_size(snapshot: &Snapshot, settings: &MetricsSettings) -> usize {
-    let partitions: usize = snapshot.groups().iter().map(|g| g.partitions.len()).sum();
-    let topic_partitions: usize = snapshot.topics().iter().map(|t| t.high_water.len()).sum();
-    let groups = snapshot.groups().len();
-    let sets = settings.sets.len().max(1);
-    let per_partition = if settings.partition_series { 4 } else { 0 };
-    let series = sets * (partitions * per_partition + topic_partitions * per_partition / 2)
-        + sets * groups * 8;
-    16 * 1024 + series * 110
+    use crate::settings::NameSet;
+    let native = settings.writes(NameSet::Native);
+    let exporter = settings.writes(NameSet::KafkaExporter);
+    let lag_exporter = settings.writes(NameSet::KafkaLagExporter);
+    let mut bytes = 64 * 1024;
+    for g in snapshot.groups() {
+        let group_line = g.cluster.len() + g.group.len() + 80;
+        // Group and group/topic families of all sets (at most ~13 per group).
+        bytes += 13 * group_line;
+        if !settings.partition_series {
+            bytes += g.partitions.len().min(64) * group_line;
+            continue;
+        }
+        for p in &g.partitions {
+            let line = group_line + p.topic.len() + 30;
+            if native {
+                bytes += 5 * line;
+            }
+            if exporter {
+                bytes += 2 * line;
+            }
+            if lag_exporter {
+                bytes += 3 * (line + p.owner.len() + 2 * p.client_id.len() + 50);
+            }
+        }
+    }
+    let sets = usize::from(native) + usize::from(exporter) + usize::from(lag_exporter);
+    for t in snapshot.topics() {
+        let line = t.cluster.len() + t.topic.len() + 90;
+        bytes += sets * line;
+        if settings.partition_series {
+            bytes += sets * 2 * t.high_water.len() * line;
+        }
+    }
+    bytes + bytes / 16
 }
