@@ -75,6 +75,9 @@ pub mod sinks {
     /// Newline-delimited JSON files.
     #[cfg(feature = "file")]
     pub use lagwatch_sink_file as file;
+    /// OTLP metrics push.
+    #[cfg(feature = "otlp")]
+    pub use lagwatch_sink_otlp as otlp;
     /// Standard output.
     #[cfg(feature = "stdout")]
     pub use lagwatch_sink_stdout as stdout;
