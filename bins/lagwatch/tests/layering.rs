@@ -43,6 +43,7 @@ const LEVELS: &[(&str, u8)] = &[
     ("lagwatch-import", 2),
     ("lagwatch-metrics", 2),
     ("lagwatch-sink-otlp", 3),
+    ("lagwatch-http", 3),
     ("lagwatch-lib", 4),
 ];
 

@@ -35,6 +35,7 @@ mod doc_tests;
 pub mod elasticsearch;
 mod env_override;
 mod error;
+pub mod http;
 pub mod kafka;
 mod load;
 pub mod otlp;

@@ -2,6 +2,7 @@
 
 pub use crate::alerting::*;
 pub use crate::elasticsearch::ElasticsearchSinkConfig;
+pub use crate::http::{HttpConfig, MetricSetName, MetricsConfig};
 pub use crate::otlp::{OtlpProtocol, OtlpSinkConfig};
 use lagwatch_core::duration::serde_text;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,8 @@ pub struct Config {
     pub model: ModelConfig,
     /// How windows are judged (Burrow's `[evaluator]`).
     pub evaluator: EvaluatorConfig,
+    /// The HTTP API (Burrow's v3 API, `/metrics`, health, JSON API).
+    pub http: HttpConfig,
     /// Offset sources by name.
     pub sources: BTreeMap<String, SourceConfig>,
     /// Sinks by name.

@@ -29,10 +29,11 @@ use std::collections::BTreeMap;
 const MAX_STATE_SAVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(86_400);
 
 /// Top-level sections, in the order they are read and reported.
-pub(crate) const SECTIONS: [&str; 7] = [
+pub(crate) const SECTIONS: [&str; 8] = [
     "general",
     "model",
     "evaluator",
+    "http",
     "sources",
     "sinks",
     "rules",
@@ -109,6 +110,11 @@ pub(crate) fn from_tree(tree: Node, overrides: &[EnvOverride]) -> (Option<Config
     if let Some(e) = evaluator {
         check_evaluator(&e, &mut |p, m| problems.push(p, m));
         config.evaluator = e;
+    }
+    if let Some(h) = section::<crate::http::HttpConfig>("http", root.remove("http"), &mut problems)
+    {
+        check_http(&h, &mut |p, m| problems.push(p, m));
+        config.http = h;
     }
 
     if let Some(entries) = named_sections("sources", root.remove("sources"), &mut problems) {
@@ -557,6 +563,71 @@ fn check_evaluator(e: &EvaluatorConfig, report: &mut Sink<'_>) {
     }
 }
 
+fn check_http(h: &crate::http::HttpConfig, report: &mut Sink<'_>) {
+    if h.listen.parse::<std::net::SocketAddr>().is_err() {
+        report(
+            "http.listen".into(),
+            format!(
+                "must be an IP address and port such as 127.0.0.1:8000 or [::1]:8000, got {:?}",
+                h.listen
+            ),
+        );
+    }
+    let cert = !h.tls_cert.as_os_str().is_empty();
+    let key = !h.tls_key.as_os_str().is_empty();
+    if cert != key {
+        let (missing, given) = if cert {
+            ("http.tls_key", "http.tls_cert")
+        } else {
+            ("http.tls_cert", "http.tls_key")
+        };
+        report(
+            missing.into(),
+            format!("must be set together with {given} (both files, PEM)"),
+        );
+    }
+    let bearer = !h.bearer_token.expose().is_empty();
+    let basic = !h.username.is_empty();
+    if bearer && basic {
+        report(
+            "http.username".into(),
+            "choose one way to authenticate: http.bearer_token or http.username/password".into(),
+        );
+    }
+    if basic != !h.password.expose().is_empty() {
+        let missing = if basic {
+            "http.password"
+        } else {
+            "http.username"
+        };
+        report(
+            missing.into(),
+            "http.username and http.password must be set together".into(),
+        );
+    }
+    if h.history.is_zero() {
+        report("http.history".into(), "must be longer than 0s".into());
+    }
+    let m = &h.metrics;
+    if m.sets.is_empty() {
+        report(
+            "http.metrics.sets".into(),
+            "must name at least one of: native, kafka_exporter, kafka_lag_exporter".into(),
+        );
+    }
+    let patterns = [
+        ("http.metrics.group_allowlist", &m.group_allowlist),
+        ("http.metrics.group_denylist", &m.group_denylist),
+        ("http.metrics.topic_allowlist", &m.topic_allowlist),
+        ("http.metrics.topic_denylist", &m.topic_denylist),
+    ];
+    for (path, pattern) in patterns {
+        if let Err(e) = NameFilter::new(Some(pattern), None) {
+            report(path.into(), regex_message(pattern, &e.source.to_string()));
+        }
+    }
+}
+
 fn check_source(path: &str, source: &SourceConfig, report: &mut Sink<'_>) {
     match source {
         SourceConfig::Demo(demo) => {
@@ -687,6 +758,7 @@ pub(crate) fn check(config: &Config) -> Result<(), ConfigError> {
     check_general(&config.general, &mut report);
     check_model(&config.model, &mut report);
     check_evaluator(&config.evaluator, &mut report);
+    check_http(&config.http, &mut report);
     if config.sources.is_empty() {
         report("sources".into(), no_component_message("source"));
     }

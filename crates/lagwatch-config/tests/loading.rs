@@ -133,8 +133,8 @@ rotate_megabytes = 5
     assert_eq!(
         toml_problems(&text),
         [
-            "storage: unknown section (expected one of: general, model, evaluator, sources, \
-             sinks, rules, alerters)",
+            "storage: unknown section (expected one of: general, model, evaluator, http, \
+             sources, sinks, rules, alerters)",
             "sinks.out2.rotate_megabytes: unknown key (expected one of: path, rotate_bytes, \
              rotate_daily, max_files, fsync, topics)",
         ]
@@ -582,6 +582,57 @@ fn demo_configuration() {
 }
 
 #[test]
+fn http_problems_name_their_keys() {
+    let text = format!(
+        "{MINIMAL}
+[http]
+listen = \"localhost\"
+tls_cert = \"cert.pem\"
+bearer_token = \"t\"
+username = \"u\"
+history = \"0s\"
+
+[http.metrics]
+sets = [\"native\", \"kminion\"]
+group_denylist = \"(\"
+"
+    );
+    let problems = toml_problems(&text);
+    assert!(
+        problems[0].starts_with("http.metrics.sets") && problems[0].contains("kminion"),
+        "{problems:?}"
+    );
+    let problems = toml_problems(&text.replace(", \"kminion\"", ""));
+    let paths: Vec<&str> = problems
+        .iter()
+        .map(|p| p.split(':').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "http.listen",
+            "http.tls_key",
+            "http.username",
+            "http.password",
+            "http.history",
+            "http.metrics.group_denylist"
+        ],
+        "{problems:?}"
+    );
+    let shown = Config::from_str(
+        &format!("{MINIMAL}\n[http]\nbearer_token = \"reader-secret\"\n"),
+        Format::Toml,
+    )
+    .ok()
+    .and_then(|c| c.to_toml_redacted().ok())
+    .unwrap_or_default();
+    assert!(
+        shown.contains("bearer_token") && !shown.contains("reader-secret"),
+        "{shown}"
+    );
+}
+
+#[test]
 fn validate_reports_an_empty_configuration() {
     let err = Config::default().validate().err();
     assert_eq!(
@@ -622,6 +673,27 @@ mode = "burrow"
 minimum_complete = 0.0
 allowed_lag = 0
 warm_up = "5m"
+
+[http]
+enabled = true
+listen = "127.0.0.1:8000"
+tls_cert = ""
+tls_key = ""
+bearer_token = ""
+username = ""
+password = ""
+admin_token = ""
+history = "1h"
+allow_origin = ""
+
+[http.metrics]
+sets = ["native"]
+partition_series = true
+member_labels = true
+group_allowlist = ""
+group_denylist = ""
+topic_allowlist = ""
+topic_denylist = ""
 
 [sources.demo]
 type = "demo"
@@ -719,8 +791,9 @@ headers = {{ Authorization = \"Bearer abc\" }}
     assert_eq!(hook.url.expose(), "https://events.example/hook/token");
     assert_eq!(hook.preset, WebhookPreset::Alertmanager);
     let shown = config.to_toml_redacted().unwrap_or_default();
+    // The secrets' values (key names such as `http.admin_token` may say "token").
     assert!(
-        !shown.contains("token") && !shown.contains("Bearer"),
+        !shown.contains("hook/token") && !shown.contains("Bearer"),
         "{shown}"
     );
 

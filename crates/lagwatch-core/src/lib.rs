@@ -41,7 +41,7 @@ pub mod time_lag;
 pub use evaluator::{EvaluatorSettings, PartitionWindow};
 pub use event::{BrokerOffset, Event, MemberAssignment};
 pub use model::{Applied, LagModel, ModelSettings};
-pub use report::{GroupReport, OffsetPoint, PartitionReport};
+pub use report::{GroupReport, OffsetPoint, PartitionDetail, PartitionReport};
 pub use snapshot::Snapshot;
 pub use status::{GroupStatus, PartitionStatus};
 

@@ -655,7 +655,7 @@ mod tests {
             cluster: "live".into(),
             topic: "payment_log".into(),
             high_water: vec![Some(1_234_621), None, Some(1_234_002)],
-            log_start: Vec::new(),
+            log_start: vec![None; 3],
         }];
         let snap = snapshot_of(AT, vec![example_group()], topics.clone());
         let names: Vec<_> = from_snapshot(&snap, &telegraf_opts())

@@ -32,7 +32,7 @@ use crate::TimestampMs;
 use crate::evaluator::{self, EvaluatorSettings, PartitionWindow};
 use crate::event::{BrokerOffset, Event, MemberAssignment};
 use crate::filter::NameFilter;
-use crate::report::{GroupReport, OffsetPoint};
+use crate::report::{GroupReport, OffsetPoint, PartitionDetail};
 use crate::snapshot::{SnapshotData, TopicOffsets};
 use crate::status::PartitionStatus;
 use crate::time_lag;
@@ -752,6 +752,66 @@ impl LagModel {
         }
     }
 
+    /// Everything stored for one group, as Burrow's consumer-detail endpoint shows it: per
+    /// topic, per partition (index = partition number), the whole commit window oldest first
+    /// (empty slots first, `intervals` long; empty for a partition never committed), owner,
+    /// client id and current lag. `None` for an unknown cluster or group, and for a group known
+    /// only by an external verdict.
+    pub fn group_detail(
+        &self,
+        cluster: &str,
+        group: &str,
+    ) -> Option<BTreeMap<String, Vec<PartitionDetail>>> {
+        let state = self.clusters.get(cluster)?;
+        let g = state.groups.get(group)?;
+        let intervals = self.settings.intervals;
+        let detail = g
+            .topics
+            .iter()
+            .map(|(topic, partitions)| {
+                let broker = state.topics.get(topic);
+                let list = partitions
+                    .iter()
+                    .enumerate()
+                    .map(|(index, p)| {
+                        let newest = broker
+                            .and_then(|t| t.partitions.get(index))
+                            .and_then(|s| s.back());
+                        let commit = p.ring.as_ref().and_then(|r| r.back());
+                        let current_lag = match (commit, newest) {
+                            (Some(c), Some(s)) => lag_between(s.high_water, c.point.offset),
+                            _ => 0,
+                        };
+                        PartitionDetail {
+                            offsets: p.window_slots(intervals),
+                            owner: p.owner.clone(),
+                            client_id: p.client_id.clone(),
+                            current_lag,
+                        }
+                    })
+                    .collect();
+                (topic.clone(), list)
+            })
+            .collect();
+        Some(detail)
+    }
+
+    /// Removes one topic from a group (Burrow's `DELETE .../consumer/<group>/topic/<topic>`);
+    /// a group left without topics is removed too. Returns whether anything was removed.
+    pub fn remove_group_topic(&mut self, cluster: &str, group: &str, topic: &str) -> bool {
+        let Some(state) = self.clusters.get_mut(cluster) else {
+            return false;
+        };
+        let Some(g) = state.groups.get_mut(group) else {
+            return false;
+        };
+        let removed = g.topics.remove(topic).is_some();
+        if g.topics.is_empty() {
+            state.groups.remove(group);
+        }
+        removed
+    }
+
     /// Known clusters, sorted.
     pub fn clusters(&self) -> Vec<String> {
         self.clusters.keys().cloned().collect()
@@ -825,6 +885,21 @@ impl LagModel {
     }
 }
 
+impl GroupPartition {
+    /// The commit window as `intervals` slots, oldest first, empty slots first; empty for a
+    /// partition never committed.
+    fn window_slots(&self, intervals: usize) -> Vec<Option<OffsetPoint>> {
+        match &self.ring {
+            None => Vec::new(),
+            Some(ring) => {
+                let mut slots = vec![None; intervals.saturating_sub(ring.len())];
+                slots.extend(ring.iter().map(|c| Some(c.point)));
+                slots
+            }
+        }
+    }
+}
+
 /// The group's entry for a partition, creating the topic and growing its partition list to
 /// `count` when `index` is beyond it (Burrow grows it only then).
 fn group_partition<'g>(
@@ -862,14 +937,7 @@ fn evaluate_state(
                 (Some(c), Some(s)) => lag_between(s.high_water, c.offset),
                 _ => 0,
             };
-            let offsets = match &p.ring {
-                None => Vec::new(),
-                Some(ring) => {
-                    let mut slots = vec![None; intervals.saturating_sub(ring.len())];
-                    slots.extend(ring.iter().map(|c| Some(c.point)));
-                    slots
-                }
-            };
+            let offsets = p.window_slots(intervals);
             let window = PartitionWindow {
                 topic: topic.clone(),
                 partition: i32::try_from(index).unwrap_or(i32::MAX),
@@ -1016,6 +1084,68 @@ mod tests {
             stale: false,
             warming_up: false,
         }
+    }
+
+    #[test]
+    fn group_detail_shows_the_whole_window_and_a_topic_can_be_removed() {
+        let mut model = LagModel::new(ModelSettings {
+            intervals: 3,
+            ..ModelSettings::default()
+        });
+        let broker = |hw: i64, at: i64| Event::BrokerOffsets {
+            cluster: "c".into(),
+            topic: "orders".into(),
+            partition_count: 2,
+            offsets: vec![BrokerOffset {
+                partition: 0,
+                high_water: hw,
+                log_start: Some(3),
+            }],
+            observed_ms: at,
+        };
+        let commit = |topic: &str, offset: i64, at: i64| Event::Commit {
+            cluster: "c".into(),
+            group: "g".into(),
+            topic: topic.into(),
+            partition: 0,
+            offset,
+            timestamp_ms: at,
+            order: None,
+        };
+        assert_eq!(model.apply(&broker(100, 1_000), 1_000), Applied::Stored);
+        assert_eq!(
+            model.apply(&commit("orders", 40, 1_000), 1_000),
+            Applied::Stored
+        );
+        assert_eq!(model.apply(&broker(120, 61_000), 61_000), Applied::Stored);
+        assert_eq!(
+            model.apply(&commit("orders", 90, 61_000), 61_000),
+            Applied::Stored
+        );
+
+        let detail = model.group_detail("c", "g").unwrap_or_default();
+        let parts = &detail["orders"];
+        assert_eq!(parts.len(), 2, "both partitions of the topic are listed");
+        assert_eq!(parts[0].offsets.len(), 3);
+        assert_eq!(parts[0].offsets[0], None, "the empty slot comes first");
+        assert_eq!(parts[0].offsets[1].map(|o| o.offset), Some(40));
+        assert_eq!(parts[0].offsets[2].map(|o| o.offset), Some(90));
+        assert_eq!(parts[0].current_lag, 30);
+        assert!(parts[1].offsets.is_empty(), "never committed");
+        assert_eq!(parts[1].current_lag, 0);
+        assert_eq!(model.group_detail("c", "nope"), None);
+        assert_eq!(model.group_detail("nope", "g"), None);
+
+        let snapshot = model.snapshot(61_000, &EvaluatorSettings::default(), 1);
+        assert_eq!(snapshot.topics[0].log_start, vec![Some(3), None]);
+
+        assert!(!model.remove_group_topic("c", "g", "other"));
+        assert!(model.remove_group_topic("c", "g", "orders"));
+        assert_eq!(
+            model.group_detail("c", "g"),
+            None,
+            "a group without topics is gone"
+        );
     }
 
     fn verdict_event(report: &GroupReport) -> Event {

@@ -72,6 +72,22 @@ pub struct PartitionExtras {
     pub warming_up: bool,
 }
 
+/// One partition of a group as Burrow's consumer-detail endpoint shows it (note the hyphen
+/// in `current-lag`, unlike the status endpoints' `current_lag`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionDetail {
+    /// The whole commit window, oldest first; empty slots (`null`) come first. Empty for a
+    /// partition the group never committed.
+    pub offsets: Vec<Option<OffsetPoint>>,
+    /// Host of the owning consumer, empty when unknown.
+    pub owner: String,
+    /// Client id of the owning consumer, empty when unknown.
+    pub client_id: String,
+    /// Newest broker end offset minus newest committed offset, floored at 0; 0 without data.
+    #[serde(rename = "current-lag")]
+    pub current_lag: u64,
+}
+
 /// Evaluation of one consumer group (Burrow's `ConsumerGroupStatus`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupReport {

@@ -14,8 +14,8 @@ pub struct TopicOffsets {
     /// Newest high-water mark per partition, indexed by partition number; `None` for a
     /// partition that has no sample yet.
     pub high_water: Vec<Option<i64>>,
-    /// Newest log-start offset per partition, indexed like `high_water`; `None` where no
-    /// sample carried one (sources that cannot read it). May be shorter than `high_water`.
+    /// Newest known log-start offset per partition, indexed like `high_water`; `None` where
+    /// no source reported one.
     pub log_start: Vec<Option<i64>>,
 }
 

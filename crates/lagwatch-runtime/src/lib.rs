@@ -44,6 +44,7 @@
 mod alert_queue;
 mod changes;
 mod clock;
+mod handle;
 mod persister;
 mod pipeline;
 mod queue;
@@ -52,6 +53,7 @@ pub mod state_dir;
 mod stats;
 
 pub use clock::{Clock, SystemClock};
+pub use handle::{GroupDetail, NotRunning, PipelineHandle};
 pub use pipeline::{Pipeline, PipelineBuilder, RuntimeError};
 pub use queue::DropOldestQueue;
 pub use signal::cancel_on_signals;

@@ -1,6 +1,7 @@
 use crate::alert_queue::AlertQueue;
 use crate::changes::StatusTracker;
 use crate::clock::{Clock, SystemClock};
+use crate::handle::{Live, ModelRequest, Output, PipelineHandle};
 use crate::persister::{Job, PersisterHandle};
 use crate::queue::DropOldestQueue;
 use crate::state_dir::{self, AlertsFile, ModelFile};
@@ -15,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -182,9 +183,13 @@ impl PipelineBuilder {
     /// Finishes the pipeline.
     pub fn build(self) -> Pipeline {
         let (latest, _) = watch::channel(Snapshot::default());
+        let (requests_tx, requests) = mpsc::channel(64);
         Pipeline {
             parts: self,
             latest,
+            live: Arc::new(Live::default()),
+            requests_tx,
+            requests,
         }
     }
 }
@@ -193,6 +198,9 @@ impl PipelineBuilder {
 pub struct Pipeline {
     parts: PipelineBuilder,
     latest: watch::Sender<Snapshot>,
+    live: Arc<Live>,
+    requests_tx: mpsc::Sender<ModelRequest>,
+    requests: mpsc::Receiver<ModelRequest>,
 }
 
 /// A sink's task and what the pipeline knows of it.
@@ -272,13 +280,31 @@ impl Pipeline {
         self.latest.subscribe()
     }
 
+    /// A handle for the HTTP API and the like: newest snapshot, live statistics, a group's
+    /// whole windows, deleting a group. It stays valid after the pipeline stops (questions
+    /// then fail with [`NotRunning`](crate::NotRunning)).
+    pub fn handle(&self) -> PipelineHandle {
+        PipelineHandle {
+            latest: self.latest.clone(),
+            live: self.live.clone(),
+            requests: self.requests_tx.clone(),
+        }
+    }
+
     /// Runs until `shutdown` is cancelled (or every source has failed), then stops the sources,
     /// evaluates once more, drains the sink and alert queues and flushes the sinks.
     ///
     /// With a state directory, the saved windows, open alerts and undelivered notifications
     /// are restored first (see [`PipelineBuilder::state_dir`]).
     pub async fn run(self, shutdown: CancellationToken) -> Result<RunSummary, RuntimeError> {
-        let Pipeline { parts, latest } = self;
+        let Pipeline {
+            parts,
+            latest,
+            live,
+            requests_tx,
+            mut requests,
+        } = self;
+        drop(requests_tx);
         let PipelineBuilder {
             model,
             evaluator,
@@ -348,6 +374,15 @@ impl Pipeline {
             }
         }
 
+        live.started_ms.store(clock.now_ms(), Ordering::Relaxed);
+        live.event_queue_capacity
+            .store(event_queue.max(1) as u64, Ordering::Relaxed);
+        *live
+            .sources
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            sources.iter().map(|s| s.name().to_owned()).collect();
+
         let mut tasks = Tasks::default();
         let sink_workers: Vec<SinkWorker> = sinks
             .into_iter()
@@ -367,6 +402,10 @@ impl Pipeline {
             path: state_dir.clone().unwrap_or_default(),
             source,
         })?;
+        *live
+            .state_save_failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(persister.failures.clone());
         let stopping = CancellationToken::new();
         let alert_workers: Vec<AlertWorker> = alerters
             .into_iter()
@@ -377,8 +416,28 @@ impl Pipeline {
             })
             .collect();
 
+        {
+            let mut outputs = live
+                .outputs
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            outputs.extend(sink_workers.iter().map(|w| Output::Sink {
+                name: w.name.clone(),
+                queue: w.queue.clone(),
+                capacity: sink_queue.max(1),
+                counters: w.counters.clone(),
+            }));
+            outputs.extend(alert_workers.iter().map(|w| Output::Alerter {
+                name: w.name.clone(),
+                queue: w.queue.clone(),
+                capacity: alert_queue,
+                counters: w.counters.clone(),
+            }));
+        }
+
         let source_token = shutdown.child_token();
         let (events, mut event_rx) = EventSender::channel("pipeline", event_queue);
+        let events = events.with_read_log(live.reads.clone());
         let mut source_tasks = JoinSet::new();
         let source_count = sources.len();
         for source in sources {
@@ -405,6 +464,7 @@ impl Pipeline {
             save_interval_ms: i64::try_from(state_save_interval.as_millis()).unwrap_or(i64::MAX),
             last_saved_ms: None,
             sent_alert_state: saved_rules,
+            live: live.clone(),
         };
         let mut failed_sources = 0usize;
         let mut fatal: Option<ComponentError> = None;
@@ -421,7 +481,11 @@ impl Pipeline {
                 _ = ticker.tick() => {
                     state.evaluate(&latest, &mut *rules, &sink_workers, &persister);
                 }
-                Some(batch) = event_rx.recv() => state.apply(batch),
+                Some(batch) = event_rx.recv() => {
+                    live.event_queue_depth.store(event_rx.len() as u64, Ordering::Relaxed);
+                    state.apply(batch);
+                }
+                Some(request) = requests.recv() => state.answer(request),
                 Some(joined) = tasks.set.join_next_with_id() => {
                     let (component, reason) = tasks.describe(joined);
                     tracing::error!(%component, %reason, "component task stopped unexpectedly; stopping the pipeline");
@@ -579,6 +643,8 @@ struct LoopState {
     last_saved_ms: Option<i64>,
     /// The rule engine's open alerts as last handed to the persister.
     sent_alert_state: Option<serde_json::Value>,
+    /// Figures shown by [`PipelineHandle::stats`].
+    live: Arc<Live>,
 }
 
 impl LoopState {
@@ -589,6 +655,48 @@ impl LoopState {
             if let Applied::Ignored(reason) = self.model.apply(event, now) {
                 self.summary.events_ignored += 1;
                 tracing::trace!(cluster = event.cluster(), %reason, "event ignored");
+            }
+        }
+        self.live
+            .events
+            .store(self.summary.events, Ordering::Relaxed);
+    }
+
+    /// Answers a question from a [`PipelineHandle`] (a receiver that went away is ignored).
+    fn answer(&mut self, request: ModelRequest) {
+        match request {
+            ModelRequest::GroupDetail {
+                cluster,
+                group,
+                reply,
+            } => {
+                let _ = reply.send(self.model.group_detail(&cluster, &group));
+            }
+            ModelRequest::DeleteGroup {
+                cluster,
+                group,
+                reply,
+            } => {
+                let event = Event::GroupDeleted {
+                    cluster: cluster.clone(),
+                    group: group.clone(),
+                };
+                let existed = matches!(
+                    self.model.apply(&event, self.clock.now_ms()),
+                    Applied::Stored
+                );
+                tracing::info!(%cluster, %group, existed, "group deleted through the API");
+                let _ = reply.send(existed);
+            }
+            ModelRequest::DeleteGroupTopic {
+                cluster,
+                group,
+                topic,
+                reply,
+            } => {
+                let existed = self.model.remove_group_topic(&cluster, &group, &topic);
+                tracing::info!(%cluster, %group, %topic, existed, "topic removed from a group through the API");
+                let _ = reply.send(existed);
             }
         }
     }
@@ -633,6 +741,11 @@ impl LoopState {
         let partitions: usize = snapshot.groups().iter().map(|g| g.partitions.len()).sum();
         let warming_up = snapshot.groups().iter().filter(|g| g.warming_up).count();
         latest.send_replace(snapshot.clone());
+        self.live.cycles.store(cycle, Ordering::Relaxed);
+        self.live.last_evaluation_us.store(
+            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
         tracing::debug!(
             cycle,
             groups = snapshot.groups().len(),

@@ -202,7 +202,7 @@ pub fn snapshot_at(at_ms: TimestampMs, cycle: u64) -> Snapshot {
             cluster: "live".into(),
             topic: "payment_log".into(),
             high_water: vec![Some(1_234_621), Some(1_233_437), None],
-            log_start: vec![Some(1_000_000), Some(1_000_000), None],
+            log_start: vec![Some(1_000_000), None, None],
         },
         TopicOffsets {
             cluster: "live".into(),
@@ -214,7 +214,7 @@ pub fn snapshot_at(at_ms: TimestampMs, cycle: u64) -> Snapshot {
                 Some(40_900),
                 Some(50_015),
             ],
-            log_start: Vec::new(),
+            log_start: vec![Some(0), Some(0), Some(0), Some(0), Some(0)],
         },
     ];
 

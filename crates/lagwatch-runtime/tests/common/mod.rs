@@ -3,7 +3,8 @@
 use lagwatch_component::{ComponentError, OffsetSource, SourceContext, async_trait};
 use lagwatch_core::Event;
 
-/// Sends a fixed list of event batches, then waits for cancellation.
+/// Sends a fixed list of event batches, records one successful read of cluster `c`, then
+/// waits for cancellation.
 pub struct Scripted {
     pub batches: Vec<Vec<Event>>,
 }
@@ -20,6 +21,7 @@ impl OffsetSource for Scripted {
         for batch in &self.batches {
             ctx.events.send_batch(batch.clone()).await?;
         }
+        ctx.record_read("c", std::time::Duration::from_millis(1), Ok(()));
         ctx.shutdown.cancelled().await;
         Ok(())
     }

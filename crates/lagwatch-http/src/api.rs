@@ -1,0 +1,357 @@
+//! lagwatch's own JSON API under `/api/v1`: what Burrow's API cannot say (time lag, warming-up
+//! and stale flags, history, the pipeline's health), with deterministic ordering and distinct
+//! errors for an unknown cluster and an unknown group.
+//!
+//! | path | answer |
+//! |---|---|
+//! | `GET /api/v1/status` | readiness, evaluation cycle, sources with their reads, sinks, alerters |
+//! | `GET /api/v1/clusters` | every cluster with group and topic counts and staleness |
+//! | `GET /api/v1/groups` | every group (worst first), filtered by `cluster`, `status`, `q` (name contains) |
+//! | `GET /api/v1/groups/{cluster}/{group}` | one group with every partition |
+//! | `GET /api/v1/groups/{cluster}/{group}/history` | the group's recent points, oldest first |
+//! | `GET /api/v1/topics/{cluster}/{topic}` | the topic's end offsets and the groups consuming it |
+
+use crate::burrow::{cluster_groups, cluster_names, find_group};
+use crate::history::{HistoryPoint, max_time_lag_seconds};
+use crate::state::AppState;
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use lagwatch_core::{GroupReport, GroupStatus, PartitionReport, PartitionStatus, TimestampMs};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/status", get(status))
+        .route("/api/v1/clusters", get(clusters))
+        .route("/api/v1/groups", get(groups))
+        .route("/api/v1/groups/{cluster}/{group}", get(group))
+        .route("/api/v1/groups/{cluster}/{group}/history", get(history))
+        .route("/api/v1/topics/{cluster}/{topic}", get(topic))
+}
+
+fn problem(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// A group in lists.
+#[derive(Debug, Serialize)]
+struct GroupSummary<'a> {
+    cluster: &'a str,
+    group: &'a str,
+    status: GroupStatus,
+    /// Worst partition status before Burrow caps it to ERR.
+    worst_partition: Option<PartitionStatus>,
+    total_lag: u64,
+    max_lag: u64,
+    max_time_lag_seconds: Option<f64>,
+    partition_count: u32,
+    complete: f32,
+    warming_up: bool,
+    stale: bool,
+    evaluated_at_ms: TimestampMs,
+    /// Total lag over the kept history, at most 60 values, oldest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sparkline: Option<Vec<u64>>,
+}
+
+impl<'a> GroupSummary<'a> {
+    fn of(g: &'a GroupReport) -> GroupSummary<'a> {
+        GroupSummary {
+            cluster: &g.cluster,
+            group: &g.group,
+            status: g.status,
+            worst_partition: g.worst_partition,
+            total_lag: g.totallag,
+            max_lag: g.maxlag.as_ref().map_or(0, |p| p.current_lag),
+            max_time_lag_seconds: max_time_lag_seconds(g),
+            partition_count: g.partition_count,
+            complete: g.complete,
+            warming_up: g.warming_up,
+            stale: g.stale,
+            evaluated_at_ms: g.evaluated_at,
+            sparkline: None,
+        }
+    }
+}
+
+/// A partition with everything lagwatch knows about it.
+#[derive(Debug, Serialize)]
+struct PartitionView<'a> {
+    topic: &'a str,
+    partition: i32,
+    status: PartitionStatus,
+    owner: &'a str,
+    client_id: &'a str,
+    lag: u64,
+    committed_offset: Option<i64>,
+    committed_at_ms: Option<TimestampMs>,
+    log_end_offset: Option<i64>,
+    log_start_offset: Option<i64>,
+    /// Committed offset minus log-start offset (negative: retention deleted unread data).
+    retention_margin: Option<i64>,
+    time_lag_seconds: Option<f64>,
+    time_lag_confidence: Option<lagwatch_core::time_lag::Confidence>,
+    complete: f32,
+    warming_up: bool,
+    stale: bool,
+}
+
+impl<'a> PartitionView<'a> {
+    fn of(p: &'a PartitionReport) -> PartitionView<'a> {
+        let committed = p.end.map(|e| e.offset);
+        PartitionView {
+            topic: &p.topic,
+            partition: p.partition,
+            status: p.status,
+            owner: &p.owner,
+            client_id: &p.client_id,
+            lag: p.current_lag,
+            committed_offset: committed,
+            committed_at_ms: p.end.map(|e| e.timestamp),
+            log_end_offset: p.extras.log_end_offset,
+            log_start_offset: p.extras.log_start_offset,
+            retention_margin: committed
+                .zip(p.extras.log_start_offset)
+                .map(|(c, s)| c.saturating_sub(s)),
+            time_lag_seconds: p.extras.time_lag.map(|t| t.seconds),
+            time_lag_confidence: p.extras.time_lag.map(|t| t.confidence),
+            complete: p.complete,
+            warming_up: p.extras.warming_up,
+            stale: p.extras.stale,
+        }
+    }
+}
+
+async fn status(State(state): State<AppState>) -> Response {
+    let stats = state.handle.stats();
+    let snapshot = state.handle.latest();
+    let sources: Vec<_> = stats
+        .sources
+        .iter()
+        .map(|s| {
+            let reads: Vec<_> = stats
+                .reads
+                .iter()
+                .filter(|r| r.source == s.name)
+                .map(|r| {
+                    json!({
+                        "cluster": r.cluster,
+                        "reads": r.reads.reads,
+                        "failures": r.reads.failures,
+                        "last_duration_seconds": r.reads.last_duration.map(|d| d.as_secs_f64()),
+                        "last_success_ms": r.reads.last_success_ms,
+                        "last_error": r.reads.last_error,
+                    })
+                })
+                .collect();
+            json!({ "name": s.name, "has_read": s.has_read, "clusters": reads })
+        })
+        .collect();
+    let outputs = |list: &[lagwatch_component::stats::OutputStats]| -> Vec<serde_json::Value> {
+        list.iter()
+            .map(|o| {
+                json!({
+                    "name": o.name, "accepted": o.accepted, "records": o.records,
+                    "failed": o.failed, "dropped": o.dropped,
+                    "queue_depth": o.queue_depth, "queue_capacity": o.queue_capacity,
+                })
+            })
+            .collect()
+    };
+    Json(json!({
+        "ready": stats.ready(),
+        "started_ms": stats.started_ms,
+        "cycle": snapshot.cycle(),
+        "evaluated_at_ms": snapshot.at_ms(),
+        "last_evaluation_seconds": stats.last_evaluation.map(|d| d.as_secs_f64()),
+        "events": stats.events,
+        "event_queue": { "depth": stats.event_queue_depth, "capacity": stats.event_queue_capacity },
+        "state_save_failures": stats.state_save_failures,
+        "sources": sources,
+        "sinks": outputs(&stats.sinks),
+        "alerters": outputs(&stats.alerters),
+    }))
+    .into_response()
+}
+
+async fn clusters(State(state): State<AppState>) -> Response {
+    let snapshot = state.handle.latest();
+    let list: Vec<_> = cluster_names(&state, &snapshot)
+        .iter()
+        .map(|c| {
+            let groups = cluster_groups(&snapshot, c);
+            json!({
+                "cluster": c,
+                "groups": groups.len(),
+                "groups_not_ok": groups.iter().filter(|g| g.status != GroupStatus::Ok).count(),
+                "topics": snapshot.topics().iter().filter(|t| &t.cluster == c).count(),
+                "stale": groups.iter().any(|g| g.stale),
+            })
+        })
+        .collect();
+    Json(list).into_response()
+}
+
+/// Query of `/api/v1/groups`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct GroupQuery {
+    cluster: Option<String>,
+    /// `OK`, `WARN` or `ERR`.
+    status: Option<String>,
+    /// Part of the group name.
+    q: Option<String>,
+    /// Add a sparkline of total lag to each group.
+    sparkline: bool,
+}
+
+/// Sort key: worst first (ERR, WARN, OK), then the larger total lag, then by name.
+fn severity(g: &GroupReport) -> (std::cmp::Reverse<GroupStatus>, std::cmp::Reverse<u64>) {
+    (std::cmp::Reverse(g.status), std::cmp::Reverse(g.totallag))
+}
+
+async fn groups(State(state): State<AppState>, Query(query): Query<GroupQuery>) -> Response {
+    let wanted_status = match query.status.as_deref().map(str::to_ascii_uppercase) {
+        None => None,
+        Some(s) => match s.as_str() {
+            "OK" => Some(GroupStatus::Ok),
+            "WARN" => Some(GroupStatus::Warn),
+            "ERR" => Some(GroupStatus::Err),
+            _ => {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    format!("status must be OK, WARN or ERR, not {s:?}"),
+                );
+            }
+        },
+    };
+    let snapshot = state.handle.latest();
+    let mut list: Vec<&GroupReport> = snapshot
+        .groups()
+        .iter()
+        .filter(|g| query.cluster.as_ref().is_none_or(|c| &g.cluster == c))
+        .filter(|g| wanted_status.is_none_or(|s| g.status == s))
+        .filter(|g| {
+            query
+                .q
+                .as_ref()
+                .is_none_or(|q| g.group.contains(q.as_str()))
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        severity(a)
+            .cmp(&severity(b))
+            .then_with(|| (&a.cluster, &a.group).cmp(&(&b.cluster, &b.group)))
+    });
+    let summaries: Vec<GroupSummary<'_>> = list
+        .into_iter()
+        .map(|g| {
+            let mut s = GroupSummary::of(g);
+            if query.sparkline {
+                s.sparkline = Some(state.history.total_lag_sparkline(&g.cluster, &g.group, 60));
+            }
+            s
+        })
+        .collect();
+    Json(json!({ "evaluated_at_ms": snapshot.at_ms(), "groups": summaries })).into_response()
+}
+
+/// 404 naming what is unknown: the cluster, or the group in a known cluster.
+fn unknown_group(
+    state: &AppState,
+    snapshot: &lagwatch_core::Snapshot,
+    cluster: &str,
+    group: &str,
+) -> Response {
+    if cluster_names(state, snapshot).contains(cluster) {
+        problem(
+            StatusCode::NOT_FOUND,
+            format!("no group {group:?} in cluster {cluster:?}"),
+        )
+    } else {
+        problem(StatusCode::NOT_FOUND, format!("no cluster {cluster:?}"))
+    }
+}
+
+async fn group(
+    State(state): State<AppState>,
+    Path((cluster, group)): Path<(String, String)>,
+) -> Response {
+    let snapshot = state.handle.latest();
+    let Some(g) = find_group(&snapshot, &cluster, &group) else {
+        return unknown_group(&state, &snapshot, &cluster, &group);
+    };
+    let partitions: Vec<PartitionView<'_>> = g.partitions.iter().map(PartitionView::of).collect();
+    Json(json!({ "group": GroupSummary::of(g), "partitions": partitions })).into_response()
+}
+
+async fn history(
+    State(state): State<AppState>,
+    Path((cluster, group)): Path<(String, String)>,
+) -> Response {
+    let snapshot = state.handle.latest();
+    if find_group(&snapshot, &cluster, &group).is_none() {
+        return unknown_group(&state, &snapshot, &cluster, &group);
+    }
+    let points: Vec<HistoryPoint> = state.history.series(&cluster, &group);
+    Json(json!({
+        "cluster": cluster,
+        "group": group,
+        "kept_seconds": state.settings.history.as_secs(),
+        "points": points,
+    }))
+    .into_response()
+}
+
+async fn topic(
+    State(state): State<AppState>,
+    Path((cluster, topic)): Path<(String, String)>,
+) -> Response {
+    let snapshot = state.handle.latest();
+    let Some(t) = snapshot
+        .topics()
+        .iter()
+        .find(|t| t.cluster == cluster && t.topic == topic)
+    else {
+        return if cluster_names(&state, &snapshot).contains(&cluster) {
+            problem(
+                StatusCode::NOT_FOUND,
+                format!("no topic {topic:?} in cluster {cluster:?}"),
+            )
+        } else {
+            problem(StatusCode::NOT_FOUND, format!("no cluster {cluster:?}"))
+        };
+    };
+    let consumers: Vec<_> = cluster_groups(&snapshot, &cluster)
+        .iter()
+        .filter(|g| g.partitions.iter().any(|p| p.topic == topic))
+        .map(|g| {
+            let parts = g.partitions.iter().filter(|p| p.topic == topic);
+            let lag: u64 = parts.clone().map(|p| p.current_lag).sum();
+            let worst = parts.clone().map(|p| p.status).max();
+            let time_lag = parts
+                .filter_map(|p| p.extras.time_lag)
+                .filter(|t| t.confidence != lagwatch_core::time_lag::Confidence::Unknown)
+                .map(|t| t.seconds)
+                .reduce(f64::max);
+            json!({
+                "group": g.group, "status": g.status, "worst_partition": worst,
+                "lag": lag, "max_time_lag_seconds": time_lag,
+                "warming_up": g.warming_up, "stale": g.stale,
+            })
+        })
+        .collect();
+    Json(json!({
+        "cluster": cluster,
+        "topic": topic,
+        "end_offsets": t.high_water,
+        "start_offsets": t.log_start,
+        "consumers": consumers,
+    }))
+    .into_response()
+}

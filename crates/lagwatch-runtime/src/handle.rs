@@ -1,0 +1,279 @@
+//! A handle on a running pipeline: its newest snapshot, live statistics, and the few
+//! questions only the model can answer (a group's whole window) or changes only it can make
+//! (deleting a group). The HTTP API holds one.
+
+use crate::alert_queue::AlertQueue;
+use crate::queue::DropOldestQueue;
+use crate::stats::Counters;
+use lagwatch_component::stats::{OutputStats, ReadLog, RuntimeStats, SourceState, StatsProvider};
+use lagwatch_core::{PartitionDetail, Snapshot, TimestampMs};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// Every topic of one group with its partitions' windows (see
+/// [`LagModel::group_detail`](lagwatch_core::model::LagModel::group_detail)).
+pub type GroupDetail = BTreeMap<String, Vec<PartitionDetail>>;
+
+/// Why a question to the pipeline got no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the pipeline is not running")]
+pub struct NotRunning;
+
+/// A question or change for the model, answered between two event batches.
+pub(crate) enum ModelRequest {
+    /// A group's whole windows.
+    GroupDetail {
+        cluster: String,
+        group: String,
+        reply: oneshot::Sender<Option<GroupDetail>>,
+    },
+    /// Removes a group; answers whether it existed.
+    DeleteGroup {
+        cluster: String,
+        group: String,
+        reply: oneshot::Sender<bool>,
+    },
+    /// Removes one topic from a group; answers whether it existed.
+    DeleteGroupTopic {
+        cluster: String,
+        group: String,
+        topic: String,
+        reply: oneshot::Sender<bool>,
+    },
+}
+
+/// A sink or alerter as the statistics see it.
+pub(crate) enum Output {
+    Sink {
+        name: String,
+        queue: Arc<DropOldestQueue<Snapshot>>,
+        capacity: usize,
+        counters: Arc<Counters>,
+    },
+    Alerter {
+        name: String,
+        queue: Arc<AlertQueue>,
+        capacity: usize,
+        counters: Arc<Counters>,
+    },
+}
+
+impl Output {
+    fn stats(&self) -> OutputStats {
+        let (name, counters, depth, capacity, dropped) = match self {
+            Output::Sink {
+                name,
+                queue,
+                capacity,
+                counters,
+            } => (
+                name,
+                counters,
+                queue.len(),
+                *capacity,
+                counters.dropped.load(Ordering::Relaxed),
+            ),
+            Output::Alerter {
+                name,
+                queue,
+                capacity,
+                counters,
+            } => (
+                name,
+                counters,
+                queue.len(),
+                *capacity,
+                queue.coalesced.load(Ordering::Relaxed),
+            ),
+        };
+        OutputStats {
+            name: name.clone(),
+            accepted: counters.accepted.load(Ordering::Relaxed),
+            records: counters.records.load(Ordering::Relaxed),
+            failed: counters.failed.load(Ordering::Relaxed),
+            dropped,
+            queue_depth: depth as u64,
+            queue_capacity: capacity as u64,
+        }
+    }
+}
+
+/// The figures the pipeline updates as it runs.
+#[derive(Default)]
+pub(crate) struct Live {
+    pub(crate) started_ms: AtomicI64,
+    pub(crate) cycles: AtomicU64,
+    pub(crate) last_evaluation_us: AtomicU64,
+    pub(crate) events: AtomicU64,
+    pub(crate) event_queue_depth: AtomicU64,
+    pub(crate) event_queue_capacity: AtomicU64,
+    pub(crate) state_save_failures: Mutex<Option<Arc<AtomicU64>>>,
+    pub(crate) sources: Mutex<Vec<String>>,
+    pub(crate) outputs: Mutex<Vec<Output>>,
+    pub(crate) reads: ReadLog,
+}
+
+impl Live {
+    fn stats(&self) -> RuntimeStats {
+        let sources = self
+            .sources
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|name| SourceState {
+                name: name.clone(),
+                has_read: self.reads.has_read(name),
+            })
+            .collect();
+        let (sinks, alerters) = {
+            let outputs = self.outputs.lock().unwrap_or_else(PoisonError::into_inner);
+            let sinks = outputs
+                .iter()
+                .filter(|o| matches!(o, Output::Sink { .. }))
+                .map(Output::stats)
+                .collect();
+            let alerters = outputs
+                .iter()
+                .filter(|o| matches!(o, Output::Alerter { .. }))
+                .map(Output::stats)
+                .collect();
+            (sinks, alerters)
+        };
+        let evaluation_us = self.last_evaluation_us.load(Ordering::Relaxed);
+        let cycles = self.cycles.load(Ordering::Relaxed);
+        RuntimeStats {
+            started_ms: self.started_ms.load(Ordering::Relaxed),
+            cycles,
+            last_evaluation: (cycles > 0).then(|| Duration::from_micros(evaluation_us)),
+            events: self.events.load(Ordering::Relaxed),
+            event_queue_depth: self.event_queue_depth.load(Ordering::Relaxed),
+            event_queue_capacity: self.event_queue_capacity.load(Ordering::Relaxed),
+            sources,
+            reads: self.reads.rows(),
+            sinks,
+            alerters,
+            state_save_failures: self
+                .state_save_failures
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_ref()
+                .map_or(0, |f| f.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+/// A cheap, cloneable handle on a [`Pipeline`](crate::Pipeline), valid before, while and
+/// after it runs. Get one with [`Pipeline::handle`](crate::Pipeline::handle).
+#[derive(Clone)]
+pub struct PipelineHandle {
+    pub(crate) latest: watch::Sender<Snapshot>,
+    pub(crate) live: Arc<Live>,
+    pub(crate) requests: mpsc::Sender<ModelRequest>,
+}
+
+impl std::fmt::Debug for PipelineHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineHandle")
+            .field("cycle", &self.latest.borrow().cycle())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PipelineHandle {
+    /// A handle on no pipeline that always shows `snapshot`: for serving a snapshot computed
+    /// elsewhere, and for tests. Its statistics are empty and its questions fail with
+    /// [`NotRunning`].
+    pub fn detached(snapshot: Snapshot) -> PipelineHandle {
+        let (latest, _) = watch::channel(snapshot);
+        let (requests, _) = mpsc::channel(1);
+        PipelineHandle {
+            latest,
+            live: Arc::new(Live::default()),
+            requests,
+        }
+    }
+
+    /// The newest snapshot (empty, cycle 0, before the first evaluation).
+    pub fn latest(&self) -> Snapshot {
+        self.latest.borrow().clone()
+    }
+
+    /// A receiver that sees every new snapshot.
+    pub fn subscribe(&self) -> watch::Receiver<Snapshot> {
+        self.latest.subscribe()
+    }
+
+    /// The pipeline's figures now.
+    pub fn stats(&self) -> RuntimeStats {
+        self.live.stats()
+    }
+
+    /// When the pipeline started (ms since the epoch; 0 before it runs).
+    pub fn started_ms(&self) -> TimestampMs {
+        self.live.started_ms.load(Ordering::Relaxed)
+    }
+
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> ModelRequest,
+    ) -> Result<T, NotRunning> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(make(reply))
+            .await
+            .map_err(|_| NotRunning)?;
+        answer.await.map_err(|_| NotRunning)
+    }
+
+    /// Every topic of a group with each partition's whole commit window, owner and current lag
+    /// (Burrow's consumer detail); `None` for an unknown cluster or group.
+    pub async fn group_detail(
+        &self,
+        cluster: &str,
+        group: &str,
+    ) -> Result<Option<GroupDetail>, NotRunning> {
+        self.ask(|reply| ModelRequest::GroupDetail {
+            cluster: cluster.to_owned(),
+            group: group.to_owned(),
+            reply,
+        })
+        .await
+    }
+
+    /// Removes a group from the model (it comes back if it commits again). Answers whether
+    /// the group existed.
+    pub async fn delete_group(&self, cluster: &str, group: &str) -> Result<bool, NotRunning> {
+        self.ask(|reply| ModelRequest::DeleteGroup {
+            cluster: cluster.to_owned(),
+            group: group.to_owned(),
+            reply,
+        })
+        .await
+    }
+
+    /// Removes one topic from a group (the group too when no topic remains). Answers whether
+    /// the topic was part of the group.
+    pub async fn delete_group_topic(
+        &self,
+        cluster: &str,
+        group: &str,
+        topic: &str,
+    ) -> Result<bool, NotRunning> {
+        self.ask(|reply| ModelRequest::DeleteGroupTopic {
+            cluster: cluster.to_owned(),
+            group: group.to_owned(),
+            topic: topic.to_owned(),
+            reply,
+        })
+        .await
+    }
+}
+
+impl StatsProvider for PipelineHandle {
+    fn runtime_stats(&self) -> RuntimeStats {
+        self.stats()
+    }
+}

@@ -1,0 +1,115 @@
+//! The pipeline handle: live statistics, readiness, a group's windows and deleting a group.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
+use lagwatch_component::{Ack, ComponentError, LagSink, async_trait};
+use lagwatch_core::{BrokerOffset, Event, Snapshot};
+use lagwatch_runtime::{CancellationToken, NotRunning, Pipeline};
+use std::time::Duration;
+
+mod common;
+use common::Scripted;
+
+struct Counting;
+
+#[async_trait]
+impl LagSink for Counting {
+    fn name(&self) -> &str {
+        "counting"
+    }
+    async fn healthcheck(&self) -> Result<(), ComponentError> {
+        Ok(())
+    }
+    async fn write(&self, snapshot: &Snapshot) -> Result<Ack, ComponentError> {
+        Ok(Ack {
+            records: snapshot.groups().len(),
+        })
+    }
+    async fn flush(&self) -> Result<(), ComponentError> {
+        Ok(())
+    }
+}
+
+fn events(now: i64) -> Vec<Event> {
+    let commit = |topic: &str| Event::Commit {
+        cluster: "c".into(),
+        group: "g".into(),
+        topic: topic.into(),
+        partition: 0,
+        offset: 90,
+        timestamp_ms: now,
+        order: None,
+    };
+    let broker = |topic: &str| Event::BrokerOffsets {
+        cluster: "c".into(),
+        topic: topic.into(),
+        partition_count: 1,
+        offsets: vec![BrokerOffset {
+            partition: 0,
+            high_water: 100,
+            log_start: Some(0),
+        }],
+        observed_ms: now,
+    };
+    vec![broker("t"), broker("u"), commit("t"), commit("u")]
+}
+
+async fn wait_until(
+    rx: &mut tokio::sync::watch::Receiver<Snapshot>,
+    done: impl Fn(&Snapshot) -> bool,
+) {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while !done(&rx.borrow()) {
+            rx.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("the pipeline kept evaluating");
+}
+
+#[tokio::test]
+async fn the_handle_answers_from_the_running_model() {
+    let now = lagwatch_component::clock::wall_clock_ms();
+    let pipeline = Pipeline::builder()
+        .source(Box::new(Scripted {
+            batches: vec![events(now)],
+        }))
+        .sink(Box::new(Counting))
+        .evaluation_interval(Duration::from_millis(20))
+        .build();
+    let handle = pipeline.handle();
+    let before = handle.stats();
+    assert!(!before.ready(), "not ready before it runs: {before:?}");
+    assert_eq!(handle.latest().cycle(), 0);
+
+    let mut latest = handle.subscribe();
+    let shutdown = CancellationToken::new();
+    let run = tokio::spawn(pipeline.run(shutdown.clone()));
+    wait_until(&mut latest, |s| s.groups().len() == 1).await;
+
+    let stats = handle.stats();
+    assert!(stats.ready(), "{stats:?}");
+    assert_eq!(stats.events, 4);
+    assert!(stats.cycles >= 1);
+    assert_eq!(stats.sources.len(), 1);
+    assert_eq!(stats.reads.len(), 1);
+    assert_eq!(stats.reads[0].cluster, "c");
+    assert_eq!(stats.sinks.len(), 1);
+    assert_eq!(stats.sinks[0].name, "counting");
+    assert_eq!(stats.sinks[0].queue_capacity, 16);
+
+    let detail = handle.group_detail("c", "g").await.unwrap().unwrap();
+    assert_eq!(detail.keys().collect::<Vec<_>>(), vec!["t", "u"]);
+    assert_eq!(detail["t"][0].current_lag, 10);
+    assert_eq!(handle.group_detail("c", "nope").await, Ok(None));
+
+    assert_eq!(handle.delete_group_topic("c", "g", "t").await, Ok(true));
+    let detail = handle.group_detail("c", "g").await.unwrap().unwrap();
+    assert_eq!(detail.keys().collect::<Vec<_>>(), vec!["u"]);
+    assert_eq!(handle.delete_group("c", "g").await, Ok(true));
+    assert_eq!(handle.delete_group("c", "g").await, Ok(false));
+    wait_until(&mut latest, |s| s.groups().is_empty()).await;
+
+    shutdown.cancel();
+    run.await.unwrap().unwrap();
+    assert_eq!(handle.group_detail("c", "g").await, Err(NotRunning));
+}
