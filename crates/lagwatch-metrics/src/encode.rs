@@ -222,6 +222,25 @@ pub fn encode(
     Ok(out)
 }
 
+/// One scrape as an HTTP handler needs it: picks the format from the `Accept` header
+/// ([`negotiate`]), appends the exposition to `out` (reserving its estimated size first) and
+/// returns the `Content-Type` to answer with.
+///
+/// # Errors
+/// Never in practice (writing to a `String` cannot fail); see [`encode_to`].
+pub fn render(
+    snapshot: &Snapshot,
+    stats: Option<RuntimeStats>,
+    settings: Arc<MetricsSettings>,
+    accept: Option<&str>,
+    out: &mut String,
+) -> Result<&'static str, EncodeError> {
+    let format = negotiate(accept);
+    out.reserve(estimated_size(snapshot, &settings));
+    encode_to(out, snapshot, stats, settings, format)?;
+    Ok(content_type(format))
+}
+
 /// A slightly generous estimate of the exposition size, from the lengths of the names in
 /// the snapshot (one pass, no allocation), so the output string is allocated once instead of
 /// being doubled and copied while it grows.

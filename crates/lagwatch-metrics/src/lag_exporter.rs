@@ -74,8 +74,11 @@ pub(crate) fn visit(walk: &Walk<'_>, visitor: &mut dyn MetricVisitor) -> fmt::Re
                 for g in walk.groups() {
                     for p in walk.partitions(g) {
                         let mut number = itoa::Buffer::new();
-                        let host = or_unknown(&p.owner);
-                        let client = or_unknown(&p.client_id);
+                        let (host, client) = if member_labels {
+                            (or_unknown(&p.owner), or_unknown(&p.client_id))
+                        } else {
+                            (UNKNOWN, UNKNOWN)
+                        };
                         let labels = [
                             ("cluster_name", g.cluster.as_str()),
                             ("group", g.group.as_str()),
@@ -85,12 +88,7 @@ pub(crate) fn visit(walk: &Walk<'_>, visitor: &mut dyn MetricVisitor) -> fmt::Re
                             ("consumer_id", client),
                             ("client_id", client),
                         ];
-                        let labels = if member_labels {
-                            &labels[..]
-                        } else {
-                            &labels[..4]
-                        };
-                        out.sample(labels, value(p))?;
+                        out.sample(&labels, value(p))?;
                     }
                 }
                 Ok(())

@@ -38,7 +38,7 @@ mod visit;
 
 pub use encode::{
     EncodeError, Format, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, SnapshotCollector,
-    content_type, encode, encode_to, negotiate,
+    content_type, encode, encode_to, negotiate, render,
 };
 pub use native::is_cluster_scoped;
 pub use settings::{MetricsSettings, NameSet, UnknownNameSet};

@@ -71,8 +71,10 @@ pub struct MetricsSettings {
     pub groups: NameFilter,
     /// Topics whose series are written, also inside each group's aggregates (default: all).
     pub topics: NameFilter,
-    /// kafka-lag-exporter set only: write the `member_host`, `consumer_id` and `client_id`
-    /// labels on per-partition series (default `true`, as that exporter does).
+    /// kafka-lag-exporter set only: fill the `member_host`, `consumer_id` and `client_id`
+    /// labels of per-partition series from the partition's owner (default `true`, as that
+    /// exporter does). `false` writes `unknown` in all three, so a rebalance does not start
+    /// new series; the label set stays the exporter's.
     pub member_labels: bool,
 }
 

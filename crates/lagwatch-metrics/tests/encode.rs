@@ -257,16 +257,22 @@ fn kafka_exporter_adds_a_cluster_label_only_with_several_clusters() {
 }
 
 #[test]
-fn member_labels_can_be_switched_off() {
+fn member_labels_off_write_unknown_and_keep_the_label_set() {
     let settings = MetricsSettings {
         member_labels: false,
         ..only(NameSet::KafkaLagExporter)
     };
     let got = label_sets(&common::small_snapshot(), &settings);
-    assert_eq!(
-        got["kafka_consumergroup_group_lag"],
-        names(&["cluster_name", "group", "topic", "partition"])
+    assert_eq!(got["kafka_consumergroup_group_lag"], names(SEVEN));
+    let text = text(
+        &common::small_snapshot(),
+        settings,
+        false,
+        Format::PrometheusText,
     );
+    assert!(text.contains(
+        "kafka_consumergroup_group_lag{cluster_name=\"live\",group=\"app\",topic=\"orders\",partition=\"0\",member_host=\"unknown\",consumer_id=\"unknown\",client_id=\"unknown\"} 10"
+    ), "{text}");
 }
 
 #[test]
