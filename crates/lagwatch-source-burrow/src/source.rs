@@ -178,6 +178,16 @@ fn decode<T: DeserializeOwned>(body: &str, shown: &str) -> Result<T, BurrowError
     })
 }
 
+/// One read of one cluster during a poll, for [`SourceContext::record_read`].
+#[derive(Debug)]
+struct Read {
+    /// The cluster, or the server's URL (credentials removed) while the server lists none.
+    cluster: String,
+    took: Duration,
+    /// Why the read failed, as logged.
+    outcome: Result<(), String>,
+}
+
 /// Result of one group's `/lag` request.
 enum Verdict {
     Found(Box<GroupReport>),
@@ -253,6 +263,20 @@ impl BurrowSource {
     /// server, in the order described in the [crate documentation](crate). Errors are logged
     /// and leave out only the part of the answer they concern.
     pub async fn poll(&self) -> Vec<Event> {
+        self.poll_reads().await.0
+    }
+
+    /// [`poll`](Self::poll), recording one read per cluster of each server in `ctx`.
+    async fn poll_and_record(&self, ctx: &SourceContext) -> Vec<Event> {
+        let (events, reads) = self.poll_reads().await;
+        for read in reads {
+            let outcome = read.outcome.as_ref().map(|_| ()).map_err(String::as_str);
+            ctx.record_read(&read.cluster, read.took, outcome);
+        }
+        events
+    }
+
+    async fn poll_reads(&self) -> (Vec<Event>, Vec<Read>) {
         let mut tasks = JoinSet::new();
         for index in 0..self.inner.servers.len() {
             let inner = Arc::clone(&self.inner);
@@ -268,7 +292,13 @@ impl BurrowSource {
             }
         }
         results.sort_by_key(|(index, _)| *index);
-        results.into_iter().flat_map(|(_, events)| events).collect()
+        let mut events = Vec::new();
+        let mut reads = Vec::new();
+        for (_, (server_events, server_reads)) in results {
+            events.extend(server_events);
+            reads.extend(server_reads);
+        }
+        (events, reads)
     }
 }
 
@@ -356,11 +386,18 @@ impl Inner {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    async fn poll_server(self: Arc<Self>, index: usize) -> Vec<Event> {
+    /// One server's events, and one [`Read`] per cluster it lists: the cluster list plus that
+    /// cluster's topic and group lists (a list that cannot be read fails the read; a single
+    /// topic or group that cannot be read is only skipped). When the cluster list itself cannot
+    /// be read, every cluster the server listed before gets a failed read (the server's URL
+    /// when it never listed one).
+    async fn poll_server(self: Arc<Self>, index: usize) -> (Vec<Event>, Vec<Read>) {
         let Some(server) = self.servers.get(index).cloned() else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         let mut events = Vec::new();
+        let mut reads = Vec::new();
+        let started = std::time::Instant::now();
         let listed = self
             .http
             .get_json::<ClusterList>(&server.base, &server.shown)
@@ -369,8 +406,18 @@ impl Inner {
             Ok(list) => list.clusters,
             Err(e) => {
                 tracing::warn!(error = %e, "Burrow server does not answer; its clusters are stale");
+                let took = started.elapsed();
                 let mut state = self.state();
                 if let Some(s) = state.get_mut(index) {
+                    let mut failed: Vec<String> = s.known.iter().cloned().collect();
+                    if failed.is_empty() {
+                        failed.push(server.shown.clone());
+                    }
+                    reads.extend(failed.into_iter().map(|cluster| Read {
+                        cluster,
+                        took,
+                        outcome: Err(e.to_string()),
+                    }));
                     for cluster in std::mem::take(&mut s.healthy) {
                         events.push(Event::SourceHealth {
                             cluster,
@@ -379,9 +426,10 @@ impl Inner {
                         });
                     }
                 }
-                return events;
+                return (events, reads);
             }
         };
+        let list_took = started.elapsed();
         let mut clusters: Vec<String> = clusters
             .into_iter()
             .filter(|c| !c.trim().is_empty() && self.clusters.accepts(c))
@@ -414,19 +462,27 @@ impl Inner {
             }
         }
         for cluster in clusters {
+            let cluster_started = std::time::Instant::now();
             let base = format!("{}/{}", server.base, segment(&cluster));
             let shown = format!("{}/{}", server.shown, segment(&cluster));
-            self.poll_topics(index, &cluster, &base, &shown, &mut events)
+            let topics = self
+                .poll_topics(index, &cluster, &base, &shown, &mut events)
                 .await;
-            self.poll_groups(index, &cluster, &base, &shown, &mut events)
+            let groups = self
+                .poll_groups(index, &cluster, &base, &shown, &mut events)
                 .await;
+            reads.push(Read {
+                took: list_took + cluster_started.elapsed(),
+                outcome: topics.and(groups),
+                cluster,
+            });
         }
-        events
+        (events, reads)
     }
 
     /// Fetches one of Burrow's name lists (topics or groups of a cluster) and keeps the
-    /// non-empty names `filter` accepts; `None` (after a warning) when the list cannot be read,
-    /// so only that part of the cluster is skipped.
+    /// non-empty names `filter` accepts; the error (after a warning) when the list cannot be
+    /// read, so only that part of the cluster is skipped.
     async fn list_names<L: DeserializeOwned>(
         &self,
         cluster: &str,
@@ -435,17 +491,15 @@ impl Inner {
         what: &str,
         filter: &GlobFilter,
         names: impl FnOnce(L) -> Vec<String>,
-    ) -> Option<BTreeSet<String>> {
+    ) -> Result<BTreeSet<String>, String> {
         match self.http.get_json::<L>(url, shown).await {
-            Ok(list) => Some(
-                names(list)
-                    .into_iter()
-                    .filter(|n| !n.trim().is_empty() && filter.accepts(n))
-                    .collect(),
-            ),
+            Ok(list) => Ok(names(list)
+                .into_iter()
+                .filter(|n| !n.trim().is_empty() && filter.accepts(n))
+                .collect()),
             Err(e) => {
                 tracing::warn!(cluster, error = %e, "cannot list Burrow's {what}; skipped");
-                None
+                Err(e.to_string())
             }
         }
     }
@@ -457,10 +511,10 @@ impl Inner {
         base: &str,
         shown: &str,
         events: &mut Vec<Event>,
-    ) {
+    ) -> Result<(), String> {
         let url = format!("{base}/topic");
         let shown_list = format!("{shown}/topic");
-        let Some(topics) = self
+        let topics = self
             .list_names(
                 cluster,
                 &url,
@@ -469,10 +523,7 @@ impl Inner {
                 &self.topics,
                 |l: TopicList| l.topics,
             )
-            .await
-        else {
-            return;
-        };
+            .await?;
         let fetched = self
             .fetch_all(topics.iter().cloned(), |topic| {
                 let url = format!("{url}/{}", segment(topic));
@@ -519,6 +570,7 @@ impl Inner {
                 });
             }
         }
+        Ok(())
     }
 
     async fn poll_groups(
@@ -528,10 +580,10 @@ impl Inner {
         base: &str,
         shown: &str,
         events: &mut Vec<Event>,
-    ) {
+    ) -> Result<(), String> {
         let url = format!("{base}/consumer");
         let shown_list = format!("{shown}/consumer");
-        let Some(groups) = self
+        let groups = self
             .list_names(
                 cluster,
                 &url,
@@ -540,10 +592,7 @@ impl Inner {
                 &self.groups,
                 |l: ConsumerList| l.consumers,
             )
-            .await
-        else {
-            return;
-        };
+            .await?;
         let fetched = self
             .fetch_all(groups.iter().cloned(), |group| {
                 let url = format!("{url}/{}/lag", segment(group));
@@ -574,7 +623,7 @@ impl Inner {
         let now = wall_clock_ms();
         let mut state = self.state();
         let Some(s) = state.get_mut(index) else {
-            return;
+            return Ok(());
         };
         let mut present = groups.clone();
         for (group, result) in fetched {
@@ -598,6 +647,7 @@ impl Inner {
                 group: gone.clone(),
             });
         }
+        Ok(())
     }
 
     /// Commits that changed, owners that changed, and the verdict of one group.
@@ -728,10 +778,12 @@ impl OffsetSource for BurrowSource {
 
     /// Polls every `interval` until `ctx.shutdown` is cancelled (then returns `Ok`) or the
     /// pipeline stops receiving (then a [`Closed`](lagwatch_component::ErrorClass::Closed)
-    /// error). Each poll's events go out as one batch.
+    /// error). Each poll's events go out as one batch, and each poll records one read per
+    /// cluster of every server ([`SourceContext::record_read`]; see `poll_server`).
     async fn run(&self, ctx: SourceContext) -> Result<(), ComponentError> {
         tracing::debug!(source = %self.name, interval = ?self.interval, "Burrow source started");
-        ctx.poll_every(self.interval, || self.poll()).await?;
+        ctx.poll_every(self.interval, || self.poll_and_record(&ctx))
+            .await?;
         tracing::debug!(source = %self.name, "Burrow source stopped");
         Ok(())
     }

@@ -373,3 +373,110 @@ async fn wrong_credentials_fail_the_healthcheck() {
         .await
         .unwrap();
 }
+
+/// Runs the source (draining its batches) until `done` holds for its read log.
+async fn run_until(
+    source: &BurrowSource,
+    rx: &mut tokio::sync::mpsc::Receiver<Vec<Event>>,
+    ctx: lagwatch_component::SourceContext,
+    done: impl Fn(&[lagwatch_component::stats::ReadRow]) -> bool,
+) {
+    use lagwatch_component::OffsetSource;
+    let log = ctx.events.read_log().clone();
+    let watch = async {
+        loop {
+            tokio::select! {
+                _ = rx.recv() => {}
+                () = tokio::time::sleep(std::time::Duration::from_millis(10)) => {}
+            }
+            if done(&log.rows()) {
+                return;
+            }
+        }
+    };
+    let run = source.run(ctx);
+    tokio::select! {
+        () = watch => {}
+        res = run => panic!("run returned early: {res:?}"),
+        () = tokio::time::sleep(std::time::Duration::from_secs(30)) => {
+            panic!("read log never as expected: {:?}", log.rows())
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_poll_records_one_read_per_cluster_and_failures_count() {
+    use lagwatch_component::{CancellationToken, EventSender, SourceContext};
+    let fake = Arc::new(Fake::default());
+    let url = start(Arc::clone(&fake)).await;
+    let mut cfg = config(url);
+    cfg.interval = std::time::Duration::from_millis(20);
+    let source = BurrowSource::from_config("burrow", &cfg).unwrap();
+    let (events, mut rx) = EventSender::channel("burrow-src", 64);
+    let log = events.read_log().clone();
+    let ctx = || SourceContext {
+        events: events.clone(),
+        shutdown: CancellationToken::new(),
+    };
+
+    run_until(&source, &mut rx, ctx(), |rows| {
+        rows.first().is_some_and(|r| r.reads.reads >= 2)
+    })
+    .await;
+    let rows = log.rows();
+    assert_eq!(rows.len(), 1, "only the accepted cluster: {rows:?}");
+    assert_eq!(
+        (rows[0].source.as_str(), rows[0].cluster.as_str()),
+        ("burrow-src", "c1")
+    );
+    assert!(rows[0].reads.reads >= 2, "{rows:?}");
+    // The group `broken` answers 500: skipped, the read of the cluster still succeeds.
+    assert_eq!(rows[0].reads.failures, 0, "{rows:?}");
+    assert!(rows[0].reads.last_success_ms.is_some());
+    assert!(log.has_read("burrow-src"));
+
+    fake.down.store(true, Ordering::SeqCst);
+    run_until(&source, &mut rx, ctx(), |rows| {
+        rows.first().is_some_and(|r| r.reads.failures >= 1)
+    })
+    .await;
+    let rows = log.rows();
+    assert_eq!(
+        rows.len(),
+        1,
+        "failures count for the cluster listed before: {rows:?}"
+    );
+    let reason = rows[0].reads.last_error.clone().unwrap_or_default();
+    assert!(reason.contains("wrong response: 503"), "{reason}");
+    assert!(!reason.contains("pw"), "{reason}");
+}
+
+#[tokio::test]
+async fn an_unreachable_server_counts_failed_reads_under_its_redacted_url() {
+    use lagwatch_component::{CancellationToken, EventSender, SourceContext};
+    let closed = lagwatch_test_support::services::net::free_port().unwrap();
+    let mut cfg = config(format!("http://user:secretpw@127.0.0.1:{closed}"));
+    cfg.interval = std::time::Duration::from_millis(20);
+    let source = BurrowSource::from_config("burrow", &cfg).unwrap();
+    let (events, mut rx) = EventSender::channel("burrow-src", 64);
+    let log = events.read_log().clone();
+    let ctx = SourceContext {
+        events,
+        shutdown: CancellationToken::new(),
+    };
+    run_until(&source, &mut rx, ctx, |rows| {
+        rows.first().is_some_and(|r| r.reads.failures >= 2)
+    })
+    .await;
+    let rows = log.rows();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        rows[0].cluster,
+        format!("http://127.0.0.1:{closed}/v3/kafka"),
+        "{rows:?}"
+    );
+    assert!(rows[0].reads.failures >= 2, "{rows:?}");
+    assert_eq!(rows[0].reads.last_success_ms, None);
+    assert!(!format!("{rows:?}").contains("secretpw"), "{rows:?}");
+    assert!(!log.has_read("burrow-src"));
+}

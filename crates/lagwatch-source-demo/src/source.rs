@@ -19,6 +19,7 @@ pub const MIN_TICK: Duration = Duration::from_millis(10);
 #[derive(Debug)]
 pub struct DemoSource {
     name: String,
+    cluster: String,
     tick: Duration,
     simulation: Mutex<Simulation>,
 }
@@ -31,6 +32,7 @@ impl FromConfig for DemoSource {
     fn from_config(_name: &str, config: &DemoSourceConfig) -> Result<DemoSource, ComponentError> {
         Ok(DemoSource {
             name: format!("demo[{}]", config.cluster),
+            cluster: config.cluster.clone(),
             tick: config.tick.max(MIN_TICK),
             simulation: Mutex::new(Simulation::new(config)),
         })
@@ -67,7 +69,8 @@ impl OffsetSource for DemoSource {
 
     /// Steps the simulation every `tick` until `ctx.shutdown` is cancelled (then returns
     /// `Ok`), or until the pipeline stops receiving (then returns a
-    /// [`Closed`](lagwatch_component::ErrorClass::Closed) error).
+    /// [`Closed`](lagwatch_component::ErrorClass::Closed) error). Every step is recorded as
+    /// one successful read of the cluster ([`SourceContext::record_read`]).
     async fn run(&self, ctx: SourceContext) -> Result<(), ComponentError> {
         let mut ticker = tokio::time::interval(self.tick);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -78,7 +81,10 @@ impl OffsetSource for DemoSource {
                 () = ctx.shutdown.cancelled() => break,
                 _ = ticker.tick() => {}
             }
+            let started = std::time::Instant::now();
             let events = self.simulation().step(wall_clock_ms());
+            // One step is one read of the simulated cluster; it cannot fail.
+            ctx.record_read(&self.cluster, started.elapsed(), Ok(()));
             tokio::select! {
                 biased;
                 () = ctx.shutdown.cancelled() => break,

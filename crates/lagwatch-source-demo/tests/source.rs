@@ -142,3 +142,40 @@ async fn a_restarted_run_continues_the_same_cluster() {
     assert_eq!(high_waters.len(), 2);
     assert!(high_waters[1] > high_waters[0], "{high_waters:?}");
 }
+
+#[tokio::test]
+async fn every_step_is_recorded_as_a_successful_read_of_the_cluster() {
+    let source = DemoSource::from_config("demo", &fast_config()).unwrap();
+    let (events, mut batches) = EventSender::channel("demo-src", 8);
+    let log = events.read_log().clone();
+    let shutdown = CancellationToken::new();
+    let ctx = SourceContext {
+        events,
+        shutdown: shutdown.clone(),
+    };
+    let collect = async {
+        for _ in 0..3 {
+            batches.recv().await.expect("source stopped early");
+        }
+    };
+    let mut run = source.run(ctx);
+    tokio::select! {
+        () = collect => {}
+        res = &mut run => panic!("run returned early: {res:?}"),
+        () = tokio::time::sleep(HANG_BOUND) => panic!("no batches"),
+    }
+    let rows = log.rows();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].source, "demo-src");
+    assert_eq!(rows[0].cluster, "conformance");
+    assert!(rows[0].reads.reads >= 3, "{rows:?}");
+    assert_eq!(rows[0].reads.failures, 0);
+    assert!(rows[0].reads.last_success_ms.is_some());
+    assert!(rows[0].reads.last_duration.is_some());
+    assert!(log.has_read("demo-src"));
+    shutdown.cancel();
+    tokio::time::timeout(HANG_BOUND, run)
+        .await
+        .expect("run returned after cancellation")
+        .expect("run returned Ok");
+}

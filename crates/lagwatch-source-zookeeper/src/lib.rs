@@ -211,6 +211,12 @@ impl ZookeeperSource {
     /// the session (a new one is opened at the next call) and reports the cluster unhealthy
     /// (once).
     pub async fn poll(&self) -> Vec<Event> {
+        self.poll_read().await.0
+    }
+
+    /// [`poll`](Self::poll), and whether the tree was read (the reason it was not, as
+    /// logged).
+    async fn poll_read(&self) -> (Vec<Event>, Result<(), String>) {
         let mut state = self.state.lock().await;
         let client = match state.client.take() {
             Some(client) => Ok(client),
@@ -241,7 +247,7 @@ impl ZookeeperSource {
                         },
                     );
                 }
-                events
+                (events, Ok(()))
             }
             Err(e) => {
                 tracing::warn!(source = %self.name, error = %e, "cannot read ZooKeeper; will reconnect");
@@ -253,7 +259,7 @@ impl ZookeeperSource {
                         reason: Some(e.to_string()),
                     });
                 }
-                events
+                (events, Err(e.to_string()))
             }
         }
     }
@@ -438,11 +444,23 @@ impl OffsetSource for ZookeeperSource {
 
     /// Reads the tree every `refresh` until `ctx.shutdown` is cancelled (then returns `Ok`)
     /// or the pipeline stops receiving (then a
-    /// [`Closed`](lagwatch_component::ErrorClass::Closed) error).
+    /// [`Closed`](lagwatch_component::ErrorClass::Closed) error). Every read of the tree is
+    /// recorded as one read of the cluster ([`SourceContext::record_read`]), failed with the
+    /// logged reason when ZooKeeper could not be reached or read.
     async fn run(&self, ctx: SourceContext) -> Result<(), ComponentError> {
-        ctx.poll_every(self.config.refresh.max(Duration::from_millis(10)), || {
-            self.poll()
-        })
+        ctx.poll_every(
+            self.config.refresh.max(Duration::from_millis(10)),
+            || async {
+                let started = std::time::Instant::now();
+                let (events, outcome) = self.poll_read().await;
+                ctx.record_read(
+                    &self.config.cluster,
+                    started.elapsed(),
+                    outcome.as_ref().map(|_| ()).map_err(String::as_str),
+                );
+                events
+            },
+        )
         .await
     }
 }

@@ -6,7 +6,7 @@ use lagwatch_component::FromConfig;
 use lagwatch_config::ZookeeperSourceConfig;
 use lagwatch_core::{Event, MemberAssignment};
 use lagwatch_source_zookeeper::ZookeeperSource;
-use lagwatch_test_support::conformance::source::check_source;
+use lagwatch_test_support::conformance::source::{check_source, run_until_reads};
 use lagwatch_test_support::services::{env, names, zookeeper};
 use std::time::Duration;
 
@@ -27,6 +27,30 @@ async fn passes_the_source_conformance_checks() {
         .await
         .unwrap_or_else(|e| panic!("zookeeper source conformance: {e}"));
     assert!(!events.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_read_of_the_tree_is_recorded_for_the_cluster() {
+    let root = format!("/{}", names::unique("lw-zk-reads"));
+    zookeeper::write(
+        &env::zookeeper(),
+        &format!("{root}/consumers/g/offsets/t/0"),
+        b"7",
+    )
+    .await
+    .unwrap();
+    let source = ZookeeperSource::from_config("zookeeper", &config(&root)).unwrap();
+    let rows = run_until_reads(
+        &source,
+        |rows| rows.first().is_some_and(|r| r.reads.reads >= 2),
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].cluster, "live");
+    assert_eq!(rows[0].reads.failures, 0, "{rows:?}");
+    assert!(rows[0].reads.last_success_ms.is_some(), "{rows:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,7 @@
 //! * [`conformance`] — the shared behaviour tests every source, sink and alerter runs.
 //! * [`sample`] — small hand-made snapshots and events.
 //! * [`services`] — the real services of `scripts/services` (Kafka, ZooKeeper, Elasticsearch,
-//!   OpenSearch, Burrow, Telegraf): their addresses, clients and fixtures. A test that needs a
+//!   OpenSearch, Burrow, Telegraf, Prometheus): their addresses, clients and fixtures. A test that needs a
 //!   service fails, naming the `scripts/services up …` command, when it is not running.
 
 pub mod bench;

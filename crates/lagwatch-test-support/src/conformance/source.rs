@@ -2,7 +2,8 @@
 //!
 //! [`check_source`] runs the behaviour every [`OffsetSource`] must have; [`check_event`]
 //! checks one event's shape and can be used on its own (e.g. on events a source emitted in a
-//! more specific test).
+//! more specific test). [`run_until_reads`] runs a source until the reads it recorded
+//! ([`SourceContext::record_read`]) satisfy a condition.
 //!
 //! The checks return `Err` with a readable message instead of panicking, so a test can add
 //! context (`check_source(&src, 20, t).await.expect("demo source")` — or `unwrap_or_else` with
@@ -20,6 +21,7 @@
 //! # }
 //! ```
 
+use lagwatch_component::stats::ReadRow;
 use lagwatch_component::{
     CancellationToken, ComponentError, ErrorClass, EventSender, OffsetSource, SourceContext,
 };
@@ -39,6 +41,66 @@ pub const RETURN_BOUND: Duration = Duration::from_secs(10);
 /// longer read, so a source that waits on a full channel without watching its shutdown token
 /// hangs and fails the check.
 const CHANNEL_CAPACITY: usize = 4;
+
+/// The component name [`run_until_reads`] gives the source's [`EventSender`] (the `source`
+/// of every [`ReadRow`] it returns).
+pub const READS_COMPONENT: &str = "source-under-test";
+
+/// Runs `source` (its events are received and dropped) until the rows of its read log
+/// satisfy `done`, then cancels it and returns the rows.
+///
+/// Fails with the rows seen when that does not happen within `timeout`, or when `run`
+/// returns or panics before.
+pub async fn run_until_reads<S, F>(
+    source: &S,
+    done: F,
+    timeout: Duration,
+) -> Result<Vec<ReadRow>, String>
+where
+    S: OffsetSource + ?Sized,
+    F: Fn(&[ReadRow]) -> bool,
+{
+    let (events, mut rx) = EventSender::channel(READS_COMPONENT, CHANNEL_CAPACITY);
+    let log = events.read_log().clone();
+    let shutdown = CancellationToken::new();
+    let ctx = SourceContext {
+        events,
+        shutdown: shutdown.clone(),
+    };
+    let watch = async {
+        loop {
+            tokio::select! {
+                _ = rx.recv() => {}
+                () = tokio::time::sleep(Duration::from_millis(10)) => {}
+            }
+            let rows = log.rows();
+            if done(&rows) {
+                return rows;
+            }
+        }
+    };
+    let run = CatchPanic(Box::pin(source.run(ctx)));
+    let result = tokio::select! {
+        rows = watch => Ok(rows),
+        res = run => Err(format!(
+            "{}: run returned before its reads were as expected ({}); reads: {:?}",
+            source.name(),
+            match res {
+                Ok(Ok(())) => String::from("Ok"),
+                Ok(Err(e)) => format!("error: {e}"),
+                Err(panic) => format!("panic: {panic}"),
+            },
+            log.rows()
+        )),
+        () = tokio::time::sleep(timeout) => Err(format!(
+            "{}: reads not as expected within {timeout:?}: {:?}",
+            source.name(),
+            log.rows()
+        )),
+    };
+    shutdown.cancel();
+    result
+}
 
 /// Runs the common source behaviour checks and returns the events collected.
 ///

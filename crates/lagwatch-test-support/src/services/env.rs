@@ -64,6 +64,13 @@ pub struct BurrowEndpoint {
     pub cluster: String,
 }
 
+/// Path of the Prometheus server binary (`LAGWATCH_TEST_PROMETHEUS`); see
+/// [`prometheus`](super::prometheus) for running it.
+#[track_caller]
+pub fn prometheus() -> PathBuf {
+    require_path("LAGWATCH_TEST_PROMETHEUS", "prometheus")
+}
+
 /// The `scripts/services` control script, for tests that restart or stop a service.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServicesCtl {

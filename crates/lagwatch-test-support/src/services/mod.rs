@@ -17,6 +17,10 @@
 //! | [`http`] | a local HTTP receiver that records requests, for alerter tests |
 //! | [`steady`] | a producer at a fixed rate and an assign-only group committing at a chosen lag |
 //! | [`wait`] | bounded polling |
+//! | [`net`] | free loopback ports, waiting for a listener |
+//! | [`telegraf`] | the harness's Telegraf: `--once` gathers and long-running agents, parsed output |
+//! | [`prometheus`] | a real Prometheus server scraping given targets, PromQL queries |
+//! | [`shape`] | key-by-key, type-by-type comparison of two JSON documents |
 //!
 //! Every helper that does I/O is bounded in time: it returns an error (or the test panics with
 //! a clear message) instead of hanging.
@@ -40,7 +44,11 @@ pub mod es;
 pub mod http;
 pub mod kafka;
 pub mod names;
+pub mod net;
+pub mod prometheus;
+pub mod shape;
 pub mod steady;
+pub mod telegraf;
 pub mod tools;
 pub mod wait;
 pub mod zookeeper;
