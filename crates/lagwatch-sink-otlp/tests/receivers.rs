@@ -17,9 +17,9 @@ use lagwatch_core::Snapshot;
 use lagwatch_metrics::{Format, MetricsSettings};
 use lagwatch_sink_otlp::OtlpSink;
 use lagwatch_test_support::sample;
-use lagwatch_test_support::services::net;
 use lagwatch_test_support::services::prometheus::{PromConfig, Prometheus};
 use lagwatch_test_support::services::telegraf::Telegraf;
+use lagwatch_test_support::services::{env, net};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,6 +105,8 @@ fn same(a: f64, b: f64) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn grpc_push_to_telegraf_equals_the_metrics_endpoint() {
+    // Fails (never skips) without the harness's Telegraf.
+    let _ = env::telegraf();
     let addr = net::free_addr().unwrap();
     let inputs = format!(
         "[[inputs.opentelemetry]]\n  service_address = \"{addr}\"\n  metrics_schema = \"prometheus-v1\"\n"
@@ -189,6 +191,8 @@ fn family_of(name: &str) -> lagwatch_metrics::Family {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn http_push_to_prometheus_answers_promql() {
+    // Fails (never skips) without the harness's Prometheus.
+    let _ = env::prometheus();
     let prometheus = Prometheus::start(PromConfig {
         targets: Vec::new(),
         otlp_receiver: true,
