@@ -21,8 +21,10 @@ struct Counting;
 
 static IN_USE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
 fn grew(by: usize) {
+    ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
     let now = IN_USE.fetch_add(by, Ordering::Relaxed) + by;
     PEAK.fetch_max(now, Ordering::Relaxed);
 }
@@ -137,28 +139,32 @@ struct Row {
     millis: f64,
     bytes: usize,
     peak_extra: usize,
+    allocations: usize,
 }
 
-fn measure(snapshot: &Snapshot, sets: &[NameSet], format: Format) -> (f64, usize, usize) {
+fn measure(snapshot: &Snapshot, sets: &[NameSet], format: Format) -> (f64, usize, usize, usize) {
     let settings = Arc::new(MetricsSettings::with_sets(sets));
     // Warm up once, then keep the fastest of five.
     let _ = encode(snapshot, None, settings.clone(), format).unwrap();
     let mut best = f64::MAX;
     let mut bytes = 0;
     let mut peak_extra = 0;
+    let mut allocations = 0;
     for _ in 0..5 {
         let before = IN_USE.load(Ordering::Relaxed);
         PEAK.store(before, Ordering::Relaxed);
+        let allocs_before = ALLOCATIONS.load(Ordering::Relaxed);
         let start = Instant::now();
         let text = encode(snapshot, None, settings.clone(), format).unwrap();
         let took = start.elapsed().as_secs_f64() * 1_000.0;
         let peak = PEAK.load(Ordering::Relaxed);
+        allocations = ALLOCATIONS.load(Ordering::Relaxed) - allocs_before;
         best = best.min(took);
         bytes = text.len();
         peak_extra = peak_extra.max(peak - before);
         drop(text);
     }
-    (best, bytes, peak_extra)
+    (best, bytes, peak_extra, allocations)
 }
 
 fn mib(bytes: usize) -> String {
@@ -179,7 +185,7 @@ fn main() {
                 (Format::PrometheusText, "Prometheus 0.0.4"),
                 (Format::OpenMetrics, "OpenMetrics"),
             ] {
-                let (millis, bytes, peak_extra) = measure(&snap, sets, format);
+                let (millis, bytes, peak_extra, allocations) = measure(&snap, sets, format);
                 rows.push(Row {
                     partitions,
                     sets: label,
@@ -187,25 +193,27 @@ fn main() {
                     millis,
                     bytes,
                     peak_extra,
+                    allocations,
                 });
             }
         }
     }
     let mut table = String::from(
-        "| group partitions (+ as many topic partitions) | sets | format | scrape ms | bytes | peak extra heap | heap / bytes |\n|---|---|---|---|---|---|---|\n",
+        "| group partitions (+ as many topic partitions) | sets | format | scrape ms | bytes | peak extra heap | heap / bytes | allocations per scrape |\n|---|---|---|---|---|---|---|---|\n",
     );
     for r in &rows {
         #[allow(clippy::cast_precision_loss)]
         let ratio = r.peak_extra as f64 / r.bytes as f64;
         table.push_str(&format!(
-            "| {} | {} | {} | {:.1} | {} | {} | {:.2} |\n",
+            "| {} | {} | {} | {:.1} | {} | {} | {:.2} | {} |\n",
             r.partitions,
             r.sets,
             r.format,
             r.millis,
             mib(r.bytes),
             mib(r.peak_extra),
-            ratio
+            ratio,
+            r.allocations
         ));
     }
     println!("{table}");
@@ -219,7 +227,7 @@ fn write_section(table: &str) {
     let end = "<!-- bench:metrics-scrape:end -->";
     let current = std::fs::read_to_string(&path).expect("read docs/benchmarks.md");
     let section = format!(
-        "{start}\n## /metrics scrape (`lagwatch-metrics`)\n\n`cargo bench -p lagwatch-metrics --bench scrape`: one encoding of a snapshot whose groups have 100 partitions each, every group reading its own 100-partition topic (so as many topic partitions as group partitions), all partitions committed with a time lag; best of five after a warm-up, single thread. \"Peak extra heap\" is the highest heap in use during the scrape minus the heap in use before it, counted by a global allocator wrapper; it includes the output string (sized up front from the snapshot), so \"heap / bytes\" near 1 means nothing else of note is allocated.\n\n{table}\n{end}"
+        "{start}\n## /metrics scrape (`lagwatch-metrics`)\n\n`cargo bench -p lagwatch-metrics --bench scrape`: one encoding of a snapshot whose groups have 100 partitions each, every group reading its own 100-partition topic (so as many topic partitions as group partitions), all partitions committed with a time lag; best of five after a warm-up, single thread. \"Peak extra heap\" is the highest heap in use during the scrape minus the heap in use before it, counted by a global allocator wrapper; it includes the output string (sized up front from the snapshot), so \"heap / bytes\" near 1 means nothing else of note is allocated; \"allocations per scrape\" counts every heap allocation (the per-group scratch lists grow a few times, nothing is allocated per series, so it does not grow with the partition count).\n\n{table}\n{end}"
     );
     let updated = match (current.find(start), current.find(end)) {
         (Some(s), Some(e)) if e > s => {
