@@ -37,8 +37,9 @@ pub(crate) async fn bind(
     let Some(mut settings) = lagwatch_lib::http_settings(config)? else {
         return Ok(None);
     };
+    let renderer = lagwatch_lib::metrics_renderer(config)?;
     let make = |settings, handle| {
-        let mut server = HttpServer::new(settings, handle);
+        let mut server = HttpServer::new(settings, handle).metrics(renderer.clone());
         if let Some(logs) = &logs {
             server = server.log_level(Arc::new(logs.clone()));
         }

@@ -41,6 +41,8 @@ const LEVELS: &[(&str, u8)] = &[
     ("lagwatch-source-zookeeper", 2),
     ("lagwatch-alert", 2),
     ("lagwatch-import", 2),
+    ("lagwatch-metrics", 2),
+    ("lagwatch-sink-otlp", 3),
     ("lagwatch-http", 3),
     ("lagwatch-lib", 4),
 ];

@@ -127,6 +127,9 @@ fn sink_sample(tag: &str) -> SinkConfig {
         "elasticsearch" => SinkConfig::Elasticsearch(Box::new(ElasticsearchSinkConfig::new(
             "http://127.0.0.1:9200",
         ))),
+        "otlp" => SinkConfig::Otlp(Box::new(crate::OtlpSinkConfig::new(
+            "http://127.0.0.1:4317",
+        ))),
         other => panic!("no sample for sink type {other:?}: add one to doc_tests.rs"),
     }
 }

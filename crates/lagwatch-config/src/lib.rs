@@ -38,6 +38,7 @@ mod error;
 pub mod http;
 pub mod kafka;
 mod load;
+pub mod otlp;
 mod show;
 mod tree;
 pub mod types;

@@ -3,6 +3,7 @@
 pub use crate::alerting::*;
 pub use crate::elasticsearch::ElasticsearchSinkConfig;
 pub use crate::http::{HttpConfig, MetricSetName, MetricsConfig};
+pub use crate::otlp::{OtlpProtocol, OtlpSinkConfig};
 use lagwatch_core::duration::serde_text;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -271,11 +272,13 @@ pub enum SinkConfig {
     File(FileSinkConfig),
     /// Elasticsearch or OpenSearch (`_bulk`).
     Elasticsearch(Box<ElasticsearchSinkConfig>),
+    /// OTLP metrics push (gRPC or HTTP/protobuf).
+    Otlp(Box<OtlpSinkConfig>),
 }
 
 impl SinkConfig {
     /// Every `type` a sink section may have.
-    pub const TYPES: &'static [&'static str] = &["stdout", "file", "elasticsearch"];
+    pub const TYPES: &'static [&'static str] = &["stdout", "file", "elasticsearch", "otlp"];
 
     /// This sink's `type` tag.
     pub fn type_name(&self) -> &'static str {
@@ -283,6 +286,7 @@ impl SinkConfig {
             SinkConfig::Stdout(_) => "stdout",
             SinkConfig::File(_) => "file",
             SinkConfig::Elasticsearch(_) => "elasticsearch",
+            SinkConfig::Otlp(_) => "otlp",
         }
     }
 }

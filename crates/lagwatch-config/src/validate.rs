@@ -324,6 +324,8 @@ fn parse_sink(
             deserialize_reporting::<crate::ElasticsearchSinkConfig>(path, body, problems)
                 .map(|c| SinkConfig::Elasticsearch(Box::new(c)))
         }
+        "otlp" => deserialize_reporting::<crate::OtlpSinkConfig>(path, body, problems)
+            .map(|c| SinkConfig::Otlp(Box::new(c))),
         other => {
             problems.push(
                 format!("{path}.{TYPE_KEY}"),
@@ -653,6 +655,11 @@ fn check_sink(path: &str, sink: &SinkConfig, report: &mut Sink<'_>) {
         }
         SinkConfig::Elasticsearch(es) => {
             for (key, message) in es.problems() {
+                report(format!("{path}.{key}"), message);
+            }
+        }
+        SinkConfig::Otlp(otlp) => {
+            for (key, message) in otlp.problems() {
                 report(format!("{path}.{key}"), message);
             }
         }

@@ -159,7 +159,7 @@ format = ["json"]
         [
             "general: invalid type: integer `5`, expected struct GeneralConfig",
             "sources: expected a table of named sections ([sources.<name>]), found a string",
-            "sinks.a.type: expected a string (one of: stdout, file, elasticsearch), found an integer",
+            "sinks.a.type: expected a string (one of: stdout, file, elasticsearch, otlp), found an integer",
             "sinks.b.format: invalid type: sequence, expected enum StdoutFormat",
         ]
     );
@@ -180,7 +180,7 @@ fn missing_sources_and_sinks_are_named() {
             "sources: no source configured: add at least one [sources.<name>] section with a \
              type (one of: demo, burrow, zookeeper, kafka)",
             "sinks: no sink configured: add at least one [sinks.<name>] section with a type \
-             (one of: stdout, file, elasticsearch)",
+             (one of: stdout, file, elasticsearch, otlp)",
         ]
     );
     assert_eq!(
@@ -192,7 +192,7 @@ fn missing_sources_and_sinks_are_named() {
         toml_problems(only_source),
         [
             "sinks: no sink configured: add at least one [sinks.<name>] section with a type \
-          (one of: stdout, file, elasticsearch)"
+          (one of: stdout, file, elasticsearch, otlp)"
         ]
     );
 }

@@ -1239,6 +1239,42 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_carries_the_newest_log_start_of_every_topic_partition() {
+        let mut model = LagModel::new(ModelSettings::default());
+        let broker = |observed_ms, offsets: Vec<BrokerOffset>| Event::BrokerOffsets {
+            cluster: "c".into(),
+            topic: "orders".into(),
+            partition_count: 3,
+            offsets,
+            observed_ms,
+        };
+        let offset = |partition, high_water, log_start| BrokerOffset {
+            partition,
+            high_water,
+            log_start,
+        };
+        model.apply(
+            &broker(
+                1_000,
+                vec![offset(0, 100, Some(10)), offset(1, 50, Some(5))],
+            ),
+            1_000,
+        );
+        // The newer sample of partition 1 lacks a log start: the older one still counts.
+        model.apply(
+            &broker(2_000, vec![offset(0, 120, Some(20)), offset(1, 60, None)]),
+            2_000,
+        );
+        let snapshot = model.snapshot(3_000, &EvaluatorSettings::default(), 1);
+        assert_eq!(snapshot.topics.len(), 1);
+        assert_eq!(
+            snapshot.topics[0].high_water,
+            vec![Some(120), Some(60), None]
+        );
+        assert_eq!(snapshot.topics[0].log_start, vec![Some(20), Some(5), None]);
+    }
+
+    #[test]
     fn verdicts_respect_the_group_filter() {
         use crate::status::GroupStatus;
         let settings = ModelSettings {

@@ -182,6 +182,7 @@ fn build_sink(name: &str, sink: &SinkConfig) -> Result<Box<dyn LagSink>, Assembl
             at,
             &**c
         ),
+        SinkConfig::Otlp(c) => build!("otlp", sinks::otlp::OtlpSink, at, &**c),
         other => Err(unknown(at, other.type_name())),
     }
 }
@@ -255,6 +256,21 @@ mod tests {
             Err(AssembleError::Filter { key, .. }) => Some(key),
             _ => None,
         }
+    }
+
+    #[cfg(feature = "otlp")]
+    #[test]
+    fn an_otlp_sink_section_is_built_and_its_errors_name_the_section() {
+        let mut config = lagwatch_config::OtlpSinkConfig::new("http://127.0.0.1:4317");
+        let sink = build_sink("otel", &SinkConfig::Otlp(Box::new(config.clone())));
+        assert_eq!(
+            sink.map(|s| s.name().to_owned()).ok(),
+            Some("otlp[otel]".into())
+        );
+        config.topic_denylist = "(".into();
+        let err = build_sink("otel", &SinkConfig::Otlp(Box::new(config))).err();
+        let shown = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(shown.starts_with("sinks.otel: topic_denylist"), "{shown}");
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //! endpoints show) to the server's settings.
 
 use crate::assemble::AssembleError;
-use lagwatch_config::{AlerterConfig, Config, SourceConfig};
+use lagwatch_config::{AlerterConfig, Config, MetricSetName, MetricsConfig, SourceConfig};
+use lagwatch_core::filter::NameFilter;
 use lagwatch_core::secret::Secret;
 use lagwatch_http::settings::{BurrowView, ClusterModule, ConsumerModule, StorageModule};
-use lagwatch_http::{Auth, HttpSettings, TlsFiles};
+use lagwatch_http::{Auth, HttpSettings, MetricsRenderer, TlsFiles};
+use lagwatch_metrics::{MetricsSettings, NameSet};
+use std::sync::Arc;
 
 fn secret_or_none(s: &Secret) -> Option<Secret> {
     (!s.expose().is_empty()).then(|| s.clone())
@@ -49,6 +52,76 @@ pub fn http_settings(config: &Config) -> Result<Option<HttpSettings>, AssembleEr
         settings.host = lagwatch_http::settings::host_name();
     }
     Ok(Some(settings))
+}
+
+/// The `/metrics` settings an `[http.metrics]` section describes.
+pub fn metrics_settings(m: &MetricsConfig) -> Result<MetricsSettings, AssembleError> {
+    let filter = |key_allow: &'static str, allow: &str, deny: &str| {
+        NameFilter::new(Some(allow), Some(deny)).map_err(|source| AssembleError::Invalid {
+            key: key_allow,
+            message: source.to_string(),
+        })
+    };
+    let mut sets: Vec<NameSet> = m
+        .sets
+        .iter()
+        .map(|s| match s {
+            MetricSetName::Native => NameSet::Native,
+            MetricSetName::KafkaExporter => NameSet::KafkaExporter,
+            MetricSetName::KafkaLagExporter => NameSet::KafkaLagExporter,
+        })
+        .collect();
+    sets.sort();
+    sets.dedup();
+    Ok(MetricsSettings {
+        sets,
+        partition_series: m.partition_series,
+        groups: filter(
+            "http.metrics.group_allowlist",
+            &m.group_allowlist,
+            &m.group_denylist,
+        )?,
+        topics: filter(
+            "http.metrics.topic_allowlist",
+            &m.topic_allowlist,
+            &m.topic_denylist,
+        )?,
+        member_labels: m.member_labels,
+    })
+}
+
+/// Renders `/metrics` with `lagwatch-metrics`.
+struct SnapshotMetrics {
+    settings: Arc<MetricsSettings>,
+}
+
+impl MetricsRenderer for SnapshotMetrics {
+    fn render(
+        &self,
+        snapshot: &lagwatch_core::Snapshot,
+        stats: &lagwatch_component::RuntimeStats,
+        accept: Option<&str>,
+        out: &mut String,
+    ) -> &'static str {
+        match lagwatch_metrics::render(
+            snapshot,
+            Some(stats.clone()),
+            self.settings.clone(),
+            accept,
+            out,
+        ) {
+            Ok(content_type) => content_type,
+            // Writing into a String does not fail; answer with what was written.
+            Err(_) => "text/plain; version=0.0.4; charset=utf-8",
+        }
+    }
+}
+
+/// The `/metrics` renderer the `[http.metrics]` section describes.
+pub fn metrics_renderer(config: &Config) -> Result<Arc<dyn MetricsRenderer>, AssembleError> {
+    Ok(Arc::new(SnapshotMetrics {
+        settings: Arc::new(metrics_settings(&config.http.metrics)?),
+    }))
 }
 
 /// What Burrow's config endpoints show, from lagwatch's configuration.

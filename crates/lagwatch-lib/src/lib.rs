@@ -44,7 +44,7 @@ mod http_settings;
 
 pub use assemble::{AssembleError, assemble, model_settings};
 #[cfg(feature = "http")]
-pub use http_settings::http_settings;
+pub use http_settings::{http_settings, metrics_renderer, metrics_settings};
 /// Alert rules and alerters.
 #[cfg(feature = "alert")]
 pub use lagwatch_alert as alert;
@@ -82,6 +82,9 @@ pub mod sinks {
     /// Newline-delimited JSON files.
     #[cfg(feature = "file")]
     pub use lagwatch_sink_file as file;
+    /// OTLP metrics push.
+    #[cfg(feature = "otlp")]
+    pub use lagwatch_sink_otlp as otlp;
     /// Standard output.
     #[cfg(feature = "stdout")]
     pub use lagwatch_sink_stdout as stdout;
