@@ -13,35 +13,18 @@ use lagwatch_test_support::services::telegraf::{self, Metric};
 use lagwatch_test_support::services::{burrow, env, kafka, names, wait};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
-/// A `lagwatch run` reading Kafka 3.9 like the harness's Burrow does, with its HTTP API on a
-/// free port. Killed on drop.
-struct Collector {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
+mod collector;
+use collector::Collector;
 
-impl Drop for Collector {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// A `lagwatch run` reading Kafka 3.9 like the harness's Burrow does.
 fn start_lagwatch(cluster: &str, bootstrap: &str) -> Collector {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("lagwatch.toml");
     // Burrow's storage settings in the harness: 10 intervals, min-distance 1 s.
-    std::fs::write(
-        &config,
-        format!(
-            r#"[general]
+    let config = format!(
+        r#"[general]
 evaluation_interval = "1s"
 persist_state = false
 
@@ -60,43 +43,8 @@ topic_refresh = "3s"
 type = "stdout"
 format = "json"
 "#
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lagwatch"))
-        .args(["run", "--http", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start lagwatch run");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !sent {
-                if let Some(url) = line
-                    .split("url=")
-                    .nth(1)
-                    .and_then(|rest| rest.split_whitespace().next())
-                {
-                    let _ = tx.send(url.to_owned());
-                    sent = true;
-                }
-            }
-        }
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("lagwatch logs the HTTP address");
-    Collector {
-        child,
-        url,
-        _dir: dir,
-    }
+    );
+    Collector::start(&config, &[])
 }
 
 async fn get(base: &str, path: &str) -> (u16, Value) {
