@@ -29,8 +29,20 @@ fn snapshot(groups: usize, partitions: i32) -> Snapshot {
         .map(|g| {
             let parts = (0..partitions)
                 .map(|p| {
-                    let status = if g % 10 == 0 { PartitionStatus::Warn } else { PartitionStatus::Ok };
-                    partition("events", p, status, (g as u64 * 7 + p as u64) % 500, Some(1_000 + i64::from(p)), "/10.0.0.1", at)
+                    let status = if g % 10 == 0 {
+                        PartitionStatus::Warn
+                    } else {
+                        PartitionStatus::Ok
+                    };
+                    partition(
+                        "events",
+                        p,
+                        status,
+                        (g as u64 * 7 + p as u64) % 500,
+                        Some(1_000 + i64::from(p)),
+                        "/10.0.0.1",
+                        at,
+                    )
                 })
                 .collect();
             group("bench", &format!("group-{g:05}"), parts, at)
@@ -44,7 +56,9 @@ fn snapshot(groups: usize, partitions: i32) -> Snapshot {
         topics: vec![TopicOffsets {
             cluster: "bench".into(),
             topic: "events".into(),
-            high_water: (0..partitions).map(|p| Some(2_000 + i64::from(p))).collect(),
+            high_water: (0..partitions)
+                .map(|p| Some(2_000 + i64::from(p)))
+                .collect(),
             log_start: vec![Some(0); partitions as usize],
         }],
     })
@@ -55,13 +69,24 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn run(url: &str, groups: usize, clients: usize, per_client: usize, path: fn(usize) -> String) -> (Vec<Duration>, Duration) {
+/// Latencies of kept-alive requests (sorted), of each client's first request (which opens its
+/// connection; sorted), and the wall time.
+async fn run(
+    url: &str,
+    groups: usize,
+    clients: usize,
+    per_client: usize,
+    path: fn(usize) -> String,
+) -> (Vec<Duration>, Vec<Duration>, Duration) {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
         let url = url.to_owned();
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .unwrap();
             let mut times = Vec::with_capacity(per_client);
             let mut state = (c as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
             for _ in 0..per_client {
@@ -70,7 +95,11 @@ async fn run(url: &str, groups: usize, clients: usize, per_client: usize, path: 
                 state ^= state << 17;
                 let g = (state % groups as u64) as usize;
                 let t = Instant::now();
-                let response = client.get(format!("{url}{}", path(g))).send().await.unwrap();
+                let response = client
+                    .get(format!("{url}{}", path(g)))
+                    .send()
+                    .await
+                    .unwrap();
                 assert!(response.status().is_success());
                 let _ = response.bytes().await.unwrap();
                 times.push(t.elapsed());
@@ -79,19 +108,28 @@ async fn run(url: &str, groups: usize, clients: usize, per_client: usize, path: 
         }));
     }
     let mut all = Vec::new();
+    let mut first = Vec::new();
     for t in tasks {
-        all.extend(t.await.unwrap());
+        let mut times = t.await.unwrap();
+        if !times.is_empty() {
+            first.push(times.remove(0));
+        }
+        all.extend(times);
     }
     let wall = started.elapsed();
     all.sort();
-    (all, wall)
+    first.sort();
+    (all, first, wall)
 }
 
 fn main() {
     let groups = env_or("LAGWATCH_BENCH_GROUPS", 1_000);
     let clients = env_or("LAGWATCH_BENCH_CLIENTS", 100);
     let per_client = env_or("LAGWATCH_BENCH_REQUESTS", 200);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let settings = HttpSettings {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -107,24 +145,26 @@ fn main() {
         println!(
             "Burrow API on loopback: {groups} groups x 10 partitions, {clients} concurrent clients, {per_client} requests each"
         );
-        println!("| endpoint | requests | p50 | p90 | p99 | max | requests/s |");
-        println!("|---|---|---|---|---|---|---|");
+        println!("| endpoint | requests | p50 | p90 | p99 | max | first request p50 / max | requests/s |");
+        println!("|---|---|---|---|---|---|---|---|");
         let endpoints: [(&str, fn(usize) -> String); 3] = [
             ("`/v3/kafka/<c>/consumer/<g>/lag`", |g| format!("/v3/kafka/bench/consumer/group-{g:05}/lag")),
             ("`/v3/kafka/<c>/consumer/<g>/status`", |g| format!("/v3/kafka/bench/consumer/group-{g:05}/status")),
             ("`/v3/kafka/<c>/consumer`", |_| "/v3/kafka/bench/consumer".to_owned()),
         ];
         for (name, path) in endpoints {
-            let (times, wall) = run(&url, groups, clients, per_client, path).await;
+            let (times, first, wall) = run(&url, groups, clients, per_client, path).await;
             let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
             println!(
-                "| {name} | {} | {} | {} | {} | {} | {:.0} |",
-                times.len(),
+                "| {name} | {} | {} | {} | {} | {} | {} / {} | {:.0} |",
+                times.len() + first.len(),
                 ms(percentile(&times, 0.5)),
                 ms(percentile(&times, 0.9)),
                 ms(percentile(&times, 0.99)),
                 ms(*times.last().unwrap()),
-                times.len() as f64 / wall.as_secs_f64()
+                ms(percentile(&first, 0.5)),
+                ms(*first.last().unwrap()),
+                (times.len() + first.len()) as f64 / wall.as_secs_f64()
             );
         }
         stop.cancel();
