@@ -13,6 +13,7 @@
 //! * [`eval_input`] — the JSON input of `lagwatch eval`: groups and windows written out by hand,
 //!   evaluated without a model.
 //! * [`time_lag`] — seconds behind, interpolated from the high-water-mark history.
+//! * [`trend`] — production and consumption rates, time to catch up, retention deadline.
 //! * [`rule`] — aggregate a lag series over a window and compare it with a threshold.
 //! * [`measurement`] — Telegraf-compatible `burrow_partition` / `burrow_group` / `burrow_topic`
 //!   records that every sink writes.
@@ -37,6 +38,7 @@ pub mod snapshot;
 pub mod status;
 pub mod text;
 pub mod time_lag;
+pub mod trend;
 
 pub use evaluator::{EvaluatorSettings, PartitionWindow};
 pub use event::{BrokerOffset, Event, MemberAssignment};

@@ -45,6 +45,7 @@ pub use crate::calendar::{
 use crate::report::{GroupReport, PartitionReport};
 use crate::snapshot::{Snapshot, TopicOffsets};
 use crate::time_lag::{Confidence, TimeLag};
+use crate::trend::CatchUp;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -363,7 +364,11 @@ impl Default for MeasurementOptions {
 /// when both are known; negative means the committed position was deleted by retention) and
 /// `stale`; groups get `max_time_lag_seconds` (the largest interpolated or extrapolated
 /// estimate, left out when there is none), `worst_status` (the worst partition status before
-/// Burrow caps it to ERR, left out without partitions) and `stale`; both get `warming_up`.
+/// Burrow caps it to ERR, left out without partitions) and `stale`; both get `warming_up` and
+/// the [trend](crate::trend) fields `production_rate`, `consumption_rate`, `lag_rate`
+/// (messages/s), `time_to_catch_up_seconds` (0 when caught up), `catching_up` (bool),
+/// `retention_deadline_seconds` and `data_loss_before_catch_up`, each left out when unknown
+/// (a group's are [`GroupReport::trend`]).
 ///
 /// Without native fields, a warming-up partition or group still gets `warming_up: true` (and
 /// nothing is added otherwise), so a dashboard can leave out verdicts that are not yet
@@ -466,6 +471,20 @@ fn group_measurement(
         if let Some(worst) = group.worst_partition {
             m.set_field("worst_status", worst.as_str());
         }
+        if group.partitions.iter().any(|p| p.extras.trend.is_some()) {
+            let t = group.trend();
+            set_trend_fields(
+                &mut m,
+                TrendFields {
+                    production_rate: t.production_rate,
+                    consumption_rate: t.consumption_rate,
+                    lag_rate: t.lag_rate,
+                    catch_up: t.catch_up,
+                    retention_deadline_seconds: t.retention_deadline_seconds,
+                    data_loss_before_catch_up: t.data_loss_before_catch_up,
+                },
+            );
+        }
         m.set_field("stale", group.stale);
         m.set_field("warming_up", group.warming_up);
     } else if group.warming_up {
@@ -509,12 +528,57 @@ fn partition_measurement(
                 m.set_field("retention_margin", committed.offset.saturating_sub(start));
             }
         }
+        if let Some(t) = &extras.trend {
+            set_trend_fields(
+                &mut m,
+                TrendFields {
+                    production_rate: t.production_rate,
+                    consumption_rate: t.consumption_rate,
+                    lag_rate: t.lag_rate,
+                    catch_up: t.catch_up,
+                    retention_deadline_seconds: t.retention_deadline_seconds,
+                    data_loss_before_catch_up: t.data_loss_before_catch_up,
+                },
+            );
+        }
         m.set_field("stale", extras.stale);
         m.set_field("warming_up", extras.warming_up);
     } else if p.extras.warming_up {
         m.set_field("warming_up", true);
     }
     m
+}
+
+/// The trend values a record carries (a partition's or a group's).
+struct TrendFields {
+    production_rate: Option<f64>,
+    consumption_rate: Option<f64>,
+    lag_rate: Option<f64>,
+    catch_up: CatchUp,
+    retention_deadline_seconds: Option<f64>,
+    data_loss_before_catch_up: bool,
+}
+
+/// Native trend fields; each is left out when unknown. `data_loss_before_catch_up` is known
+/// only with a retention deadline.
+fn set_trend_fields(m: &mut Measurement, t: TrendFields) {
+    for (name, value) in [
+        ("production_rate", t.production_rate),
+        ("consumption_rate", t.consumption_rate),
+        ("lag_rate", t.lag_rate),
+        ("time_to_catch_up_seconds", t.catch_up.seconds()),
+        ("retention_deadline_seconds", t.retention_deadline_seconds),
+    ] {
+        if let Some(v) = value {
+            m.set_field(name, v);
+        }
+    }
+    if let Some(catching_up) = t.catch_up.catching_up() {
+        m.set_field("catching_up", catching_up);
+    }
+    if t.retention_deadline_seconds.is_some() {
+        m.set_field("data_loss_before_catch_up", t.data_loss_before_catch_up);
+    }
 }
 
 fn push_topic_measurements(
@@ -786,6 +850,103 @@ mod tests {
     }
 
     #[test]
+    fn native_trend_fields_are_written_and_left_out_when_unknown() {
+        use crate::trend::{CatchUp, Trend};
+        let mut group = example_group();
+        group.partitions[0].extras.trend = Some(Trend {
+            production_rate: Some(100.0),
+            consumption_rate: Some(150.0),
+            lag_rate: Some(-50.0),
+            catch_up: CatchUp::In { seconds: 16.0 },
+            retention_deadline_seconds: Some(28.5),
+            unread_deleted: false,
+            data_loss_before_catch_up: false,
+        });
+        group.partitions[1].extras.trend = Some(Trend {
+            production_rate: Some(20.0),
+            catch_up: CatchUp::NotCatchingUp,
+            ..Trend::UNKNOWN
+        });
+        group.partitions[2].extras.trend = Some(Trend::UNKNOWN);
+        let snap = snapshot_of(AT, vec![group], Vec::new());
+        let plain = from_snapshot(&snap, &MeasurementOptions::default());
+        let native = from_snapshot(
+            &snap,
+            &MeasurementOptions {
+                native_fields: true,
+                ..MeasurementOptions::default()
+            },
+        );
+        let trend_keys = [
+            "production_rate",
+            "consumption_rate",
+            "lag_rate",
+            "time_to_catch_up_seconds",
+            "catching_up",
+            "retention_deadline_seconds",
+            "data_loss_before_catch_up",
+        ];
+        for m in &plain {
+            for k in trend_keys {
+                assert_eq!(m.field(k), None, "{k} written without native fields");
+            }
+        }
+        let f = |m: &Measurement, k: &str| m.field(k).cloned();
+        // The group: sums, the slowest partition (not catching up), the soonest deadline.
+        assert_eq!(
+            f(&native[0], "production_rate"),
+            Some(FieldValue::Float(120.0))
+        );
+        assert_eq!(
+            f(&native[0], "consumption_rate"),
+            Some(FieldValue::Float(150.0))
+        );
+        assert_eq!(f(&native[0], "lag_rate"), Some(FieldValue::Float(-50.0)));
+        assert_eq!(f(&native[0], "catching_up"), Some(FieldValue::Bool(false)));
+        assert_eq!(f(&native[0], "time_to_catch_up_seconds"), None);
+        assert_eq!(
+            f(&native[0], "retention_deadline_seconds"),
+            Some(FieldValue::Float(28.5))
+        );
+        assert_eq!(
+            f(&native[0], "data_loss_before_catch_up"),
+            Some(FieldValue::Bool(false))
+        );
+        // Partition 0: everything known.
+        assert_eq!(
+            native[1].to_document(),
+            concat!(
+                r#"{"@timestamp":"2019-08-19T08:32:10Z","#,
+                r#""burrow_partition":{"catching_up":true,"consumption_rate":150.0,"#,
+                r#""data_loss_before_catch_up":false,"lag":54,"lag_rate":-50.0,"offset":1234567,"#,
+                r#""production_rate":100.0,"retention_deadline_seconds":28.5,"stale":false,"#,
+                r#""status":"OK","status_code":1,"time_to_catch_up_seconds":16.0,"#,
+                r#""timestamp":1566203529000,"warming_up":false},"#,
+                r#""measurement_name":"burrow_partition","#,
+                r#""tag":{"cluster":"live","group":"hdfs_consumer","owner":"/10.0.0.5","partition":"0","topic":"payment_log"}}"#
+            )
+        );
+        // Partition 1: not catching up, no deadline: neither the time nor the loss flag.
+        assert_eq!(
+            f(&native[2], "production_rate"),
+            Some(FieldValue::Float(20.0))
+        );
+        assert_eq!(f(&native[2], "catching_up"), Some(FieldValue::Bool(false)));
+        for k in [
+            "consumption_rate",
+            "lag_rate",
+            "time_to_catch_up_seconds",
+            "data_loss_before_catch_up",
+        ] {
+            assert_eq!(f(&native[2], k), None, "{k}");
+        }
+        // Partition 2: nothing known, nothing written.
+        for k in trend_keys {
+            assert_eq!(f(&native[3], k), None, "{k}");
+        }
+    }
+
+    #[test]
     fn warming_up_is_marked_in_both_shapes() {
         let mut group = example_group();
         group.partitions[1].extras.warming_up = true;
@@ -823,6 +984,7 @@ mod tests {
             broker_sample_age_ms: Some(300),
             stale: true,
             warming_up: false,
+            trend: None,
         };
         group.partitions[1].extras.time_lag = Some(TimeLag {
             seconds: 0.0,

@@ -36,6 +36,7 @@ use crate::report::{GroupReport, OffsetPoint, PartitionDetail};
 use crate::snapshot::{SnapshotData, TopicOffsets};
 use crate::status::PartitionStatus;
 use crate::time_lag;
+use crate::trend::{self, BrokerPoint, CommitPoint};
 use std::collections::{BTreeMap, VecDeque};
 
 mod ignore;
@@ -967,6 +968,22 @@ fn evaluate_state(
                         .map(|s| (s.observed_ms, s.high_water))
                         .collect();
                     extras.time_lag = Some(time_lag::estimate(&history, commit.offset, now_ms));
+                    let commits = p.ring.iter().flatten().map(|c| CommitPoint {
+                        offset: c.point.offset,
+                        timestamp_ms: c.point.timestamp,
+                    });
+                    let broker = samples.iter().map(|s| BrokerPoint {
+                        observed_ms: s.observed_ms,
+                        high_water: s.high_water,
+                        log_start: s.log_start,
+                    });
+                    extras.trend = Some(trend::partition_trend(
+                        commits,
+                        broker,
+                        report.current_lag,
+                        settings.allowed_lag,
+                        now_ms,
+                    ));
                 }
             }
             reports.push(report);
@@ -1146,6 +1163,51 @@ mod tests {
             None,
             "a group without topics is gone"
         );
+    }
+
+    #[test]
+    fn evaluation_fills_every_partitions_trend_and_the_groups() {
+        use crate::trend::CatchUp;
+        let mut model = LagModel::new(ModelSettings::default());
+        let broker = |hw: i64, log_start: i64, at: i64| Event::BrokerOffsets {
+            cluster: "c".into(),
+            topic: "orders".into(),
+            partition_count: 2,
+            offsets: vec![BrokerOffset {
+                partition: 0,
+                high_water: hw,
+                log_start: Some(log_start),
+            }],
+            observed_ms: at,
+        };
+        let commit = |offset: i64, at: i64| Event::Commit {
+            cluster: "c".into(),
+            group: "g".into(),
+            topic: "orders".into(),
+            partition: 0,
+            offset,
+            timestamp_ms: at,
+            order: None,
+        };
+        model.apply(&broker(500, 0, 0), 0);
+        model.apply(&commit(0, 0), 0);
+        model.apply(&broker(1_000, 100, 10_000), 10_000);
+        model.apply(&commit(900, 10_000), 10_000);
+        let report = model.evaluate_group("c", "g", 10_000, &EvaluatorSettings::default());
+        // Produced 50/s, consumed 90/s, lag 100: 2.5 s. Log start 10/s reaches 900 in 80 s.
+        let trend = report.partitions[0].extras.trend.unwrap_or_default();
+        assert_eq!(trend.production_rate, Some(50.0));
+        assert_eq!(trend.consumption_rate, Some(90.0));
+        assert_eq!(trend.lag_rate, Some(-40.0));
+        assert_eq!(trend.catch_up, CatchUp::In { seconds: 2.5 });
+        assert_eq!(trend.retention_deadline_seconds, Some(80.0));
+        assert!(!trend.data_loss_before_catch_up);
+        // Partition 1 was never committed: no trend, and the group's is partition 0's.
+        assert_eq!(report.partitions[1].extras.trend, None);
+        let group = report.trend();
+        assert_eq!(group.catch_up, CatchUp::In { seconds: 2.5 });
+        assert_eq!(group.production_rate, Some(50.0));
+        assert_eq!(group.retention_deadline_seconds, Some(80.0));
     }
 
     fn verdict_event(report: &GroupReport) -> Event {

@@ -7,6 +7,7 @@
 use crate::TimestampMs;
 use crate::status::{GroupStatus, PartitionStatus};
 use crate::time_lag::TimeLag;
+use crate::trend::{GroupTrend, Trend};
 use serde::{Deserialize, Serialize};
 
 /// One stored consumer commit (Burrow's `ConsumerOffset`).
@@ -70,6 +71,9 @@ pub struct PartitionExtras {
     /// from saved state and its cluster has not been read since. Burrow's status is still
     /// computed, but alert rules neither fire nor resolve on such a partition.
     pub warming_up: bool,
+    /// Rates, time to catch up and retention deadline, when the model computed them (not for
+    /// `lagwatch eval` input or external verdicts).
+    pub trend: Option<Trend>,
 }
 
 /// One partition of a group as Burrow's consumer-detail endpoint shows it (note the hyphen
@@ -160,6 +164,27 @@ impl GroupReport {
         self.judged_partitions()
             .map(|p| p.status.group_level())
             .max()
+    }
+
+    /// The group's trend, combined from every partition's
+    /// ([`crate::trend::group_trend`]; partitions without a trend are left out).
+    ///
+    /// Computed on each call from the partitions (no field, so Burrow's JSON shape and every
+    /// existing `GroupReport` literal stay as they are).
+    pub fn trend(&self) -> GroupTrend {
+        crate::trend::group_trend(
+            self.partitions
+                .iter()
+                .filter_map(|p| p.extras.trend.as_ref()),
+        )
+    }
+
+    /// The trend of [`GroupReport::judged_partitions`] only (what alert rules look at).
+    pub fn judged_trend(&self) -> GroupTrend {
+        crate::trend::group_trend(
+            self.judged_partitions()
+                .filter_map(|p| p.extras.trend.as_ref()),
+        )
     }
 
     /// A copy with only the non-OK partitions listed, as Burrow's `/status` endpoint returns.

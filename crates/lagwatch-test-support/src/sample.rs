@@ -65,6 +65,7 @@ pub fn partition(
             broker_sample_age_ms: Some(500),
             stale: false,
             warming_up: false,
+            trend: None,
         },
     }
 }
