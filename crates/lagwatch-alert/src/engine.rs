@@ -7,7 +7,8 @@ use lagwatch_config::{RuleConfig, ThresholdTarget};
 use lagwatch_core::alert::{AlertNotification, AlertState};
 use lagwatch_core::report::GroupReport;
 use lagwatch_core::rule::Series;
-use lagwatch_core::time_lag::Confidence;
+use lagwatch_core::time_lag::{Confidence, MAX_SECONDS};
+use lagwatch_core::trend::{CatchUp, group_trend};
 use lagwatch_core::{Snapshot, TimestampMs};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -374,6 +375,10 @@ impl RuleSet {
                     }
                 }
             }
+            RuleKind::CatchUp {
+                max_seconds,
+                retention,
+            } => Self::catch_up_condition(&counted, *max_seconds, *retention),
             RuleKind::Retention {
                 margin_messages,
                 margin_share,
@@ -439,6 +444,86 @@ impl RuleSet {
         }
     }
 
+    fn catch_up_condition(
+        counted: &[&lagwatch_core::PartitionReport],
+        max_seconds: f64,
+        retention: bool,
+    ) -> Condition {
+        let trends: Vec<_> = counted
+            .iter()
+            .filter_map(|p| p.extras.trend.as_ref().map(|t| (*p, t)))
+            .collect();
+        if trends.is_empty() {
+            return Condition::Unknown;
+        }
+        // Not catching up counts as the longest time there is.
+        let seconds_of = |c: CatchUp| c.seconds().unwrap_or(MAX_SECONDS);
+        let mut breaching = Vec::new();
+        let (mut slow, mut stuck, mut losing) = (0usize, 0usize, 0usize);
+        for (p, t) in &trends {
+            let too_slow = matches!(t.catch_up, CatchUp::In { seconds } if seconds > max_seconds);
+            let not_catching_up = t.catch_up == CatchUp::NotCatchingUp;
+            let loses = retention && t.data_loss_before_catch_up;
+            slow += usize::from(too_slow);
+            stuck += usize::from(not_catching_up);
+            losing += usize::from(loses);
+            if too_slow || not_catching_up || loses {
+                breaching.push(detail(p, seconds_of(t.catch_up)));
+            }
+        }
+        let group = group_trend(trends.iter().map(|(_, t)| *t));
+        let limit = lagwatch_core::duration::format(std::time::Duration::from_secs_f64(
+            max_seconds.clamp(0.0, MAX_SECONDS),
+        ));
+        let value = seconds_of(group.catch_up);
+        if breaching.is_empty() {
+            if group.catch_up == CatchUp::Unknown {
+                return Condition::Unknown;
+            }
+            let summary = match group.catch_up {
+                CatchUp::In { seconds } => {
+                    format!(
+                        "catches up in {} s (not above {limit})",
+                        number(seconds.round())
+                    )
+                }
+                _ => "caught up".to_owned(),
+            };
+            return Condition::Clear { value, summary };
+        }
+        let mut parts = Vec::new();
+        if stuck > 0 {
+            parts.push(format!("not catching up on {stuck} partition(s)"));
+        }
+        if slow > 0 {
+            let longest = trends
+                .iter()
+                .filter_map(|(_, t)| t.catch_up.seconds())
+                .fold(0.0f64, f64::max);
+            parts.push(format!(
+                "catching up takes {} s (above {limit}) on {slow} partition(s)",
+                number(longest.round())
+            ));
+        }
+        if losing > 0 {
+            let deadline = group.retention_deadline_seconds.unwrap_or(0.0);
+            parts.push(if group.unread_deleted {
+                format!("unread messages already deleted by retention on {losing} partition(s)")
+            } else {
+                format!(
+                    "retention deletes unread messages in {} s, before the catch up, on \
+                     {losing} partition(s)",
+                    number(deadline.round())
+                )
+            });
+        }
+        Condition::Breach {
+            value,
+            partitions: worst(breaching),
+            summary: parts.join("; "),
+        }
+    }
+
     fn labels(rule: &Rule, group: &GroupReport) -> BTreeMap<String, String> {
         let mut labels = rule.labels.clone();
         labels.insert("cluster".to_owned(), group.cluster.clone());
@@ -452,6 +537,7 @@ impl RuleSet {
             RuleKind::Status { min } => Some(*min as i32 as f64),
             RuleKind::TimeLag { seconds } => Some(*seconds),
             RuleKind::Retention { .. } => None,
+            RuleKind::CatchUp { max_seconds, .. } => Some(*max_seconds),
         }
     }
 }

@@ -70,6 +70,14 @@ pub enum RuleKind {
         /// Margin as a share of the retained messages.
         margin_share: f64,
     },
+    /// Time to catch up above `max_seconds`, not catching up while lagging, or (with
+    /// `retention`) unread data deleted before it is read.
+    CatchUp {
+        /// The longest acceptable time to catch up (seconds).
+        max_seconds: f64,
+        /// Whether data loss before the catch up also fires.
+        retention: bool,
+    },
 }
 
 fn millis(d: Duration) -> i64 {
@@ -112,6 +120,10 @@ impl Rule {
             RuleConfig::Retention(r) => RuleKind::Retention {
                 margin_messages: r.margin_messages,
                 margin_share: r.margin_share,
+            },
+            RuleConfig::CatchUp(c) => RuleKind::CatchUp {
+                max_seconds: c.max_catch_up.as_secs_f64(),
+                retention: c.retention,
             },
             other => {
                 return Err(AlertError::Rule {

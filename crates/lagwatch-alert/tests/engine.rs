@@ -4,13 +4,14 @@
 use lagwatch_alert::{Phase, RuleSet};
 use lagwatch_component::RuleEngine;
 use lagwatch_config::{
-    AggregateKind, RetentionRuleConfig, RuleConfig, StatusLevel, StatusRuleConfig, ThresholdOp,
-    ThresholdRuleConfig, ThresholdTarget, TimeLagRuleConfig,
+    AggregateKind, CatchUpRuleConfig, RetentionRuleConfig, RuleConfig, StatusLevel,
+    StatusRuleConfig, ThresholdOp, ThresholdRuleConfig, ThresholdTarget, TimeLagRuleConfig,
 };
 use lagwatch_core::alert::{AlertNotification, AlertState};
 use lagwatch_core::report::{GroupReport, PartitionReport};
 use lagwatch_core::snapshot::SnapshotData;
-use lagwatch_core::time_lag::{Confidence, TimeLag};
+use lagwatch_core::time_lag::{Confidence, MAX_SECONDS, TimeLag};
+use lagwatch_core::trend::{CatchUp, Trend};
 use lagwatch_core::{GroupStatus, PartitionStatus, Snapshot, TimestampMs};
 use lagwatch_test_support::sample;
 use std::collections::BTreeMap;
@@ -620,4 +621,118 @@ fn retention_rule_fires_near_the_log_start() {
     assert_eq!(n[0].threshold, None);
     let n = e.evaluate(&snap(120 * S, vec![g(0, 500, 120 * S)]));
     assert_eq!(n[0].state, AlertState::Resolved);
+}
+
+/// Group `g` with one partition per trend (lag 10 each).
+fn trend_group(trends: &[Trend], at: TimestampMs) -> GroupReport {
+    let partitions = trends
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut p = part("t", i as i32, 10, at);
+            p.extras.trend = Some(*t);
+            p
+        })
+        .collect();
+    sample::group("c", "g", partitions, at)
+}
+
+fn catching_up(seconds: f64) -> Trend {
+    Trend {
+        catch_up: CatchUp::In { seconds },
+        ..Trend::UNKNOWN
+    }
+}
+
+#[test]
+fn catch_up_rule_fires_above_max_catch_up_and_resolves_when_caught_up() {
+    let mut e = engine(RuleConfig::CatchUp(CatchUpRuleConfig {
+        max_catch_up: Duration::from_secs(60),
+        interval: Duration::from_secs(60),
+        ..CatchUpRuleConfig::default()
+    }));
+    let at = |t: i64, trends: &[Trend]| snap(t * S, vec![trend_group(trends, t * S)]);
+    // 60 s is not above 60 s.
+    assert!(
+        e.evaluate(&at(0, &[catching_up(30.0), catching_up(60.0)]))
+            .is_empty()
+    );
+    let n = e.evaluate(&at(60, &[catching_up(30.0), catching_up(120.0)]));
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0].state, AlertState::Firing);
+    assert_eq!(n[0].value, 120.0);
+    assert_eq!(n[0].threshold, Some(60.0));
+    assert_eq!(
+        n[0].summary,
+        "catching up takes 120 s (above 1m) on 1 partition(s)"
+    );
+    assert_eq!(n[0].partitions.len(), 1);
+    assert_eq!(n[0].partitions[0].partition, 1);
+    // Unknown trend, or no trend at all: nothing can be said, the alert stays.
+    assert!(e.evaluate(&at(120, &[Trend::UNKNOWN])).is_empty());
+    assert!(
+        e.evaluate(&snap(180 * S, vec![grp(&[10], 180 * S)]))
+            .is_empty()
+    );
+    assert_eq!(e.state().alerts.len(), 1);
+    let caught = Trend {
+        catch_up: CatchUp::CaughtUp,
+        ..Trend::UNKNOWN
+    };
+    let n = e.evaluate(&at(240, &[caught, catching_up(59.0)]));
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0].state, AlertState::Resolved);
+    assert_eq!(n[0].value, 59.0);
+}
+
+#[test]
+fn catch_up_rule_fires_when_not_catching_up_or_losing_data_but_never_while_warming_up() {
+    let stuck = Trend {
+        catch_up: CatchUp::NotCatchingUp,
+        ..Trend::UNKNOWN
+    };
+    let losing = Trend {
+        catch_up: CatchUp::In { seconds: 30.0 },
+        retention_deadline_seconds: Some(20.0),
+        data_loss_before_catch_up: true,
+        ..Trend::UNKNOWN
+    };
+    let rule = |retention: bool| {
+        engine(RuleConfig::CatchUp(CatchUpRuleConfig {
+            retention,
+            ..CatchUpRuleConfig::default()
+        }))
+    };
+
+    let mut e = rule(true);
+    let n = e.evaluate(&snap(0, vec![trend_group(&[stuck], 0)]));
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0].value, MAX_SECONDS);
+    assert_eq!(n[0].summary, "not catching up on 1 partition(s)");
+
+    let mut e = rule(true);
+    let n = e.evaluate(&snap(0, vec![trend_group(&[losing], 0)]));
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0].value, 30.0);
+    assert_eq!(
+        n[0].summary,
+        "retention deletes unread messages in 20 s, before the catch up, on 1 partition(s)"
+    );
+    // Without `retention`, 30 s is well within the default hour.
+    let mut e = rule(false);
+    assert!(
+        e.evaluate(&snap(0, vec![trend_group(&[losing], 0)]))
+            .is_empty()
+    );
+
+    // Warming-up or stale partitions are never judged.
+    let mut e = rule(true);
+    let mut warming = trend_group(&[stuck], 0);
+    warming.partitions[0].extras.warming_up = true;
+    warming.warming_up = true;
+    assert!(e.evaluate(&snap(0, vec![warming])).is_empty());
+    let mut stale = trend_group(&[stuck], 60 * S);
+    stale.partitions[0].extras.stale = true;
+    assert!(e.evaluate(&snap(60 * S, vec![stale])).is_empty());
+    assert!(e.state().alerts.is_empty());
 }

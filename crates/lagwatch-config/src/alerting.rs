@@ -29,11 +29,14 @@ pub enum RuleConfig {
     TimeLag(TimeLagRuleConfig),
     /// Committed offset close to the log-start offset (data about to be deleted unread).
     Retention(RetentionRuleConfig),
+    /// Time to catch up too long, not catching up, or unread data deleted first.
+    CatchUp(CatchUpRuleConfig),
 }
 
 impl RuleConfig {
     /// Every `type` a rule section may have.
-    pub const TYPES: &'static [&'static str] = &["threshold", "status", "time_lag", "retention"];
+    pub const TYPES: &'static [&'static str] =
+        &["threshold", "status", "time_lag", "retention", "catch_up"];
 
     /// This rule's `type` tag.
     pub fn type_name(&self) -> &'static str {
@@ -42,6 +45,7 @@ impl RuleConfig {
             RuleConfig::Status(_) => "status",
             RuleConfig::TimeLag(_) => "time_lag",
             RuleConfig::Retention(_) => "retention",
+            RuleConfig::CatchUp(_) => "catch_up",
         }
     }
 
@@ -52,6 +56,7 @@ impl RuleConfig {
             RuleConfig::Status(r) => r.common(),
             RuleConfig::TimeLag(r) => r.common(),
             RuleConfig::Retention(r) => r.common(),
+            RuleConfig::CatchUp(r) => r.common(),
         }
     }
 }
@@ -198,6 +203,21 @@ rule_config! {
         /// messages (log end minus log start) from the log start (`0.0`: only
         /// `margin_messages` counts).
         margin_share: f64 = 0.1,
+    }
+}
+
+rule_config! {
+    /// `catch_up`: a lagging group's estimated time to catch up above `max_catch_up`, or not
+    /// catching up at all, and (with `retention`) unread data deleted by retention before the
+    /// group reads it (see the trends in `docs/evaluator.md`).
+    CatchUpRuleConfig {
+        /// Fires when the estimated time to catch up is longer than this (a lagging group that
+        /// is not catching up always fires).
+        #[serde(with = "serde_text")]
+        max_catch_up: Duration = Duration::from_secs(3600),
+        /// Also fires when a partition's unread messages are (or will be) deleted by retention
+        /// before the group catches up.
+        retention: bool = true,
     }
 }
 

@@ -141,6 +141,7 @@ fn rule_sample(tag: &str) -> RuleConfig {
         "status" => RuleConfig::Status(StatusRuleConfig::default()),
         "time_lag" => RuleConfig::TimeLag(TimeLagRuleConfig::default()),
         "retention" => RuleConfig::Retention(RetentionRuleConfig::default()),
+        "catch_up" => RuleConfig::CatchUp(crate::CatchUpRuleConfig::default()),
         other => panic!("no sample for rule type {other:?}: add one to doc_tests.rs"),
     }
 }

@@ -7,8 +7,8 @@
 //! are all reported. Sections that deserialise cleanly then go through the semantic checks.
 
 use crate::alerting::{
-    AlerterConfig, LogAlerterConfig, RetentionRuleConfig, RuleCommon, RuleConfig,
-    SlackAlerterConfig, StatusRuleConfig, ThresholdRuleConfig, TimeLagRuleConfig,
+    AlerterConfig, CatchUpRuleConfig, LogAlerterConfig, RetentionRuleConfig, RuleCommon,
+    RuleConfig, SlackAlerterConfig, StatusRuleConfig, ThresholdRuleConfig, TimeLagRuleConfig,
     WebhookAlerterConfig,
 };
 use crate::env_override::EnvOverride;
@@ -353,6 +353,8 @@ fn parse_rule(
             .map(RuleConfig::TimeLag),
         "retention" => deserialize_reporting::<RetentionRuleConfig>(path, body, problems)
             .map(RuleConfig::Retention),
+        "catch_up" => deserialize_reporting::<CatchUpRuleConfig>(path, body, problems)
+            .map(RuleConfig::CatchUp),
         other => {
             problems.push(
                 format!("{path}.{TYPE_KEY}"),
@@ -720,6 +722,7 @@ fn check_rule(path: &str, rule: &RuleConfig, report: &mut Sink<'_>) {
                 );
             }
         }
+        RuleConfig::CatchUp(_) => {}
     }
 }
 

@@ -750,6 +750,51 @@ type = "log"
 }
 
 #[test]
+fn catch_up_rules_load_with_their_defaults_and_bad_durations_name_the_key() {
+    use lagwatch_config::{CatchUpRuleConfig, RuleConfig};
+    let text = format!(
+        "{MINIMAL}
+[rules.slow]
+type = \"catch_up\"
+max_catch_up = \"15m\"
+retention = false
+
+[rules.plain]
+type = \"catch_up\"
+"
+    );
+    let config = match Config::from_str(&text, Format::Toml) {
+        Ok(c) => c,
+        Err(e) => panic!("{e}"),
+    };
+    let Some(RuleConfig::CatchUp(slow)) = config.rules.get("slow") else {
+        panic!("rule slow missing: {:?}", config.rules);
+    };
+    assert_eq!(slow.max_catch_up, Duration::from_secs(900));
+    assert!(!slow.retention);
+    let Some(RuleConfig::CatchUp(plain)) = config.rules.get("plain") else {
+        panic!("rule plain missing: {:?}", config.rules);
+    };
+    assert_eq!(plain, &CatchUpRuleConfig::default());
+    assert_eq!(plain.max_catch_up, Duration::from_secs(3600));
+    assert!(plain.retention);
+
+    let bad = format!(
+        "{MINIMAL}
+[rules.slow]
+type = \"catch_up\"
+max_catch_up = \"soon\"
+"
+    );
+    let problems = toml_problems(&bad);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("rules.slow.max_catch_up: "),
+        "{problems:?}"
+    );
+}
+
+#[test]
 fn rules_and_alerters_load_and_are_checked() {
     use lagwatch_config::{AggregateKind, AlerterConfig, RuleConfig, ThresholdOp, WebhookPreset};
     let text = format!(
@@ -827,7 +872,7 @@ method = \"post\"
             "rules.a.window: must be longer than 0s",
             "rules.b.margin_share: must be between 0.0 and 1.0, got 1.5",
             "rules.c.type: unknown type \"lag\" (expected one of: threshold, status, time_lag, \
-             retention)",
+             retention, catch_up)",
             "alerters.s.url: missing required key",
             "alerters.w.method: must be an HTTP method in capitals such as POST or PUT, got \
              \"post\"",
