@@ -7,6 +7,7 @@ use lagwatch_lib::component::FromConfig;
 use lagwatch_lib::config::KafkaSourceConfig;
 use lagwatch_lib::config::kafka::KafkaMode;
 use lagwatch_lib::core::filter::NameFilter;
+use lagwatch_lib::core::trend::TrendFields;
 use lagwatch_lib::core::{
     EvaluatorSettings, GroupReport, LagModel, ModelSettings, PartitionStatus,
 };
@@ -37,6 +38,10 @@ struct Row {
     log_start_offset: Option<i64>,
     lag: u64,
     time_lag_seconds: Option<f64>,
+    /// Rates, time to catch up and retention deadline (from two samples on; each left out
+    /// when unknown).
+    #[serde(flatten)]
+    trend: TrendFields,
     owner: String,
     client_id: String,
     /// Burrow's partition status; `null` with a single sample (one sample cannot tell).
@@ -210,6 +215,12 @@ fn rows(cluster: &str, groups: &[GroupReport], with_status: bool) -> Vec<Row> {
                 log_start_offset: p.extras.log_start_offset,
                 lag: p.current_lag,
                 time_lag_seconds: p.extras.time_lag.map(|t| t.seconds),
+                trend: p
+                    .extras
+                    .trend
+                    .as_ref()
+                    .map(TrendFields::from)
+                    .unwrap_or_default(),
                 owner: p.owner.clone(),
                 client_id: p.client_id.clone(),
                 status: with_status.then(|| status_name(p.status)),

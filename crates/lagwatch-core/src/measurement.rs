@@ -45,7 +45,7 @@ pub use crate::calendar::{
 use crate::report::{GroupReport, PartitionReport};
 use crate::snapshot::{Snapshot, TopicOffsets};
 use crate::time_lag::{Confidence, TimeLag};
-use crate::trend::CatchUp;
+use crate::trend::TrendFields;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -472,18 +472,7 @@ fn group_measurement(
             m.set_field("worst_status", worst.as_str());
         }
         if group.partitions.iter().any(|p| p.extras.trend.is_some()) {
-            let t = group.trend();
-            set_trend_fields(
-                &mut m,
-                TrendFields {
-                    production_rate: t.production_rate,
-                    consumption_rate: t.consumption_rate,
-                    lag_rate: t.lag_rate,
-                    catch_up: t.catch_up,
-                    retention_deadline_seconds: t.retention_deadline_seconds,
-                    data_loss_before_catch_up: t.data_loss_before_catch_up,
-                },
-            );
+            set_trend_fields(&mut m, &TrendFields::from(&group.trend()));
         }
         m.set_field("stale", group.stale);
         m.set_field("warming_up", group.warming_up);
@@ -529,17 +518,7 @@ fn partition_measurement(
             }
         }
         if let Some(t) = &extras.trend {
-            set_trend_fields(
-                &mut m,
-                TrendFields {
-                    production_rate: t.production_rate,
-                    consumption_rate: t.consumption_rate,
-                    lag_rate: t.lag_rate,
-                    catch_up: t.catch_up,
-                    retention_deadline_seconds: t.retention_deadline_seconds,
-                    data_loss_before_catch_up: t.data_loss_before_catch_up,
-                },
-            );
+            set_trend_fields(&mut m, &TrendFields::from(t));
         }
         m.set_field("stale", extras.stale);
         m.set_field("warming_up", extras.warming_up);
@@ -549,35 +528,26 @@ fn partition_measurement(
     m
 }
 
-/// The trend values a record carries (a partition's or a group's).
-struct TrendFields {
-    production_rate: Option<f64>,
-    consumption_rate: Option<f64>,
-    lag_rate: Option<f64>,
-    catch_up: CatchUp,
-    retention_deadline_seconds: Option<f64>,
-    data_loss_before_catch_up: bool,
-}
-
-/// Native trend fields; each is left out when unknown. `data_loss_before_catch_up` is known
-/// only with a retention deadline.
-fn set_trend_fields(m: &mut Measurement, t: TrendFields) {
+/// Native trend fields; each is left out when unknown (see [`TrendFields`]).
+fn set_trend_fields(m: &mut Measurement, t: &TrendFields) {
     for (name, value) in [
         ("production_rate", t.production_rate),
         ("consumption_rate", t.consumption_rate),
         ("lag_rate", t.lag_rate),
-        ("time_to_catch_up_seconds", t.catch_up.seconds()),
+        ("time_to_catch_up_seconds", t.time_to_catch_up_seconds),
         ("retention_deadline_seconds", t.retention_deadline_seconds),
     ] {
         if let Some(v) = value {
             m.set_field(name, v);
         }
     }
-    if let Some(catching_up) = t.catch_up.catching_up() {
-        m.set_field("catching_up", catching_up);
-    }
-    if t.retention_deadline_seconds.is_some() {
-        m.set_field("data_loss_before_catch_up", t.data_loss_before_catch_up);
+    for (name, value) in [
+        ("catching_up", t.catching_up),
+        ("data_loss_before_catch_up", t.data_loss_before_catch_up),
+    ] {
+        if let Some(v) = value {
+            m.set_field(name, v);
+        }
     }
 }
 

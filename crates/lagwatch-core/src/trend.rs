@@ -29,6 +29,7 @@
 
 use crate::TimestampMs;
 use crate::time_lag::MAX_SECONDS;
+use serde::{Deserialize, Serialize};
 
 /// One stored commit, as the trend needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,6 +325,74 @@ pub fn group_trend<'t>(partitions: impl IntoIterator<Item = &'t Trend>) -> Group
     g
 }
 
+/// A trend as the outputs write it (measurements' native fields, `lagwatch check`'s JSON, the
+/// HTTP JSON API): flat, each value left out when unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct TrendFields {
+    /// Messages produced per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_rate: Option<f64>,
+    /// Messages consumed per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumption_rate: Option<f64>,
+    /// Change of the lag per second (negative: shrinking).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_rate: Option<f64>,
+    /// Seconds until caught up (0 when caught up); left out when not catching up or unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_to_catch_up_seconds: Option<f64>,
+    /// Caught up or catching up (`true`), not catching up (`false`); left out when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catching_up: Option<bool>,
+    /// Seconds until retention deletes unread messages (0: already deleted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_deadline_seconds: Option<f64>,
+    /// Unread messages are deleted before the catch up; known only with a retention deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_loss_before_catch_up: Option<bool>,
+}
+
+impl TrendFields {
+    fn new(
+        rates: [Option<f64>; 3],
+        catch_up: CatchUp,
+        deadline: Option<f64>,
+        data_loss: bool,
+    ) -> TrendFields {
+        TrendFields {
+            production_rate: rates[0],
+            consumption_rate: rates[1],
+            lag_rate: rates[2],
+            time_to_catch_up_seconds: catch_up.seconds(),
+            catching_up: catch_up.catching_up(),
+            retention_deadline_seconds: deadline,
+            data_loss_before_catch_up: deadline.map(|_| data_loss),
+        }
+    }
+}
+
+impl From<&Trend> for TrendFields {
+    fn from(t: &Trend) -> TrendFields {
+        TrendFields::new(
+            [t.production_rate, t.consumption_rate, t.lag_rate],
+            t.catch_up,
+            t.retention_deadline_seconds,
+            t.data_loss_before_catch_up,
+        )
+    }
+}
+
+impl From<&GroupTrend> for TrendFields {
+    fn from(t: &GroupTrend) -> TrendFields {
+        TrendFields::new(
+            [t.production_rate, t.consumption_rate, t.lag_rate],
+            t.catch_up,
+            t.retention_deadline_seconds,
+            t.data_loss_before_catch_up,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -486,6 +555,36 @@ mod tests {
         let t = partition_trend(commits(&[(0, 100), (10_000, 200)]), b, 1800, 0, 10_000);
         assert_eq!(t.retention_deadline_seconds, None);
         assert!(!t.unread_deleted && !t.data_loss_before_catch_up);
+    }
+
+    #[test]
+    fn output_fields_leave_out_what_is_unknown() {
+        let t = Trend {
+            production_rate: Some(100.0),
+            catch_up: CatchUp::NotCatchingUp,
+            ..Trend::UNKNOWN
+        };
+        let json = serde_json::to_string(&TrendFields::from(&t)).unwrap_or_default();
+        assert_eq!(json, r#"{"production_rate":100.0,"catching_up":false}"#);
+        let t = Trend {
+            catch_up: CatchUp::In { seconds: 2.5 },
+            retention_deadline_seconds: Some(0.0),
+            unread_deleted: true,
+            data_loss_before_catch_up: true,
+            ..Trend::UNKNOWN
+        };
+        let json = serde_json::to_string(&TrendFields::from(&t)).unwrap_or_default();
+        assert_eq!(
+            json,
+            concat!(
+                r#"{"time_to_catch_up_seconds":2.5,"catching_up":true,"#,
+                r#""retention_deadline_seconds":0.0,"data_loss_before_catch_up":true}"#
+            )
+        );
+        assert_eq!(
+            serde_json::to_string(&TrendFields::from(&Trend::UNKNOWN)).unwrap_or_default(),
+            "{}"
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use lagwatch_core::trend::TrendFields;
 use lagwatch_core::{GroupReport, GroupStatus, PartitionReport, PartitionStatus, TimestampMs};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -51,6 +52,9 @@ struct GroupSummary<'a> {
     total_lag: u64,
     max_lag: u64,
     max_time_lag_seconds: Option<f64>,
+    /// Rates, time to catch up, retention deadline (each left out when unknown).
+    #[serde(flatten)]
+    trend: TrendFields,
     partition_count: u32,
     complete: f32,
     warming_up: bool,
@@ -71,6 +75,11 @@ impl<'a> GroupSummary<'a> {
             total_lag: g.totallag,
             max_lag: g.maxlag.as_ref().map_or(0, |p| p.current_lag),
             max_time_lag_seconds: max_time_lag_seconds(g),
+            trend: if g.partitions.iter().any(|p| p.extras.trend.is_some()) {
+                TrendFields::from(&g.trend())
+            } else {
+                TrendFields::default()
+            },
             partition_count: g.partition_count,
             complete: g.complete,
             warming_up: g.warming_up,
@@ -98,6 +107,9 @@ struct PartitionView<'a> {
     retention_margin: Option<i64>,
     time_lag_seconds: Option<f64>,
     time_lag_confidence: Option<lagwatch_core::time_lag::Confidence>,
+    /// Rates, time to catch up, retention deadline (each left out when unknown).
+    #[serde(flatten)]
+    trend: TrendFields,
     complete: f32,
     warming_up: bool,
     stale: bool,
@@ -122,6 +134,12 @@ impl<'a> PartitionView<'a> {
                 .map(|(c, s)| c.saturating_sub(s)),
             time_lag_seconds: p.extras.time_lag.map(|t| t.seconds),
             time_lag_confidence: p.extras.time_lag.map(|t| t.confidence),
+            trend: p
+                .extras
+                .trend
+                .as_ref()
+                .map(TrendFields::from)
+                .unwrap_or_default(),
             complete: p.complete,
             warming_up: p.extras.warming_up,
             stale: p.extras.stale,

@@ -497,3 +497,57 @@ mod paths {
         }
     }
 }
+
+#[tokio::test]
+async fn the_json_api_carries_group_and_partition_trends_leaving_out_what_is_unknown() {
+    use lagwatch_core::PartitionStatus;
+    use lagwatch_core::snapshot::SnapshotData;
+    use lagwatch_core::trend::{CatchUp, Trend};
+    let at = sample::SAMPLE_AT_MS;
+    let mut fast = sample::partition("orders", 0, PartitionStatus::Ok, 800, Some(1_200), "", at);
+    fast.extras.trend = Some(Trend {
+        production_rate: Some(100.0),
+        consumption_rate: Some(150.0),
+        lag_rate: Some(-50.0),
+        catch_up: CatchUp::In { seconds: 16.0 },
+        retention_deadline_seconds: Some(40.0),
+        ..Trend::UNKNOWN
+    });
+    let mut slow = sample::partition("orders", 1, PartitionStatus::Ok, 10, Some(50), "", at);
+    slow.extras.trend = Some(Trend {
+        production_rate: Some(20.0),
+        consumption_rate: Some(30.0),
+        lag_rate: Some(-10.0),
+        catch_up: CatchUp::In { seconds: 1.0 },
+        ..Trend::UNKNOWN
+    });
+    let unknown = sample::partition("orders", 2, PartitionStatus::Ok, 0, None, "", at);
+    let group = sample::group("live", "search", vec![fast, slow, unknown], at);
+    let snapshot = lagwatch_core::Snapshot::new(SnapshotData {
+        at_ms: at,
+        cycle: 1,
+        groups: vec![group],
+        topics: Vec::new(),
+    });
+    let app = HttpServer::new(settings(), PipelineHandle::detached(snapshot)).router();
+
+    let groups = get(&app, "/api/v1/groups").await.json();
+    let g = &groups["groups"][0];
+    assert_eq!(g["production_rate"], 120.0);
+    assert_eq!(g["consumption_rate"], 180.0);
+    assert_eq!(g["lag_rate"], -60.0);
+    assert_eq!(g["time_to_catch_up_seconds"], 16.0);
+    assert_eq!(g["catching_up"], true);
+    assert_eq!(g["retention_deadline_seconds"], 40.0);
+    assert_eq!(g["data_loss_before_catch_up"], false);
+
+    let detail = get(&app, "/api/v1/groups/live/search").await.json();
+    let p = &detail["partitions"];
+    assert_eq!(p[0]["time_to_catch_up_seconds"], 16.0);
+    assert_eq!(p[1]["lag_rate"], -10.0);
+    assert_eq!(p[1].get("retention_deadline_seconds"), None);
+    assert_eq!(p[1].get("data_loss_before_catch_up"), None);
+    for key in ["production_rate", "catching_up", "time_to_catch_up_seconds"] {
+        assert_eq!(p[2].get(key), None, "{key} of a partition without a trend");
+    }
+}
