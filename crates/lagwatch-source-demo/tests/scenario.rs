@@ -210,3 +210,63 @@ fn groups_stay_in_character_between_steps() {
         }
     }
 }
+
+/// The trends of the demo's groups: `search-catchup` gets a finite time to catch up, close to
+/// when it really catches up (lag 0 from about 13.5 s), and `audit-stopped`, which stops
+/// committing after 4 s with lag left, is not catching up once it is silent for longer than
+/// its window spans.
+#[test]
+fn the_catching_up_group_gets_a_finite_time_and_the_stopped_group_is_not_catching_up() {
+    use lagwatch_core::trend::CatchUp;
+    for seed in [1, 7, 42] {
+        let config = DemoSourceConfig {
+            seed,
+            ..DemoSourceConfig::default()
+        };
+        let mut sim = Simulation::new(&config);
+        let cluster = sim.cluster().to_owned();
+        let mut model = LagModel::new(ModelSettings::default());
+        let settings = EvaluatorSettings::default();
+        let mut estimates = Vec::new();
+        let mut stopped = Vec::new();
+        for k in 0..STEPS {
+            let now = START_MS + k * TICK_MS;
+            for event in sim.step(now) {
+                model.apply(&event, now);
+            }
+            let second = (k * TICK_MS) as f64 / 1_000.0;
+            let catchup = model.evaluate_group(&cluster, "search-catchup", now, &settings);
+            estimates.push((second, catchup.trend().catch_up));
+            let audit = model.evaluate_group(&cluster, "audit-stopped", now, &settings);
+            stopped.push((second, audit.trend().catch_up));
+        }
+        // While it still lags (after its window holds two commits), search-catchup is
+        // catching up, and the estimate of when it is done is within a factor of two of the
+        // real time it reaches lag 0 (13.5 s).
+        let mut finite = 0;
+        for (second, c) in &estimates {
+            if (2.0..12.0).contains(second) {
+                let CatchUp::In { seconds } = c else {
+                    panic!("seed {seed}: search-catchup at {second} s: {c:?}");
+                };
+                let remaining = 13.5 - second;
+                assert!(
+                    *seconds > remaining / 2.0 && *seconds < remaining * 2.0,
+                    "seed {seed}: at {second} s estimated {seconds} s, really {remaining} s"
+                );
+                finite += 1;
+            }
+            if *second >= 14.0 {
+                assert_eq!(*c, CatchUp::CaughtUp, "seed {seed} at {second} s");
+            }
+        }
+        assert!(finite >= 20, "seed {seed}: {estimates:?}");
+        // audit-stopped commits for the last time at 4 s over a window from 0.5 s: silent
+        // longer than that from 7.5 s on.
+        for (second, c) in &stopped {
+            if *second >= 8.0 {
+                assert_eq!(*c, CatchUp::NotCatchingUp, "seed {seed} at {second} s");
+            }
+        }
+    }
+}
