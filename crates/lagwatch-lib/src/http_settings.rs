@@ -124,6 +124,16 @@ pub fn metrics_renderer(config: &Config) -> Result<Arc<dyn MetricsRenderer>, Ass
     }))
 }
 
+/// A comma-separated server list as a list.
+fn server_list(servers: &str) -> Vec<String> {
+    servers
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// What Burrow's config endpoints show, from lagwatch's configuration.
 fn burrow_view(config: &Config) -> BurrowView {
     let secs = |d: std::time::Duration| d.as_secs();
