@@ -155,12 +155,7 @@ fn burrow_view(config: &Config) -> BurrowView {
                 } else {
                     k.cluster.clone()
                 };
-                let servers: Vec<String> = k
-                    .servers
-                    .split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect();
+                let servers = server_list(&k.servers);
                 let module = ClusterModule {
                     class_name: "kafka".into(),
                     servers: servers.clone(),
@@ -184,12 +179,7 @@ fn burrow_view(config: &Config) -> BurrowView {
                 } else {
                     z.cluster.clone()
                 };
-                let servers: Vec<String> = z
-                    .servers
-                    .split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect();
+                let servers = server_list(&z.servers);
                 let consumer = ConsumerModule {
                     class_name: "kafka_zk".into(),
                     cluster: cluster.clone(),
