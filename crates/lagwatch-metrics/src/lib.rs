@@ -1,7 +1,7 @@
 //! # lagwatch-metrics
 //!
-//! lagwatch's metrics, from an evaluation [`Snapshot`](lagwatch_core::Snapshot) and the
-//! pipeline's [`RuntimeStats`](lagwatch_component::RuntimeStats):
+//! lagwatch's metrics, from an evaluation [`Snapshot`] and the
+//! pipeline's [`RuntimeStats`]:
 //!
 //! * [`visit`] walks both once per metric family and hands every family and sample to a
 //!   [`MetricVisitor`]; `/metrics` (this crate's [`encode`]) and the OTLP sink are both built
