@@ -467,3 +467,13 @@ async fn telegraf_prints_its_version() {
         "unexpected version line: {stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_starts_and_answers_a_query() {
+    use lagwatch_test_support::services::prometheus::{PromConfig, Prometheus};
+    // No scrape target: Prometheus still answers PromQL, e.g. a scalar.
+    let prometheus = Prometheus::start(PromConfig::default()).await.unwrap();
+    let rows = prometheus.query("scalar(vector(1)) + 1").await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].1, 2.0, "{rows:?}");
+}

@@ -89,6 +89,9 @@ pub struct DemoArgs {
     /// (without it the demo keeps everything in memory).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub http: HttpArgs,
 }
 
 /// Output formats of `lagwatch demo`.
@@ -112,6 +115,22 @@ pub struct RunArgs {
     /// the alert outbox survive restarts there.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+/// Where the HTTP API listens.
+#[derive(Debug, Args, Default, Clone)]
+pub struct HttpArgs {
+    /// Serve the HTTP API (Burrow's v3 API, /metrics, /healthz, /readyz, JSON API) on this
+    /// address instead of `http.listen` (e.g. 127.0.0.1:8001; port 0 picks a free port).
+    #[arg(long = "http", value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+
+    /// Do not serve the HTTP API.
+    #[arg(long, conflicts_with = "listen")]
+    pub no_http: bool,
 }
 
 /// A configuration file, or a Burrow and/or Telegraf file to import.

@@ -5,6 +5,8 @@ use crate::cli::{
     Cli, Command, ConfigArgs, ConfigCommand, DemoArgs, EsCommand, EsSetupArgs, EvalArgs, Format,
     RunArgs,
 };
+use crate::logging::LogControl;
+use crate::serve::{self, Busy};
 use anyhow::Context;
 use lagwatch_lib::component::FromConfig;
 use lagwatch_lib::config::{Config, SinkConfig, SourceConfig, StdoutFormat};
@@ -16,10 +18,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Runs the chosen subcommand.
-pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+pub fn dispatch(cli: Cli, logs: LogControl) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Demo(args) => demo(args),
-        Command::Run(args) => run(&args),
+        Command::Demo(args) => demo(args, logs),
+        Command::Run(args) => run(&args, logs),
         Command::Validate(args) => Ok(validate(&args)),
         Command::Eval(args) => eval(args),
         Command::Check(args) => crate::check::check(args),
@@ -192,9 +194,10 @@ fn load(path: &Path) -> anyhow::Result<Config> {
     })
 }
 
-fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+fn demo(args: DemoArgs, logs: LogControl) -> anyhow::Result<ExitCode> {
     let mut config = Config::demo_with_env(lagwatch_lib::config::process_env())?;
     config.general.evaluation_interval = args.interval;
+    serve::apply_args(&mut config, &args.http);
     if let Some(dir) = args.state_dir {
         config.general.state_dir = dir;
         config.general.persist_state = true;
@@ -276,7 +279,12 @@ fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             builder.alerter(Box::new(feed.alerter()))
         }));
     }
-    let summary = execute(&config, args.duration, extra)?;
+    let http = Http {
+        logs,
+        busy: Busy::AnyPort,
+        announce: true,
+    };
+    let summary = execute(&config, args.duration, extra, http)?;
     tracing::info!(
         cycles = summary.cycles,
         events = summary.events,
@@ -285,22 +293,39 @@ fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+fn run(args: &RunArgs, logs: LogControl) -> anyhow::Result<ExitCode> {
     let mut config = load_args(&args.config)?;
     if let Some(dir) = &args.state_dir {
         config.general.state_dir = dir.clone();
         config.general.persist_state = true;
     }
-    execute(&config, None, None)?;
+    serve::apply_args(&mut config, &args.http);
+    config.validate()?;
+    let http = Http {
+        logs,
+        busy: Busy::Fail,
+        announce: false,
+    };
+    execute(&config, None, None, http)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Builds the pipeline from `config` and runs it until a signal (or `duration`).
-/// `extra` adds components built outside the configuration (the demo's alert feed).
+/// How `execute` serves the HTTP API.
+struct Http {
+    logs: LogControl,
+    busy: Busy,
+    /// Print the address on standard error (the demo).
+    announce: bool,
+}
+
+/// Builds the pipeline from `config` and runs it until a signal (or `duration`), with the
+/// HTTP API beside it when configured. `extra` adds components built outside the
+/// configuration (the demo's alert feed).
 fn execute(
     config: &Config,
     duration: Option<std::time::Duration>,
     extra: Option<Box<dyn FnOnce(PipelineBuilder) -> PipelineBuilder>>,
+    http: Http,
 ) -> anyhow::Result<RunSummary> {
     let rt = runtime()?;
     rt.block_on(async {
@@ -309,6 +334,19 @@ fn execute(
             builder = extra(builder);
         }
         let pipeline = builder.build();
+        let server = serve::bind(config, pipeline.handle(), Some(http.logs), http.busy).await?;
+        let http_stop = CancellationToken::new();
+        let mut http_task = None;
+        if let Some(server) = server {
+            if http.announce {
+                eprintln!(
+                    "lagwatch demo: HTTP API on {0} (Burrow API {0}/v3/kafka, metrics {0}/metrics, groups {0}/api/v1/groups)",
+                    server.url()
+                );
+            }
+            let stop = http_stop.clone();
+            http_task = Some(tokio::spawn(async move { server.serve(stop).await }));
+        }
         let shutdown = CancellationToken::new();
         lagwatch_lib::runtime::cancel_on_signals(shutdown.clone());
         if let Some(d) = duration {
@@ -318,7 +356,16 @@ fn execute(
                 token.cancel();
             });
         }
-        let summary = pipeline.run(shutdown).await?;
+        let summary = pipeline.run(shutdown).await;
+        http_stop.cancel();
+        if let Some(task) = http_task {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "HTTP API stopped with an error"),
+                Err(e) => tracing::error!(error = %e, "HTTP API task failed"),
+            }
+        }
+        let summary = summary?;
         for sink in &summary.sinks {
             if sink.failed > 0 || sink.dropped > 0 {
                 tracing::warn!(sink = %sink.name, failed = sink.failed, dropped = sink.dropped, "sink did not accept every snapshot");

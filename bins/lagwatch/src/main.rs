@@ -6,14 +6,15 @@ mod check;
 mod cli;
 mod commands;
 mod logging;
+mod serve;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    logging::init(&cli);
-    match commands::dispatch(cli) {
+    let logs = logging::init(&cli);
+    match commands::dispatch(cli, logs) {
         Ok(code) => code,
         Err(e) => {
             // `{:#}` prints the whole chain of causes on one line.

@@ -128,6 +128,8 @@ fn the_seed_burrow_toml_validates_converts_and_runs() {
         (topic, kafka_group, zk_group)
     });
     let mut child = Command::new(env!("CARGO_BIN_EXE_lagwatch"))
+        // Several collectors run at once: each takes a free port for its HTTP API.
+        .env("LAGWATCH_HTTP__LISTEN", "127.0.0.1:0")
         .args(["run", "--burrow-config", file])
         .env("LAGWATCH_GENERAL__EVALUATION_INTERVAL", "1s")
         .env("LAGWATCH_GENERAL__PERSIST_STATE", "false")

@@ -283,7 +283,7 @@ path = "{}"
     )
     .expect("write config");
     let child = lagwatch()
-        .args(["run", "--config"])
+        .args(["run", "--http", "127.0.0.1:0", "--config"])
         .arg(&config)
         .arg("--state-dir")
         .arg(config.with_file_name("state"))
@@ -339,4 +339,87 @@ path = "{}"
         timestamps.insert(doc["@timestamp"].as_str().unwrap_or_default().to_owned());
     }
     assert!(!timestamps.is_empty());
+}
+
+#[test]
+fn run_refuses_to_start_when_its_http_address_is_taken() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("lagwatch.toml");
+    std::fs::write(
+        &config,
+        "[sources.sim]\ntype = \"demo\"\n\n[sinks.out]\ntype = \"stdout\"\nformat = \"json\"\n",
+    )
+    .expect("write config");
+    let out = lagwatch()
+        .args(["run", "--http", &addr, "--state-dir"])
+        .arg(dir.path().join("state"))
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("run lagwatch");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("cannot listen on {addr} (http.listen)"))
+            && err.contains("--no-http"),
+        "{err}"
+    );
+}
+
+#[test]
+fn demo_prints_where_its_http_api_listens_and_serves_burrows_api() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = lagwatch()
+        .args([
+            "demo",
+            "--duration",
+            "20s",
+            "--format",
+            "json",
+            "--http",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start lagwatch demo");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.split_once("HTTP API on http://")
+                .and_then(|(_, rest)| rest.split_whitespace().next().map(str::to_owned))
+        })
+        .expect("the demo prints its HTTP address");
+    // A plain HTTP/1.0 request: the demo's cluster list, in Burrow's envelope.
+    let mut body = String::new();
+    for _ in 0..50 {
+        let mut stream = std::net::TcpStream::connect(&url).expect("connect");
+        write!(
+            stream,
+            "GET /v3/kafka/demo/consumer HTTP/1.0\r\nHost: x\r\n\r\n"
+        )
+        .expect("send");
+        body.clear();
+        stream.read_to_string(&mut body).expect("read");
+        if body.contains("billing-healthy") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        body.starts_with("HTTP/1.0 200") || body.starts_with("HTTP/1.1 200"),
+        "{body}"
+    );
+    assert!(
+        body.contains("\"message\":\"consumer list returned\""),
+        "{body}"
+    );
+    assert!(body.contains("billing-healthy"), "{body}");
 }

@@ -182,6 +182,8 @@ impl Lagwatch {
         // what the killed one saved.
         let state = config.with_file_name("state");
         let child = Command::new(env!("CARGO_BIN_EXE_lagwatch"))
+            // Several collectors run at once: each takes a free port for its HTTP API.
+            .env("LAGWATCH_HTTP__LISTEN", "127.0.0.1:0")
             .args(["run", "--config"])
             .arg(config)
             .arg("--state-dir")

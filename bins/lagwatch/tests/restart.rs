@@ -252,6 +252,8 @@ struct Lagwatch {
 impl Lagwatch {
     fn start(config: &Path, stdout: PathBuf, stderr: PathBuf) -> Lagwatch {
         let child = Command::new(env!("CARGO_BIN_EXE_lagwatch"))
+            // Several collectors run at once: each takes a free port for its HTTP API.
+            .env("LAGWATCH_HTTP__LISTEN", "127.0.0.1:0")
             .args(["run", "--config"])
             .arg(config)
             .stdin(Stdio::null())

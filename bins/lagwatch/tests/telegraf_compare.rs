@@ -185,6 +185,8 @@ batch_max_wait = "50ms"
     let log = dir.path().join("lagwatch.log");
     let out = std::fs::File::create(&log).unwrap();
     let mut lagwatch = Command::new(env!("CARGO_BIN_EXE_lagwatch"))
+        // Several collectors run at once: each takes a free port for its HTTP API.
+        .env("LAGWATCH_HTTP__LISTEN", "127.0.0.1:0")
         .args(["run", "--config"])
         .arg(&lw_config)
         .arg("--state-dir")

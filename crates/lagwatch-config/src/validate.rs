@@ -594,7 +594,8 @@ fn check_http(h: &crate::http::HttpConfig, report: &mut Sink<'_>) {
             "choose one way to authenticate: http.bearer_token or http.username/password".into(),
         );
     }
-    if basic == h.password.expose().is_empty() {
+    let password = !h.password.expose().is_empty();
+    if basic != password {
         let missing = if basic {
             "http.password"
         } else {

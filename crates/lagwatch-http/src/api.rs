@@ -10,6 +10,7 @@
 //! | `GET /api/v1/groups/{cluster}/{group}` | one group with every partition |
 //! | `GET /api/v1/groups/{cluster}/{group}/history` | the group's recent points, oldest first |
 //! | `GET /api/v1/topics/{cluster}/{topic}` | the topic's end offsets and the groups consuming it |
+//! | `GET /api/v1/alerts` | firing alerts and the most recent notifications |
 
 use crate::burrow::{cluster_groups, cluster_names, find_group};
 use crate::history::{HistoryPoint, max_time_lag_seconds};
@@ -32,6 +33,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/groups/{cluster}/{group}", get(group))
         .route("/api/v1/groups/{cluster}/{group}/history", get(history))
         .route("/api/v1/topics/{cluster}/{topic}", get(topic))
+        .route("/api/v1/alerts", get(alerts))
 }
 
 fn problem(status: StatusCode, message: impl Into<String>) -> Response {
@@ -354,4 +356,9 @@ async fn topic(
         "consumers": consumers,
     }))
     .into_response()
+}
+
+async fn alerts(State(state): State<AppState>) -> Response {
+    let view = state.handle.alerts();
+    Json(json!({ "open": view.open, "recent": view.recent })).into_response()
 }

@@ -70,7 +70,8 @@ pub(crate) async fn require(
             Auth::Basic { .. } => "Basic realm=\"lagwatch\"",
             _ => "Bearer realm=\"lagwatch\"",
         };
-        let body = crate::burrow::unauthorized(
+        let body = crate::reply::error_with(
+            StatusCode::UNAUTHORIZED,
             "authentication required",
             request.uri().path(),
             &settings.host,

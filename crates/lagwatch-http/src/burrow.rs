@@ -6,6 +6,7 @@
 //! and setting the log level need the admin token (Burrow has no authentication at all).
 
 use crate::auth::Admin;
+use crate::reply::{answer, error_with, fallback, json_response, request_info};
 use crate::state::AppState;
 use axum::Extension;
 use axum::Router;
@@ -14,7 +15,7 @@ use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use lagwatch_core::{GroupReport, GroupStatus, Snapshot};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 /// Routes under `/v3` plus Burrow's health checks.
@@ -51,41 +52,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v3/admin/loglevel", get(get_log_level).post(set_log_level))
 }
 
-/// A JSON response with Burrow's content type.
-fn json_response(status: StatusCode, body: &Value) -> Response {
-    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
-    (status, [(header::CONTENT_TYPE, "application/json")], text).into_response()
-}
-
-fn request_info(path: &str, host: &str) -> Value {
-    json!({ "url": path, "host": host })
-}
-
-/// Burrow's success envelope: `error: false`, `message`, the payload under `key`, `request`.
-fn answer(state: &AppState, uri: &Uri, message: &str, key: &str, value: Value) -> Response {
-    let mut body = Map::new();
-    body.insert("error".into(), Value::Bool(false));
-    body.insert("message".into(), Value::String(message.into()));
-    body.insert(key.into(), value);
-    body.insert(
-        "request".into(),
-        request_info(uri.path(), &state.settings.host),
-    );
-    json_response(StatusCode::OK, &Value::Object(body))
-}
-
-/// A 401 in the shape of Burrow's error body.
-pub(crate) fn unauthorized(message: &str, path: &str, host: &str) -> Response {
-    error_with(StatusCode::UNAUTHORIZED, message, path, host)
-}
-
-fn error_with(status: StatusCode, message: &str, path: &str, host: &str) -> Response {
-    json_response(
-        status,
-        &json!({ "error": true, "message": message, "request": request_info(path, host) }),
-    )
-}
-
 fn not_found(state: &AppState, uri: &Uri, message: &str) -> Response {
     error_with(
         StatusCode::NOT_FOUND,
@@ -93,17 +59,6 @@ fn not_found(state: &AppState, uri: &Uri, message: &str) -> Response {
         uri.path(),
         &state.settings.host,
     )
-}
-
-/// Burrow's answer to any unknown path: a JSON-looking body sent as plain text, with `result`
-/// instead of `request`, and a trailing newline.
-pub(crate) async fn fallback() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "{\"error\":true,\"message\":\"invalid request type\",\"result\":{}}\n",
-    )
-        .into_response()
 }
 
 async fn health() -> Response {

@@ -57,7 +57,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(renderer) = state.metrics.clone() else {
-        return crate::burrow::fallback().await;
+        return crate::reply::fallback().await;
     };
     let snapshot = state.handle.latest();
     let stats = state.handle.stats();

@@ -32,6 +32,7 @@ mod burrow;
 mod error;
 mod health;
 pub mod history;
+mod reply;
 mod server;
 pub mod settings;
 mod state;
@@ -55,7 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(burrow::routes())
         .merge(api::routes())
         .merge(health::routes())
-        .fallback(burrow::fallback)
+        .fallback(reply::fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require,

@@ -42,6 +42,14 @@ pub enum AssembleError {
     #[cfg(feature = "alert")]
     #[error(transparent)]
     Alert(#[from] lagwatch_alert::AlertError),
+    /// A value the configuration checks let through is still unusable.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// A section names a component this build of lagwatch does not include.
     #[error("{section}: type {kind:?} is not included in this build (cargo feature {feature:?})")]
     NotIncluded {

@@ -39,14 +39,21 @@
 //! ```
 
 pub mod assemble;
+#[cfg(feature = "http")]
+mod http_settings;
 
 pub use assemble::{AssembleError, assemble, model_settings};
+#[cfg(feature = "http")]
+pub use http_settings::{http_settings, metrics_renderer, metrics_settings};
 /// Alert rules and alerters.
 #[cfg(feature = "alert")]
 pub use lagwatch_alert as alert;
 pub use lagwatch_component as component;
 pub use lagwatch_config as config;
 pub use lagwatch_core as core;
+/// The HTTP API (Burrow's v3 API, `/metrics`, health, JSON API).
+#[cfg(feature = "http")]
+pub use lagwatch_http as http;
 /// Importing Burrow and Telegraf configuration files as a [`config::Config`].
 pub use lagwatch_import as import;
 pub use lagwatch_runtime as runtime;

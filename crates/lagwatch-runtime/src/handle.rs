@@ -6,8 +6,9 @@ use crate::alert_queue::AlertQueue;
 use crate::queue::DropOldestQueue;
 use crate::stats::Counters;
 use lagwatch_component::stats::{OutputStats, ReadLog, RuntimeStats, SourceState, StatsProvider};
+use lagwatch_core::alert::{AlertNotification, AlertState};
 use lagwatch_core::{PartitionDetail, Snapshot, TimestampMs};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -101,6 +102,55 @@ impl Output {
     }
 }
 
+/// How many recent notifications [`PipelineHandle::alerts`] keeps.
+pub const RECENT_ALERTS: usize = 200;
+
+/// Alerts as the HTTP API shows them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlertsView {
+    /// The newest notification of every incident that is firing, oldest incident first.
+    pub open: Vec<AlertNotification>,
+    /// The most recent notifications (at most [`RECENT_ALERTS`]), newest first.
+    pub recent: Vec<AlertNotification>,
+}
+
+/// The alerts seen since the start.
+#[derive(Debug, Default)]
+pub(crate) struct AlertLog {
+    open: BTreeMap<String, AlertNotification>,
+    recent: VecDeque<AlertNotification>,
+}
+
+impl AlertLog {
+    pub(crate) fn record(&mut self, n: &AlertNotification) {
+        match n.state {
+            AlertState::Firing => {
+                self.open.insert(n.incident_id.clone(), n.clone());
+            }
+            AlertState::Resolved => {
+                self.open.remove(&n.incident_id);
+            }
+        }
+        if self.recent.len() == RECENT_ALERTS {
+            self.recent.pop_back();
+        }
+        self.recent.push_front(n.clone());
+    }
+
+    fn view(&self) -> AlertsView {
+        let mut open: Vec<AlertNotification> = self.open.values().cloned().collect();
+        open.sort_by(|a, b| {
+            a.started_at_ms
+                .cmp(&b.started_at_ms)
+                .then(a.incident_id.cmp(&b.incident_id))
+        });
+        AlertsView {
+            open,
+            recent: self.recent.iter().cloned().collect(),
+        }
+    }
+}
+
 /// The figures the pipeline updates as it runs.
 #[derive(Default)]
 pub(crate) struct Live {
@@ -114,6 +164,7 @@ pub(crate) struct Live {
     pub(crate) sources: Mutex<Vec<String>>,
     pub(crate) outputs: Mutex<Vec<Output>>,
     pub(crate) reads: ReadLog,
+    pub(crate) alerts: Mutex<AlertLog>,
 }
 
 impl Live {
@@ -211,6 +262,16 @@ impl PipelineHandle {
         self.live.stats()
     }
 
+    /// Firing alerts and the most recent notifications (since this start: alerts restored
+    /// from the state directory show up with their next notification).
+    pub fn alerts(&self) -> AlertsView {
+        self.live
+            .alerts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .view()
+    }
+
     /// When the pipeline started (ms since the epoch; 0 before it runs).
     pub fn started_ms(&self) -> TimestampMs {
         self.live.started_ms.load(Ordering::Relaxed)
@@ -275,5 +336,48 @@ impl PipelineHandle {
 impl StatsProvider for PipelineHandle {
     fn runtime_stats(&self) -> RuntimeStats {
         self.stats()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lagwatch_core::alert::Severity;
+
+    fn note(group: &str, state: AlertState, at_ms: i64) -> AlertNotification {
+        let labels = BTreeMap::from([("group".to_owned(), group.to_owned())]);
+        AlertNotification::new(
+            "lag",
+            state,
+            Severity::Warning,
+            labels,
+            1.0,
+            None,
+            "s",
+            1_000,
+            at_ms,
+        )
+    }
+
+    #[test]
+    fn the_alert_log_keeps_firing_incidents_and_the_newest_notifications() {
+        let mut log = AlertLog::default();
+        log.record(&note("a", AlertState::Firing, 1_000));
+        log.record(&note("b", AlertState::Firing, 2_000));
+        log.record(&note("a", AlertState::Resolved, 3_000));
+        let view = log.view();
+        assert_eq!(view.open.len(), 1);
+        assert_eq!(view.open[0].labels["group"], "b");
+        assert_eq!(
+            view.recent.iter().map(|n| n.at_ms).collect::<Vec<_>>(),
+            vec![3_000, 2_000, 1_000],
+            "newest first"
+        );
+        for i in 0..RECENT_ALERTS as i64 {
+            log.record(&note("c", AlertState::Firing, 10_000 + i));
+        }
+        let view = log.view();
+        assert_eq!(view.recent.len(), RECENT_ALERTS);
+        assert_eq!(view.open.len(), 2, "b and c");
     }
 }

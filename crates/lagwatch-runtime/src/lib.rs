@@ -53,7 +53,7 @@ pub mod state_dir;
 mod stats;
 
 pub use clock::{Clock, SystemClock};
-pub use handle::{GroupDetail, NotRunning, PipelineHandle};
+pub use handle::{AlertsView, GroupDetail, NotRunning, PipelineHandle, RECENT_ALERTS};
 pub use pipeline::{Pipeline, PipelineBuilder, RuntimeError};
 pub use queue::DropOldestQueue;
 pub use signal::cancel_on_signals;

@@ -721,6 +721,16 @@ impl LoopState {
         }
         let notifications = rules.evaluate(&snapshot);
         self.summary.notifications += notifications.len() as u64;
+        if !notifications.is_empty() {
+            let mut log = self
+                .live
+                .alerts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for n in &notifications {
+                log.record(n);
+            }
+        }
         for n in &notifications {
             tracing::info!(
                 rule = %n.rule, state = %n.state, severity = %n.severity,

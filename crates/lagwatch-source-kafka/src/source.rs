@@ -285,6 +285,11 @@ impl OffsetSource for KafkaSource {
         };
         // Whether committed offsets come from the Admin API (else from the offsets topic).
         let poll_commits = Arc::new(AtomicBool::new(self.config.mode == KafkaMode::Admin));
+        // Whether the source's view of the cluster is complete, so that a successful read
+        // may be recorded: at once when polling; when streaming, once the offsets topic has
+        // been read up to the end it had at the start (its history), or once commits fall
+        // back to polling. Failed reads are recorded always.
+        let view_complete = Arc::new(AtomicBool::new(self.config.mode == KafkaMode::Admin));
         let stream_token = ctx.shutdown.child_token();
         let _stop_stream = stream_token.clone().drop_guard();
         let mut stream_started = false;
@@ -317,11 +322,15 @@ impl OffsetSource for KafkaSource {
                 describe: describe_due,
                 commits: polling || snapshot_first,
             };
+            let read_started = Instant::now();
             let read = tokio::select! {
                 biased;
                 () = ctx.shutdown.cancelled() => return Ok(()),
                 read = reader.read(scope) => read,
             };
+            let took = read_started.elapsed();
+            // This round's outcome for the read log: the reason as logged on failure.
+            let mut outcome: Result<(), String> = Ok(());
             let mut batch = match read {
                 Ok(mut events) => {
                     if describe_due {
@@ -332,6 +341,7 @@ impl OffsetSource for KafkaSource {
                 }
                 Err(e) => {
                     self.stats.error();
+                    outcome = Err(self.cluster_error(&e));
                     health
                         .failed(self.cluster_error(&e), e.kind())
                         .into_iter()
@@ -367,20 +377,31 @@ impl OffsetSource for KafkaSource {
                             &ctx,
                             stream_token.clone(),
                             Arc::clone(&poll_commits),
+                            Arc::clone(&view_complete),
                         );
                         continue;
                     }
                     Err(e) if self.config.mode == KafkaMode::Auto => {
                         stream_started = true;
                         poll_commits.store(true, Ordering::Relaxed);
+                        // This round was a full snapshot, and the next ones poll commits.
+                        view_complete.store(true, Ordering::Relaxed);
                         self.stats.set_mode("admin");
                         tracing::warn!(source = %self.name, mode = "admin", error = %e, "offsets topic unreadable; polling committed offsets through the Admin API instead");
                     }
                     Err(e) => {
                         self.stats.error();
+                        outcome = Err(self.cluster_error(&e));
                         batch.extend(health.failed(self.cluster_error(&e), e.kind()));
                     }
                 }
+            }
+            match &outcome {
+                Ok(()) if view_complete.load(Ordering::Relaxed) => {
+                    ctx.record_read(&self.cluster, took, Ok(()));
+                }
+                Ok(()) => {}
+                Err(reason) => ctx.record_read(&self.cluster, took, Err(reason)),
             }
             tracing::debug!(source = %self.name, events = batch.len(), stats = ?self.stats.snapshot(), "cycle done");
             tokio::select! {
@@ -508,6 +529,11 @@ impl KafkaSource {
     /// Spawns the task that streams the offsets topic until `token` is cancelled, sending
     /// `backlog` once the stream has caught up. When the stream later fails in `auto` mode,
     /// commits fall back to polling.
+    ///
+    /// Once the stream has read every partition up to the end it had when opened, the view
+    /// of the cluster is complete: `view_complete` is set and the first successful read is
+    /// recorded at once (its duration: the history read); the broker-offsets rounds record
+    /// the following ones.
     fn spawn_stream(
         &self,
         mut stream: OffsetsStream,
@@ -515,7 +541,10 @@ impl KafkaSource {
         ctx: &SourceContext,
         token: CancellationToken,
         poll_commits: Arc<AtomicBool>,
+        view_complete: Arc<AtomicBool>,
     ) {
+        let reads = ctx.clone();
+        let cluster = self.cluster.clone();
         let events = ctx.events.clone();
         let name = self.name.clone();
         let auto = self.config.mode == KafkaMode::Auto;
@@ -539,6 +568,7 @@ impl KafkaSource {
                     }
                     Some(Err(e)) if auto => {
                         poll_commits.store(true, Ordering::Relaxed);
+                        view_complete.store(true, Ordering::Relaxed);
                         stats.set_mode("admin");
                         tracing::warn!(source = %name, mode = "admin", error = %e, "offsets topic stream failed; polling committed offsets through the Admin API instead");
                         // The snapshot's commits still count.
@@ -554,6 +584,8 @@ impl KafkaSource {
                         continue;
                     }
                 };
+                // Recorded after this batch is sent, so the history is on its way to the model.
+                let caught_up_now = stream.caught_up() && !view_complete.load(Ordering::Relaxed);
                 if let Some(held) = backlog.as_mut() {
                     held.observe(&batch);
                     if stream.caught_up() || tokio::time::Instant::now() >= deadline {
@@ -563,13 +595,15 @@ impl KafkaSource {
                         }
                     }
                 }
-                if batch.is_empty() {
-                    continue;
+                if !batch.is_empty() {
+                    tokio::select! {
+                        biased;
+                        () = token.cancelled() => return,
+                        sent = events.send_batch(batch) => if sent.is_err() { return },
+                    }
                 }
-                tokio::select! {
-                    biased;
-                    () = token.cancelled() => return,
-                    sent = events.send_batch(batch) => if sent.is_err() { return },
+                if caught_up_now && !view_complete.swap(true, Ordering::Relaxed) {
+                    reads.record_read(&cluster, started.elapsed(), Ok(()));
                 }
             }
         });

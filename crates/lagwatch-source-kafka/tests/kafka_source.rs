@@ -706,3 +706,95 @@ async fn two_clusters_in_one_process_and_new_partitions() {
         assert!(Instant::now() < deadline, "still {count:?}");
     }
 }
+
+/// Admin mode: every poll round of the cluster is one successful read in the read log.
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_mode_records_every_poll_round_as_a_read() {
+    let kafka_env = env::kafka();
+    let source = KafkaSource::from_config("live", &config(&kafka_env.bootstrap)).unwrap();
+    let rows = lagwatch_test_support::conformance::source::run_until_reads(
+        &source,
+        |rows| rows.first().is_some_and(|r| r.reads.reads >= 2),
+        WAIT,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].cluster, "live");
+    assert_eq!(rows[0].reads.failures, 0, "{rows:?}");
+    assert!(rows[0].reads.last_success_ms.is_some(), "{rows:?}");
+    assert!(rows[0].reads.last_duration.is_some(), "{rows:?}");
+}
+
+/// Auto mode: the first successful read is recorded only once the history of the offsets
+/// topic has been read to its end, so the commits of that history are already sent; then
+/// every broker-offsets round is a read.
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_mode_records_its_first_read_once_the_history_is_read() {
+    let kafka_env = env::kafka();
+    let bootstrap = kafka_env.bootstrap.as_str();
+    let topic = names::unique("lw-src-reads");
+    let group = names::unique("lw-reads");
+    kafka::create_topic(bootstrap, &topic, 1).await.unwrap();
+    kafka::produce(bootstrap, &topic, Some(0), 5).await.unwrap();
+    kafka::commit_offsets(bootstrap, &group, &[(&topic, 0, 3)])
+        .await
+        .unwrap();
+
+    let mut c = config(bootstrap);
+    c.mode = KafkaMode::Auto;
+    c.history = Duration::from_secs(15 * 60);
+    // Broker-offsets rounds much faster than the history read: a round that recorded a
+    // success before the history is read would be seen.
+    c.offset_refresh = Duration::from_millis(20);
+    let source = KafkaSource::from_config("live", &c).unwrap();
+    let (events, mut rx) = EventSender::channel("test", 1024);
+    let log = events.read_log().clone();
+    let token = CancellationToken::new();
+    let ctx = SourceContext {
+        events,
+        shutdown: token.clone(),
+    };
+    let task = tokio::spawn(async move { source.run(ctx).await.unwrap() });
+    let mut history_commit_seen = false;
+    let mut note = |batch: &[Event]| {
+        history_commit_seen |= batch.iter().any(|e| {
+            matches!(e, Event::Commit { group: g, offset: 3, order: Some(_), .. } if *g == group)
+        });
+    };
+    let deadline = Instant::now() + WAIT;
+    while !log.has_read("test") {
+        assert!(
+            Instant::now() < deadline,
+            "no successful read within {WAIT:?}: {:?}",
+            log.rows()
+        );
+        if let Ok(Some(batch)) = tokio::time::timeout(Duration::from_millis(50), rx.recv()).await {
+            note(&batch);
+        }
+    }
+    while let Ok(batch) = rx.try_recv() {
+        note(&batch);
+    }
+    assert!(
+        history_commit_seen,
+        "the first read was recorded before the history's commit was sent"
+    );
+    let first = log.rows();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0].reads.failures, 0, "{first:?}");
+    // Later broker-offsets rounds are reads too.
+    wait::until("a second read", WAIT, Duration::from_millis(100), || {
+        let rows = log.rows();
+        async move {
+            Ok(rows
+                .first()
+                .is_some_and(|r| r.reads.reads >= 2)
+                .then_some(()))
+        }
+    })
+    .await
+    .unwrap();
+    token.cancel();
+    task.await.unwrap();
+}

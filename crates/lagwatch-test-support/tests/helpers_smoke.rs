@@ -164,6 +164,12 @@ async fn telegraf_reads_the_harness_burrow_once() {
     topic_rows.sort();
     assert_eq!(topic_rows, vec![("0".to_owned(), 5), ("1".to_owned(), 3)]);
 
+    // A second gather of the same data has the same series, fields, types and values.
+    let again = telegraf::gather_once(&inputs).await.unwrap();
+    let differences =
+        telegraf::compare_gathers(&again, &metrics, &["lag", "offset", "total_lag", "status"]);
+    assert!(differences.is_empty(), "{differences:#?}");
+
     // An unreachable server is an error line, not a failure, in the report form.
     let dead = net::free_addr().unwrap();
     let report = telegraf::gather_once_report(&format!(

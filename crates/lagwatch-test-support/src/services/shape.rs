@@ -11,10 +11,12 @@
 //!   object fails on `null`, and the other way round).
 //! * **Objects** must have the same set of keys; a key present on one side only is reported
 //!   once, and common keys are compared recursively.
-//! * **Arrays**: every element of ours is compared with the *first* element of theirs, and
-//!   every element of theirs with the first element of ours, so a list whose elements differ in
-//!   shape among themselves is caught as well. When either side is empty nothing can be
-//!   compared and nothing is reported (an empty list is data, not shape).
+//! * **Arrays** of the same length are compared element by element (a fixed-size window such
+//!   as Burrow's commit ring mixes `null` slots and objects in a fixed order). Otherwise every
+//!   element of ours is compared with the *first* element of theirs, and every element of
+//!   theirs with the first element of ours, so a list whose elements differ in shape among
+//!   themselves is caught as well. When either side is empty nothing can be compared and
+//!   nothing is reported (an empty list is data, not shape).
 //! * **Numbers**: integer and float literals are told apart only in the direction that breaks
 //!   clients: ours a float literal (`1.0`, `0.5`, `1e3`) where theirs is an integer literal.
 //!   A client written against theirs may decode that field into an integer type (Go's
@@ -148,6 +150,13 @@ fn compare(
                 }
             }
         }
+        // Arrays of the same length are compared element by element: a window such as
+        // Burrow's commit ring mixes `null` slots and objects in a fixed order.
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                compare(x, y, &index(path, i), any_number, rules, out);
+            }
+        }
         (Value::Array(a), Value::Array(b)) => {
             if let (Some(first_a), Some(first_b)) = (a.first(), b.first()) {
                 for (i, value) in a.iter().enumerate() {
@@ -185,6 +194,21 @@ mod tests {
         let ours = json!({"a": 1, "b": "x", "c": [1, 2], "d": {"e": true}, "f": null, "g": 1});
         let theirs = json!({"a": 7, "b": "y", "c": [9], "d": {"e": false}, "f": null, "g": 0.5});
         assert_eq!(compare_shapes(&ours, &theirs), Vec::<String>::new());
+    }
+
+    #[test]
+    fn windows_of_equal_length_are_compared_slot_by_slot() {
+        let ours = json!({"offsets": [null, null, {"offset": 1}]});
+        let same = json!({"offsets": [null, null, {"offset": 9}]});
+        assert_eq!(compare_shapes(&ours, &same), Vec::<String>::new());
+        let shifted = json!({"offsets": [{"offset": 9}, null, null]});
+        assert_eq!(
+            compare_shapes(&ours, &shifted),
+            vec![
+                "offsets[0]: ours is null, theirs is object",
+                "offsets[2]: ours is object, theirs is null",
+            ]
+        );
     }
 
     #[test]

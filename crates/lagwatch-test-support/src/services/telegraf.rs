@@ -17,6 +17,10 @@
 //! Errors name the configuration file (kept in the temporary directory while the value lives)
 //! and end with the last lines Telegraf printed.
 //!
+//! [`compare_gathers`] holds two gathers side by side (Telegraf against real Burrow, and
+//! against lagwatch's Burrow-compatible API): the same series, the same field sets and types,
+//! equal values for the fields that are deterministic.
+//!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
 //! use lagwatch_test_support::services::{env, telegraf};
@@ -80,6 +84,12 @@ impl Metric {
         self.fields.get(key).and_then(Value::as_str)
     }
 
+    /// The series this metric belongs to: `name{tag=value,...}`, tags in key order.
+    pub fn series(&self) -> String {
+        let tags: Vec<String> = self.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{}{{{}}}", self.name, tags.join(","))
+    }
+
     /// Parses one line of Telegraf's JSON output (`{"fields":…,"name":…,"tags":…,"timestamp":…}`).
     pub fn parse_line(line: &str) -> anyhow::Result<Metric> {
         let value: Value = serde_json::from_str(line)
@@ -113,6 +123,65 @@ impl Metric {
             timestamp,
         })
     }
+}
+
+/// The type of a field as Telegraf's JSON output writes it.
+fn field_type(value: &Value) -> &'static str {
+    match value {
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "integer",
+        Value::String(_) => "string",
+        Value::Bool(_) => "bool",
+        Value::Null => "null",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Every difference between two gathers, ignoring timestamps: series (measurement and tag
+/// set) present on one side only, field names present on one side only, field types that
+/// differ (integer, float, string, bool), and values that differ for the fields named in
+/// `equal_fields` (the deterministic ones, e.g. `lag`, `offset`, `status`). Empty when they
+/// agree. When one side has a series twice, its last metric counts.
+pub fn compare_gathers(ours: &[Metric], theirs: &[Metric], equal_fields: &[&str]) -> Vec<String> {
+    let index = |metrics: &[Metric]| -> BTreeMap<String, Metric> {
+        metrics.iter().map(|m| (m.series(), m.clone())).collect()
+    };
+    let (ours, theirs) = (index(ours), index(theirs));
+    let mut out = Vec::new();
+    for series in ours.keys().filter(|s| !theirs.contains_key(*s)) {
+        out.push(format!("{series}: only in ours"));
+    }
+    for series in theirs.keys().filter(|s| !ours.contains_key(*s)) {
+        out.push(format!("{series}: only in theirs"));
+    }
+    for (series, a) in &ours {
+        let Some(b) = theirs.get(series) else {
+            continue;
+        };
+        for field in a.fields.keys().filter(|f| !b.fields.contains_key(*f)) {
+            out.push(format!("{series}: field `{field}` only in ours"));
+        }
+        for field in b.fields.keys().filter(|f| !a.fields.contains_key(*f)) {
+            out.push(format!("{series}: field `{field}` only in theirs"));
+        }
+        for (field, value) in &a.fields {
+            let Some(other) = b.fields.get(field) else {
+                continue;
+            };
+            let (ta, tb) = (field_type(value), field_type(other));
+            if ta != tb {
+                out.push(format!(
+                    "{series}: field `{field}` is {ta} in ours, {tb} in theirs"
+                ));
+            } else if equal_fields.contains(&field.as_str()) && value != other {
+                out.push(format!(
+                    "{series}: field `{field}` is {value} in ours, {other} in theirs"
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// What one `telegraf --once` run produced.
@@ -484,6 +553,48 @@ mod tests {
         let metrics = read_metrics(&path).unwrap();
         assert_eq!(metrics.len(), 1);
         assert_eq!(metrics[0].name, "m");
+    }
+
+    fn metric(line: &str) -> Metric {
+        Metric::parse_line(line).unwrap()
+    }
+
+    #[test]
+    fn gathers_compare_by_series_fields_types_and_chosen_values() {
+        let ours = vec![
+            metric(
+                r#"{"fields":{"lag":3,"offset":5,"timestamp":11},"name":"burrow_group","tags":{"cluster":"c","group":"g"},"timestamp":1}"#,
+            ),
+            metric(
+                r#"{"fields":{"offset":5},"name":"burrow_topic","tags":{"cluster":"c","partition":"0","topic":"t"},"timestamp":1}"#,
+            ),
+            metric(
+                r#"{"fields":{"lag":1.0,"extra":1},"name":"burrow_partition","tags":{"cluster":"c","group":"g","partition":"0","topic":"t"},"timestamp":1}"#,
+            ),
+        ];
+        let theirs = vec![
+            metric(
+                r#"{"fields":{"lag":3,"offset":6,"timestamp":99},"name":"burrow_group","tags":{"cluster":"c","group":"g"},"timestamp":2}"#,
+            ),
+            metric(
+                r#"{"fields":{"lag":1,"status":"OK"},"name":"burrow_partition","tags":{"cluster":"c","group":"g","partition":"0","topic":"t"},"timestamp":2}"#,
+            ),
+            metric(
+                r#"{"fields":{"offset":5},"name":"burrow_topic","tags":{"cluster":"c","partition":"1","topic":"t"},"timestamp":2}"#,
+            ),
+        ];
+        assert_eq!(
+            compare_gathers(&ours, &theirs, &["lag", "offset"]),
+            vec![
+                "burrow_topic{cluster=c,partition=0,topic=t}: only in ours",
+                "burrow_topic{cluster=c,partition=1,topic=t}: only in theirs",
+                "burrow_group{cluster=c,group=g}: field `offset` is 5 in ours, 6 in theirs",
+                "burrow_partition{cluster=c,group=g,partition=0,topic=t}: field `extra` only in ours",
+                "burrow_partition{cluster=c,group=g,partition=0,topic=t}: field `status` only in theirs",
+                "burrow_partition{cluster=c,group=g,partition=0,topic=t}: field `lag` is float in ours, integer in theirs",
+            ]
+        );
+        assert!(compare_gathers(&ours, &ours, &["lag", "offset", "timestamp"]).is_empty());
     }
 
     #[test]
