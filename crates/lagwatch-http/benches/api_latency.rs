@@ -147,7 +147,9 @@ fn main() {
         );
         println!("| endpoint | requests | p50 | p90 | p99 | max | first request p50 / max | requests/s |");
         println!("|---|---|---|---|---|---|---|---|");
-        let endpoints: [(&str, fn(usize) -> String); 3] = [
+        /// The request path for group number `g`.
+        type PathOf = fn(usize) -> String;
+        let endpoints: [(&str, PathOf); 3] = [
             ("`/v3/kafka/<c>/consumer/<g>/lag`", |g| format!("/v3/kafka/bench/consumer/group-{g:05}/lag")),
             ("`/v3/kafka/<c>/consumer/<g>/status`", |g| format!("/v3/kafka/bench/consumer/group-{g:05}/status")),
             ("`/v3/kafka/<c>/consumer`", |_| "/v3/kafka/bench/consumer".to_owned()),

@@ -124,6 +124,16 @@ pub fn metrics_renderer(config: &Config) -> Result<Arc<dyn MetricsRenderer>, Ass
     }))
 }
 
+/// A comma-separated server list as a list.
+fn server_list(servers: &str) -> Vec<String> {
+    servers
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// What Burrow's config endpoints show, from lagwatch's configuration.
 fn burrow_view(config: &Config) -> BurrowView {
     let secs = |d: std::time::Duration| d.as_secs();
@@ -145,12 +155,7 @@ fn burrow_view(config: &Config) -> BurrowView {
                 } else {
                     k.cluster.clone()
                 };
-                let servers: Vec<String> = k
-                    .servers
-                    .split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect();
+                let servers = server_list(&k.servers);
                 let module = ClusterModule {
                     class_name: "kafka".into(),
                     servers: servers.clone(),
@@ -174,12 +179,7 @@ fn burrow_view(config: &Config) -> BurrowView {
                 } else {
                     z.cluster.clone()
                 };
-                let servers: Vec<String> = z
-                    .servers
-                    .split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect();
+                let servers = server_list(&z.servers);
                 let consumer = ConsumerModule {
                     class_name: "kafka_zk".into(),
                     cluster: cluster.clone(),

@@ -2,7 +2,8 @@
 //! from a [`Collector`] over the snapshot: nothing is stored between scrapes.
 
 use crate::settings::MetricsSettings;
-use crate::visit::{Family, MetricKind, MetricVisitor, SampleSink, Samples, visit};
+use crate::visit;
+use crate::walk::{Family, MetricKind, MetricVisitor, SampleSink, Samples};
 use lagwatch_component::RuntimeStats;
 use lagwatch_core::Snapshot;
 use prometheus_client::collector::Collector;

@@ -4,7 +4,7 @@
 //! exactly kafka_exporter's; with several, every series gets a leading `cluster` label so
 //! that two clusters' series cannot collide.
 
-use crate::visit::{
+use crate::walk::{
     Family, MetricVisitor, SampleSink, Walk, committed, for_each_topic, inum, members, num,
 };
 use lagwatch_core::report::PartitionReport;

@@ -2,7 +2,7 @@
 //! (docs/metrics.md, "kafka-lag-exporter set"). Every metric is a gauge, as there.
 
 use crate::native::{max_lag, max_lag_seconds, total_lag};
-use crate::visit::{
+use crate::walk::{
     Family, MetricVisitor, SampleSink, Walk, committed, for_each_topic, inum, num, time_lag_seconds,
 };
 use lagwatch_core::report::PartitionReport;

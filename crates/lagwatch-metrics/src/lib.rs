@@ -1,7 +1,7 @@
 //! # lagwatch-metrics
 //!
-//! lagwatch's metrics, from an evaluation [`Snapshot`](lagwatch_core::Snapshot) and the
-//! pipeline's [`RuntimeStats`](lagwatch_component::RuntimeStats):
+//! lagwatch's metrics, from an evaluation [`Snapshot`] and the
+//! pipeline's [`RuntimeStats`]:
 //!
 //! * [`visit`] walks both once per metric family and hands every family and sample to a
 //!   [`MetricVisitor`]; `/metrics` (this crate's [`encode`]) and the OTLP sink are both built
@@ -34,7 +34,7 @@ mod kafka_exporter;
 mod lag_exporter;
 mod native;
 mod settings;
-mod visit;
+mod walk;
 
 pub use encode::{
     EncodeError, Format, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, SnapshotCollector,
@@ -42,4 +42,37 @@ pub use encode::{
 };
 pub use native::is_cluster_scoped;
 pub use settings::{MetricsSettings, NameSet, UnknownNameSet};
-pub use visit::{Family, MetricKind, MetricVisitor, SampleSink, Samples, visit};
+pub use walk::{Family, MetricKind, MetricVisitor, SampleSink, Samples};
+
+use lagwatch_component::RuntimeStats;
+use lagwatch_core::Snapshot;
+use std::fmt;
+
+/// Walks `snapshot` (and `stats`, when given: operational metrics) for every name set of
+/// `settings`, calling `visitor` with each family and its samples.
+///
+/// # Errors
+/// Whatever the visitor returns (a writer's [`fmt::Error`]).
+pub fn visit(
+    snapshot: &Snapshot,
+    stats: Option<&RuntimeStats>,
+    settings: &MetricsSettings,
+    visitor: &mut dyn MetricVisitor,
+) -> fmt::Result {
+    let walk = walk::Walk {
+        snapshot,
+        stats,
+        settings,
+    };
+    for set in NameSet::ALL {
+        if !settings.writes(set) {
+            continue;
+        }
+        match set {
+            NameSet::Native => native::visit(&walk, visitor)?,
+            NameSet::KafkaExporter => kafka_exporter::visit(&walk, visitor)?,
+            NameSet::KafkaLagExporter => lag_exporter::visit(&walk, visitor)?,
+        }
+    }
+    Ok(())
+}

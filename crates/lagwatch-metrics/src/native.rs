@@ -1,6 +1,6 @@
 //! lagwatch's own metric names (`lagwatch_…`), described in docs/metrics.md.
 
-use crate::visit::{
+use crate::walk::{
     Family, MetricKind, MetricVisitor, SampleSink, Walk, committed, flag, for_each_topic, inum,
     members, num, seconds, time_lag_seconds,
 };

@@ -46,58 +46,68 @@ pub(crate) enum ModelRequest {
     },
 }
 
+/// Whether an [`Output`] is a sink or an alerter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutputKind {
+    Sink,
+    Alerter,
+}
+
 /// A sink or alerter as the statistics see it.
-pub(crate) enum Output {
-    Sink {
-        name: String,
-        queue: Arc<DropOldestQueue<Snapshot>>,
-        capacity: usize,
-        counters: Arc<Counters>,
-    },
-    Alerter {
-        name: String,
-        queue: Arc<AlertQueue>,
-        capacity: usize,
-        counters: Arc<Counters>,
-    },
+pub(crate) struct Output {
+    pub(crate) kind: OutputKind,
+    pub(crate) name: String,
+    pub(crate) capacity: usize,
+    pub(crate) counters: Arc<Counters>,
+    /// Items queued now, and items dropped so far (sinks: oldest snapshots; alerters:
+    /// coalesced reminders).
+    pub(crate) queue: Box<dyn Fn() -> (usize, u64) + Send + Sync>,
 }
 
 impl Output {
+    /// A sink's figures: its queue drops the oldest snapshot when full.
+    pub(crate) fn sink(
+        name: &str,
+        queue: Arc<DropOldestQueue<Snapshot>>,
+        capacity: usize,
+        counters: Arc<Counters>,
+    ) -> Output {
+        let c = counters.clone();
+        Output {
+            kind: OutputKind::Sink,
+            name: name.to_owned(),
+            capacity,
+            counters,
+            queue: Box::new(move || (queue.len(), c.dropped.load(Ordering::Relaxed))),
+        }
+    }
+
+    /// An alerter's figures: its queue coalesces reminders when full.
+    pub(crate) fn alerter(
+        name: &str,
+        queue: Arc<AlertQueue>,
+        capacity: usize,
+        counters: Arc<Counters>,
+    ) -> Output {
+        Output {
+            kind: OutputKind::Alerter,
+            name: name.to_owned(),
+            capacity,
+            counters,
+            queue: Box::new(move || (queue.len(), queue.coalesced.load(Ordering::Relaxed))),
+        }
+    }
+
     fn stats(&self) -> OutputStats {
-        let (name, counters, depth, capacity, dropped) = match self {
-            Output::Sink {
-                name,
-                queue,
-                capacity,
-                counters,
-            } => (
-                name,
-                counters,
-                queue.len(),
-                *capacity,
-                counters.dropped.load(Ordering::Relaxed),
-            ),
-            Output::Alerter {
-                name,
-                queue,
-                capacity,
-                counters,
-            } => (
-                name,
-                counters,
-                queue.len(),
-                *capacity,
-                queue.coalesced.load(Ordering::Relaxed),
-            ),
-        };
+        let (depth, dropped) = (self.queue)();
         OutputStats {
-            name: name.clone(),
-            accepted: counters.accepted.load(Ordering::Relaxed),
-            records: counters.records.load(Ordering::Relaxed),
-            failed: counters.failed.load(Ordering::Relaxed),
+            name: self.name.clone(),
+            accepted: self.counters.accepted.load(Ordering::Relaxed),
+            records: self.counters.records.load(Ordering::Relaxed),
+            failed: self.counters.failed.load(Ordering::Relaxed),
             dropped,
             queue_depth: depth as u64,
-            queue_capacity: capacity as u64,
+            queue_capacity: self.capacity as u64,
         }
     }
 }
@@ -181,16 +191,14 @@ impl Live {
             .collect();
         let (sinks, alerters) = {
             let outputs = self.outputs.lock().unwrap_or_else(PoisonError::into_inner);
-            let sinks = outputs
-                .iter()
-                .filter(|o| matches!(o, Output::Sink { .. }))
-                .map(Output::stats)
-                .collect();
-            let alerters = outputs
-                .iter()
-                .filter(|o| matches!(o, Output::Alerter { .. }))
-                .map(Output::stats)
-                .collect();
+            let of = |kind| {
+                outputs
+                    .iter()
+                    .filter(|o| o.kind == kind)
+                    .map(Output::stats)
+                    .collect()
+            };
+            let (sinks, alerters) = (of(OutputKind::Sink), of(OutputKind::Alerter));
             (sinks, alerters)
         };
         let evaluation_us = self.last_evaluation_us.load(Ordering::Relaxed);

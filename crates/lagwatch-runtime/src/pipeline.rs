@@ -421,17 +421,16 @@ impl Pipeline {
                 .outputs
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            outputs.extend(sink_workers.iter().map(|w| Output::Sink {
-                name: w.name.clone(),
-                queue: w.queue.clone(),
-                capacity: sink_queue.max(1),
-                counters: w.counters.clone(),
+            outputs.extend(sink_workers.iter().map(|w| {
+                Output::sink(
+                    &w.name,
+                    w.queue.clone(),
+                    sink_queue.max(1),
+                    w.counters.clone(),
+                )
             }));
-            outputs.extend(alert_workers.iter().map(|w| Output::Alerter {
-                name: w.name.clone(),
-                queue: w.queue.clone(),
-                capacity: alert_queue,
-                counters: w.counters.clone(),
+            outputs.extend(alert_workers.iter().map(|w| {
+                Output::alerter(&w.name, w.queue.clone(), alert_queue, w.counters.clone())
             }));
         }
 

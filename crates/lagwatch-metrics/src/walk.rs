@@ -1,13 +1,13 @@
-//! The one walk over a snapshot and the runtime figures that both outputs (the `/metrics`
-//! text and the OTLP sink) are built from.
+//! What the one walk over a snapshot and the runtime figures (the crate's `visit`) hands to
+//! its visitor, and the helpers the name sets share. Both outputs (the `/metrics` text and
+//! the OTLP sink) are built from that walk.
 //!
-//! [`visit`] calls [`MetricVisitor::family`] once per metric family, in a fixed order; the
+//! `visit` calls [`MetricVisitor::family`] once per metric family, in a fixed order; the
 //! visitor calls back the closure it is handed to receive that family's samples. Labels are
 //! borrowed straight from the snapshot (partition numbers are formatted into a stack buffer),
 //! so a walk allocates nothing per series.
 
-use crate::settings::{MetricsSettings, NameSet};
-use crate::{kafka_exporter, lag_exporter, native};
+use crate::settings::MetricsSettings;
 use lagwatch_component::RuntimeStats;
 use lagwatch_core::Snapshot;
 use lagwatch_core::report::{GroupReport, PartitionReport};
@@ -104,42 +104,13 @@ pub trait SampleSink {
     fn sample(&mut self, labels: &[(&str, &str)], value: f64) -> fmt::Result;
 }
 
-/// The samples of one family, produced on demand by [`visit`].
+/// The samples of one family, produced on demand by [`visit`](crate::visit).
 pub type Samples<'a> = dyn FnMut(&mut dyn SampleSink) -> fmt::Result + 'a;
 
 /// Receives every metric family of a walk.
 pub trait MetricVisitor {
     /// One family; call `samples` (once) with a sink to receive its samples.
     fn family(&mut self, family: &Family, samples: &mut Samples<'_>) -> fmt::Result;
-}
-
-/// Walks `snapshot` (and `stats`, when given: operational metrics) for every name set of
-/// `settings`, calling `visitor` with each family and its samples.
-///
-/// # Errors
-/// Whatever the visitor returns (a writer's [`fmt::Error`]).
-pub fn visit(
-    snapshot: &Snapshot,
-    stats: Option<&RuntimeStats>,
-    settings: &MetricsSettings,
-    visitor: &mut dyn MetricVisitor,
-) -> fmt::Result {
-    let walk = Walk {
-        snapshot,
-        stats,
-        settings,
-    };
-    for set in NameSet::ALL {
-        if !settings.writes(set) {
-            continue;
-        }
-        match set {
-            NameSet::Native => native::visit(&walk, visitor)?,
-            NameSet::KafkaExporter => kafka_exporter::visit(&walk, visitor)?,
-            NameSet::KafkaLagExporter => lag_exporter::visit(&walk, visitor)?,
-        }
-    }
-    Ok(())
 }
 
 /// What a name set walks over, with the filters applied.
@@ -185,40 +156,30 @@ impl<'a> Walk<'a> {
         self.settings.partition_series
     }
 
-    /// Number of distinct clusters in the snapshot (groups and topics are sorted by cluster).
+    /// Number of distinct clusters in the snapshot. Groups and topics are each sorted by
+    /// cluster, so counting runs is enough; a cluster with topics but no group counts too.
     pub(crate) fn cluster_count(&self) -> usize {
-        fn runs<'s>(names: impl Iterator<Item = &'s str>) -> (usize, Option<&'s str>) {
-            let mut count = 0;
-            let mut last: Option<&str> = None;
-            for name in names {
-                if last != Some(name) {
-                    count += 1;
-                    last = Some(name);
-                }
+        let groups = self.snapshot.groups();
+        let mut count = 0;
+        let mut last: Option<&str> = None;
+        for g in groups {
+            if last != Some(g.cluster.as_str()) {
+                count += 1;
+                last = Some(g.cluster.as_str());
             }
-            (count, last)
         }
-        let (groups, _) = runs(self.snapshot.groups().iter().map(|g| g.cluster.as_str()));
-        let (topics, _) = runs(self.snapshot.topics().iter().map(|t| t.cluster.as_str()));
-        // A cluster may have groups and topics: count clusters of topics that have no group.
-        let extra = {
-            let mut extra = 0;
-            let mut last: Option<&str> = None;
-            for t in self.snapshot.topics() {
-                if last == Some(t.cluster.as_str()) {
-                    continue;
-                }
-                last = Some(t.cluster.as_str());
-                let has_groups = self
-                    .snapshot
-                    .groups()
-                    .binary_search_by(|g| g.cluster.as_str().cmp(t.cluster.as_str()))
-                    .is_ok();
-                extra += usize::from(!has_groups);
+        let mut last: Option<&str> = None;
+        for t in self.snapshot.topics() {
+            if last == Some(t.cluster.as_str()) {
+                continue;
             }
-            extra
-        };
-        if groups == 0 { topics } else { groups + extra }
+            last = Some(t.cluster.as_str());
+            let has_groups = groups
+                .binary_search_by(|g| g.cluster.as_str().cmp(t.cluster.as_str()))
+                .is_ok();
+            count += usize::from(!has_groups);
+        }
+        count
     }
 }
 
