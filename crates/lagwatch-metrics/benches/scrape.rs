@@ -9,6 +9,7 @@
 use lagwatch_core::report::{GroupReport, OffsetPoint, PartitionExtras, PartitionReport};
 use lagwatch_core::snapshot::{SnapshotData, TopicOffsets};
 use lagwatch_core::time_lag::{Confidence, TimeLag};
+use lagwatch_core::trend::{CatchUp, Trend};
 use lagwatch_core::{GroupStatus, PartitionStatus, Snapshot};
 use lagwatch_metrics::{Format, MetricsSettings, NameSet, encode};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -97,6 +98,14 @@ fn snapshot(partitions: usize) -> Snapshot {
                         broker_sample_age_ms: Some(1_000),
                         stale: false,
                         warming_up: false,
+                        trend: Some(Trend {
+                            production_rate: Some(10.0),
+                            consumption_rate: Some(12.0),
+                            lag_rate: Some(-2.0),
+                            catch_up: CatchUp::In { seconds: 21.0 },
+                            retention_deadline_seconds: Some(3_600.0),
+                            ..Trend::UNKNOWN
+                        }),
                     },
                 }
             })

@@ -5,6 +5,7 @@ use crate::walk::{
     members, num, seconds, time_lag_seconds,
 };
 use lagwatch_core::report::{GroupReport, PartitionReport};
+use lagwatch_core::trend::{GroupTrend, group_trend};
 use std::fmt;
 
 /// Per group partition.
@@ -26,6 +27,16 @@ pub(crate) const RETENTION_MARGIN: Family = Family::gauge_in(
     "lagwatch_group_retention_margin_messages",
     "messages",
     "Committed offset minus log start offset: messages left before retention deletes unread data.",
+);
+pub(crate) const PARTITION_CATCH_UP: Family = Family::gauge_in(
+    "lagwatch_group_partition_catch_up_seconds",
+    "seconds",
+    "Estimated time until the partition's lag is within the allowed lag (0: caught up; absent when not catching up or unknown).",
+);
+pub(crate) const PARTITION_LAG_RATE: Family = Family::gauge_in(
+    "lagwatch_group_partition_lag_rate_messages_per_second",
+    "messages_per_second",
+    "Production rate minus consumption rate on the partition (negative: the lag shrinks; absent when unknown).",
 );
 pub(crate) const PARTITION_STATUS: Family = Family::gauge(
     "lagwatch_group_partition_status",
@@ -52,6 +63,30 @@ pub(crate) const MAX_LAG_SECONDS: Family = Family::gauge_in(
     "lagwatch_group_max_lag_seconds",
     "seconds",
     "Largest estimated time lag of the group's partitions (absent without any estimate).",
+);
+pub(crate) const CATCH_UP: Family = Family::gauge_in(
+    "lagwatch_group_catch_up_seconds",
+    "seconds",
+    "Estimated time until the slowest partition of the group catches up (0: caught up; absent when not catching up or unknown).",
+);
+pub(crate) const CATCHING_UP: Family = Family::gauge(
+    "lagwatch_group_catching_up",
+    "1 when every lagging partition of the group is catching up, 0 when one is not (absent when unknown).",
+);
+pub(crate) const LAG_RATE: Family = Family::gauge_in(
+    "lagwatch_group_lag_rate_messages_per_second",
+    "messages_per_second",
+    "Sum of the partitions' production minus consumption rates (negative: the lag shrinks; absent when unknown).",
+);
+pub(crate) const CONSUMPTION_RATE: Family = Family::gauge_in(
+    "lagwatch_group_consumption_rate_messages_per_second",
+    "messages_per_second",
+    "Sum of the partitions' consumption rates (absent when unknown).",
+);
+pub(crate) const RETENTION_DEADLINE: Family = Family::gauge_in(
+    "lagwatch_group_retention_deadline_seconds",
+    "seconds",
+    "Soonest time until retention deletes messages the group has not read (0: already deleted; absent while no log start moves).",
 );
 pub(crate) const GROUP_STATUS: Family = Family::gauge(
     "lagwatch_group_status",
@@ -238,6 +273,16 @@ pub(crate) fn total_lag(walk: &Walk<'_>, g: &GroupReport) -> u64 {
         .fold(0u64, |sum, p| sum.saturating_add(p.current_lag))
 }
 
+/// The trend of the accepted partitions, `None` when none has one.
+fn trend(walk: &Walk<'_>, g: &GroupReport) -> Option<GroupTrend> {
+    let mut any = false;
+    let t = group_trend(walk.partitions(g).filter_map(|p| {
+        any |= p.extras.trend.is_some();
+        p.extras.trend.as_ref()
+    }));
+    any.then_some(t)
+}
+
 /// Largest time lag over the accepted partitions, `None` without any estimate.
 pub(crate) fn max_lag_seconds(walk: &Walk<'_>, g: &GroupReport) -> Option<f64> {
     walk.partitions(g)
@@ -257,6 +302,12 @@ pub(crate) fn visit(walk: &Walk<'_>, visitor: &mut dyn MetricVisitor) -> fmt::Re
         per_partition(walk, visitor, &RETENTION_MARGIN, |p| {
             let start = p.extras.log_start_offset?;
             committed(p).map(|c| inum(c.saturating_sub(start)))
+        })?;
+        per_partition(walk, visitor, &PARTITION_CATCH_UP, |p| {
+            p.extras.trend.and_then(|t| t.catch_up.seconds())
+        })?;
+        per_partition(walk, visitor, &PARTITION_LAG_RATE, |p| {
+            p.extras.trend.and_then(|t| t.lag_rate)
         })?;
         per_partition(walk, visitor, &PARTITION_STATUS, |p| {
             Some(f64::from(p.status as u8))
@@ -293,6 +344,21 @@ pub(crate) fn visit(walk: &Walk<'_>, visitor: &mut dyn MetricVisitor) -> fmt::Re
     })?;
     per_group(walk, visitor, &MAX_LAG, &|w, g| Some(num(max_lag(w, g))))?;
     per_group(walk, visitor, &MAX_LAG_SECONDS, &max_lag_seconds)?;
+    per_group(walk, visitor, &CATCH_UP, &|w, g| {
+        trend(w, g).and_then(|t| t.catch_up.seconds())
+    })?;
+    per_group(walk, visitor, &CATCHING_UP, &|w, g| {
+        trend(w, g).and_then(|t| t.catch_up.catching_up()).map(flag)
+    })?;
+    per_group(walk, visitor, &LAG_RATE, &|w, g| {
+        trend(w, g).and_then(|t| t.lag_rate)
+    })?;
+    per_group(walk, visitor, &CONSUMPTION_RATE, &|w, g| {
+        trend(w, g).and_then(|t| t.consumption_rate)
+    })?;
+    per_group(walk, visitor, &RETENTION_DEADLINE, &|w, g| {
+        trend(w, g).and_then(|t| t.retention_deadline_seconds)
+    })?;
     per_group(walk, visitor, &GROUP_STATUS, &|_, g| {
         Some(f64::from(g.status as u8))
     })?;
@@ -444,16 +510,23 @@ pub fn is_cluster_scoped(family: &Family) -> bool {
 }
 
 /// Families whose samples all carry a `cluster` label and describe that cluster's data.
-const CLUSTER_SCOPED: [&Family; 16] = [
+const CLUSTER_SCOPED: [&Family; 23] = [
     &COMMITTED_OFFSET,
     &LAG_MESSAGES,
     &LAG_SECONDS,
     &RETENTION_MARGIN,
+    &PARTITION_CATCH_UP,
+    &PARTITION_LAG_RATE,
     &PARTITION_STATUS,
     &TOPIC_LAG,
     &TOTAL_LAG,
     &MAX_LAG,
     &MAX_LAG_SECONDS,
+    &CATCH_UP,
+    &CATCHING_UP,
+    &LAG_RATE,
+    &CONSUMPTION_RATE,
+    &RETENTION_DEADLINE,
     &GROUP_STATUS,
     &WARMING_UP,
     &STALE,

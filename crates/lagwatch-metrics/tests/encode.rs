@@ -550,6 +550,16 @@ lagwatch_group_lag_seconds{cluster="live",group="app",topic="payments",partition
 # TYPE lagwatch_group_retention_margin_messages gauge
 # UNIT lagwatch_group_retention_margin_messages messages
 lagwatch_group_retention_margin_messages{cluster="live",group="app",topic="orders",partition="0"} 50
+# HELP lagwatch_group_partition_catch_up_seconds Estimated time until the partition's lag is within the allowed lag (0: caught up; absent when not catching up or unknown).
+# TYPE lagwatch_group_partition_catch_up_seconds gauge
+# UNIT lagwatch_group_partition_catch_up_seconds seconds
+lagwatch_group_partition_catch_up_seconds{cluster="live",group="app",topic="orders",partition="0"} 4
+lagwatch_group_partition_catch_up_seconds{cluster="live",group="app",topic="payments",partition="0"} 0
+# HELP lagwatch_group_partition_lag_rate_messages_per_second Production rate minus consumption rate on the partition (negative: the lag shrinks; absent when unknown).
+# TYPE lagwatch_group_partition_lag_rate_messages_per_second gauge
+# UNIT lagwatch_group_partition_lag_rate_messages_per_second messages_per_second
+lagwatch_group_partition_lag_rate_messages_per_second{cluster="live",group="app",topic="orders",partition="0"} -2.5
+lagwatch_group_partition_lag_rate_messages_per_second{cluster="live",group="app",topic="payments",partition="0"} 0
 # HELP lagwatch_group_partition_status Partition status code: 1 OK, 2 WARN, 4 STOP, 5 STALL, 6 REWIND (Burrow's numbering).
 # TYPE lagwatch_group_partition_status gauge
 lagwatch_group_partition_status{cluster="live",group="app",topic="orders",partition="0"} 2
@@ -572,6 +582,25 @@ lagwatch_group_max_lag_messages{cluster="live",group="app"} 10
 # TYPE lagwatch_group_max_lag_seconds gauge
 # UNIT lagwatch_group_max_lag_seconds seconds
 lagwatch_group_max_lag_seconds{cluster="live",group="app"} 2.5
+# HELP lagwatch_group_catch_up_seconds Estimated time until the slowest partition of the group catches up (0: caught up; absent when not catching up or unknown).
+# TYPE lagwatch_group_catch_up_seconds gauge
+# UNIT lagwatch_group_catch_up_seconds seconds
+lagwatch_group_catch_up_seconds{cluster="live",group="app"} 4
+# HELP lagwatch_group_catching_up 1 when every lagging partition of the group is catching up, 0 when one is not (absent when unknown).
+# TYPE lagwatch_group_catching_up gauge
+lagwatch_group_catching_up{cluster="live",group="app"} 1
+# HELP lagwatch_group_lag_rate_messages_per_second Sum of the partitions' production minus consumption rates (negative: the lag shrinks; absent when unknown).
+# TYPE lagwatch_group_lag_rate_messages_per_second gauge
+# UNIT lagwatch_group_lag_rate_messages_per_second messages_per_second
+lagwatch_group_lag_rate_messages_per_second{cluster="live",group="app"} -2.5
+# HELP lagwatch_group_consumption_rate_messages_per_second Sum of the partitions' consumption rates (absent when unknown).
+# TYPE lagwatch_group_consumption_rate_messages_per_second gauge
+# UNIT lagwatch_group_consumption_rate_messages_per_second messages_per_second
+lagwatch_group_consumption_rate_messages_per_second{cluster="live",group="app"} 7.5
+# HELP lagwatch_group_retention_deadline_seconds Soonest time until retention deletes messages the group has not read (0: already deleted; absent while no log start moves).
+# TYPE lagwatch_group_retention_deadline_seconds gauge
+# UNIT lagwatch_group_retention_deadline_seconds seconds
+lagwatch_group_retention_deadline_seconds{cluster="live",group="app"} 125
 # HELP lagwatch_group_status Group status code: 0 NOTFOUND, 1 OK, 2 WARN, 3 ERR (Burrow's numbering).
 # TYPE lagwatch_group_status gauge
 lagwatch_group_status{cluster="live",group="app"} 2

@@ -150,6 +150,7 @@ fn unit(family: &Family) -> &'static str {
     match family.unit {
         Some("seconds") => "s",
         Some("messages") => "{message}",
+        Some("messages_per_second") => "{message}/s",
         _ => "",
     }
 }
@@ -211,5 +212,24 @@ impl MetricVisitor for Builder {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_are_written_in_ucum() {
+        let family = |unit| Family {
+            name: "x",
+            help: "x",
+            kind: MetricKind::Gauge,
+            unit,
+        };
+        assert_eq!(unit(&family(Some("seconds"))), "s");
+        assert_eq!(unit(&family(Some("messages"))), "{message}");
+        assert_eq!(unit(&family(Some("messages_per_second"))), "{message}/s");
+        assert_eq!(unit(&family(None)), "");
     }
 }

@@ -6,6 +6,7 @@ use lagwatch_component::stats::{ClusterReads, OutputStats, ReadRow, SourceState}
 use lagwatch_core::report::{GroupReport, OffsetPoint, PartitionExtras, PartitionReport};
 use lagwatch_core::snapshot::{SnapshotData, TopicOffsets};
 use lagwatch_core::time_lag::{Confidence, TimeLag};
+use lagwatch_core::trend::{CatchUp, Trend};
 use lagwatch_core::{GroupStatus, PartitionStatus, Snapshot};
 use std::time::Duration;
 
@@ -58,7 +59,8 @@ pub fn group(cluster: &str, name: &str, partitions: Vec<PartitionReport>) -> Gro
 }
 
 /// One cluster `live`: group `app` on `orders` (partition 0 committed 90 of 100 with a time
-/// lag of 2.5 s, partition 1 never committed) and `payments` (partition 0 caught up).
+/// lag of 2.5 s, catching up in 4 s, partition 1 never committed) and `payments` (partition 0
+/// caught up).
 pub fn small_snapshot() -> Snapshot {
     let mut p0 = partition("orders", 0, Some(90), 10, "/10.0.0.1", "app-1");
     p0.status = PartitionStatus::Warn;
@@ -67,11 +69,26 @@ pub fn small_snapshot() -> Snapshot {
         seconds: 2.5,
         confidence: Confidence::Interpolated,
     });
+    p0.extras.trend = Some(Trend {
+        production_rate: Some(4.0),
+        consumption_rate: Some(6.5),
+        lag_rate: Some(-2.5),
+        catch_up: CatchUp::In { seconds: 4.0 },
+        retention_deadline_seconds: Some(125.0),
+        ..Trend::UNKNOWN
+    });
     let p1 = partition("orders", 1, None, 0, "", "");
     let mut p2 = partition("payments", 0, Some(7), 0, "/10.0.0.2", "app-2");
     p2.extras.time_lag = Some(TimeLag {
         seconds: 0.0,
         confidence: Confidence::Interpolated,
+    });
+    p2.extras.trend = Some(Trend {
+        production_rate: Some(1.0),
+        consumption_rate: Some(1.0),
+        lag_rate: Some(0.0),
+        catch_up: CatchUp::CaughtUp,
+        ..Trend::UNKNOWN
     });
     let mut app = group("live", "app", vec![p0, p1, p2]);
     app.status = GroupStatus::Warn;
