@@ -1029,6 +1029,8 @@ mod tests {
         assert_eq!(std::mem::size_of::<StoredCommit>(), 48);
         assert_eq!(std::mem::size_of::<BrokerSample>(), 32);
         assert!(std::mem::size_of::<GroupPartition>() <= 96);
+        // What a trend adds to each partition report (docs/benchmarks.md).
+        assert!(std::mem::size_of::<Option<crate::trend::Trend>>() <= 96);
     }
 
     #[test]
