@@ -253,8 +253,8 @@ fn estimated_size(snapshot: &Snapshot, settings: &MetricsSettings) -> usize {
     let mut bytes = 64 * 1024;
     for g in snapshot.groups() {
         let group_line = g.cluster.len() + g.group.len() + 80;
-        // Group and group/topic families of all sets (at most ~13 per group).
-        bytes += 13 * group_line;
+        // Group and group/topic families of all sets (at most ~18 per group).
+        bytes += 18 * group_line;
         if !settings.partition_series {
             bytes += g.partitions.len().min(64) * group_line;
             continue;
@@ -262,7 +262,8 @@ fn estimated_size(snapshot: &Snapshot, settings: &MetricsSettings) -> usize {
         for p in &g.partitions {
             let line = group_line + p.topic.len() + 30;
             if native {
-                bytes += 5 * line;
+                // Seven families, two of them (the trend's) with names about 30 bytes longer.
+                bytes += 7 * line + 60;
             }
             if exporter {
                 bytes += 2 * line;
