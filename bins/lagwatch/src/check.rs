@@ -303,7 +303,41 @@ fn print_table(rows: &[Row]) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::text_or_dash;
+    use super::{rows, text_or_dash};
+    use lagwatch_lib::core::PartitionStatus;
+    use lagwatch_lib::core::trend::{CatchUp, Trend};
+    use lagwatch_test_support::sample;
+
+    #[test]
+    fn json_rows_carry_the_trend_and_leave_out_what_is_unknown() {
+        let at = sample::SAMPLE_AT_MS;
+        let mut p0 = sample::partition("orders", 0, PartitionStatus::Ok, 800, Some(1_200), "", at);
+        p0.extras.trend = Some(Trend {
+            production_rate: Some(100.0),
+            consumption_rate: Some(150.0),
+            lag_rate: Some(-50.0),
+            catch_up: CatchUp::In { seconds: 16.0 },
+            ..Trend::UNKNOWN
+        });
+        let p1 = sample::partition("orders", 1, PartitionStatus::Ok, 5, Some(10), "", at);
+        let group = sample::group("live", "search", vec![p0, p1], at);
+        let rows = rows("live", &[group], true);
+        let json: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| serde_json::to_value(r).unwrap_or_default())
+            .collect();
+        assert_eq!(json[0]["production_rate"], 100.0);
+        assert_eq!(json[0]["consumption_rate"], 150.0);
+        assert_eq!(json[0]["lag_rate"], -50.0);
+        assert_eq!(json[0]["time_to_catch_up_seconds"], 16.0);
+        assert_eq!(json[0]["catching_up"], true);
+        assert_eq!(json[0].get("retention_deadline_seconds"), None);
+        assert_eq!(json[0].get("data_loss_before_catch_up"), None);
+        assert_eq!(json[0]["lag"], 800);
+        for key in ["production_rate", "catching_up", "time_to_catch_up_seconds"] {
+            assert_eq!(json[1].get(key), None, "{key} without a trend");
+        }
+    }
 
     #[test]
     fn names_reach_the_terminal_escaped() {
