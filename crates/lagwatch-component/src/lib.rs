@@ -30,7 +30,7 @@ pub use error::{ComponentError, ErrorClass};
 pub use rules::{NoRules, RuleEngine};
 pub use sink::{Ack, LagSink};
 pub use source::{EventSender, OffsetSource, SourceContext};
-pub use stats::{ReadLog, RuntimeStats, StatsProvider};
+pub use stats::{ReadLog, RuntimeStats, StatsProvider, StatsSlot};
 
 /// Re-exported so implementors need not depend on `async-trait` themselves.
 pub use async_trait::async_trait;

@@ -4,7 +4,7 @@
 
 use lagwatch_core::TimestampMs;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 /// How one source's reads of one cluster have gone since the start.
@@ -165,6 +165,38 @@ pub trait StatsProvider: Send + Sync {
     fn runtime_stats(&self) -> RuntimeStats;
 }
 
+/// A [`StatsProvider`] that can be filled in later: a component built before its pipeline
+/// (an OTLP sink assembled from a configuration) holds the slot, and the pipeline fills it
+/// when it is built. Empty figures until then.
+#[derive(Clone, Default)]
+pub struct StatsSlot(Arc<OnceLock<Arc<dyn StatsProvider>>>);
+
+impl std::fmt::Debug for StatsSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatsSlot")
+            .field("filled", &self.0.get().is_some())
+            .finish()
+    }
+}
+
+impl StatsSlot {
+    /// An empty slot.
+    pub fn new() -> StatsSlot {
+        StatsSlot::default()
+    }
+
+    /// Fills the slot; only the first call counts.
+    pub fn fill(&self, provider: Arc<dyn StatsProvider>) {
+        let _ = self.0.set(provider);
+    }
+}
+
+impl StatsProvider for StatsSlot {
+    fn runtime_stats(&self) -> RuntimeStats {
+        self.0.get().map(|p| p.runtime_stats()).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +228,23 @@ mod tests {
         assert!(!log.has_read("other"));
         log.record("k", "live", Duration::from_millis(3), 3_000, Ok(()));
         assert_eq!(log.rows()[0].reads.last_error, None);
+    }
+
+    #[test]
+    fn a_slot_reports_nothing_until_filled_then_its_provider() {
+        struct Fixed;
+        impl StatsProvider for Fixed {
+            fn runtime_stats(&self) -> RuntimeStats {
+                RuntimeStats {
+                    cycles: 7,
+                    ..RuntimeStats::default()
+                }
+            }
+        }
+        let slot = StatsSlot::new();
+        assert_eq!(slot.clone().runtime_stats().cycles, 0);
+        slot.fill(Arc::new(Fixed));
+        assert_eq!(slot.runtime_stats().cycles, 7);
     }
 
     #[test]

@@ -122,8 +122,9 @@ pub fn assemble(config: &Config) -> Result<PipelineBuilder, AssembleError> {
     for (name, source) in &config.sources {
         builder = builder.source(build_source(name, source)?);
     }
+    let stats = builder.stats_slot();
     for (name, sink) in &config.sinks {
-        builder = builder.sink(build_sink(name, sink)?);
+        builder = builder.sink(build_sink(name, sink, &stats)?);
     }
     build_alerting(builder, config)
 }
@@ -171,7 +172,12 @@ fn build_source(name: &str, source: &SourceConfig) -> Result<Box<dyn OffsetSourc
     }
 }
 
-fn build_sink(name: &str, sink: &SinkConfig) -> Result<Box<dyn LagSink>, AssembleError> {
+/// `stats` reaches the sinks that export the pipeline's own figures (OTLP).
+fn build_sink(
+    name: &str,
+    sink: &SinkConfig,
+    #[allow(unused_variables)] stats: &lagwatch_component::StatsSlot,
+) -> Result<Box<dyn LagSink>, AssembleError> {
     let at = ("sinks", name);
     match sink {
         SinkConfig::Stdout(c) => build!("stdout", sinks::stdout::StdoutSink, at, c),
@@ -182,6 +188,14 @@ fn build_sink(name: &str, sink: &SinkConfig) -> Result<Box<dyn LagSink>, Assembl
             at,
             &**c
         ),
+        #[cfg(feature = "otlp")]
+        SinkConfig::Otlp(c) => {
+            let sink = component::<sinks::otlp::OtlpSink>(at, &**c)?;
+            Ok(Box::new(
+                sink.with_stats(std::sync::Arc::new(stats.clone())),
+            ))
+        }
+        #[cfg(not(feature = "otlp"))]
         SinkConfig::Otlp(c) => build!("otlp", sinks::otlp::OtlpSink, at, &**c),
         other => Err(unknown(at, other.type_name())),
     }
@@ -262,13 +276,22 @@ mod tests {
     #[test]
     fn an_otlp_sink_section_is_built_and_its_errors_name_the_section() {
         let mut config = lagwatch_config::OtlpSinkConfig::new("http://127.0.0.1:4317");
-        let sink = build_sink("otel", &SinkConfig::Otlp(Box::new(config.clone())));
+        let sink = build_sink(
+            "otel",
+            &SinkConfig::Otlp(Box::new(config.clone())),
+            &Default::default(),
+        );
         assert_eq!(
             sink.map(|s| s.name().to_owned()).ok(),
             Some("otlp[otel]".into())
         );
         config.topic_denylist = "(".into();
-        let err = build_sink("otel", &SinkConfig::Otlp(Box::new(config))).err();
+        let err = build_sink(
+            "otel",
+            &SinkConfig::Otlp(Box::new(config)),
+            &Default::default(),
+        )
+        .err();
         let shown = err.map(|e| e.to_string()).unwrap_or_default();
         assert!(shown.starts_with("sinks.otel: topic_denylist"), "{shown}");
     }
@@ -322,7 +345,7 @@ mod tests {
         let taken = dir.path().join("taken");
         std::fs::create_dir(&taken).unwrap();
         let config = lagwatch_config::FileSinkConfig::new(&taken);
-        let err = match build_sink("archive", &SinkConfig::File(config)) {
+        let err = match build_sink("archive", &SinkConfig::File(config), &Default::default()) {
             Ok(_) => panic!("a directory was opened as the sink's file"),
             Err(e) => e,
         };

@@ -67,6 +67,7 @@ pub struct PipelineBuilder {
     shutdown_grace: Duration,
     state_dir: Option<PathBuf>,
     state_save_interval: Duration,
+    stats_slot: lagwatch_component::StatsSlot,
 }
 
 impl Default for PipelineBuilder {
@@ -86,6 +87,7 @@ impl Default for PipelineBuilder {
             shutdown_grace: SHUTDOWN_GRACE,
             state_dir: None,
             state_save_interval: Duration::from_secs(10),
+            stats_slot: lagwatch_component::StatsSlot::new(),
         }
     }
 }
@@ -180,17 +182,25 @@ impl PipelineBuilder {
         self
     }
 
+    /// A slot that shows this pipeline's statistics once [`build`](Self::build) has run,
+    /// for components made before it (an OTLP sink pushing operational metrics).
+    pub fn stats_slot(&self) -> lagwatch_component::StatsSlot {
+        self.stats_slot.clone()
+    }
+
     /// Finishes the pipeline.
     pub fn build(self) -> Pipeline {
         let (latest, _) = watch::channel(Snapshot::default());
         let (requests_tx, requests) = mpsc::channel(64);
-        Pipeline {
-            parts: self,
-            latest,
+        let pipeline = Pipeline {
             live: Arc::new(Live::default()),
+            latest,
             requests_tx,
             requests,
-        }
+            parts: self,
+        };
+        pipeline.parts.stats_slot.fill(Arc::new(pipeline.handle()));
+        pipeline
     }
 }
 
@@ -320,6 +330,7 @@ impl Pipeline {
             shutdown_grace,
             state_dir,
             state_save_interval,
+            stats_slot: _,
         } = parts;
 
         tracing::info!(

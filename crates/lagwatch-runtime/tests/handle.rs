@@ -113,3 +113,20 @@ async fn the_handle_answers_from_the_running_model() {
     run.await.unwrap().unwrap();
     assert_eq!(handle.group_detail("c", "g").await, Err(NotRunning));
 }
+
+#[test]
+fn the_stats_slot_shows_the_built_pipeline() {
+    use lagwatch_component::StatsProvider;
+    let builder = Pipeline::builder().source(Box::new(Scripted {
+        batches: Vec::new(),
+    }));
+    let slot = builder.stats_slot();
+    assert!(
+        slot.runtime_stats().sources.is_empty(),
+        "empty before build"
+    );
+    let pipeline = builder.build();
+    // The pipeline has not run yet: its sources are listed once it starts, but the slot
+    // already answers with the pipeline's own figures (nothing evaluated).
+    assert_eq!(slot.runtime_stats(), pipeline.handle().stats());
+}
