@@ -26,6 +26,7 @@ pub mod calendar;
 pub mod duration;
 pub mod eval_input;
 pub mod evaluator;
+pub mod explain;
 pub mod event;
 pub mod filter;
 pub mod measurement;
