@@ -1,20 +1,23 @@
 // lagwatch dashboard: hand-written, no framework, no request to any other host.
 // Pages by URL fragment: #/ (overview), #/group/<cluster>/<group>, #/topic/<cluster>/<topic>.
-// Everything comes from the JSON API under /api/v1 and refreshes every few seconds.
+// Everything comes from the JSON API under /api/v1. Every second the page asks for the
+// pipeline's status (a small answer) and redraws only when a new evaluation has run (or every
+// 15 s, for the "ago" texts), so it shows a new verdict within a second of the API.
 "use strict";
 (function () {
-  const REFRESH_MS = 3000;
+  const POLL_MS = 1000;
+  const REDRAW_MS = 15000;
   const PAGE_SIZE = 100;
   const MAX_PARTITION_LINES = 8;
   const SYMBOL = { OK: "✓", WARN: "▲", ERR: "✖", NOTFOUND: "?", STOP: "■", STALL: "◆", REWIND: "↺" };
 
   // What tests and people can read from the console.
-  const probe = (window.lagwatch = { firstChartMs: null, renders: 0, lastError: null, page: "" });
+  const probe = (window.lagwatch = { firstChartMs: null, renders: 0, lastError: null, page: "", cycle: null, evaluatedAt: null });
 
   const main = document.getElementById("main");
   const crumbs = document.getElementById("crumbs");
   const live = document.getElementById("live");
-  const view = { filter: "", page: 0, timer: null, token: 0 };
+  const view = { filter: "", page: 0, timer: null, token: 0, drawn: "", drawnAt: 0 };
 
   // ------------------------------------------------------------------ formatting
   function esc(v) {
@@ -95,7 +98,10 @@
       return '<p class="muted" data-chart="' + esc(id) + '" data-points="0">No points yet: the history fills at every evaluation.</p>';
     }
     if (tmax === tmin) tmax = tmin + 1000;
-    vmax = vmax > 0 ? vmax * 1.08 : 1;
+    // Four gridlines at round values: the step is 1, 2 or 5 times a power of ten.
+    const raw = Math.max(vmax, 1) / 4, p10 = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 5, 10].map((m) => m * p10).find((v) => v >= raw);
+    vmax = step * 4;
     const x = (t) => L + ((t - tmin) / (tmax - tmin)) * (W - L - R);
     const y = (v) => T + (1 - v / vmax) * (H - T - B);
     let out = '<svg class="chart" id="' + esc(id) + '" data-chart="' + esc(id) + '" data-points="' + count +
@@ -146,7 +152,7 @@
     return false;
   }
 
-  async function overview() {
+  async function overview(status) {
     setCrumbs("Overview");
     document.title = "lagwatch";
     if (skeleton("overview",
@@ -162,8 +168,8 @@
       f.value = view.filter;
       f.addEventListener("input", () => { view.filter = f.value; view.page = 0; drawGroups(); });
     }
-    const [groups, clusters, status, alerts] = await Promise.all([
-      api("/api/v1/groups?sparkline=true"), api("/api/v1/clusters"), api("/api/v1/status"), api("/api/v1/alerts"),
+    const [groups, clusters, alerts] = await Promise.all([
+      api("/api/v1/groups?sparkline=true"), api("/api/v1/clusters"), api("/api/v1/alerts"),
     ]);
     view.groups = groups.groups || [];
     drawGroups();
@@ -368,7 +374,7 @@
     });
     if (parts[0] === "group" && parts.length >= 3) return ["group", () => groupPage(parts[1], parts.slice(2).join("/"))];
     if (parts[0] === "topic" && parts.length >= 3) return ["topic", () => topicPage(parts[1], parts.slice(2).join("/"))];
-    return ["overview", overview];
+    return ["overview", (status) => overview(status)];
   }
 
   async function refresh() {
@@ -377,24 +383,34 @@
     const [name, draw] = route();
     probe.page = name;
     try {
-      const at = await draw();
+      const status = await api("/api/v1/status");
       if (token !== view.token) return;
-      probe.renders++;
+      const key = location.hash + "|" + status.cycle;
+      if (key !== view.drawn || Date.now() - view.drawnAt > REDRAW_MS) {
+        const at = await draw(status);
+        if (token !== view.token) return;
+        view.drawn = key;
+        view.drawnAt = Date.now();
+        probe.cycle = status.cycle;
+        probe.evaluatedAt = status.evaluated_at_ms;
+        probe.renders++;
+        live.textContent = "live · " + (at ? "evaluated " + clock(at) : "updated " + clock(Date.now()));
+      }
       probe.lastError = null;
       live.classList.remove("bad");
-      live.textContent = "live · " + (at ? "evaluated " + clock(at) : "updated " + clock(Date.now()));
       document.body.dataset.renders = String(probe.renders);
     } catch (e) {
       if (token !== view.token) return;
       probe.lastError = String(e.message || e);
       live.classList.add("bad");
       live.textContent = "⚠ " + probe.lastError;
+      view.drawn = "";
       if (e.status === 404) {
         main.dataset.page = "";
         main.innerHTML = '<h1>Not found</h1><p class="error">' + esc(probe.lastError) + '</p><p><a href="#/">Back to the overview</a></p>';
       }
     }
-    if (token === view.token) view.timer = setTimeout(refresh, document.hidden ? REFRESH_MS * 5 : REFRESH_MS);
+    if (token === view.token) view.timer = setTimeout(refresh, document.hidden ? POLL_MS * 10 : POLL_MS);
   }
 
   window.addEventListener("hashchange", () => { main.dataset.page = ""; window.scrollTo(0, 0); refresh(); });
