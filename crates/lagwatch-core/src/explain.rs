@@ -154,7 +154,10 @@ mod tests {
             Some(point(30_000, 60_000, Some(900))),
             900,
         );
-        assert_eq!(explain(&r, 70_000), "offset unchanged at 30,000 over the window");
+        assert_eq!(
+            explain(&r, 70_000),
+            "offset unchanged at 30,000 over the window"
+        );
     }
 
     #[test]
