@@ -287,7 +287,10 @@ async fn the_dashboard_shows_the_demo_with_the_apis_statuses_in_chromium() {
         reasons.iter().all(|r| !r.as_str().unwrap().is_empty()),
         "{reasons:?}"
     );
-    browser.screenshot(&dir.join("group.png")).await.unwrap();
+    browser
+        .screenshot_full_page(&dir.join("group.png"))
+        .await
+        .unwrap();
 
     // A topic page, reached by the link in the partition table.
     let link = browser.find("tr.partition-row td.name a").await.unwrap();
@@ -312,6 +315,23 @@ async fn the_dashboard_shows_the_demo_with_the_apis_statuses_in_chromium() {
         "{consumers}"
     );
     browser.screenshot(&dir.join("topic.png")).await.unwrap();
+
+    // Dark mode follows the system's preference.
+    browser.prefer_color_scheme("dark").await.unwrap();
+    browser.goto(&format!("{}/", demo.url)).await.unwrap();
+    browser
+        .wait_for_elements("tr.group-row", 6, TIMEOUT)
+        .await
+        .unwrap();
+    let background = browser
+        .execute(
+            "return getComputedStyle(document.body).backgroundColor",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(background, "rgb(13, 17, 23)");
+    browser.screenshot(&dir.join("dark.png")).await.unwrap();
 
     // The overview on a phone-sized window, for the record.
     let phone = Browser::start_with_size(390, 844).await.unwrap();

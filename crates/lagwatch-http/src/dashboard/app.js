@@ -88,7 +88,7 @@
 
   // series: [{name, points: [[ms, value|null], ...]}]; returns SVG and legend markup.
   function lineChart(id, label, series, unit) {
-    const W = 720, H = 220, L = 56, R = 10, T = 10, B = 26;
+    const W = 520, H = 260, L = 56, R = 12, T = 10, B = 26;
     let tmin = Infinity, tmax = -Infinity, vmax = 0, count = 0;
     for (const s of series) for (const [t, v] of s.points) {
       if (!has(v)) continue;
@@ -287,9 +287,9 @@
     document.title = group + " · lagwatch";
     skeleton("group:" + cluster + "/" + group,
       '<h1 id="title"></h1><div class="grid" id="summary"></div>' +
-      '<section><h2>Total lag</h2><div id="chart-total"></div></section>' +
+      '<div class="charts"><section><h2>Total lag</h2><div id="chart-total"></div></section>' +
       '<section><h2>Lag per partition</h2><div id="chart-partitions"></div></section>' +
-      '<section><h2>Time lag</h2><div id="chart-time"></div></section>' +
+      '<section><h2>Time lag</h2><div id="chart-time"></div></section></div>' +
       '<section><h2>Partitions</h2><div id="partitions"></div></section>');
     const base = "/api/v1/groups/" + seg(cluster) + "/" + seg(group);
     const [detail, history] = await Promise.all([api(base), api(base + "/history")]);

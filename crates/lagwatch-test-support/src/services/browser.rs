@@ -3,7 +3,8 @@
 //!
 //! [`Browser::start`] runs Debian's `chromedriver` on a free loopback port and opens one
 //! headless session with a temporary profile; the methods navigate, find elements, read their
-//! text and attributes, run scripts, wait for conditions and save PNG screenshots. The session
+//! text and attributes, run scripts, wait for conditions, emulate a dark colour scheme and save
+//! PNG screenshots. The session
 //! is ended and chromedriver killed when the value is dropped.
 //!
 //! ```no_run
@@ -379,18 +380,39 @@ impl Browser {
                 None,
             )
             .await?;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(v.as_str().unwrap_or_default())
-            .context("the screenshot is not base64")?;
-        if !png.starts_with(b"\x89PNG") {
-            bail!("the screenshot is not a PNG");
-        }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        std::fs::write(path, &png).with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(png.len())
+        save_png(v.as_str().unwrap_or_default(), path)
+    }
+
+    /// Saves a PNG screenshot of the whole page, beyond the window's height, at `path`.
+    pub async fn screenshot_full_page(&self, path: &Path) -> anyhow::Result<usize> {
+        let v = self
+            .cdp(
+                "Page.captureScreenshot",
+                json!({ "format": "png", "captureBeyondViewport": true }),
+            )
+            .await?;
+        save_png(v["data"].as_str().unwrap_or_default(), path)
+    }
+
+    /// Runs a Chrome DevTools Protocol command (chromedriver's `goog/cdp/execute`).
+    pub async fn cdp(&self, command: &str, params: Value) -> anyhow::Result<Value> {
+        self.call(
+            reqwest::Method::POST,
+            &self.session_path("/goog/cdp/execute"),
+            Some(json!({ "cmd": command, "params": params })),
+        )
+        .await
+        .with_context(|| format!("DevTools command {command} failed"))
+    }
+
+    /// Makes the page see `prefers-color-scheme: <scheme>` (`"dark"` or `"light"`).
+    pub async fn prefer_color_scheme(&self, scheme: &str) -> anyhow::Result<()> {
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Ends the session and chromedriver now (dropping does the same).
@@ -400,6 +422,22 @@ impl Browser {
         self.session.clear();
         result.map(|_| ())
     }
+}
+
+/// Decodes a base64 PNG and writes it at `path` (creating its directory).
+fn save_png(base64_png: &str, path: &Path) -> anyhow::Result<usize> {
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(base64_png)
+        .context("the screenshot is not base64")?;
+    if !png.starts_with(b"\x89PNG") {
+        bail!("the screenshot is not a PNG");
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::write(path, &png).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(png.len())
 }
 
 impl Drop for Browser {
