@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 const GROUPS: usize = 1_000;
 const PARTITIONS: i32 = 10;
 const TIMEOUT: Duration = Duration::from_secs(60);
+const HOSTILE: &str = "group-<img src=x onerror=\"window.pwned=1\">&amp;'\"<b>x</b>";
 
 fn snapshot(at: i64, cycle: u64) -> Snapshot {
     let step = cycle;
@@ -42,7 +43,13 @@ fn snapshot(at: i64, cycle: u64) -> Snapshot {
                     )
                 })
                 .collect();
-            group("big", &format!("group-{g:05}"), parts, at)
+            // One name full of markup: the page must show it as text.
+            let name = if g == 7 {
+                HOSTILE.to_owned()
+            } else {
+                format!("group-{g:05}")
+            };
+            group("big", &name, parts, at)
         })
         .collect();
     reports.sort_by(|a, b| a.group.cmp(&b.group));
@@ -142,6 +149,40 @@ async fn a_thousand_groups_are_paged_and_filtered_in_chromium() {
         .await
         .unwrap();
     assert_eq!(filtered[1], serde_json::json!(["group-00123"]));
+    // A name made of markup is shown as text, found by the filter, and opens its page.
+    let hostile = browser
+        .execute(
+            "const f = document.getElementById('filter'); f.value = '<img'; \
+             f.dispatchEvent(new Event('input')); \
+             const rows = [...document.querySelectorAll('tr.group-row')]; \
+             return [rows.map(r => r.dataset.group), rows.map(r => r.querySelector('td.name a').textContent), \
+                     document.querySelectorAll('#group-table img, #group-table b').length, \
+                     window.pwned === undefined];",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(hostile[0], serde_json::json!([HOSTILE]));
+    assert_eq!(hostile[1], serde_json::json!([HOSTILE]));
+    assert_eq!(hostile[2], 0);
+    assert_eq!(hostile[3], true);
+    let link = browser.find("tr.group-row td.name a").await.unwrap();
+    browser.click(&link).await.unwrap();
+    let title = browser
+        .wait_for_script(
+            "const t = document.querySelector('#title'); \
+             return t && document.querySelector('tr.partition-row') && t.textContent",
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert!(title.as_str().unwrap().contains(HOSTILE), "{title}");
+    browser.execute("history.back()", Vec::new()).await.unwrap();
+    browser
+        .wait_for_elements("#filter", 1, TIMEOUT)
+        .await
+        .unwrap();
+
     let unfiltered = browser
         .execute(
             "const f = document.getElementById('filter'); const t0 = performance.now(); \
