@@ -55,7 +55,11 @@
   }
   function markers(o) {
     return (o.warming_up ? '<span class="marker warming" title="not enough commits for a verdict yet">⏳ warming up</span>' : "") +
-      (o.stale ? '<span class="marker stale" title="the cluster could not be read recently">⚠ stale</span>' : "");
+      (o.stale ? '<span class="marker stale" title="the cluster could not be read recently">⚠ stale</span>' : "") +
+      (o.data_loss_before_catch_up === true ? '<span class="marker stale" title="retention will delete unread messages before the group catches up">⚠ data loss ahead</span>' : "");
+  }
+  function catchUp(o) {
+    return o.catching_up === false ? "not catching up" : has(o.time_to_catch_up_seconds) ? dur(o.time_to_catch_up_seconds) : "unknown";
   }
   function seg(s) { return encodeURIComponent(s); }
   function groupLink(c, g, text) {
@@ -190,19 +194,23 @@
     const rows = list.slice(view.page * PAGE_SIZE, (view.page + 1) * PAGE_SIZE);
     document.getElementById("count").textContent = list.length === all.length
       ? all.length + " groups" : list.length + " of " + all.length + " groups";
+    // Trend fields exist only when this lagwatch estimates them.
+    const trend = all.some((g) => "time_to_catch_up_seconds" in g || "catching_up" in g);
     if (!rows.length) {
       el.innerHTML = '<p class="muted">' + (all.length ? "No group matches the filter." : "No consumer group seen yet.") + "</p>";
     } else {
       el.innerHTML = '<div class="table-wrap"><table id="group-table"><thead><tr><th>Status</th><th>Group</th>' +
         '<th class="hide-narrow">Cluster</th><th class="n">Total lag</th><th class="n hide-narrow">Max lag</th>' +
-        '<th class="n">Time lag</th><th>Total lag, recent</th></tr></thead><tbody>' +
+        '<th class="n">Time lag</th>' + (trend ? '<th class="n hide-narrow">Catch up in</th>' : "") +
+        "<th>Total lag, recent</th></tr></thead><tbody>" +
         rows.map((g) => '<tr class="group-row" data-cluster="' + esc(g.cluster) + '" data-group="' + esc(g.group) +
           '" data-status="' + esc(g.status) + '"><td class="status">' + badge(g.status) +
           (g.worst_partition && g.worst_partition !== "OK" && g.worst_partition !== g.status ? " " + badge(g.worst_partition) : "") +
           '</td><td class="name">' + groupLink(g.cluster, g.group) + markers(g) + "</td>" +
           '<td class="hide-narrow">' + esc(g.cluster) + '</td><td class="n">' + num(g.total_lag) +
           '</td><td class="n hide-narrow">' + num(g.max_lag) + '</td><td class="n">' + dur(g.max_time_lag_seconds) +
-          "</td><td>" + sparkline(g.sparkline) + "</td></tr>").join("") +
+          "</td>" + (trend ? '<td class="n hide-narrow">' + catchUp(g) + "</td>" : "") +
+          "<td>" + sparkline(g.sparkline) + "</td></tr>").join("") +
         "</tbody></table></div>";
     }
     const pager = document.getElementById("pager");
@@ -270,7 +278,7 @@
     // Trend fields are optional: absent means unknown.
     const rows = [];
     if ("time_to_catch_up_seconds" in o || "catching_up" in o) {
-      rows.push(["time to catch up", o.catching_up === false ? "not catching up" : has(o.time_to_catch_up_seconds) ? dur(o.time_to_catch_up_seconds) : "unknown"]);
+      rows.push(["time to catch up", catchUp(o)]);
     }
     if ("lag_rate" in o) rows.push(["lag change", rate(o.lag_rate)]);
     if ("production_rate" in o) rows.push(["production", rate(o.production_rate)]);
@@ -337,7 +345,7 @@
         '</td><td class="n' + (has(p.retention_margin) && p.retention_margin < 0 ? " neg" : "") + '">' +
         (has(p.retention_margin) && p.retention_margin < 0 ? "⚠ " : "") + num(p.retention_margin) + "</td>" +
         (trendCols ? '<td class="n">' + rate(p.lag_rate) + '</td><td class="n">' +
-          (p.catching_up === false ? "not catching up" : has(p.time_to_catch_up_seconds) ? dur(p.time_to_catch_up_seconds) : "unknown") + "</td>" : "") +
+          catchUp(p) + "</td>" : "") +
         "<td>" + esc(p.owner) + "</td><td>" + esc(p.client_id) + "</td></tr>").join("") + "</tbody></table></div>";
     return g.evaluated_at_ms;
   }
