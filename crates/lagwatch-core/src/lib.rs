@@ -28,6 +28,7 @@ pub mod duration;
 pub mod eval_input;
 pub mod evaluator;
 pub mod event;
+pub mod explain;
 pub mod filter;
 pub mod measurement;
 pub mod model;

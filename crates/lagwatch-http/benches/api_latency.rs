@@ -23,6 +23,9 @@ fn env_or(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// A column name and the path asked for group number `n`.
+type Endpoint = (&'static str, fn(usize) -> String);
+
 fn snapshot(groups: usize, partitions: i32) -> Snapshot {
     let at = 1_700_000_000_000;
     let mut reports: Vec<_> = (0..groups)
@@ -147,9 +150,7 @@ fn main() {
         );
         println!("| endpoint | requests | p50 | p90 | p99 | max | first request p50 / max | requests/s |");
         println!("|---|---|---|---|---|---|---|---|");
-        /// The request path for group number `g`.
-        type PathOf = fn(usize) -> String;
-        let endpoints: [(&str, PathOf); 3] = [
+        let endpoints: [Endpoint; 3] = [
             ("`/v3/kafka/<c>/consumer/<g>/lag`", |g| format!("/v3/kafka/bench/consumer/group-{g:05}/lag")),
             ("`/v3/kafka/<c>/consumer/<g>/status`", |g| format!("/v3/kafka/bench/consumer/group-{g:05}/status")),
             ("`/v3/kafka/<c>/consumer`", |_| "/v3/kafka/bench/consumer".to_owned()),

@@ -8,7 +8,7 @@
 //! | `GET /api/v1/clusters` | every cluster with group and topic counts and staleness |
 //! | `GET /api/v1/groups` | every group (worst first), filtered by `cluster`, `status`, `q` (name contains) |
 //! | `GET /api/v1/groups/{cluster}/{group}` | one group with every partition |
-//! | `GET /api/v1/groups/{cluster}/{group}/history` | the group's recent points, oldest first |
+//! | `GET /api/v1/groups/{cluster}/{group}/history` | the group's recent points, oldest first, with every partition's lag |
 //! | `GET /api/v1/topics/{cluster}/{topic}` | the topic's end offsets and the groups consuming it |
 //! | `GET /api/v1/alerts` | firing alerts and the most recent notifications |
 
@@ -113,6 +113,8 @@ struct PartitionView<'a> {
     complete: f32,
     warming_up: bool,
     stale: bool,
+    /// Why the partition has its status, in one line (empty for OK).
+    reason: String,
 }
 
 impl<'a> PartitionView<'a> {
@@ -143,6 +145,7 @@ impl<'a> PartitionView<'a> {
             complete: p.complete,
             warming_up: p.extras.warming_up,
             stale: p.extras.stale,
+            reason: String::new(),
         }
     }
 }
@@ -306,7 +309,15 @@ async fn group(
     let Some(g) = find_group(&snapshot, &cluster, &group) else {
         return unknown_group(&state, &snapshot, &cluster, &group);
     };
-    let partitions: Vec<PartitionView<'_>> = g.partitions.iter().map(PartitionView::of).collect();
+    let partitions: Vec<PartitionView<'_>> = g
+        .partitions
+        .iter()
+        .map(|p| {
+            let mut view = PartitionView::of(p);
+            view.reason = lagwatch_core::explain::explain(p, g.evaluated_at);
+            view
+        })
+        .collect();
     Json(json!({ "group": GroupSummary::of(g), "partitions": partitions })).into_response()
 }
 
@@ -319,11 +330,24 @@ async fn history(
         return unknown_group(&state, &snapshot, &cluster, &group);
     }
     let points: Vec<HistoryPoint> = state.history.series(&cluster, &group);
+    let by_partition = state.history.partition_series(&cluster, &group);
+    let partitions: Vec<_> = by_partition
+        .partitions
+        .iter()
+        .map(|(topic, partition)| json!({ "topic": topic, "partition": partition }))
+        .collect();
+    let partition_points: Vec<_> = by_partition
+        .points
+        .iter()
+        .map(|(at_ms, lags)| json!({ "at_ms": at_ms, "lag": lags }))
+        .collect();
     Json(json!({
         "cluster": cluster,
         "group": group,
         "kept_seconds": state.settings.history.as_secs(),
         "points": points,
+        "partitions": partitions,
+        "partition_points": partition_points,
     }))
     .into_response()
 }

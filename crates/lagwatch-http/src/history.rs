@@ -1,10 +1,14 @@
 //! A short in-memory history of every group's lag, one point per evaluation, for the JSON API
 //! (and the dashboard built on it). Fed by the pipeline's snapshot channel; bounded by age.
+//!
+//! Besides the group's figures, every point keeps each partition's lag as one `u64`; the
+//! partitions' names are stored once per group and shared by every point taken while the
+//! group's partition list stayed the same.
 
 use lagwatch_core::{GroupReport, GroupStatus, Snapshot, TimestampMs};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -54,11 +58,32 @@ pub fn max_time_lag_seconds(report: &GroupReport) -> Option<f64> {
         .reduce(f64::max)
 }
 
+/// A topic and partition number.
+pub type PartitionKey = (String, i32);
+
+/// One stored point: the group's figures and every partition's lag, in the order of `keys`.
+#[derive(Debug)]
+struct Stored {
+    point: HistoryPoint,
+    keys: Arc<[PartitionKey]>,
+    lags: Box<[u64]>,
+}
+
+/// Per-partition lag over time for one group (see [`History::partition_series`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PartitionLagHistory {
+    /// Every partition seen in the kept points, in first-seen order.
+    pub partitions: Vec<PartitionKey>,
+    /// Per point (oldest first): the evaluation time and the lag of every partition of
+    /// `partitions`, `None` where the partition was not part of the group then.
+    pub points: Vec<(TimestampMs, Vec<Option<u64>>)>,
+}
+
 /// Every group's recent points, oldest first, kept for `keep`.
 #[derive(Debug)]
 pub struct History {
     keep_ms: i64,
-    groups: RwLock<HashMap<(String, String), VecDeque<HistoryPoint>>>,
+    groups: RwLock<HashMap<(String, String), VecDeque<Stored>>>,
 }
 
 impl History {
@@ -86,10 +111,28 @@ impl History {
                     .entry((report.cluster.clone(), report.group.clone()))
                     .or_default(),
             };
-            series.push_back(point);
+            // Shares the previous point's partition names when they did not change.
+            let same = series.back().is_some_and(|last| {
+                last.keys.len() == report.partitions.len()
+                    && last
+                        .keys
+                        .iter()
+                        .zip(&report.partitions)
+                        .all(|((t, p), r)| *t == r.topic && *p == r.partition)
+            });
+            let keys = match series.back() {
+                Some(last) if same => last.keys.clone(),
+                _ => report
+                    .partitions
+                    .iter()
+                    .map(|p| (p.topic.clone(), p.partition))
+                    .collect(),
+            };
+            let lags = report.partitions.iter().map(|p| p.current_lag).collect();
+            series.push_back(Stored { point, keys, lags });
         }
         groups.retain(|_, series| {
-            while series.front().is_some_and(|p| p.at_ms < cutoff) {
+            while series.front().is_some_and(|p| p.point.at_ms < cutoff) {
                 series.pop_front();
             }
             !series.is_empty()
@@ -101,8 +144,36 @@ impl History {
         let groups = self.groups.read().unwrap_or_else(PoisonError::into_inner);
         groups
             .get(&(cluster.to_owned(), group.to_owned()))
-            .map(|s| s.iter().copied().collect())
+            .map(|s| s.iter().map(|p| p.point).collect())
             .unwrap_or_default()
+    }
+
+    /// A group's per-partition lag over time, oldest first (empty for an unknown group).
+    pub fn partition_series(&self, cluster: &str, group: &str) -> PartitionLagHistory {
+        let groups = self.groups.read().unwrap_or_else(PoisonError::into_inner);
+        let Some(series) = groups.get(&(cluster.to_owned(), group.to_owned())) else {
+            return PartitionLagHistory::default();
+        };
+        let mut out = PartitionLagHistory::default();
+        let mut index: HashMap<&PartitionKey, usize> = HashMap::new();
+        for stored in series {
+            for key in stored.keys.iter() {
+                if !index.contains_key(key) {
+                    index.insert(key, out.partitions.len());
+                    out.partitions.push(key.clone());
+                }
+            }
+        }
+        for stored in series {
+            let mut lags = vec![None; out.partitions.len()];
+            for (key, lag) in stored.keys.iter().zip(stored.lags.iter()) {
+                if let Some(&i) = index.get(key) {
+                    lags[i] = Some(*lag);
+                }
+            }
+            out.points.push((stored.point.at_ms, lags));
+        }
+        out
     }
 
     /// A group's total lag over time, at most `points` values spread over the kept span
@@ -113,7 +184,11 @@ impl History {
             return Vec::new();
         };
         let step = series.len().div_ceil(points.max(1)).max(1);
-        series.iter().step_by(step).map(|p| p.total_lag).collect()
+        series
+            .iter()
+            .step_by(step)
+            .map(|p| p.point.total_lag)
+            .collect()
     }
 
     /// Records every snapshot the channel sees until `shutdown`.
@@ -148,6 +223,85 @@ mod tests {
             groups: vec![report],
             topics: Vec::new(),
         })
+    }
+
+    fn partition(topic: &str, partition: i32, lag: u64) -> lagwatch_core::PartitionReport {
+        lagwatch_core::PartitionReport {
+            topic: topic.into(),
+            partition,
+            owner: String::new(),
+            client_id: String::new(),
+            status: lagwatch_core::PartitionStatus::Ok,
+            start: None,
+            end: None,
+            current_lag: lag,
+            complete: 1.0,
+            extras: Default::default(),
+        }
+    }
+
+    fn with_partitions(at_ms: i64, cycle: u64, parts: Vec<(&str, i32, u64)>) -> Snapshot {
+        let mut report = GroupReport::not_found("c", "g", at_ms);
+        report.status = GroupStatus::Ok;
+        report.partitions = parts
+            .into_iter()
+            .map(|(t, p, lag)| partition(t, p, lag))
+            .collect();
+        Snapshot::new(SnapshotData {
+            at_ms,
+            cycle,
+            groups: vec![report],
+            topics: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn keeps_every_partitions_lag_per_point_within_the_span() {
+        let history = History::new(Duration::from_secs(60));
+        history.record(&with_partitions(0, 1, vec![("a", 0, 5), ("a", 1, 7)]));
+        history.record(&with_partitions(30_000, 2, vec![("a", 0, 6), ("a", 1, 8)]));
+        // A partition appears, one disappears.
+        history.record(&with_partitions(60_000, 3, vec![("a", 0, 9), ("b", 0, 1)]));
+        let series = history.partition_series("c", "g");
+        assert_eq!(
+            series.partitions,
+            vec![
+                ("a".to_owned(), 0),
+                ("a".to_owned(), 1),
+                ("b".to_owned(), 0)
+            ]
+        );
+        assert_eq!(
+            series.points,
+            vec![
+                (0, vec![Some(5), Some(7), None]),
+                (30_000, vec![Some(6), Some(8), None]),
+                (60_000, vec![Some(9), None, Some(1)]),
+            ]
+        );
+        // Points older than the span go, with their partitions.
+        history.record(&with_partitions(95_000, 4, vec![("a", 0, 2), ("b", 0, 3)]));
+        let series = history.partition_series("c", "g");
+        assert_eq!(
+            series.partitions,
+            vec![("a".to_owned(), 0), ("b".to_owned(), 0)]
+        );
+        assert_eq!(series.points.len(), 2);
+        assert_eq!(
+            history.partition_series("c", "nope"),
+            PartitionLagHistory::default()
+        );
+    }
+
+    #[test]
+    fn unchanged_partition_lists_share_one_copy_of_the_names() {
+        let history = History::new(Duration::from_secs(600));
+        for i in 0..3 {
+            history.record(&with_partitions(i * 1000, i as u64 + 1, vec![("a", 0, 1)]));
+        }
+        let groups = history.groups.read().unwrap();
+        let series = &groups[&("c".to_owned(), "g".to_owned())];
+        assert!(Arc::ptr_eq(&series[0].keys, &series[2].keys));
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! * **`/healthz`** (the process answers) and **`/readyz`** (every source has completed a
 //!   first read and an evaluation has run since);
 //! * **lagwatch's JSON API** under `/api/v1` (groups with time lag and warming-up/stale flags,
-//!   a short lag history per group, the pipeline's health).
+//!   a short lag history per group, the pipeline's health);
+//! * **a dashboard** at `/` ([`dashboard`]): hand-written HTML, script and style sheet
+//!   compiled into the binary, drawing from the JSON API.
 //!
 //! Every route sits behind the configured [`Auth`]; deleting groups and setting the log level
 //! also need the admin token.
@@ -29,6 +31,7 @@
 mod api;
 mod auth;
 mod burrow;
+pub mod dashboard;
 mod error;
 mod health;
 pub mod history;
@@ -56,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(burrow::routes())
         .merge(api::routes())
         .merge(health::routes())
+        .merge(dashboard::routes())
         .fallback(reply::fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -551,3 +551,111 @@ async fn the_json_api_carries_group_and_partition_trends_leaving_out_what_is_unk
         assert_eq!(p[2].get(key), None, "{key} of a partition without a trend");
     }
 }
+
+#[tokio::test]
+async fn partitions_carry_a_one_line_reason_for_their_status() {
+    let app = app(settings());
+    let detail = get(&app, "/api/v1/groups/live/billing").await.json();
+    let reasons: Vec<&str> = detail["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            "",
+            "lag grew at every commit (120 → 120)",
+            "no commit for 1s while lag is 4,000",
+            "offset unchanged at 40,000 over the window",
+            "committed offset went back within the window",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn history_lists_every_partitions_lag_beside_the_groups_points() {
+    let server = HttpServer::new(settings(), PipelineHandle::detached(sample::snapshot()));
+    server.history().record(&sample::snapshot_at(1_000_000, 1));
+    server.history().record(&sample::snapshot_at(1_010_000, 2));
+    let app = server.router();
+    let h = get(&app, "/api/v1/groups/live/billing/history")
+        .await
+        .json();
+    assert_eq!(h["points"].as_array().unwrap().len(), 2);
+    assert_eq!(h["partitions"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        h["partitions"][2],
+        serde_json::json!({"topic": "payments", "partition": 2})
+    );
+    assert_eq!(h["partition_points"][1]["at_ms"], 1_010_000);
+    assert_eq!(
+        h["partition_points"][1]["lag"],
+        serde_json::json!([3, 120, 4_000, 900, 15])
+    );
+}
+
+#[tokio::test]
+async fn the_dashboard_is_served_from_the_binary_with_cache_headers() {
+    let app = app(settings());
+    let response = app
+        .clone()
+        .oneshot(Request::get("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers().clone();
+    assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+    let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("connect-src 'self'"));
+    let page = String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(page.contains("/ui/app.js?v="), "{page}");
+
+    for (path, kind) in [
+        ("/ui/app.js", "text/javascript; charset=utf-8"),
+        ("/ui/app.css", "text/css; charset=utf-8"),
+    ] {
+        let response = app
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], kind);
+        assert_eq!(
+            response.headers()[header::CACHE_CONTROL],
+            "public, max-age=86400"
+        );
+        let etag = response.headers()[header::ETAG].clone();
+        // The same content again: 304 without a body.
+        let again = app
+            .clone()
+            .oneshot(
+                Request::get(path)
+                    .header(header::IF_NONE_MATCH, etag)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+    }
+    let sizes = lagwatch_http::dashboard::asset_sizes();
+    assert!(sizes.iter().all(|(_, n)| *n > 0));
+
+    // Other unknown paths still get Burrow's answer.
+    let unknown = get(&app, "/ui/nope.js").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(unknown.text.contains("invalid request type"));
+}

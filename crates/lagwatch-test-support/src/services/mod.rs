@@ -21,6 +21,7 @@
 //! | [`telegraf`] | the harness's Telegraf: `--once` gathers and long-running agents, parsed output |
 //! | [`prometheus`] | a real Prometheus server scraping given targets, PromQL queries |
 //! | [`shape`] | key-by-key, type-by-type comparison of two JSON documents |
+//! | [`browser`] | headless Chromium over WebDriver: pages, elements, scripts, screenshots |
 //!
 //! Every helper that does I/O is bounded in time: it returns an error (or the test panics with
 //! a clear message) instead of hanging.
@@ -38,6 +39,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod browser;
 pub mod burrow;
 pub mod env;
 pub mod es;
