@@ -287,6 +287,24 @@ async fn the_dashboard_shows_the_demo_with_the_apis_statuses_in_chromium() {
         reasons.iter().all(|r| !r.as_str().unwrap().is_empty()),
         "{reasons:?}"
     );
+    // The group's trend, as the API gives it: a time to catch up, or "not catching up".
+    let detail = api(&demo.url, &format!("/api/v1/groups/{cluster}/{group}")).await;
+    if let Some(catching_up) = detail["group"]["catching_up"].as_bool() {
+        let summary = browser
+            .execute(
+                "return document.querySelector('#summary').innerText",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        let summary = summary.as_str().unwrap_or_default().to_lowercase();
+        assert!(summary.contains("time to catch up"), "{summary}");
+        if !catching_up {
+            assert!(summary.contains("not catching up"), "{summary}");
+        }
+    } else {
+        panic!("the API gives the demo's {group} no trend: {detail}");
+    }
     browser
         .screenshot_full_page(&dir.join("group.png"))
         .await
