@@ -248,7 +248,19 @@ fn demo_shows_every_partition_status_and_exits() {
 fn help_and_version_work_for_every_subcommand() {
     let out = lagwatch().arg("--version").output().expect("run");
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("lagwatch "));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("lagwatch "), "{text}");
+    assert!(text.contains("\ncommit: "), "{text}");
+    assert!(text.contains("\nlibrdkafka: 2."), "{text}");
+    assert!(
+        text.contains("\nfeatures: ") && text.contains("kafka") && text.contains("http"),
+        "{text}"
+    );
+    let short = lagwatch().arg("-V").output().expect("run");
+    assert_eq!(
+        String::from_utf8_lossy(&short.stdout).trim(),
+        format!("lagwatch {}", env!("CARGO_PKG_VERSION"))
+    );
     for sub in ["demo", "run", "validate", "eval", "config"] {
         let out = lagwatch().args([sub, "--help"]).output().expect("run");
         assert!(out.status.success(), "{sub} --help");

@@ -39,10 +39,12 @@
 //! ```
 
 pub mod assemble;
+mod build_info;
 #[cfg(feature = "http")]
 mod http_settings;
 
 pub use assemble::{AssembleError, assemble, model_settings};
+pub use build_info::{features, librdkafka_version};
 #[cfg(feature = "http")]
 pub use http_settings::{http_settings, metrics_renderer, metrics_settings};
 /// Alert rules and alerters.

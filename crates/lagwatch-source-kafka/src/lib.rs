@@ -48,3 +48,8 @@ pub mod topics;
 pub use error::KafkaError;
 pub use source::{KafkaSource, Snapshots};
 pub use stats::KafkaSourceStats;
+
+/// The version of the librdkafka this crate is linked with (e.g. `2.12.1`).
+pub fn librdkafka_version() -> String {
+    rdkafka::util::get_rdkafka_version().1
+}
