@@ -6,6 +6,7 @@
 
 use crate::walk::{
     Family, MetricVisitor, SampleSink, Walk, committed, for_each_topic, inum, members, num,
+    topic_partition_offsets,
 };
 use lagwatch_core::report::PartitionReport;
 use std::fmt;
@@ -151,25 +152,12 @@ pub(crate) fn visit(walk: &Walk<'_>, visitor: &mut dyn MetricVisitor) -> fmt::Re
         }
         Ok(())
     })?;
-    if walk.partition_series() {
-        for (family, start) in [(&TOPIC_CURRENT_OFFSET, false), (&TOPIC_OLDEST_OFFSET, true)] {
-            visitor.family(family, &mut |out: &mut dyn SampleSink| {
-                for t in walk.topics() {
-                    let values = if start { &t.log_start } else { &t.high_water };
-                    for (partition, value) in values.iter().enumerate() {
-                        let Some(value) = value else { continue };
-                        let mut number = itoa::Buffer::new();
-                        let all = [
-                            ("cluster", t.cluster.as_str()),
-                            ("topic", t.topic.as_str()),
-                            ("partition", number.format(partition)),
-                        ];
-                        out.sample(labels(multi, &all), inum(*value))?;
-                    }
-                }
-                Ok(())
-            })?;
-        }
-    }
+    topic_partition_offsets(
+        walk,
+        visitor,
+        [&TOPIC_CURRENT_OFFSET, &TOPIC_OLDEST_OFFSET],
+        "cluster",
+        multi,
+    )?;
     Ok(())
 }

@@ -3,7 +3,8 @@
 
 use crate::native::{max_lag, max_lag_seconds, total_lag};
 use crate::walk::{
-    Family, MetricVisitor, SampleSink, Walk, committed, for_each_topic, inum, num, time_lag_seconds,
+    Family, MetricVisitor, SampleSink, Walk, committed, for_each_topic, inum, num,
+    time_lag_seconds, topic_partition_offsets,
 };
 use lagwatch_core::report::PartitionReport;
 use std::fmt;
@@ -139,26 +140,13 @@ pub(crate) fn visit(walk: &Walk<'_>, visitor: &mut dyn MetricVisitor) -> fmt::Re
         Ok(())
     })?;
 
-    if walk.partition_series() {
-        for (family, start) in [(&LATEST_OFFSET, false), (&EARLIEST_OFFSET, true)] {
-            visitor.family(family, &mut |out: &mut dyn SampleSink| {
-                for t in walk.topics() {
-                    let values = if start { &t.log_start } else { &t.high_water };
-                    for (partition, value) in values.iter().enumerate() {
-                        let Some(value) = value else { continue };
-                        let mut number = itoa::Buffer::new();
-                        let labels = [
-                            ("cluster_name", t.cluster.as_str()),
-                            ("topic", t.topic.as_str()),
-                            ("partition", number.format(partition)),
-                        ];
-                        out.sample(&labels, inum(*value))?;
-                    }
-                }
-                Ok(())
-            })?;
-        }
-    }
+    topic_partition_offsets(
+        walk,
+        visitor,
+        [&LATEST_OFFSET, &EARLIEST_OFFSET],
+        "cluster_name",
+        true,
+    )?;
 
     if let Some(stats) = walk.stats {
         visitor.family(&POLL_TIME_MS, &mut |out: &mut dyn SampleSink| {

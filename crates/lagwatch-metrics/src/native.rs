@@ -2,7 +2,7 @@
 
 use crate::walk::{
     Family, MetricKind, MetricVisitor, SampleSink, Walk, committed, flag, for_each_topic, inum,
-    members, num, seconds, time_lag_seconds,
+    members, num, seconds, time_lag_seconds, topic_partition_offsets,
 };
 use lagwatch_core::report::{GroupReport, PartitionReport};
 use lagwatch_core::trend::{GroupTrend, group_trend};
@@ -385,26 +385,7 @@ pub(crate) fn visit(walk: &Walk<'_>, visitor: &mut dyn MetricVisitor) -> fmt::Re
         }
         Ok(())
     })?;
-    if walk.partition_series() {
-        for (family, start) in [(&END_OFFSET, false), (&START_OFFSET, true)] {
-            visitor.family(family, &mut |out: &mut dyn SampleSink| {
-                for t in walk.topics() {
-                    let values = if start { &t.log_start } else { &t.high_water };
-                    for (partition, value) in values.iter().enumerate() {
-                        let Some(value) = value else { continue };
-                        let mut number = itoa::Buffer::new();
-                        let labels = [
-                            ("cluster", t.cluster.as_str()),
-                            ("topic", t.topic.as_str()),
-                            ("partition", number.format(partition)),
-                        ];
-                        out.sample(&labels, inum(*value))?;
-                    }
-                }
-                Ok(())
-            })?;
-        }
-    }
+    topic_partition_offsets(walk, visitor, [&END_OFFSET, &START_OFFSET], "cluster", true)?;
 
     operational(walk, visitor)
 }

@@ -219,6 +219,41 @@ pub(crate) fn for_each_topic<'a>(
     Ok(())
 }
 
+/// The end and start offset of every accepted topic partition, as `families` (end offsets
+/// first), labelled `cluster_label`, `topic`, `partition`; without the cluster label when
+/// `with_cluster` is off. Nothing is written without per-partition series.
+pub(crate) fn topic_partition_offsets(
+    walk: &Walk<'_>,
+    visitor: &mut dyn MetricVisitor,
+    families: [&Family; 2],
+    cluster_label: &str,
+    with_cluster: bool,
+) -> fmt::Result {
+    if !walk.partition_series() {
+        return Ok(());
+    }
+    for (family, start) in [(families[0], false), (families[1], true)] {
+        visitor.family(family, &mut |out: &mut dyn SampleSink| {
+            for t in walk.topics() {
+                let values = if start { &t.log_start } else { &t.high_water };
+                for (partition, value) in values.iter().enumerate() {
+                    let Some(value) = value else { continue };
+                    let mut number = itoa::Buffer::new();
+                    let all = [
+                        (cluster_label, t.cluster.as_str()),
+                        ("topic", t.topic.as_str()),
+                        ("partition", number.format(partition)),
+                    ];
+                    let labels = if with_cluster { &all[..] } else { &all[1..] };
+                    out.sample(labels, inum(*value))?;
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
 /// Distinct consumers (owner host and client id) among `group`'s accepted partitions with a
 /// known owner. `scratch` is reused between groups.
 pub(crate) fn members<'a>(
