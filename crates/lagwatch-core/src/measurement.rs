@@ -44,7 +44,7 @@ pub use crate::calendar::{
 };
 use crate::report::{GroupReport, PartitionReport};
 use crate::snapshot::{Snapshot, TopicOffsets};
-use crate::time_lag::{Confidence, TimeLag};
+use crate::time_lag::Confidence;
 use crate::trend::TrendFields;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -414,11 +414,6 @@ fn add_host(m: &mut Measurement, opts: &MeasurementOptions) {
     }
 }
 
-/// `true` when the estimate carries information (interpolated or extrapolated).
-fn is_estimated(t: &TimeLag) -> bool {
-    t.confidence != Confidence::Unknown
-}
-
 /// The confidence's lowercase name, exactly as it serialises.
 fn confidence_name(c: Confidence) -> String {
     match serde_json::to_value(c) {
@@ -457,15 +452,7 @@ fn group_measurement(
     m.set_field("timestamp", group.newest_commit_ms());
 
     if opts.native_fields {
-        let max_time_lag = group
-            .partitions
-            .iter()
-            .filter_map(|p| p.extras.time_lag.filter(is_estimated))
-            .map(|t| t.seconds)
-            .fold(None, |acc: Option<f64>, s| {
-                Some(acc.map_or(s, |a| a.max(s)))
-            });
-        if let Some(seconds) = max_time_lag {
+        if let Some(seconds) = group.max_time_lag_seconds() {
             m.set_field("max_time_lag_seconds", seconds);
         }
         if let Some(worst) = group.worst_partition {
@@ -581,6 +568,7 @@ mod tests {
     use crate::report::{OffsetPoint, PartitionExtras};
     use crate::snapshot::SnapshotData;
     use crate::status::{GroupStatus, PartitionStatus};
+    use crate::time_lag::TimeLag;
 
     /// 2019-08-19T08:32:10Z, the instant of the examples in the pipeline reference.
     const AT: i64 = 1_566_203_530_000;

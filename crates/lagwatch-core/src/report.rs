@@ -203,6 +203,15 @@ impl GroupReport {
             .fold(0i64, i64::saturating_add)
     }
 
+    /// The largest time-lag estimate of any partition (unknown estimates left out); `None`
+    /// when there is none.
+    pub fn max_time_lag_seconds(&self) -> Option<f64> {
+        self.partitions
+            .iter()
+            .filter_map(|p| p.extras.time_lag.as_ref()?.estimated_seconds())
+            .reduce(f64::max)
+    }
+
     /// Newest commit timestamp over all partitions, 0 when none (Telegraf's
     /// `burrow_group.timestamp`).
     pub fn newest_commit_ms(&self) -> TimestampMs {

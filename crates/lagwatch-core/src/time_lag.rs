@@ -47,6 +47,11 @@ impl TimeLag {
         seconds: 0.0,
         confidence: Confidence::Unknown,
     };
+
+    /// The seconds, when the estimate carries information (interpolated or extrapolated).
+    pub fn estimated_seconds(&self) -> Option<f64> {
+        (self.confidence != Confidence::Unknown).then_some(self.seconds)
+    }
 }
 
 /// Upper bound of any estimate: ten years (365-day years), in seconds.

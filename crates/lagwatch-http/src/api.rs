@@ -13,7 +13,7 @@
 //! | `GET /api/v1/alerts` | firing alerts and the most recent notifications |
 
 use crate::burrow::{cluster_groups, cluster_names, find_group};
-use crate::history::{HistoryPoint, max_time_lag_seconds};
+use crate::history::HistoryPoint;
 use crate::state::AppState;
 use axum::Json;
 use axum::Router;
@@ -74,7 +74,7 @@ impl<'a> GroupSummary<'a> {
             worst_partition: g.worst_partition,
             total_lag: g.totallag,
             max_lag: g.maxlag.as_ref().map_or(0, |p| p.current_lag),
-            max_time_lag_seconds: max_time_lag_seconds(g),
+            max_time_lag_seconds: g.max_time_lag_seconds(),
             trend: if g.partitions.iter().any(|p| p.extras.trend.is_some()) {
                 TrendFields::from(&g.trend())
             } else {
@@ -379,9 +379,7 @@ async fn topic(
             let lag: u64 = parts.clone().map(|p| p.current_lag).sum();
             let worst = parts.clone().map(|p| p.status).max();
             let time_lag = parts
-                .filter_map(|p| p.extras.time_lag)
-                .filter(|t| t.confidence != lagwatch_core::time_lag::Confidence::Unknown)
-                .map(|t| t.seconds)
+                .filter_map(|p| p.extras.time_lag.as_ref()?.estimated_seconds())
                 .reduce(f64::max);
             json!({
                 "group": g.group, "status": g.status, "worst_partition": worst,

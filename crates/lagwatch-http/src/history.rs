@@ -40,22 +40,11 @@ impl HistoryPoint {
             status: report.status,
             total_lag: report.totallag,
             max_lag: report.maxlag.as_ref().map_or(0, |p| p.current_lag),
-            max_time_lag_seconds: max_time_lag_seconds(report),
+            max_time_lag_seconds: report.max_time_lag_seconds(),
             warming_up: report.warming_up,
             stale: report.stale,
         }
     }
-}
-
-/// The largest time-lag estimate of a group's partitions (unknown estimates left out).
-pub fn max_time_lag_seconds(report: &GroupReport) -> Option<f64> {
-    report
-        .partitions
-        .iter()
-        .filter_map(|p| p.extras.time_lag)
-        .filter(|t| t.confidence != lagwatch_core::time_lag::Confidence::Unknown)
-        .map(|t| t.seconds)
-        .reduce(f64::max)
 }
 
 /// A topic and partition number.

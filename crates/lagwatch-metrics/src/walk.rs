@@ -191,12 +191,8 @@ pub(crate) fn committed(p: &PartitionReport) -> Option<i64> {
 /// Time lag in seconds when an estimate exists (not for partitions without a commit or
 /// without enough broker history).
 pub(crate) fn time_lag_seconds(p: &PartitionReport) -> Option<f64> {
-    use lagwatch_core::time_lag::Confidence;
     committed(p)?;
-    p.extras
-        .time_lag
-        .filter(|t| t.confidence != Confidence::Unknown)
-        .map(|t| t.seconds)
+    p.extras.time_lag.as_ref()?.estimated_seconds()
 }
 
 /// Calls `each` with every run of partitions of one topic among `group`'s accepted
