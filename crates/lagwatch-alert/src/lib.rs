@@ -40,6 +40,11 @@
 //! # Ok::<(), lagwatch_alert::AlertError>(())
 //! ```
 
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod delivery;
 pub mod engine;
 pub mod error;

@@ -161,6 +161,7 @@ impl Rule {
 
 /// What a rule concluded about one group at one decision.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Condition {
     /// The condition holds.
     Breach {

@@ -2,6 +2,7 @@ use std::fmt;
 
 /// Whether retrying may help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorClass {
     /// A network failure, a timeout, an overloaded peer: retrying later may succeed.
     Transient,

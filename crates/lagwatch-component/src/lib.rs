@@ -15,6 +15,11 @@
 //! themselves. Fan-out to several sinks and alerters is the runtime's job: it gives each one
 //! a queue and a task of its own, so one slow component never holds back another.
 
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod alerter;
 mod build;
 pub mod clock;

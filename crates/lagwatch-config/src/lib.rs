@@ -28,6 +28,11 @@
 //!
 //! Every key is described in `docs/configuration.md`; a test keeps that file complete.
 
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod alerting;
 pub mod burrow;
 #[cfg(test)]

@@ -22,6 +22,11 @@
 //! Time is always passed in explicitly as milliseconds since the Unix epoch (`now_ms`), which is
 //! what makes every function here deterministic.
 
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub mod alert;
 pub mod calendar;
 pub mod duration;

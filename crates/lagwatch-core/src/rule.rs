@@ -23,6 +23,7 @@ use std::fmt;
 /// a threshold rule's configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Aggregate {
     /// Arithmetic mean (Grafana's `avg()`).
     #[default]

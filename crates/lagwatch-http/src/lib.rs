@@ -28,6 +28,11 @@
 //! # }
 //! ```
 
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod api;
 mod auth;
 mod burrow;

@@ -27,6 +27,11 @@
 //!
 //! Only the `lagwatch` binary and `lagwatch-lib` depend on this crate.
 
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub mod burrow;
 pub mod telegraf;
 mod value;

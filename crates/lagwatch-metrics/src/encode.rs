@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 /// An exposition format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Format {
     /// Prometheus text format 0.0.4: no `# UNIT` lines and no `# EOF`; counters are typed
     /// under their `_total` name, infos are gauges.
@@ -75,6 +76,7 @@ pub fn negotiate(accept: Option<&str>) -> Format {
 
 /// Why encoding failed: only the writer can fail.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EncodeError {
     /// The output writer refused text.
     #[error("writing the metrics exposition failed")]

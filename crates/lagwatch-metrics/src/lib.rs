@@ -29,6 +29,11 @@
 //! # Ok::<(), lagwatch_metrics::EncodeError>(())
 //! ```
 
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod encode;
 mod kafka_exporter;
 mod lag_exporter;

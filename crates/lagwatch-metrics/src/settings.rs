@@ -5,6 +5,7 @@ use std::fmt;
 
 /// A set of metric names and labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum NameSet {
     /// lagwatch's own names (`lagwatch_…`, base units), including its operational metrics.
     Native,

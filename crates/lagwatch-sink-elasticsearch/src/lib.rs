@@ -24,6 +24,11 @@
 //! # Ok::<(), lagwatch_component::ComponentError>(())
 //! ```
 
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub mod bulk;
 pub mod client;
 pub mod index;

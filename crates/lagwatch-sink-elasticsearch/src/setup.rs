@@ -33,6 +33,7 @@ pub const NAME: &str = "lagwatch-burrow";
 
 /// Which index template to install.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum TemplateMode {
     /// No template: dynamic mapping (the seed's setup).
     #[default]

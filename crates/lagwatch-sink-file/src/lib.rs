@@ -68,6 +68,11 @@
 //! assert_eq!(text.lines().count(), 1);
 //! ```
 
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod naming;
 mod writer;
 

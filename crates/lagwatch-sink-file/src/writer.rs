@@ -44,9 +44,15 @@ pub(crate) struct Writer {
 pub(crate) fn io_error(action: &str, path: &Path, e: io::Error) -> ComponentError {
     use io::ErrorKind::*;
     let message = format!("{action} {}: {e}", path.display());
+    // A file name the file system refuses (ENAMETOOLONG: `ErrorKind::InvalidFilename`, which
+    // is newer than the crate's minimum Rust version) cannot be fixed by retrying either.
+    const ENAMETOOLONG: i32 = 36;
+    let name_refused = cfg!(target_os = "linux") && e.raw_os_error() == Some(ENAMETOOLONG);
     let error = match e.kind() {
-        PermissionDenied | ReadOnlyFilesystem | IsADirectory | NotADirectory | InvalidInput
-        | InvalidFilename => ComponentError::permanent(COMPONENT, message),
+        PermissionDenied | ReadOnlyFilesystem | IsADirectory | NotADirectory | InvalidInput => {
+            ComponentError::permanent(COMPONENT, message)
+        }
+        _ if name_refused => ComponentError::permanent(COMPONENT, message),
         _ => ComponentError::transient(COMPONENT, message),
     };
     error.with_source(e)
@@ -236,11 +242,9 @@ impl Writer {
             + 1;
         let target = self.naming.dir.join(self.naming.file_name(name_day, seq));
         let old = self.file.take();
-        if let Some(file) = &old
-            && self.fsync == FsyncPolicy::Never
-        {
-            // The old file will not be written again: hand it to the disk now, so a rotated
-            // file never stays unsynced for long. (Under `Always` it is synced already.)
+        // The old file will not be written again: hand it to the disk now, so a rotated file
+        // never stays unsynced for long. (Under `Always` it is synced already.)
+        if let (Some(file), FsyncPolicy::Never) = (&old, self.fsync) {
             if let Err(e) = file.sync_data() {
                 tracing::warn!(path = %self.path.display(), error = %e, "could not sync before rotating");
             }

@@ -62,6 +62,11 @@
 //! assert!(text.ends_with("}\n"));
 //! ```
 
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod alert_feed;
 mod table;
 

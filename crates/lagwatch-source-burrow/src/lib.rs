@@ -32,6 +32,11 @@
 //! [`Event::SourceHealth`](lagwatch_core::Event::SourceHealth) (`healthy: false`) for every
 //! cluster it served, until it answers again.
 
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod api;
 pub mod glob;
 mod source;

@@ -82,6 +82,11 @@
 //! # Ok(()) }
 //! ```
 
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod rng;
 pub mod simulation;
 mod source;

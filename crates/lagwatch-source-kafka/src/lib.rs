@@ -32,6 +32,11 @@
 //!
 //! [`Event::SourceHealth`]: lagwatch_core::Event::SourceHealth
 
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub mod admin;
 pub mod client;
 mod creation_error;

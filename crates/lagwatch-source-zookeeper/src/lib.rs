@@ -25,6 +25,11 @@
 //! Broker offsets are not read here: the model joins these commits with the broker offsets
 //! of a Kafka source of the same cluster name.
 
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 use lagwatch_component::{ComponentError, FromConfig, OffsetSource, SourceContext, async_trait};
 use lagwatch_config::ZookeeperSourceConfig;
 use lagwatch_core::filter::{FilterError, NameFilter};

@@ -31,6 +31,7 @@ pub(super) const ERR_OFFSET_NOT_AVAILABLE: i32 = 78;
 /// `DescribeConsumerGroups`, `ListConsumerGroupOffsets`, `ListOffsets`), e.g.
 /// `ListConsumerGroups: timed out after 10s: ... (_TIMED_OUT)`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AdminError {
     /// librdkafka or the broker reported an error.
     #[error("{operation}: {message} ({code_name})")]

@@ -110,12 +110,14 @@ impl<C: ClientContext> ClientContext for AdminContext<C> {
     fn error(&self, error: KafkaError, reason: &str) {
         if let Some(code) = error.rdkafka_error_code() {
             let code = code as i32;
+            // Two nested `if`s rather than a let chain: the crate builds with Rust 1.85.
             if matches!(
                 code,
                 ERR_AUTHENTICATION | ERR_SASL_AUTHENTICATION_FAILED | ERR_SSL
-            ) && let Ok(mut last) = self.auth_failure.lock()
-            {
-                *last = Some((Instant::now(), code, reason.to_owned()));
+            ) {
+                if let Ok(mut last) = self.auth_failure.lock() {
+                    *last = Some((Instant::now(), code, reason.to_owned()));
+                }
             }
         }
         self.inner.error(error, reason);

@@ -9,6 +9,7 @@ use super::AdminError;
 /// state `Assigning` or `Reconciling` is reported as [`GroupState::Unknown`] by the Admin
 /// API. [`GroupState::from_name`] understands all names (e.g. from other sources).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum GroupState {
     /// Unknown to librdkafka (also: KIP-848 `Assigning` / `Reconciling`).
     Unknown,
@@ -81,6 +82,7 @@ impl std::fmt::Display for GroupState {
 
 /// The protocol of a consumer group (librdkafka's `rd_kafka_consumer_group_type_t`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum GroupKind {
     /// The classic protocol (JoinGroup / SyncGroup), including simple (assign-only) groups.
     Classic,
