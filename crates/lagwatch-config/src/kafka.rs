@@ -145,9 +145,16 @@ pub struct KafkaSourceConfig {
     /// Time limit of one request to the cluster.
     #[serde(default = "default_request_timeout", with = "serde_text")]
     pub request_timeout: Duration,
-    /// Committed-offset requests in flight at once in `admin` mode.
+    /// Committed-offset requests in flight at once in `admin` mode, on librdkafka's
+    /// one-group-per-call path.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// Read committed offsets (`admin` mode, `auto` mode's snapshot, `lagwatch check`) with
+    /// batched `OffsetFetch` requests, many groups per request and coordinator (brokers 3.3+,
+    /// PLAINTEXT listeners); `false`, or a listener or broker the batched path cannot use,
+    /// keeps librdkafka's one-group-per-call path.
+    #[serde(default = "default_true")]
+    pub batched_offsets: bool,
     /// Name of the offsets topic read in `offsets-topic` and `auto` mode.
     #[serde(default = "default_offsets_topic")]
     pub offsets_topic: String,
@@ -272,6 +279,7 @@ impl Default for KafkaSourceConfig {
             group_refresh: default_group_refresh(),
             request_timeout: default_request_timeout(),
             concurrency: default_concurrency(),
+            batched_offsets: default_true(),
             offsets_topic: default_offsets_topic(),
             offsets_topic_start: OffsetsTopicStart::Earliest,
             history: default_history(),

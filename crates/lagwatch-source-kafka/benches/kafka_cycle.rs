@@ -49,6 +49,9 @@ type Requests = BTreeMap<String, u64>;
 
 /// The one request type not counted by librdkafka here, derived instead.
 const OFFSET_FETCH: &str = "OffsetFetch*";
+/// The batched committed-offset path's requests (FindCoordinator and OffsetFetch, plus
+/// ApiVersions on a new connection), exact.
+const BATCHED: &str = "batched OffsetFetch+FindCoordinator";
 
 fn delta(after: &Requests, before: &Requests) -> Requests {
     after
@@ -162,20 +165,24 @@ fn loadgen(args: &[&str]) {
     assert!(status.success(), "loadgen {args:?} failed: {status}");
 }
 
-async fn admin(bootstrap: &str, prefix: &str, groups: usize, rows: &mut Vec<Row>) {
-    let cluster = format!("admin-{prefix}");
-    let source = KafkaSource::from_config(
-        "bench",
-        &config(bootstrap, &cluster, prefix, KafkaMode::Admin),
-    )
-    .unwrap();
+async fn admin(bootstrap: &str, prefix: &str, groups: usize, batched: bool, rows: &mut Vec<Row>) {
+    let path = if batched { "batched" } else { "librdkafka" };
+    let cluster = format!("admin-{path}-{prefix}");
+    let mut settings = config(bootstrap, &cluster, prefix, KafkaMode::Admin);
+    settings.batched_offsets = batched;
+    let source = KafkaSource::from_config("bench", &settings).unwrap();
     let mut snapshots = source.snapshots().unwrap();
+    let label = if batched {
+        "admin, batched OffsetFetch".to_owned()
+    } else {
+        format!(
+            "admin, librdkafka one group per call (concurrency {})",
+            KafkaSourceConfig::default().concurrency
+        )
+    };
     let mut first = Row {
         groups,
-        mode: format!(
-            "admin, first read (concurrency {})",
-            KafkaSourceConfig::default().concurrency
-        ),
+        mode: format!("{label}, first read"),
         times: vec![],
         requests: vec![],
         estimates: vec![],
@@ -183,7 +190,7 @@ async fn admin(bootstrap: &str, prefix: &str, groups: usize, rows: &mut Vec<Row>
     };
     let mut next = Row {
         groups,
-        mode: "admin, next reads".into(),
+        mode: format!("{label}, next reads"),
         times: vec![],
         requests: vec![],
         estimates: vec![],
@@ -192,6 +199,7 @@ async fn admin(bootstrap: &str, prefix: &str, groups: usize, rows: &mut Vec<Row>
     for i in 0..=READS {
         let before = client::broker_requests(&cluster, "admin");
         let estimate = source.stats().requests;
+        let batched_before = source.stats().batched_requests;
         let started = Instant::now();
         let events = snapshots.next().await.unwrap();
         let took = started.elapsed();
@@ -199,10 +207,18 @@ async fn admin(bootstrap: &str, prefix: &str, groups: usize, rows: &mut Vec<Row>
         let row = if i == 0 { &mut first } else { &mut next };
         row.times.push(took);
         let mut requests = delta(&client::broker_requests(&cluster, "admin"), &before);
-        // librdkafka leaves OffsetFetch out of a producer-type client's statistics (the admin
-        // connection is one): one per ListConsumerGroupOffsets call, i.e. per readable group.
         let stats = source.stats();
-        requests.insert(OFFSET_FETCH.into(), stats.groups - stats.unreadable_groups);
+        let batched = stats.batched_requests - batched_before;
+        if batched > 0 {
+            // The batched path's own connections (ApiVersions, FindCoordinator, OffsetFetch),
+            // counted exactly by the source.
+            requests.insert(BATCHED.into(), batched);
+        } else {
+            // librdkafka leaves OffsetFetch out of a producer-type client's statistics (the
+            // admin connection is one): one per ListConsumerGroupOffsets call, i.e. per
+            // readable group.
+            requests.insert(OFFSET_FETCH.into(), stats.groups - stats.unreadable_groups);
+        }
         row.requests.push(requests);
         row.estimates.push(source.stats().requests - estimate);
         row.events.push(events.len());
@@ -436,7 +452,8 @@ async fn measure(bootstrap: &str, groups: usize, rows: &mut Vec<Row>) {
         &prefix,
     ]);
     eprintln!("  workload ready in {:.1} s", setup.elapsed().as_secs_f64());
-    admin(bootstrap, &prefix, groups, rows).await;
+    admin(bootstrap, &prefix, groups, true, rows).await;
+    admin(bootstrap, &prefix, groups, false, rows).await;
     let slowest = rows.last().unwrap().times.iter().max().copied().unwrap();
     streaming_cycles(bootstrap, &prefix, groups, slowest, rows).await;
     rows.push(stream_bootstrap(bootstrap, &prefix, groups).await);
@@ -487,7 +504,10 @@ fn main() {
              only that workload (allowlists). *admin*: one `Snapshots::next` (metadata on the first read, \
              ListOffsets latest and earliest, ListConsumerGroups, classic groups described by librdkafka's group list \
              (one DescribeGroups per broker), KIP-848 groups by DescribeConsumerGroups, \
-             ListConsumerGroupOffsets per group, 16 in flight), a warm-up read then {READS} timed reads. \
+             committed offsets either through lagwatch's batched OffsetFetch (`batched_offsets`, the \
+             default: FindCoordinator for all groups, then OffsetFetch with up to 500 groups per request) \
+             or through librdkafka's ListConsumerGroupOffsets per group, 16 in flight), a warm-up read then \
+             {READS} timed reads. \
              *auto/offsets-topic*: the real run loop once it streams commits, with `offset_refresh` 2 s \
              (longer where a read takes longer, see the row) and `group_refresh` 1.5 × that, so its periodic reads alternate between broker offsets only and broker \
              offsets + list and describe groups (no committed-offset fetch). *offsets-topic from \
@@ -497,7 +517,8 @@ fn main() {
              (`statistics.interval.ms` 100 ms, `client::broker_requests`), counted on the admin \
              connection (stream consumer's marked \"(stream)\"), except `OffsetFetch*`: librdkafka \
              leaves OffsetFetch out of the admin connection's statistics (it is a producer-type client), \
-             so it is derived as one per ListConsumerGroupOffsets call, i.e. per group; the source's own estimate \
+             so it is derived as one per ListConsumerGroupOffsets call, i.e. per group, and the batched \
+             path's requests (its own connections), counted exactly by the source; the source's own estimate \
              (`KafkaSourceStats::requests`) is shown beside them. Machine: 2 cores, loopback \
              single-node Kafka 4.4 broker from `scripts/services`, shared with other work (1-minute load \
              average {load_before} before the run, {load_after} after; the whole run took {took:.0} s).\n\n\

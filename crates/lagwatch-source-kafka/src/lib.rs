@@ -10,9 +10,10 @@
 //!   with the earliest offsets (log start) in a second ListOffsets round.
 //! * **Committed offsets**, by [`KafkaMode`](lagwatch_config::kafka::KafkaMode):
 //!   * `admin` — list every group, describe them in batches (members, owners, client ids)
-//!     and fetch each group's committed offsets, `concurrency` at a time (librdkafka's
-//!     ListConsumerGroupOffsets takes one group per call). See [`groups`] for how snapshots
-//!     become events.
+//!     and fetch the groups' committed offsets: with [`wire`]'s batched OffsetFetch (many
+//!     groups per request and coordinator) on PLAINTEXT listeners of brokers 3.3+, else
+//!     `concurrency` at a time through librdkafka's ListConsumerGroupOffsets, which takes
+//!     one group per call. See [`groups`] for how snapshots become events.
 //!   * `offsets-topic` — stream `__consumer_offsets` like Burrow ([`offsets_topic`]), with a
 //!     group description every `group_refresh` for owners of KIP-848 groups and for groups
 //!     that disappeared.
@@ -49,6 +50,7 @@ pub mod records;
 mod source;
 mod stats;
 pub mod topics;
+pub mod wire;
 
 pub use error::KafkaError;
 pub use source::{KafkaSource, Snapshots};

@@ -7,6 +7,7 @@ use crate::error::KafkaError;
 use crate::groups::{GroupSnapshot, GroupTracker};
 use crate::stats::Stats;
 use crate::topics::{TopicInfo, TopicTable};
+use crate::wire::WireClient;
 use lagwatch_core::filter::NameFilter;
 use lagwatch_core::{Event, MemberAssignment};
 use std::collections::{BTreeMap, BTreeSet};
@@ -44,6 +45,7 @@ pub(crate) struct Reader {
     /// Log-start offsets from the newest earliest-offsets round.
     earliest: BTreeMap<(String, i32), i64>,
     stats: Arc<Stats>,
+    wire: Option<Arc<WireClient>>,
 }
 
 /// The wall clock in ms.
@@ -69,6 +71,8 @@ pub(crate) struct ReaderSettings {
     pub concurrency: usize,
     pub groups: NameFilter,
     pub topics: NameFilter,
+    /// The batched committed-offset path, when the listener allows it.
+    pub wire: Option<Arc<WireClient>>,
 }
 
 impl Reader {
@@ -93,6 +97,34 @@ impl Reader {
             leaders: 0,
             earliest: BTreeMap::new(),
             stats,
+            wire: settings.wire,
+        }
+    }
+
+    /// Every readable group's committed offsets in a few batched `OffsetFetch` requests per
+    /// coordinator. `None` sends this read down librdkafka's one-group-per-call path: for
+    /// good when the brokers are too old for it (logged once), for this read only after any
+    /// other failure.
+    async fn batched_offsets(
+        &self,
+        wire: &WireClient,
+        groups: &[String],
+    ) -> Option<BTreeMap<String, crate::wire::GroupOffsets>> {
+        let before = wire.requests();
+        let result = wire.committed_offsets(groups).await;
+        self.stats.batched_requests(wire.requests() - before);
+        match result {
+            Ok(fetched) => Some(fetched),
+            Err(e) if e.is_unsupported() => {
+                if wire.disable() {
+                    tracing::info!(cluster = %self.cluster, reason = %e, "batched committed-offset reads are not possible on this cluster: reading them one group at a time through librdkafka");
+                }
+                None
+            }
+            Err(e) => {
+                tracing::debug!(cluster = %self.cluster, error = %e, "batched committed-offset read failed: this read goes through librdkafka");
+                None
+            }
         }
     }
 
@@ -290,7 +322,25 @@ impl Reader {
         }
 
         let mut offsets: BTreeMap<String, BTreeMap<(String, i32), i64>> = BTreeMap::new();
-        if scope.commits {
+        let batched = match &self.wire {
+            Some(wire) if scope.commits && wire.enabled() => {
+                self.batched_offsets(wire, &readable).await
+            }
+            _ => None,
+        };
+        if let Some(fetched) = batched {
+            for (group, answer) in fetched {
+                match answer {
+                    Ok(map) => {
+                        offsets.insert(group, map);
+                    }
+                    Err(code) => {
+                        self.stats.error();
+                        tracing::debug!(cluster = %self.cluster, group = %group, code, "fetching committed offsets failed (Kafka error code)");
+                    }
+                }
+            }
+        } else if scope.commits {
             let mut pending = readable.iter().cloned();
             let mut running: JoinSet<(String, Result<_, AdminError>)> = JoinSet::new();
             loop {

@@ -7,9 +7,10 @@ use crate::error::KafkaError;
 use crate::offsets_topic::stream::{OffsetsStream, StreamStart};
 use crate::reader::{Reader, ReaderSettings, Scope};
 use crate::stats::{KafkaSourceStats, Stats};
+use crate::wire::WireClient;
 use lagwatch_component::{ComponentError, FromConfig, OffsetSource, SourceContext, async_trait};
 use lagwatch_config::KafkaSourceConfig;
-use lagwatch_config::kafka::{KafkaMode, OffsetsTopicStart};
+use lagwatch_config::kafka::{KafkaMode, OffsetsTopicStart, SecurityProtocol};
 use lagwatch_core::Event;
 use lagwatch_core::filter::{FilterError, NameFilter};
 use std::collections::BTreeSet;
@@ -27,6 +28,9 @@ pub struct KafkaSource {
     groups: NameFilter,
     topics: NameFilter,
     stats: Arc<Stats>,
+    /// The batched committed-offset path, on PLAINTEXT listeners (`wire`); `None` keeps
+    /// librdkafka's one-group-per-call path.
+    wire: Option<Arc<WireClient>>,
 }
 
 fn filter(
@@ -84,6 +88,9 @@ impl KafkaSource {
             key,
             reason,
         })?;
+        let wire = (config.batched_offsets
+            && config.security_protocol == SecurityProtocol::Plaintext)
+            .then(|| Arc::new(WireClient::new(&config.servers, config.request_timeout)));
         Ok(KafkaSource {
             name: format!("kafka[{cluster}]"),
             cluster,
@@ -91,6 +98,7 @@ impl KafkaSource {
             groups,
             topics,
             stats: Arc::new(Stats::default()),
+            wire,
         })
     }
 
@@ -125,6 +133,7 @@ impl KafkaSource {
                 concurrency: self.config.concurrency,
                 groups: self.groups.clone(),
                 topics: self.topics.clone(),
+                wire: self.wire.clone(),
             },
             Arc::clone(&self.stats),
         )

@@ -10,6 +10,7 @@ pub(crate) struct Stats {
     attempts: AtomicU64,
     cycles: AtomicU64,
     requests: AtomicU64,
+    batched_requests: AtomicU64,
     last_cycle_us: AtomicU64,
     errors: AtomicU64,
     groups: AtomicU64,
@@ -39,6 +40,12 @@ impl Stats {
 
     pub(crate) fn requests(&self, n: usize) {
         add(&self.requests, u64::try_from(n).unwrap_or(u64::MAX));
+    }
+
+    /// Requests of the batched committed-offset path (counted in `requests` too).
+    pub(crate) fn batched_requests(&self, n: u64) {
+        add(&self.requests, n);
+        add(&self.batched_requests, n);
     }
 
     pub(crate) fn error(&self) {
@@ -82,6 +89,7 @@ impl Stats {
             attempts: self.attempts.load(Ordering::Relaxed),
             cycles: self.cycles.load(Ordering::Relaxed),
             requests: self.requests.load(Ordering::Relaxed),
+            batched_requests: self.batched_requests.load(Ordering::Relaxed),
             last_cycle: Duration::from_micros(self.last_cycle_us.load(Ordering::Relaxed)),
             errors: self.errors.load(Ordering::Relaxed),
             groups: self.groups.load(Ordering::Relaxed),
@@ -95,6 +103,7 @@ impl Stats {
 
 /// What a Kafka source has done so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KafkaSourceStats {
     /// The mode in use: `admin` or `offsets-topic` (`auto` resolves to one of them; empty
     /// before the first read).
@@ -105,9 +114,13 @@ pub struct KafkaSourceStats {
     pub cycles: u64,
     /// Requests sent to brokers by those reads, estimated from the calls made: ListOffsets
     /// once per leader broker, ListGroups and DescribeGroups once per broker, and a
-    /// FindCoordinator with every per-group request (ConsumerGroupDescribe, OffsetFetch).
-    /// `benches/kafka_cycle.rs` compares it with librdkafka's own counts.
+    /// FindCoordinator with every per-group request (ConsumerGroupDescribe, and OffsetFetch
+    /// on librdkafka's path); the batched OffsetFetch path ([`crate::wire`]) counts its
+    /// requests exactly. `benches/kafka_cycle.rs` compares it with librdkafka's own counts.
     pub requests: u64,
+    /// Of `requests`, those of the batched committed-offset path (ApiVersions,
+    /// FindCoordinator and OffsetFetch on lagwatch's own connections; exact).
+    pub batched_requests: u64,
     /// Duration of the newest completed read.
     pub last_cycle: Duration,
     /// Failed reads and failed per-group requests.
