@@ -1,12 +1,14 @@
 //! `lagwatch check`: a one-shot look at a cluster's consumer groups, like
 //! `kafka-consumer-groups --describe --all-groups`, with lag, time lag and (given several
-//! samples) Burrow's status.
+//! samples) Burrow's status; and at its share groups, like `kafka-share-groups --describe`
+//! (the offset column shows a share group's start offset).
 
 use crate::cli::{CheckArgs, CheckOutput};
 use lagwatch_lib::component::FromConfig;
 use lagwatch_lib::config::KafkaSourceConfig;
 use lagwatch_lib::config::kafka::KafkaMode;
 use lagwatch_lib::core::filter::NameFilter;
+use lagwatch_lib::core::report::GroupType;
 use lagwatch_lib::core::trend::TrendFields;
 use lagwatch_lib::core::{
     EvaluatorSettings, GroupReport, LagModel, ModelSettings, PartitionStatus,
@@ -31,9 +33,16 @@ const EXIT_UNREADABLE: u8 = 3;
 struct Row {
     cluster: String,
     group: String,
+    /// `consumer` or `share`.
+    group_type: &'static str,
     topic: String,
     partition: i32,
+    /// A consumer group's newest committed offset (`null` for a share group).
     committed_offset: Option<i64>,
+    /// A share group's share-partition start offset: every record below it is done (left
+    /// out for a consumer group).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_offset: Option<i64>,
     log_end_offset: Option<i64>,
     log_start_offset: Option<i64>,
     lag: u64,
@@ -61,6 +70,7 @@ fn source_config(args: &CheckArgs) -> anyhow::Result<KafkaSourceConfig> {
     c.group_denylist = String::new();
     c.request_timeout = args.timeout;
     c.concurrency = args.concurrency;
+    c.batched_offsets = !args.no_batched_offsets;
     if let Some(protocol) = args.security_protocol {
         c.security_protocol = protocol;
     }
@@ -180,11 +190,14 @@ pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     match args.output {
         CheckOutput::Json => {
-            let mut out = std::io::stdout().lock();
+            // Buffered: standard output is line-buffered even into a pipe, which would cost
+            // one write per row.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             for row in &rows {
                 serde_json::to_writer(&mut out, row)?;
                 writeln!(out)?;
             }
+            out.flush()?;
         }
         CheckOutput::Table => print_table(&rows)?,
     }
@@ -204,13 +217,17 @@ pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
 fn rows(cluster: &str, groups: &[GroupReport], with_status: bool) -> Vec<Row> {
     let mut rows = Vec::new();
     for g in groups {
+        let share = g.group_type == GroupType::Share;
         for p in &g.partitions {
+            let offset = p.end.as_ref().map(|e| e.offset);
             rows.push(Row {
                 cluster: cluster.to_owned(),
                 group: g.group.clone(),
+                group_type: g.group_type.as_str(),
                 topic: p.topic.clone(),
                 partition: p.partition,
-                committed_offset: p.end.as_ref().map(|e| e.offset),
+                committed_offset: offset.filter(|_| !share),
+                start_offset: offset.filter(|_| share),
                 log_end_offset: p.extras.log_end_offset,
                 log_start_offset: p.extras.log_start_offset,
                 lag: p.current_lag,
@@ -245,21 +262,22 @@ fn text_or_dash(text: &str) -> String {
 }
 
 fn print_table(rows: &[Row]) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let dash = |v: Option<i64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
-    let cells: Vec<[String; 9]> = rows
+    let cells: Vec<[String; 10]> = rows
         .iter()
         .map(|r| {
             [
                 text_or_dash(&r.group),
                 text_or_dash(&r.topic),
                 r.partition.to_string(),
-                dash(r.committed_offset),
+                dash(r.committed_offset.or(r.start_offset)),
                 dash(r.log_end_offset),
                 r.lag.to_string(),
                 text_or_dash(&r.owner),
                 text_or_dash(&r.client_id),
                 r.status.unwrap_or("-").to_owned(),
+                r.group_type.to_owned(),
             ]
         })
         .collect();
@@ -273,6 +291,7 @@ fn print_table(rows: &[Row]) -> std::io::Result<()> {
         "OWNER",
         "CLIENT-ID",
         "STATUS",
+        "TYPE",
     ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in &cells {
@@ -296,9 +315,12 @@ fn print_table(rows: &[Row]) -> std::io::Result<()> {
         writeln!(out, "{}", line(&refs))?;
     }
     if rows.is_empty() {
-        writeln!(out, "(no consumer group with committed offsets)")?;
+        writeln!(
+            out,
+            "(no consumer group with committed offsets, no share group)"
+        )?;
     }
-    Ok(())
+    out.flush()
 }
 
 #[cfg(test)]

@@ -193,9 +193,14 @@ pub struct CheckArgs {
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     pub timeout: Duration,
 
-    /// Committed-offset requests in flight at once.
+    /// Committed-offset requests in flight at once (librdkafka's path).
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
+
+    /// Read committed offsets one group per call through librdkafka instead of lagwatch's
+    /// batched OffsetFetch requests (the source's `batched_offsets = false`).
+    #[arg(long)]
+    pub no_batched_offsets: bool,
 
     /// plaintext, ssl, sasl_plaintext or sasl_ssl (the `security_protocol` values of a
     /// kafka source).

@@ -150,9 +150,11 @@ pub struct KafkaSourceConfig {
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
     /// Read committed offsets (`admin` mode, `auto` mode's snapshot, `lagwatch check`) with
-    /// batched `OffsetFetch` requests, many groups per request and coordinator (brokers 3.3+,
-    /// PLAINTEXT listeners); `false`, or a listener or broker the batched path cannot use,
-    /// keeps librdkafka's one-group-per-call path.
+    /// batched `OffsetFetch` requests, many groups per request and coordinator (brokers 3.3+),
+    /// on every `security_protocol` with the same TLS and SASL settings (PLAIN, SCRAM-SHA-256,
+    /// SCRAM-SHA-512) as librdkafka. `false`, brokers older than 3.3, or a `librdkafka`
+    /// pass-through key that changes security (`security.protocol`, `ssl.*`, `sasl.*`...)
+    /// keep librdkafka's one-group-per-call path (the reason is logged once).
     #[serde(default = "default_true")]
     pub batched_offsets: bool,
     /// Name of the offsets topic read in `offsets-topic` and `auto` mode.

@@ -235,6 +235,7 @@ pub fn aggregate_group(
     let stale = partitions.iter().any(|p| p.extras.stale);
     let warming_up = partitions.iter().any(|p| p.extras.warming_up);
     GroupReport {
+        group_type: crate::report::GroupType::Consumer,
         cluster: cluster.to_owned(),
         group: group.to_owned(),
         status,

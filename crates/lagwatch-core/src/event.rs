@@ -69,6 +69,23 @@ pub enum Event {
         /// in which case commits are taken in arrival order.
         order: Option<i64>,
     },
+    /// A source that polls committed offsets (rather than streaming them) read every
+    /// committed offset of a group at `read_ms`, whether or not any changed since its last
+    /// read (an unchanged offset sends no [`Event::Commit`]). Sent after the read's commits.
+    ///
+    /// The group's newest commits are then known to be current as of `read_ms` and not
+    /// later, so its time lag is estimated as of `read_ms` rather than as of evaluation time
+    /// (see [`crate::time_lag`]). Until a group receives one, and again after any newer
+    /// commit is stored without one, its newest commits count as current at evaluation time,
+    /// which is right for streamed commits (the offsets topic).
+    CommitsRead {
+        /// Cluster name.
+        cluster: String,
+        /// Consumer group.
+        group: String,
+        /// When the offsets were read (the source's clock, ms).
+        read_ms: TimestampMs,
+    },
     /// The current members of a group and what each owns. An empty list means the group has
     /// no active members (owners are cleared).
     Members {
@@ -85,6 +102,21 @@ pub enum Event {
         cluster: String,
         /// Consumer group.
         group: String,
+    },
+    /// One read of a share group (KIP-932): every partition it consumes with its start offset
+    /// and lag, and what its members are assigned. Each read is one sample of the group's
+    /// window (see [`crate::share`]); a partition left out is no longer consumed.
+    ShareGroupOffsets {
+        /// Cluster name.
+        cluster: String,
+        /// Share group.
+        group: String,
+        /// Start offset and lag per partition.
+        partitions: Vec<crate::share::SharePartitionOffset>,
+        /// The members' assignments (several members may share a partition).
+        assignments: Vec<MemberAssignment>,
+        /// When the group was read (source clock, ms).
+        observed_ms: TimestampMs,
     },
     /// A topic was deleted from the cluster.
     TopicDeleted {
@@ -127,10 +159,12 @@ impl Event {
         match self {
             Event::BrokerOffsets { cluster, .. }
             | Event::Commit { cluster, .. }
+            | Event::CommitsRead { cluster, .. }
             | Event::Members { cluster, .. }
             | Event::GroupDeleted { cluster, .. }
             | Event::TopicDeleted { cluster, .. }
             | Event::SourceHealth { cluster, .. }
+            | Event::ShareGroupOffsets { cluster, .. }
             | Event::GroupVerdict { cluster, .. } => cluster,
         }
     }

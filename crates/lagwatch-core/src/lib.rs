@@ -12,6 +12,7 @@
 //! * [`report`] — the evaluated group and partition objects, serialised like Burrow's v3 `/lag`.
 //! * [`eval_input`] — the JSON input of `lagwatch eval`: groups and windows written out by hand,
 //!   evaluated without a model.
+//! * [`share`] — share groups (KIP-932): windows of start offsets and lag, and their statuses.
 //! * [`time_lag`] — seconds behind, interpolated from the high-water-mark history.
 //! * [`trend`] — production and consumption rates, time to catch up, retention deadline.
 //! * [`rule`] — aggregate a lag series over a window and compare it with a threshold.
@@ -40,6 +41,7 @@ pub mod model;
 pub mod report;
 pub mod rule;
 pub mod secret;
+pub mod share;
 pub mod snapshot;
 pub mod status;
 pub mod text;

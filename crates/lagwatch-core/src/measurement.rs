@@ -345,7 +345,8 @@ impl Default for MeasurementOptions {
 /// topic partition that has a broker sample. Every record carries the evaluation time rounded
 /// down to a whole second.
 ///
-/// `burrow_group` tags: `cluster`, `group` (+`host`). Fields: `status`, `status_code`
+/// `burrow_group` tags: `cluster`, `group` (+`host`; +`group_type` = `share` on every record
+/// of a share group, see [`crate::share`]; consumer groups have no such tag). Fields: `status`, `status_code`
 /// (Telegraf's table, so NOTFOUND is 0), `partition_count` (the number of listed partitions
 /// when the report says 0), `total_lag`, `lag` (the lag of the most lagging partition, 0 when
 /// none), `offset` (sum of the newest committed offsets) and `timestamp` (newest commit time,
@@ -414,6 +415,14 @@ fn add_host(m: &mut Measurement, opts: &MeasurementOptions) {
     }
 }
 
+/// The `group_type` tag, on a share group's records only: a consumer group's keep Telegraf's
+/// tags (and so their document ids), with or without native fields.
+fn add_group_type(m: &mut Measurement, group: &GroupReport) {
+    if !group.group_type.is_consumer() {
+        m.set_tag("group_type", group.group_type.as_str().to_owned());
+    }
+}
+
 /// The confidence's lowercase name, exactly as it serialises.
 fn confidence_name(c: Confidence) -> String {
     match serde_json::to_value(c) {
@@ -431,6 +440,7 @@ fn group_measurement(
     m.set_tag("cluster", group.cluster.clone());
     m.set_tag("group", group.group.clone());
     add_host(&mut m, opts);
+    add_group_type(&mut m, group);
 
     let partition_count = if group.partition_count == 0 {
         i64::try_from(group.partitions.len()).unwrap_or(i64::MAX)
@@ -482,6 +492,7 @@ fn partition_measurement(
     m.set_tag("partition", p.partition.to_string());
     m.set_tag("owner", p.owner.clone());
     add_host(&mut m, opts);
+    add_group_type(&mut m, group);
 
     m.set_field("status", p.status.as_str());
     m.set_field("status_code", p.status.telegraf_code());
@@ -608,6 +619,7 @@ mod tests {
         let p1 = partition("payment_log", 1, PartitionStatus::Warn, 4, 1_233_433);
         let p2 = partition("payment_log", 2, PartitionStatus::Ok, 2, 1_234_000);
         GroupReport {
+            group_type: crate::report::GroupType::Consumer,
             cluster: "live".into(),
             group: "hdfs_consumer".into(),
             status: GroupStatus::Warn,

@@ -32,7 +32,8 @@ use crate::TimestampMs;
 use crate::evaluator::{self, EvaluatorSettings, PartitionWindow};
 use crate::event::{BrokerOffset, Event, MemberAssignment};
 use crate::filter::NameFilter;
-use crate::report::{GroupReport, OffsetPoint, PartitionDetail};
+use crate::report::{GroupReport, GroupType, OffsetPoint, PartitionDetail};
+use crate::share::{ShareGroupState, SharePartitionOffset, ShareRead};
 use crate::snapshot::{SnapshotData, TopicOffsets};
 use crate::status::PartitionStatus;
 use crate::time_lag;
@@ -158,6 +159,10 @@ struct GroupState {
     last_commit_ms: Option<TimestampMs>,
     /// When the group was created, the expiry base until it commits.
     created_ms: TimestampMs,
+    /// When a polling source last read the group's committed offsets
+    /// ([`Event::CommitsRead`]): its newest commits are current as of then. `None`: current
+    /// at evaluation time (streamed, or no read reported since the last stored commit).
+    commits_read_ms: Option<TimestampMs>,
 }
 
 #[derive(Debug, Default)]
@@ -180,6 +185,9 @@ pub struct LagModel {
     /// External verdicts ([`Event::GroupVerdict`]) by (cluster, group); they replace the
     /// model's own evaluation of those groups.
     verdicts: BTreeMap<(String, String), GroupReport>,
+    /// Share groups ([`Event::ShareGroupOffsets`]) by (cluster, group): windows of reads,
+    /// judged by [`crate::share`]'s rules instead of Burrow's.
+    share_groups: BTreeMap<(String, String), ShareGroupState>,
     /// Commits that arrived before any broker offset of their partition, newest per
     /// partition, by (cluster, topic) then (group, partition); replayed when the topic's
     /// broker offsets arrive. See [`LagModel::apply`].
@@ -214,6 +222,7 @@ impl LagModel {
             entries_ignored: 0,
             commits_accepted: 0,
             verdicts: BTreeMap::new(),
+            share_groups: BTreeMap::new(),
             parked: BTreeMap::new(),
             parked_count: 0,
             resuming_clusters: 0,
@@ -237,6 +246,10 @@ impl LagModel {
     ///   one source can be ahead of another) is reported as ignored but kept, the newest per
     ///   partition and at most [`MAX_PARKED_COMMITS`] in all, and stored as soon as the
     ///   topic's broker offsets arrive.
+    /// * `CommitsRead` notes when a polling source last read the group's committed offsets:
+    ///   until a newer commit is appended, the group's time lag is estimated as of that read
+    ///   (the newest moment its committed offsets are known to be current) instead of as of
+    ///   the evaluation time.
     /// * `Members` sets owner and client id of every assigned partition that has broker data
     ///   (creating the group and the partition's empty ring if needed); other partitions keep
     ///   their owner. An empty assignment list clears every owner of the group.
@@ -294,11 +307,23 @@ impl LagModel {
                 self.park_if_early(&result, commit);
                 result
             }
+            Event::CommitsRead {
+                cluster,
+                group,
+                read_ms,
+            } => self.apply_commits_read(cluster, group, *read_ms),
             Event::Members {
                 cluster,
                 group,
                 assignments,
             } => self.apply_members(cluster, group, assignments, now_ms),
+            Event::ShareGroupOffsets {
+                cluster,
+                group,
+                partitions,
+                assignments,
+                observed_ms,
+            } => self.apply_share_group(cluster, group, partitions, assignments, *observed_ms),
             Event::GroupDeleted { cluster, group } => self.apply_group_deleted(cluster, group),
             Event::TopicDeleted { cluster, topic } => self.apply_topic_deleted(cluster, topic),
             Event::SourceHealth {
@@ -456,6 +481,7 @@ impl LagModel {
                 topics: BTreeMap::new(),
                 last_commit_ms: None,
                 created_ms: now_ms,
+                commits_read_ms: None,
             });
         let intervals = settings.intervals;
         let ring = group_partition(group, c.topic, index, count)
@@ -471,6 +497,8 @@ impl LagModel {
         match store_commit(ring, intervals, settings.min_distance_ms, commit) {
             Ok(Placement::Appended) => {
                 group.last_commit_ms = Some(c.timestamp_ms);
+                // A newer commit: current now, until a read says as of when.
+                group.commits_read_ms = None;
                 self.commits_accepted += 1;
                 Applied::Stored
             }
@@ -496,6 +524,28 @@ impl LagModel {
                 order: c.order.unwrap_or_default(),
             }),
         }
+    }
+
+    fn apply_commits_read(&mut self, cluster: &str, group: &str, read_ms: TimestampMs) -> Applied {
+        if !self.settings.groups.accepts(group) {
+            return Applied::Ignored(IgnoreReason::GroupFiltered {
+                cluster: cluster.to_owned(),
+                group: group.to_owned(),
+            });
+        }
+        let Some(state) = self.clusters.get_mut(cluster) else {
+            return Applied::Ignored(IgnoreReason::UnknownCluster {
+                cluster: cluster.to_owned(),
+            });
+        };
+        let Some(g) = state.groups.get_mut(group) else {
+            return Applied::Ignored(IgnoreReason::UnknownGroup {
+                cluster: cluster.to_owned(),
+                group: group.to_owned(),
+            });
+        };
+        g.commits_read_ms = Some(read_ms);
+        Applied::Stored
     }
 
     fn apply_members(
@@ -563,6 +613,7 @@ impl LagModel {
                 topics: BTreeMap::new(),
                 last_commit_ms: None,
                 created_ms: now_ms,
+                commits_read_ms: None,
             });
         for (a, index, count) in valid {
             let p = group_partition(g, &a.topic, index, count);
@@ -595,6 +646,53 @@ impl LagModel {
         Applied::Stored
     }
 
+    fn apply_share_group(
+        &mut self,
+        cluster: &str,
+        group: &str,
+        partitions: &[SharePartitionOffset],
+        assignments: &[MemberAssignment],
+        observed_ms: TimestampMs,
+    ) -> Applied {
+        if !self.settings.groups.accepts(group) {
+            return Applied::Ignored(IgnoreReason::GroupFiltered {
+                cluster: cluster.to_owned(),
+                group: group.to_owned(),
+            });
+        }
+        let state = self.clusters.entry(cluster.to_owned()).or_default();
+        let topic_filter = &self.settings.topics;
+        let mut unknown = 0u64;
+        let reads: Vec<ShareRead<'_>> = partitions
+            .iter()
+            .filter(|p| topic_filter.accepts(&p.topic))
+            .filter_map(|p| {
+                // The broker's lag, else the newest high-water mark minus the start offset.
+                let lag = match p.lag {
+                    Some(lag) if lag >= 0 => Some(u64::try_from(lag).unwrap_or(0)),
+                    _ => Self::broker_check(state, cluster, &p.topic, p.partition)
+                        .ok()
+                        .map(|(high_water, _, _)| lag_between(high_water, p.start_offset)),
+                };
+                if lag.is_none() {
+                    unknown += 1;
+                }
+                Some(ShareRead {
+                    topic: &p.topic,
+                    partition: p.partition,
+                    start_offset: p.start_offset,
+                    lag: lag?,
+                })
+            })
+            .collect();
+        self.entries_ignored += unknown;
+        self.share_groups
+            .entry((cluster.to_owned(), group.to_owned()))
+            .or_default()
+            .apply(&reads, assignments, observed_ms, self.settings.intervals);
+        Applied::Stored
+    }
+
     fn apply_group_deleted(&mut self, cluster: &str, group: &str) -> Applied {
         let mut unparked = 0;
         for ((c, _), waiting) in self.parked.iter_mut() {
@@ -605,10 +703,9 @@ impl LagModel {
             }
         }
         self.parked_count = self.parked_count.saturating_sub(unparked);
-        let had_verdict = self
-            .verdicts
-            .remove(&(cluster.to_owned(), group.to_owned()))
-            .is_some();
+        let key = (cluster.to_owned(), group.to_owned());
+        let had_verdict =
+            self.verdicts.remove(&key).is_some() | self.share_groups.remove(&key).is_some();
         let Some(state) = self.clusters.get_mut(cluster) else {
             return Applied::Ignored(IgnoreReason::UnknownCluster {
                 cluster: cluster.to_owned(),
@@ -663,10 +760,14 @@ impl LagModel {
         now_ms: TimestampMs,
         settings: &EvaluatorSettings,
     ) -> GroupReport {
-        if let Some(verdict) = self.verdicts.get(&(cluster.to_owned(), group.to_owned())) {
+        let key = (cluster.to_owned(), group.to_owned());
+        if let Some(verdict) = self.verdicts.get(&key) {
             let mut report = verdict.clone();
             report.stale = self.is_stale(cluster);
             return report;
+        }
+        if self.share_groups.contains_key(&key) {
+            return self.evaluate_share_group(key, now_ms);
         }
         let intervals = self.settings.intervals;
         let expire = self.settings.expire_group_ms;
@@ -705,6 +806,42 @@ impl LagModel {
                 None => GroupReport::not_found(cluster, group, now_ms),
             },
         }
+    }
+
+    /// A share group's report; a group not read for `expire_group_ms` is removed and NOTFOUND.
+    fn evaluate_share_group(&mut self, key: (String, String), now_ms: TimestampMs) -> GroupReport {
+        let (cluster, group) = (&key.0, &key.1);
+        let expire = self.settings.expire_group_ms;
+        let expired = self
+            .share_groups
+            .get(&key)
+            .is_none_or(|g| whole_seconds(now_ms).saturating_sub(expire) > g.last_read_ms);
+        if expired {
+            self.share_groups.remove(&key);
+            return GroupReport::not_found(cluster, group, now_ms);
+        }
+        let stale = self.is_stale(cluster);
+        let topics = self.clusters.get(cluster).map(|c| &c.topics);
+        let broker = |topic: &str, partition: i32| {
+            let ring = topics.and_then(|t| t.get(topic)).and_then(|t| {
+                usize::try_from(partition)
+                    .ok()
+                    .and_then(|i| t.partitions.get(i))
+            });
+            (
+                ring.and_then(|r| r.back()).map(|s| s.high_water),
+                ring.and_then(|r| r.iter().rev().find_map(|s| s.log_start)),
+            )
+        };
+        let partitions = self
+            .share_groups
+            .get(&key)
+            .map(|g| g.evaluate(self.settings.intervals, stale, broker))
+            .unwrap_or_default();
+        let mut report = evaluator::aggregate_group(cluster, group, partitions, now_ms);
+        report.group_type = GroupType::Share;
+        report.stale = stale;
+        report
     }
 
     /// Evaluates every group of every cluster (sorted by cluster, then group; expired groups
@@ -830,6 +967,7 @@ impl LagModel {
         let external = self
             .verdicts
             .keys()
+            .chain(self.share_groups.keys())
             .filter(|(c, g)| c == cluster && groups.binary_search(g).is_err())
             .map(|(_, g)| g.clone())
             .collect::<Vec<_>>();
@@ -967,7 +1105,11 @@ fn evaluate_state(
                         .iter()
                         .map(|s| (s.observed_ms, s.high_water))
                         .collect();
-                    extras.time_lag = Some(time_lag::estimate(&history, commit.offset, now_ms));
+                    // As of the newest moment the committed offset is known to be current.
+                    let as_of = state
+                        .commits_read_ms
+                        .map_or(now_ms, |read| read.min(now_ms));
+                    extras.time_lag = Some(time_lag::estimate(&history, commit.offset, as_of));
                     let commits = p.ring.iter().flatten().map(|c| CommitPoint {
                         offset: c.point.offset,
                         timestamp_ms: c.point.timestamp,
@@ -1090,6 +1232,7 @@ mod tests {
             extras: crate::report::PartitionExtras::default(),
         };
         GroupReport {
+            group_type: crate::report::GroupType::Consumer,
             cluster: cluster.into(),
             group: group.into(),
             status,
@@ -1210,6 +1353,119 @@ mod tests {
         assert_eq!(group.catch_up, CatchUp::In { seconds: 2.5 });
         assert_eq!(group.production_rate, Some(50.0));
         assert_eq!(group.retention_deadline_seconds, Some(80.0));
+    }
+
+    /// Time lag of partition 0 of group `g` on cluster `c`, topic `orders`.
+    fn time_lag_at(model: &mut LagModel, now_ms: TimestampMs) -> Option<time_lag::TimeLag> {
+        let report = model.evaluate_group("c", "g", now_ms, &EvaluatorSettings::default());
+        report.partitions[0].extras.time_lag
+    }
+
+    /// A producer writing 10 messages/s from offset 0 at t = 0, sampled every 10 s up to
+    /// `until_ms`, and a group whose commit of offset 150 (written at t = 15 s) is seen at
+    /// 20 s.
+    fn polled_model(until_ms: TimestampMs) -> LagModel {
+        let mut model = LagModel::new(ModelSettings::default());
+        for at in (0..=until_ms).step_by(10_000) {
+            let broker = Event::BrokerOffsets {
+                cluster: "c".into(),
+                topic: "orders".into(),
+                partition_count: 1,
+                offsets: vec![BrokerOffset {
+                    partition: 0,
+                    high_water: at / 100,
+                    log_start: None,
+                }],
+                observed_ms: at,
+            };
+            assert_eq!(model.apply(&broker, at), Applied::Stored);
+            if at == 20_000 {
+                let commit = Event::Commit {
+                    cluster: "c".into(),
+                    group: "g".into(),
+                    topic: "orders".into(),
+                    partition: 0,
+                    offset: 150,
+                    timestamp_ms: at,
+                    order: None,
+                };
+                assert_eq!(model.apply(&commit, at), Applied::Stored);
+            }
+        }
+        model
+    }
+
+    fn read(at: TimestampMs) -> Event {
+        Event::CommitsRead {
+            cluster: "c".into(),
+            group: "g".into(),
+            read_ms: at,
+        }
+    }
+
+    #[test]
+    fn time_lag_of_a_polled_commit_is_taken_as_of_its_read() {
+        use crate::time_lag::{Confidence, TimeLag};
+        let lag = |seconds| {
+            Some(TimeLag {
+                seconds,
+                confidence: Confidence::Interpolated,
+            })
+        };
+        // Streamed (no read reported): current at evaluation time, 27 s - 15 s.
+        let mut model = polled_model(20_000);
+        assert_eq!(time_lag_at(&mut model, 27_000), lag(12.0));
+
+        // Read at 20 s and evaluated at 27 s: 5 s behind as of the read, not 12 s.
+        assert_eq!(model.apply(&read(20_000), 20_000), Applied::Stored);
+        assert_eq!(time_lag_at(&mut model, 27_000), lag(5.0));
+        // A read from the future of the evaluation counts as "now".
+        assert_eq!(time_lag_at(&mut model, 18_000), lag(3.0));
+
+        // The same offset read again at 30 s (no commit event): still current then, so the
+        // lag grows with the reads, not with the evaluations.
+        let mut model = polled_model(30_000);
+        assert_eq!(model.apply(&read(20_000), 20_000), Applied::Stored);
+        assert_eq!(model.apply(&read(30_000), 30_000), Applied::Stored);
+        assert_eq!(time_lag_at(&mut model, 37_000), lag(15.0));
+
+        // A newer commit without a read (streamed) is current at evaluation time again.
+        let commit = Event::Commit {
+            cluster: "c".into(),
+            group: "g".into(),
+            topic: "orders".into(),
+            partition: 0,
+            offset: 250,
+            timestamp_ms: 31_000,
+            order: None,
+        };
+        assert_eq!(model.apply(&commit, 31_000), Applied::Stored);
+        assert_eq!(time_lag_at(&mut model, 37_000), lag(12.0));
+    }
+
+    #[test]
+    fn a_read_of_an_unknown_or_filtered_group_is_ignored() {
+        let mut model = LagModel::new(ModelSettings::default());
+        assert!(matches!(
+            model.apply(&read(1_000), 1_000),
+            Applied::Ignored(IgnoreReason::UnknownCluster { .. })
+        ));
+        let mut model = polled_model(0);
+        assert!(matches!(
+            model.apply(&read(1_000), 1_000),
+            Applied::Ignored(IgnoreReason::UnknownGroup { .. })
+        ));
+        let Ok(groups) = NameFilter::new(None, Some("^g$")) else {
+            panic!("a valid pattern");
+        };
+        let mut model = LagModel::new(ModelSettings {
+            groups,
+            ..ModelSettings::default()
+        });
+        assert!(matches!(
+            model.apply(&read(1_000), 1_000),
+            Applied::Ignored(IgnoreReason::GroupFiltered { .. })
+        ));
     }
 
     fn verdict_event(report: &GroupReport) -> Event {

@@ -123,12 +123,46 @@ pub struct GroupReport {
     /// `true` when any partition is warming up ([`PartitionExtras::warming_up`]).
     #[serde(skip)]
     pub warming_up: bool,
+    /// A consumer group or a share group. Serialised (`"group_type": "share"`) for share groups
+    /// only, so a consumer group's JSON keeps Burrow's shape.
+    #[serde(default, skip_serializing_if = "GroupType::is_consumer")]
+    pub group_type: GroupType,
+}
+
+/// The kinds of group lagwatch reports.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum GroupType {
+    /// A consumer group that commits offsets: classic or KIP-848 (`consumer` protocol).
+    #[default]
+    Consumer,
+    /// A share group (KIP-932): no commits; judged by [`crate::share`]'s rules.
+    Share,
+}
+
+impl GroupType {
+    /// `"consumer"` or `"share"`, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupType::Consumer => "consumer",
+            GroupType::Share => "share",
+        }
+    }
+
+    /// `true` for [`GroupType::Consumer`].
+    pub fn is_consumer(&self) -> bool {
+        *self == GroupType::Consumer
+    }
 }
 
 impl GroupReport {
     /// Burrow's answer for an unknown cluster or group.
     pub fn not_found(cluster: &str, group: &str, now_ms: TimestampMs) -> GroupReport {
         GroupReport {
+            group_type: crate::report::GroupType::Consumer,
             cluster: cluster.to_owned(),
             group: group.to_owned(),
             status: GroupStatus::NotFound,

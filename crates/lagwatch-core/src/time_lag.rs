@@ -5,6 +5,11 @@
 //! (time, high-water mark) curve, and the time lag is the distance between "now" and the moment
 //! the high-water mark passed the committed offset.
 //!
+//! "Now" is the newest moment the committed offset is known to be current: the evaluation
+//! time for streamed commits, the time of the last read for polled ones (the model takes it
+//! from [`crate::Event::CommitsRead`]). Measuring a polled offset at evaluation time would add
+//! the age of the read to the lag.
+//!
 //! ```
 //! use lagwatch_core::time_lag::{estimate, Confidence};
 //!
@@ -76,7 +81,9 @@ pub const MAX_SECONDS: f64 = 10.0 * 365.0 * 86_400.0;
 /// A committed offset between the oldest and the newest high-water mark always lies on some
 /// pair of case 4, even when the history went backwards (a recreated topic).
 ///
-/// The result is `(now_ms - t) / 1000` seconds, clamped to `0..=`[`MAX_SECONDS`], so it is
+/// `now_ms` is the moment the lag is measured at: the newest moment `committed` is known to
+/// be current (see the [module documentation](self)). The result is `(now_ms - t) / 1000`
+/// seconds, clamped to `0..=`[`MAX_SECONDS`], so it is
 /// never negative (a sample from the future counts as "just now"), NaN or infinite.
 pub fn estimate(history: &[(TimestampMs, i64)], committed: i64, now_ms: TimestampMs) -> TimeLag {
     let Some(&(_, newest_hw)) = history.last() else {

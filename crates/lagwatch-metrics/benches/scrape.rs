@@ -117,6 +117,7 @@ fn snapshot(partitions: usize) -> Snapshot {
             log_start: vec![Some(1_000); 100],
         });
         groups.push(GroupReport {
+            group_type: lagwatch_core::report::GroupType::Consumer,
             cluster: "production-eu".into(),
             group: format!("billing-service-consumer-{g:05}"),
             status: GroupStatus::Ok,

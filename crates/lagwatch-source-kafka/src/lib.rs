@@ -11,9 +11,9 @@
 //! * **Committed offsets**, by [`KafkaMode`](lagwatch_config::kafka::KafkaMode):
 //!   * `admin` — list every group, describe them in batches (members, owners, client ids)
 //!     and fetch the groups' committed offsets: with [`wire`]'s batched OffsetFetch (many
-//!     groups per request and coordinator) on PLAINTEXT listeners of brokers 3.3+, else
-//!     `concurrency` at a time through librdkafka's ListConsumerGroupOffsets, which takes
-//!     one group per call. See [`groups`] for how snapshots become events.
+//!     groups per request and coordinator) on brokers 3.3+ over any listener (TLS and
+//!     SASL PLAIN / SCRAM included, [`wire::WireSettings`]), else `concurrency` at a time
+//!     through librdkafka's ListConsumerGroupOffsets, which takes one group per call. See [`groups`] for how snapshots become events.
 //!   * `offsets-topic` — stream `__consumer_offsets` like Burrow ([`offsets_topic`]), with a
 //!     group description every `group_refresh` for owners of KIP-848 groups and for groups
 //!     that disappeared.
@@ -43,6 +43,7 @@ pub mod client;
 mod creation_error;
 mod error;
 pub mod groups;
+mod jitter;
 pub mod metadata;
 pub mod offsets_topic;
 mod reader;

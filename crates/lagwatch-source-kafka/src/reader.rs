@@ -9,7 +9,7 @@ use crate::stats::Stats;
 use crate::topics::{TopicInfo, TopicTable};
 use crate::wire::WireClient;
 use lagwatch_core::filter::NameFilter;
-use lagwatch_core::{Event, MemberAssignment};
+use lagwatch_core::{Event, MemberAssignment, TimestampMs};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,7 +22,15 @@ pub(crate) struct Scope {
     pub describe: bool,
     /// Fetch every group's committed offsets.
     pub commits: bool,
+    /// Committed offsets are polled, not streamed: every group whose offsets were fetched
+    /// also gets an [`Event::CommitsRead`] with the time of the fetch, so its time lag is
+    /// estimated as of then (unchanged offsets send no commit).
+    pub polled: bool,
 }
+
+/// One group's committed offsets: when they were fetched, and the offset per (topic,
+/// partition).
+type FetchedOffsets = (TimestampMs, BTreeMap<(String, i32), i64>);
 
 /// Groups described per DescribeConsumerGroups call.
 const DESCRIBE_BATCH: usize = 200;
@@ -46,6 +54,8 @@ pub(crate) struct Reader {
     earliest: BTreeMap<(String, i32), i64>,
     stats: Arc<Stats>,
     wire: Option<Arc<WireClient>>,
+    /// Share groups seen by the previous read (a group missing from a listing is deleted).
+    share_groups: BTreeSet<String>,
 }
 
 /// The wall clock in ms.
@@ -98,6 +108,7 @@ impl Reader {
             earliest: BTreeMap::new(),
             stats,
             wire: settings.wire,
+            share_groups: BTreeSet::new(),
         }
     }
 
@@ -145,8 +156,66 @@ impl Reader {
         if scope.describe || scope.commits {
             self.read_groups(scope, &mut events).await?;
         }
+        self.read_share_groups(&mut events).await;
         self.stats.cycle_done(started.elapsed());
         Ok(events)
+    }
+
+    /// Share groups (KIP-932), through the wire path only (librdkafka cannot list or describe
+    /// them): one [`Event::ShareGroupOffsets`] per group, [`Event::GroupDeleted`] for a group
+    /// gone since the previous read. A failed read is logged and skipped; the next read tries
+    /// again, and nothing is taken as deleted meanwhile.
+    async fn read_share_groups(&mut self, events: &mut Vec<Event>) {
+        let Some(wire) = self.wire.clone().filter(|w| w.enabled()) else {
+            return;
+        };
+        let before = wire.requests();
+        let read = async {
+            let listed = wire.list_share_groups().await?;
+            let listed: Vec<String> = listed
+                .into_iter()
+                .filter(|g| self.groups.accepts(g))
+                .collect();
+            let described = if listed.is_empty() {
+                Vec::new()
+            } else {
+                wire.describe_share_groups(&listed).await?
+            };
+            Ok::<_, crate::wire::WireError>((listed, described))
+        };
+        let result = read.await;
+        self.stats.batched_requests(wire.requests() - before);
+        let (listed, described) = match result {
+            Ok(read) => read,
+            Err(e) => {
+                self.stats.error();
+                tracing::debug!(cluster = %self.cluster, error = %e, "reading share groups failed");
+                return;
+            }
+        };
+        let observed_ms = now_ms();
+        let listed: BTreeSet<String> = listed.into_iter().collect();
+        for gone in self.share_groups.difference(&listed) {
+            events.push(Event::GroupDeleted {
+                cluster: self.cluster.clone(),
+                group: gone.clone(),
+            });
+        }
+        for g in described {
+            let partitions = g
+                .partitions
+                .into_iter()
+                .filter(|p| self.topic_filter.accepts(&p.topic))
+                .collect();
+            events.push(Event::ShareGroupOffsets {
+                cluster: self.cluster.clone(),
+                group: g.group,
+                partitions,
+                assignments: g.assignments,
+                observed_ms,
+            });
+        }
+        self.share_groups = listed;
     }
 
     async fn refresh_metadata(&mut self, events: &mut Vec<Event>) -> Result<(), KafkaError> {
@@ -321,7 +390,7 @@ impl Reader {
             }
         }
 
-        let mut offsets: BTreeMap<String, BTreeMap<(String, i32), i64>> = BTreeMap::new();
+        let mut offsets: BTreeMap<String, FetchedOffsets> = BTreeMap::new();
         let batched = match &self.wire {
             Some(wire) if scope.commits && wire.enabled() => {
                 self.batched_offsets(wire, &readable).await
@@ -329,10 +398,11 @@ impl Reader {
             _ => None,
         };
         if let Some(fetched) = batched {
+            let fetched_ms = now_ms();
             for (group, answer) in fetched {
                 match answer {
                     Ok(map) => {
-                        offsets.insert(group, map);
+                        offsets.insert(group, (fetched_ms, map));
                     }
                     Err(code) => {
                         self.stats.error();
@@ -365,7 +435,7 @@ impl Reader {
                             .into_iter()
                             .filter_map(|c| Some(((c.topic, c.partition), c.offset?)))
                             .collect();
-                        offsets.insert(group, map);
+                        offsets.insert(group, (now_ms(), map));
                     }
                     Ok((group, Err(e))) => {
                         self.stats.error();
@@ -384,7 +454,11 @@ impl Reader {
 
         let now = now_ms();
         for group in &readable {
-            let offsets = offsets.remove(group).unwrap_or_default();
+            let (read_ms, offsets) = match offsets.remove(group) {
+                Some((at, map)) if scope.polled && !map.is_empty() => (Some(at), map),
+                Some((_, map)) => (None, map),
+                None => (None, BTreeMap::new()),
+            };
             let mut owned = members.remove(group);
             // A topic newer than the last metadata read: read metadata again next time, and
             // send these owners once the topic is known (the model keeps early commits, not
@@ -409,6 +483,13 @@ impl Reader {
                 members: owned,
             };
             self.tracker.update(group, snapshot, now, events);
+            if let Some(read_ms) = read_ms {
+                events.push(Event::CommitsRead {
+                    cluster: self.cluster.clone(),
+                    group: group.clone(),
+                    read_ms,
+                });
+            }
         }
         if partial.is_empty() {
             self.tracker.retain(&present, events);

@@ -4,13 +4,14 @@ use crate::admin::AdminConnection;
 use crate::client;
 use crate::client::{Connection, QuietContext};
 use crate::error::KafkaError;
+use crate::jitter::Jitter;
 use crate::offsets_topic::stream::{OffsetsStream, StreamStart};
 use crate::reader::{Reader, ReaderSettings, Scope};
 use crate::stats::{KafkaSourceStats, Stats};
-use crate::wire::WireClient;
+use crate::wire::{WireClient, WireSettings};
 use lagwatch_component::{ComponentError, FromConfig, OffsetSource, SourceContext, async_trait};
 use lagwatch_config::KafkaSourceConfig;
-use lagwatch_config::kafka::{KafkaMode, OffsetsTopicStart, SecurityProtocol};
+use lagwatch_config::kafka::{KafkaMode, OffsetsTopicStart};
 use lagwatch_core::Event;
 use lagwatch_core::filter::{FilterError, NameFilter};
 use std::collections::BTreeSet;
@@ -28,8 +29,8 @@ pub struct KafkaSource {
     groups: NameFilter,
     topics: NameFilter,
     stats: Arc<Stats>,
-    /// The batched committed-offset path, on PLAINTEXT listeners (`wire`); `None` keeps
-    /// librdkafka's one-group-per-call path.
+    /// The batched committed-offset path (`wire`); `None` keeps librdkafka's
+    /// one-group-per-call path.
     wire: Option<Arc<WireClient>>,
 }
 
@@ -88,9 +89,17 @@ impl KafkaSource {
             key,
             reason,
         })?;
-        let wire = (config.batched_offsets
-            && config.security_protocol == SecurityProtocol::Plaintext)
-            .then(|| Arc::new(WireClient::new(&config.servers, config.request_timeout)));
+        let wire = if config.batched_offsets {
+            match WireSettings::from_config(&config) {
+                Ok(settings) => Some(Arc::new(WireClient::new(settings))),
+                Err(reason) => {
+                    tracing::info!(cluster = %cluster, %reason, "batched committed-offset reads are not possible with these settings: reading them one group at a time through librdkafka");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         Ok(KafkaSource {
             name: format!("kafka[{cluster}]"),
             cluster,
@@ -152,6 +161,7 @@ impl KafkaSource {
             .read(Scope {
                 describe: true,
                 commits: true,
+                polled: true,
             })
             .await
     }
@@ -193,6 +203,7 @@ impl Snapshots {
             .read(Scope {
                 describe: true,
                 commits: true,
+                polled: true,
             })
             .await
     }
@@ -307,16 +318,25 @@ impl OffsetSource for KafkaSource {
             self.stats.set_mode("admin");
         }
 
-        let mut ticker = tokio::time::interval(self.config.offset_refresh);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Reads start every `offset_refresh`; while commits are polled, each interval is
+        // jittered (see `jitter`) so that polls do not lock onto the consumers' commit cycle.
+        let mut jitter = Jitter::new(&self.cluster);
+        let mut next_read = tokio::time::Instant::now();
         let mut last_describe: Option<Instant> = None;
         loop {
             tokio::select! {
                 biased;
                 () = ctx.shutdown.cancelled() => return Ok(()),
-                _ = ticker.tick() => {}
+                () = tokio::time::sleep_until(next_read) => {}
             }
             let polling = poll_commits.load(Ordering::Relaxed);
+            let interval = if polling {
+                jitter.around(self.config.offset_refresh)
+            } else {
+                self.config.offset_refresh
+            };
+            // A read that overruns its interval delays the next one rather than queueing.
+            next_read = (next_read + interval).max(tokio::time::Instant::now());
             // In auto mode the first read is a full Admin API snapshot; streaming starts at
             // the end of the offsets topic once it has been sent.
             let snapshot_first = self.config.mode == KafkaMode::Auto && !stream_started;
@@ -330,6 +350,9 @@ impl OffsetSource for KafkaSource {
             let scope = Scope {
                 describe: describe_due,
                 commits: polling || snapshot_first,
+                // Auto mode's first snapshot is followed by the stream, which keeps its
+                // commits current: only reads that poll commits say as of when.
+                polled: polling,
             };
             let read_started = Instant::now();
             let read = tokio::select! {

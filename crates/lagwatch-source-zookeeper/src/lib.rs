@@ -305,6 +305,8 @@ impl ZookeeperSource {
             let group_sent = sent.entry(group.clone()).or_default();
             let offsets = format!("{}/{group}/offsets", self.consumers_path);
             let topics = self.children(client, &offsets).await?.unwrap_or_default();
+            // Whether any offset znode of the group was read (changed or not).
+            let mut read_any = false;
             for topic in topics.into_iter().filter(|t| self.topics.accepts(t)) {
                 let topic_path = format!("{offsets}/{topic}");
                 let partitions = self
@@ -329,6 +331,7 @@ impl ZookeeperSource {
                         Ok(Err(e)) => return Err(self.read_error(&path, e.to_string())),
                         Ok(Ok(found)) => found,
                     };
+                    read_any = true;
                     let slot = (topic.clone(), partition);
                     if group_sent.get(&slot) == Some(&stat.mzxid) {
                         continue;
@@ -354,6 +357,14 @@ impl ZookeeperSource {
                         order: Some(stat.mzxid),
                     });
                 }
+            }
+            if read_any {
+                // Polled: the group's offsets are current as of this read, changed or not.
+                events.push(Event::CommitsRead {
+                    cluster: cluster.clone(),
+                    group: group.clone(),
+                    read_ms: lagwatch_component::clock::wall_clock_ms(),
+                });
             }
             let current = self.read_owners(client, &group).await?;
             let changed = match owners.get(&group) {

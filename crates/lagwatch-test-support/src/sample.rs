@@ -89,6 +89,7 @@ pub fn group(
         .cloned();
     let stale = partitions.iter().any(|p| p.extras.stale);
     GroupReport {
+        group_type: lagwatch_core::report::GroupType::Consumer,
         cluster: cluster.to_owned(),
         group: group.to_owned(),
         status,

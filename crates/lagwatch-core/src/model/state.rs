@@ -274,6 +274,7 @@ impl LagModel {
                         topics,
                         last_commit_ms: group.last_commit_ms,
                         created_ms: group.created_ms,
+                        commits_read_ms: None,
                     },
                 );
             }

@@ -43,6 +43,7 @@ pub fn partition(
 pub fn group(cluster: &str, name: &str, partitions: Vec<PartitionReport>) -> GroupReport {
     let totallag = partitions.iter().map(|p| p.current_lag).sum();
     GroupReport {
+        group_type: lagwatch_core::report::GroupType::Consumer,
         cluster: cluster.into(),
         group: name.into(),
         status: GroupStatus::Ok,

@@ -1,47 +1,39 @@
-//! One framed connection to one broker: `ApiVersions` on open, then one request at a time.
+//! One framed connection to one broker: TLS when the listener wants it, `ApiVersions` on
+//! open, SASL authentication when the listener wants it, then one request at a time.
 
-use super::MAX_RESPONSE_BYTES;
+use super::codec;
 use super::error::WireError;
-use bytes::{Buf, BufMut, Bytes, BytesMut};
-use kafka_protocol::messages::{
-    ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader,
-};
-use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
+use super::sasl;
+use super::settings::WireSettings;
+use super::transport::Transport;
+use bytes::Bytes;
+use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
+use kafka_protocol::protocol::{Request, StrBytes};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// A connection to one broker, used for one request at a time.
 pub(super) struct Connection {
     pub(super) addr: String,
-    stream: TcpStream,
+    stream: Transport,
     correlation: i32,
+    /// Requests sent while opening: ApiVersions and the SASL exchange.
+    pub(super) opening_requests: u64,
     /// API key → (min, max) version the broker offers.
     versions: HashMap<i16, (i16, i16)>,
 }
 
 impl Connection {
-    pub(super) async fn open(addr: &str, timeout: Duration) -> Result<Connection, WireError> {
-        let io = |source| WireError::Io {
-            addr: addr.to_owned(),
-            source,
-        };
-        let stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-            Ok(connected) => connected.map_err(io)?,
-            Err(_) => {
-                return Err(WireError::Timeout {
-                    addr: addr.to_owned(),
-                    api: "connect",
-                    timeout,
-                });
-            }
-        };
-        stream.set_nodelay(true).map_err(io)?;
+    /// Connects to `addr` as `settings` say: TLS handshake, `ApiVersions`, SASL.
+    pub(super) async fn open(addr: &str, settings: &WireSettings) -> Result<Connection, WireError> {
+        let timeout = settings.timeout;
+        let stream = Transport::connect(addr, settings.tls.as_ref(), timeout).await?;
         let mut conn = Connection {
             addr: addr.to_owned(),
             stream,
             correlation: 0,
+            opening_requests: 1,
             versions: HashMap::new(),
         };
         let request = ApiVersionsRequest::default()
@@ -60,6 +52,9 @@ impl Connection {
             .iter()
             .map(|k| (k.api_key, (k.min_version, k.max_version)))
             .collect();
+        if let Some(sasl) = &settings.sasl {
+            conn.opening_requests += sasl::authenticate(&mut conn, sasl, timeout).await?;
+        }
         Ok(conn)
     }
 
@@ -107,74 +102,30 @@ impl Connection {
         version: i16,
         api: &'static str,
     ) -> Result<R::Response, WireError> {
-        let addr = self.addr.clone();
         self.correlation = self.correlation.wrapping_add(1);
-        let header = RequestHeader::default()
-            .with_request_api_key(R::KEY)
-            .with_request_api_version(version)
-            .with_correlation_id(self.correlation)
-            .with_client_id(Some(StrBytes::from_static_str("lagwatch")));
-        let mut frame = BytesMut::new();
-        frame.put_i32(0);
-        header
-            .encode(&mut frame, R::header_version(version))
-            .map_err(|e| codec_error(&addr, api, e))?;
-        request
-            .encode(&mut frame, version)
-            .map_err(|e| codec_error(&addr, api, e))?;
-        let size = i32::try_from(frame.len() - 4).map_err(|_| WireError::Codec {
+        let codec = |message: String| WireError::Codec {
             addr: self.addr.clone(),
             api,
-            message: "request too large".to_owned(),
-        })?;
-        frame[..4].copy_from_slice(&size.to_be_bytes());
-
+            message,
+        };
+        let frame =
+            codec::encode_request(request, version, self.correlation, "lagwatch").map_err(codec)?;
         let io = |source| WireError::Io {
             addr: self.addr.clone(),
             source,
         };
         self.stream.write_all(&frame).await.map_err(io)?;
         let size = self.stream.read_i32().await.map_err(io)?;
-        let size = usize::try_from(size)
-            .ok()
-            .filter(|s| *s <= MAX_RESPONSE_BYTES)
-            .ok_or_else(|| WireError::Codec {
-                addr: self.addr.clone(),
-                api,
-                message: format!("response size {size} out of range"),
-            })?;
+        let size = codec::response_size(size).map_err(codec)?;
         let mut body = vec![0; size];
         self.stream.read_exact(&mut body).await.map_err(io)?;
-        let mut body = Bytes::from(body);
-        let response_header = ResponseHeader::decode(
-            &mut body,
-            <R::Response as HeaderVersion>::header_version(version),
-        )
-        .map_err(|e| codec_error(&addr, api, e))?;
-        if response_header.correlation_id != self.correlation {
-            return Err(WireError::Codec {
-                addr: self.addr.clone(),
-                api,
-                message: format!(
-                    "correlation id {} answered, {} expected",
-                    response_header.correlation_id, self.correlation
-                ),
-            });
-        }
-        let response =
-            R::Response::decode(&mut body, version).map_err(|e| codec_error(&addr, api, e))?;
-        if body.has_remaining() {
-            tracing::trace!(addr = %self.addr, api, left = body.remaining(), "response has trailing bytes");
+        let (response, left) =
+            codec::decode_response::<R>(Bytes::from(body), version, self.correlation)
+                .map_err(codec)?;
+        if left > 0 {
+            tracing::trace!(addr = %self.addr, api, left, "response has trailing bytes");
         }
         Ok(response)
-    }
-}
-
-fn codec_error(addr: &str, api: &'static str, e: impl std::fmt::Display) -> WireError {
-    WireError::Codec {
-        addr: addr.to_owned(),
-        api,
-        message: e.to_string(),
     }
 }
 
@@ -183,6 +134,12 @@ pub(super) fn api_name(key: i16) -> &'static str {
         18 => "ApiVersions",
         10 => "FindCoordinator",
         9 => "OffsetFetch",
+        17 => "SaslHandshake",
+        36 => "SaslAuthenticate",
+        3 => "Metadata",
+        16 => "ListGroups",
+        77 => "ShareGroupDescribe",
+        90 => "DescribeShareGroupOffsets",
         _ => "request",
     }
 }

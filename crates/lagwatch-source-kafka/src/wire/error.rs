@@ -57,6 +57,26 @@ pub enum WireError {
         /// Kafka's error code.
         code: i16,
     },
+    /// The TLS handshake with a broker failed (certificate not trusted, host name not in it,
+    /// no TLS on that listener...).
+    #[error("{addr}: TLS handshake failed: {message}")]
+    Tls {
+        /// The broker.
+        addr: String,
+        /// What the TLS library reported.
+        message: String,
+    },
+    /// SASL authentication with a broker failed: mechanism not enabled, wrong credentials,
+    /// or a SCRAM answer that does not check out. Never holds the password.
+    #[error("{addr}: SASL {mechanism} authentication failed: {message}")]
+    Authentication {
+        /// The broker.
+        addr: String,
+        /// The SASL mechanism (`PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512`).
+        mechanism: &'static str,
+        /// The broker's message (`SaslAuthenticate`'s error message) or what did not check out.
+        message: String,
+    },
     /// No bootstrap server could be reached.
     #[error("no bootstrap server answered ({servers}): {last}")]
     NoBroker {

@@ -4,8 +4,8 @@
 //! call (two requests per group).
 //!
 //! Requests and responses are the `kafka-protocol` crate's messages, generated from Kafka's
-//! own schemas; this module only frames them on a TCP connection of its own (a 4-byte size,
-//! a request header with a correlation id, the body) and routes them:
+//! own schemas; this module only frames them on a connection of its own (TCP, or TLS over
+//! TCP; a 4-byte size, a request header with a correlation id, the body) and routes them:
 //!
 //! 1. `ApiVersions` on every new connection; a broker must offer `FindCoordinator` v4+
 //!    (batched keys) and `OffsetFetch` v8+ (batched groups), otherwise the call fails with
@@ -16,13 +16,29 @@
 //! 4. a group answered with NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS or
 //!    COORDINATOR_NOT_AVAILABLE is looked up and asked again, up to [`ATTEMPTS`] times.
 //!
-//! Only PLAINTEXT listeners are spoken here; for TLS and SASL the source keeps librdkafka's
-//! path (see the source's docs).
+//! Every listener kind the source's settings describe is spoken ([`WireSettings`]):
+//! PLAINTEXT; SSL (TLS through native-tls, i.e. OpenSSL on Linux like librdkafka, with the
+//! configured CA or the system's, an optional client certificate whose key may be
+//! encrypted, and host-name checking unless turned off); SASL_PLAINTEXT and SASL_SSL with
+//! PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (`SaslHandshake` v1 and `SaslAuthenticate` right
+//! after `ApiVersions`, on every new connection; refused credentials are one
+//! [`WireError::Authentication`] naming the broker and the mechanism, a failed TLS
+//! handshake a [`WireError::Tls`]). A `librdkafka` pass-through setting that
+//! changes how connections are secured is not followed here:
+//! [`WireSettings::from_config`] then says why, and the source keeps librdkafka's path for
+//! that cluster.
 
+mod codec;
 mod connection;
 mod error;
+mod sasl;
+mod settings;
+mod share;
+mod transport;
 
 pub use error::WireError;
+pub use settings::WireSettings;
+pub use share::ShareGroupRead;
 
 use connection::{Connection, api_name};
 use kafka_protocol::messages::{
@@ -42,8 +58,6 @@ pub const MAX_KEYS: usize = 1_000;
 pub const MAX_GROUPS: usize = 500;
 /// Tries per group when its coordinator moves or is loading.
 pub const ATTEMPTS: usize = 5;
-/// The largest response accepted (a response size above it is a protocol error).
-const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 
 const FIND_COORDINATOR_MIN: i16 = 4;
 const OFFSET_FETCH_MIN: i16 = 8;
@@ -60,11 +74,12 @@ const GROUP_ID_NOT_FOUND: i16 = 69;
 /// the coordinator answered for the group.
 pub type GroupOffsets = Result<BTreeMap<(String, i32), i64>, i16>;
 
-/// A client for the batched calls, over PLAINTEXT connections it opens itself and keeps
-/// (one per broker).
+/// A client for the batched calls, over connections it opens itself (TLS and SASL as its
+/// [`WireSettings`] say) and keeps (one per broker).
 pub struct WireClient {
     bootstrap: Vec<String>,
     timeout: Duration,
+    settings: WireSettings,
     connections: Mutex<HashMap<String, std::sync::Arc<Mutex<Connection>>>>,
     requests: AtomicU64,
     max_groups: usize,
@@ -81,21 +96,22 @@ impl std::fmt::Debug for WireClient {
 }
 
 impl WireClient {
-    /// A client for the comma-separated `bootstrap` servers; connects on first use.
-    pub fn new(bootstrap: &str, timeout: Duration) -> WireClient {
+    /// A client connecting as `settings` say; connects on first use.
+    pub fn new(settings: WireSettings) -> WireClient {
         WireClient {
-            bootstrap: bootstrap
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            timeout,
+            bootstrap: settings.servers.clone(),
+            timeout: settings.timeout,
+            settings,
             connections: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
             max_groups: MAX_GROUPS,
             disabled: AtomicBool::new(false),
         }
+    }
+
+    /// A client for the comma-separated `bootstrap` servers on PLAINTEXT listeners.
+    pub fn plaintext(bootstrap: &str, timeout: Duration) -> WireClient {
+        WireClient::new(WireSettings::plaintext(bootstrap, timeout))
     }
 
     /// `false` once [`disable`](WireClient::disable)d: the brokers cannot serve this path.
@@ -115,19 +131,20 @@ impl WireClient {
         self
     }
 
-    /// Requests sent so far (ApiVersions included).
+    /// Requests sent so far (ApiVersions and SASL authentication included).
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// The connection to `addr`, opened (with its ApiVersions exchange) when there is none.
+    /// The connection to `addr`, opened (TLS, ApiVersions, SASL) when there is none.
     async fn connection(&self, addr: &str) -> Result<std::sync::Arc<Mutex<Connection>>, WireError> {
         let mut connections = self.connections.lock().await;
         if let Some(conn) = connections.get(addr) {
             return Ok(std::sync::Arc::clone(conn));
         }
-        let conn = Connection::open(addr, self.timeout).await?;
-        self.requests.fetch_add(1, Ordering::Relaxed);
+        let conn = Connection::open(addr, &self.settings).await?;
+        self.requests
+            .fetch_add(conn.opening_requests, Ordering::Relaxed);
         let conn = std::sync::Arc::new(Mutex::new(conn));
         connections.insert(addr.to_owned(), std::sync::Arc::clone(&conn));
         Ok(conn)
@@ -191,7 +208,10 @@ impl WireClient {
         for addr in &self.bootstrap {
             match self.send(addr, request, needed, ours).await {
                 Ok(response) => return Ok(response),
-                Err(e @ WireError::Unsupported { .. }) => return Err(e),
+                // Another broker would answer the same.
+                Err(e @ (WireError::Unsupported { .. } | WireError::Authentication { .. })) => {
+                    return Err(e);
+                }
                 Err(e) => last = Some(e),
             }
         }
@@ -379,7 +399,7 @@ mod tests {
 
     #[test]
     fn bootstrap_servers_are_split_and_trimmed() {
-        let client = WireClient::new(" a:1, b:2 ,,", Duration::from_secs(1));
+        let client = WireClient::plaintext(" a:1, b:2 ,,", Duration::from_secs(1));
         assert_eq!(client.bootstrap, ["a:1", "b:2"]);
     }
 }

@@ -181,7 +181,8 @@ pub fn kafka() -> KafkaEndpoint {
     }
 }
 
-/// Kafka 4.4, `SASL_PLAINTEXT` listener with `PLAIN` (`LAGWATCH_TEST_KAFKA_SASL`,
+/// Kafka 4.4, `SASL_PLAINTEXT` listener with `PLAIN`, `SCRAM-SHA-256` and `SCRAM-SHA-512`
+/// for one user (`LAGWATCH_TEST_KAFKA_SASL`,
 /// `LAGWATCH_TEST_KAFKA_SASL_USER`, `LAGWATCH_TEST_KAFKA_SASL_PASSWORD`).
 #[track_caller]
 pub fn kafka_sasl() -> SaslEndpoint {
@@ -215,6 +216,28 @@ pub fn kafka_tools() -> KafkaTools {
 pub fn kafka_legacy() -> KafkaEndpoint {
     KafkaEndpoint {
         bootstrap: require("LAGWATCH_TEST_KAFKA_LEGACY", "kafka-legacy"),
+    }
+}
+
+/// Kafka 3.9, `SASL_PLAINTEXT` listener with `PLAIN`, `SCRAM-SHA-256` and `SCRAM-SHA-512`
+/// for one user (`LAGWATCH_TEST_KAFKA_LEGACY_SASL`, `LAGWATCH_TEST_KAFKA_LEGACY_SASL_USER`,
+/// `LAGWATCH_TEST_KAFKA_LEGACY_SASL_PASSWORD`).
+#[track_caller]
+pub fn kafka_legacy_sasl() -> SaslEndpoint {
+    SaslEndpoint {
+        bootstrap: require("LAGWATCH_TEST_KAFKA_LEGACY_SASL", "kafka-legacy"),
+        user: require("LAGWATCH_TEST_KAFKA_LEGACY_SASL_USER", "kafka-legacy"),
+        password: require("LAGWATCH_TEST_KAFKA_LEGACY_SASL_PASSWORD", "kafka-legacy"),
+    }
+}
+
+/// Kafka 3.9, `SSL` listener and its CA file (`LAGWATCH_TEST_KAFKA_LEGACY_TLS`,
+/// `LAGWATCH_TEST_KAFKA_LEGACY_TLS_CA`).
+#[track_caller]
+pub fn kafka_legacy_tls() -> TlsEndpoint {
+    TlsEndpoint {
+        bootstrap: require("LAGWATCH_TEST_KAFKA_LEGACY_TLS", "kafka-legacy"),
+        ca_path: require_path("LAGWATCH_TEST_KAFKA_LEGACY_TLS_CA", "kafka-legacy"),
     }
 }
 

@@ -190,9 +190,148 @@ pub fn parse_describe(text: &str) -> anyhow::Result<Vec<DescribeRow>> {
     Ok(rows)
 }
 
+/// One row of `kafka-share-groups --describe` (Kafka 4.2+): `-` becomes `None`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShareDescribeRow {
+    /// Share group id.
+    pub group: String,
+    /// Topic.
+    pub topic: String,
+    /// Partition number.
+    pub partition: i32,
+    /// The share-partition start offset (`None` before the group started on the partition).
+    pub start_offset: Option<i64>,
+    /// Lag as the tool reports it.
+    pub lag: Option<i64>,
+}
+
+/// `kafka-share-groups --bootstrap-server <bootstrap> --describe --group <group>`, parsed
+/// (columns found by their header names).
+pub async fn share_groups_describe(
+    tools: &KafkaTools,
+    bootstrap: &str,
+    group: &str,
+) -> anyhow::Result<Vec<ShareDescribeRow>> {
+    let output = run(
+        tools,
+        "kafka-share-groups",
+        &[
+            "--bootstrap-server",
+            bootstrap,
+            "--describe",
+            "--group",
+            group,
+        ],
+        None,
+    )
+    .await?;
+    parse_share_describe(&output.stdout)
+        .with_context(|| format!("parsing the share describe output:\n{}", output.stdout))
+}
+
+/// Parses the table `kafka-share-groups --describe` prints.
+pub fn parse_share_describe(text: &str) -> anyhow::Result<Vec<ShareDescribeRow>> {
+    let mut header: Option<Vec<&str>> = None;
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.is_empty() {
+            continue;
+        }
+        if fields[0] == "GROUP" && fields.contains(&"START-OFFSET") {
+            header = Some(fields);
+            continue;
+        }
+        let Some(columns) = &header else { continue };
+        if fields.len() != columns.len() {
+            bail!(
+                "row {line:?} has {} columns, the header {}",
+                fields.len(),
+                columns.len()
+            );
+        }
+        let get = |name: &str| -> anyhow::Result<&str> {
+            columns
+                .iter()
+                .position(|c| *c == name)
+                .map(|i| fields[i])
+                .ok_or_else(|| anyhow!("no {name} column"))
+        };
+        rows.push(ShareDescribeRow {
+            group: get("GROUP")?.to_owned(),
+            topic: get("TOPIC")?.to_owned(),
+            partition: optional_number("PARTITION", get("PARTITION")?)?
+                .ok_or_else(|| anyhow!("row {line:?} has no partition"))?,
+            start_offset: optional_number("START-OFFSET", get("START-OFFSET")?)?,
+            lag: optional_number("LAG", get("LAG")?)?,
+        });
+    }
+    Ok(rows)
+}
+
+/// Makes `group` a share group that starts at the earliest offset, then consumes (and
+/// acknowledges) exactly `n` records of `topic` with Kafka's console share consumer.
+pub async fn share_consume(
+    tools: &KafkaTools,
+    bootstrap: &str,
+    topic: &str,
+    group: &str,
+    n: u64,
+) -> anyhow::Result<()> {
+    run(
+        tools,
+        "kafka-configs",
+        &[
+            "--bootstrap-server",
+            bootstrap,
+            "--alter",
+            "--entity-type",
+            "groups",
+            "--entity-name",
+            group,
+            "--add-config",
+            "share.auto.offset.reset=earliest",
+        ],
+        None,
+    )
+    .await?;
+    let n = n.to_string();
+    run(
+        tools,
+        "kafka-console-share-consumer",
+        &[
+            "--bootstrap-server",
+            bootstrap,
+            "--topic",
+            topic,
+            "--group",
+            group,
+            "--max-messages",
+            &n,
+        ],
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_the_share_group_table() {
+        let text = "\nGROUP  TOPIC     PARTITION  START-OFFSET  LAG\n\
+            gtry   sharetry  0          50            100\n\
+            gtry   sharetry  1          -             -\n";
+        let rows = parse_share_describe(text).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            (rows[0].partition, rows[0].start_offset, rows[0].lag),
+            (0, Some(50), Some(100))
+        );
+        assert_eq!((rows[1].start_offset, rows[1].lag), (None, None));
+    }
 
     #[test]
     fn parses_a_group_without_members() {
