@@ -22,15 +22,7 @@ use tokio_util::sync::CancellationToken;
 const OUTAGE: Duration = Duration::from_secs(30);
 const REFRESH: Duration = Duration::from_secs(2);
 
-fn now_ms() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
-}
+use lagwatch_component::clock::wall_clock_ms as now_ms;
 
 /// One evaluation of the watched group.
 #[derive(Debug)]

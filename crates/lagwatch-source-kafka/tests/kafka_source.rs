@@ -64,15 +64,7 @@ fn view(model: &mut LagModel, groups: &[&str]) -> View {
     out
 }
 
-fn now_ms() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
-}
+use lagwatch_component::clock::wall_clock_ms as now_ms;
 
 fn model() -> LagModel {
     LagModel::new(ModelSettings::default())

@@ -15,15 +15,7 @@ use lagwatch_source_kafka::{KafkaSource, Snapshots};
 use lagwatch_test_support::services::{env, kafka, names, tools};
 use std::collections::BTreeMap;
 
-fn now_ms() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
-}
+use lagwatch_component::clock::wall_clock_ms as now_ms;
 
 fn source(group: &str) -> KafkaSource {
     let mut c = KafkaSourceConfig::new("live", env::kafka().bootstrap);

@@ -73,15 +73,7 @@ impl Schedule {
     }
 }
 
-fn now_ms() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
-}
+use lagwatch_component::clock::wall_clock_ms as now_ms;
 
 /// Summary of the time lags the model reported.
 #[derive(Debug)]

@@ -59,18 +59,13 @@ impl Connection {
     }
 
     /// The newest version of `R` both sides speak, at least `needed` and at most `ours`.
-    pub(super) fn version<R: Request>(
-        &self,
-        api: &'static str,
-        needed: i16,
-        ours: i16,
-    ) -> Result<i16, WireError> {
+    pub(super) fn version<R: Request>(&self, needed: i16, ours: i16) -> Result<i16, WireError> {
         let (min, max) = self.versions.get(&R::KEY).copied().unwrap_or((-1, -1));
         let version = max.min(ours).min(R::VERSIONS.max);
         if version < needed || version < min {
             return Err(WireError::Unsupported {
                 addr: self.addr.clone(),
-                api,
+                api: api_name(R::KEY),
                 offered: max,
                 needed,
             });
@@ -129,7 +124,7 @@ impl Connection {
     }
 }
 
-pub(super) fn api_name(key: i16) -> &'static str {
+fn api_name(key: i16) -> &'static str {
     match key {
         18 => "ApiVersions",
         10 => "FindCoordinator",

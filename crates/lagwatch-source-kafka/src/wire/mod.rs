@@ -40,7 +40,7 @@ pub use error::WireError;
 pub use settings::WireSettings;
 pub use share::ShareGroupRead;
 
-use connection::{Connection, api_name};
+use connection::Connection;
 use kafka_protocol::messages::{
     FindCoordinatorRequest, GroupId, OffsetFetchRequest, find_coordinator_response::Coordinator,
     offset_fetch_request::OffsetFetchRequestGroup,
@@ -77,8 +77,6 @@ pub type GroupOffsets = Result<BTreeMap<(String, i32), i64>, i16>;
 /// A client for the batched calls, over connections it opens itself (TLS and SASL as its
 /// [`WireSettings`] say) and keeps (one per broker).
 pub struct WireClient {
-    bootstrap: Vec<String>,
-    timeout: Duration,
     settings: WireSettings,
     connections: Mutex<HashMap<String, std::sync::Arc<Mutex<Connection>>>>,
     requests: AtomicU64,
@@ -89,8 +87,7 @@ pub struct WireClient {
 impl std::fmt::Debug for WireClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WireClient")
-            .field("bootstrap", &self.bootstrap)
-            .field("timeout", &self.timeout)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
@@ -99,8 +96,6 @@ impl WireClient {
     /// A client connecting as `settings` say; connects on first use.
     pub fn new(settings: WireSettings) -> WireClient {
         WireClient {
-            bootstrap: settings.servers.clone(),
-            timeout: settings.timeout,
             settings,
             connections: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
@@ -183,9 +178,9 @@ impl WireClient {
     ) -> Result<R::Response, WireError> {
         let conn = self.connection(addr).await?;
         let mut conn = conn.lock().await;
-        let version = conn.version::<R>(api_name(R::KEY), needed, ours)?;
+        let version = conn.version::<R>(needed, ours)?;
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let result = conn.call(request, version, self.timeout).await;
+        let result = conn.call(request, version, self.settings.timeout).await;
         drop(conn);
         if matches!(
             result,
@@ -205,7 +200,7 @@ impl WireClient {
         ours: i16,
     ) -> Result<R::Response, WireError> {
         let mut last = None;
-        for addr in &self.bootstrap {
+        for addr in &self.settings.servers {
             match self.send(addr, request, needed, ours).await {
                 Ok(response) => return Ok(response),
                 // Another broker would answer the same.
@@ -216,13 +211,30 @@ impl WireClient {
             }
         }
         Err(WireError::NoBroker {
-            servers: self.bootstrap.join(","),
+            servers: self.settings.servers.join(","),
             last: Box::new(last.unwrap_or(WireError::Codec {
                 addr: String::new(),
                 api: "connect",
                 message: "no bootstrap server configured".to_owned(),
             })),
         })
+    }
+
+    /// `groups` by their coordinator (`host:port`), and the groups whose coordinator was
+    /// not found, with the error code they were answered with.
+    async fn by_coordinator(
+        &self,
+        groups: &[String],
+    ) -> Result<(BTreeMap<String, Vec<String>>, Vec<(String, i16)>), WireError> {
+        let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut failed = Vec::new();
+        for (group, coordinator) in self.coordinators(groups).await? {
+            match coordinator {
+                Ok(addr) => found.entry(addr).or_default().push(group),
+                Err(code) => failed.push((group, code)),
+            }
+        }
+        Ok((found, failed))
     }
 
     /// Each group's coordinator (`host:port`), or the error code it was answered with.
@@ -272,15 +284,13 @@ impl WireClient {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(100 << attempt.min(4))).await;
             }
-            let mut by_coordinator: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let (by_coordinator, failed) = self.by_coordinator(&pending).await?;
             let mut retry = Vec::new();
-            for (group, found) in self.coordinators(&pending).await? {
-                match found {
-                    Ok(addr) => by_coordinator.entry(addr).or_default().push(group),
-                    Err(code) if retriable(code) => retry.push(group),
-                    Err(code) => {
-                        result.insert(group, Err(code));
-                    }
+            for (group, code) in failed {
+                if retriable(code) {
+                    retry.push(group);
+                } else {
+                    result.insert(group, Err(code));
                 }
             }
             let fetches = by_coordinator
@@ -400,6 +410,6 @@ mod tests {
     #[test]
     fn bootstrap_servers_are_split_and_trimmed() {
         let client = WireClient::plaintext(" a:1, b:2 ,,", Duration::from_secs(1));
-        assert_eq!(client.bootstrap, ["a:1", "b:2"]);
+        assert_eq!(client.settings.servers, ["a:1", "b:2"]);
     }
 }

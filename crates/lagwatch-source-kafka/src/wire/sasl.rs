@@ -62,7 +62,7 @@ pub(super) async fn authenticate(
         message,
     };
     // v1: the mechanism's messages travel in SaslAuthenticate requests (Kafka 1.0+).
-    let version = conn.version::<SaslHandshakeRequest>("SaslHandshake", 1, 1)?;
+    let version = conn.version::<SaslHandshakeRequest>(1, 1)?;
     let handshake =
         SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str(mechanism));
     let response = conn.call(&handshake, version, timeout).await?;
@@ -77,7 +77,7 @@ pub(super) async fn authenticate(
             ),
         ));
     }
-    let version = conn.version::<SaslAuthenticateRequest>("SaslAuthenticate", 0, 2)?;
+    let version = conn.version::<SaslAuthenticateRequest>(0, 2)?;
     let mut sent = 1;
     match sasl.mechanism {
         SaslMechanism::Plain => {

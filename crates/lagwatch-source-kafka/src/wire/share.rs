@@ -91,14 +91,9 @@ impl WireClient {
         &self,
         groups: &[String],
     ) -> Result<Vec<ShareGroupRead>, WireError> {
-        let mut by_coordinator: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (group, found) in self.coordinators(groups).await? {
-            match found {
-                Ok(addr) => by_coordinator.entry(addr).or_default().push(group),
-                Err(code) => {
-                    tracing::debug!(group = %group, code, "no coordinator for share group");
-                }
-            }
+        let (by_coordinator, failed) = self.by_coordinator(groups).await?;
+        for (group, code) in failed {
+            tracing::debug!(group = %group, code, "no coordinator for share group");
         }
         let mut read = Vec::new();
         for (addr, groups) in by_coordinator {

@@ -149,6 +149,52 @@ fn optional_number<T: std::str::FromStr>(column: &str, value: &str) -> anyhow::R
 /// Lines before the header (e.g. "Consumer group 'g' has no active members.") and blank
 /// lines are skipped; columns are found by their header names.
 pub fn parse_describe(text: &str) -> anyhow::Result<Vec<DescribeRow>> {
+    parse_table(text, "TOPIC", |row| {
+        Ok(DescribeRow {
+            group: row.get("GROUP")?.to_owned(),
+            topic: row.get("TOPIC")?.to_owned(),
+            partition: row.number("PARTITION")?,
+            current_offset: row.number("CURRENT-OFFSET")?,
+            log_end_offset: row.number("LOG-END-OFFSET")?,
+            lag: row.number("LAG")?,
+            consumer_id: optional_text(row.get("CONSUMER-ID")?),
+            host: optional_text(row.get("HOST")?),
+            client_id: optional_text(row.get("CLIENT-ID")?),
+        })
+    })
+}
+
+/// One data line of a tool's table, its cells found by the header's column names.
+struct TableRow<'a> {
+    line: &'a str,
+    columns: &'a [&'a str],
+    fields: Vec<&'a str>,
+}
+
+impl<'a> TableRow<'a> {
+    /// The cell under `name`.
+    fn get(&self, name: &str) -> anyhow::Result<&'a str> {
+        self.columns
+            .iter()
+            .position(|c| *c == name)
+            .map(|i| self.fields[i])
+            .ok_or_else(|| anyhow!("no {name} column"))
+    }
+
+    /// The cell under `name` as a number, `None` for `-`.
+    fn number<T: std::str::FromStr>(&self, name: &str) -> anyhow::Result<Option<T>> {
+        optional_number(name, self.get(name)?)
+    }
+}
+
+/// Parses the whitespace-separated table a Kafka tool prints: the header is the line that
+/// starts with `GROUP` and names the column `marker`; lines before it and blank lines are
+/// skipped; every later line must have as many cells as the header and becomes one `row`.
+fn parse_table<T>(
+    text: &str,
+    marker: &str,
+    row: impl Fn(&TableRow<'_>) -> anyhow::Result<T>,
+) -> anyhow::Result<Vec<T>> {
     let mut header: Option<Vec<&str>> = None;
     let mut rows = Vec::new();
     for line in text.lines() {
@@ -156,7 +202,7 @@ pub fn parse_describe(text: &str) -> anyhow::Result<Vec<DescribeRow>> {
         if fields.is_empty() {
             continue;
         }
-        if fields[0] == "GROUP" && fields.contains(&"TOPIC") {
+        if fields[0] == "GROUP" && fields.contains(&marker) {
             header = Some(fields);
             continue;
         }
@@ -168,24 +214,11 @@ pub fn parse_describe(text: &str) -> anyhow::Result<Vec<DescribeRow>> {
                 columns.len()
             );
         }
-        let get = |name: &str| -> anyhow::Result<&str> {
-            columns
-                .iter()
-                .position(|c| *c == name)
-                .map(|i| fields[i])
-                .ok_or_else(|| anyhow!("no {name} column"))
-        };
-        rows.push(DescribeRow {
-            group: get("GROUP")?.to_owned(),
-            topic: get("TOPIC")?.to_owned(),
-            partition: optional_number("PARTITION", get("PARTITION")?)?,
-            current_offset: optional_number("CURRENT-OFFSET", get("CURRENT-OFFSET")?)?,
-            log_end_offset: optional_number("LOG-END-OFFSET", get("LOG-END-OFFSET")?)?,
-            lag: optional_number("LAG", get("LAG")?)?,
-            consumer_id: optional_text(get("CONSUMER-ID")?),
-            host: optional_text(get("HOST")?),
-            client_id: optional_text(get("CLIENT-ID")?),
-        });
+        rows.push(row(&TableRow {
+            line,
+            columns,
+            fields,
+        })?);
     }
     Ok(rows)
 }
@@ -231,42 +264,17 @@ pub async fn share_groups_describe(
 
 /// Parses the table `kafka-share-groups --describe` prints.
 pub fn parse_share_describe(text: &str) -> anyhow::Result<Vec<ShareDescribeRow>> {
-    let mut header: Option<Vec<&str>> = None;
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        if fields.is_empty() {
-            continue;
-        }
-        if fields[0] == "GROUP" && fields.contains(&"START-OFFSET") {
-            header = Some(fields);
-            continue;
-        }
-        let Some(columns) = &header else { continue };
-        if fields.len() != columns.len() {
-            bail!(
-                "row {line:?} has {} columns, the header {}",
-                fields.len(),
-                columns.len()
-            );
-        }
-        let get = |name: &str| -> anyhow::Result<&str> {
-            columns
-                .iter()
-                .position(|c| *c == name)
-                .map(|i| fields[i])
-                .ok_or_else(|| anyhow!("no {name} column"))
-        };
-        rows.push(ShareDescribeRow {
-            group: get("GROUP")?.to_owned(),
-            topic: get("TOPIC")?.to_owned(),
-            partition: optional_number("PARTITION", get("PARTITION")?)?
-                .ok_or_else(|| anyhow!("row {line:?} has no partition"))?,
-            start_offset: optional_number("START-OFFSET", get("START-OFFSET")?)?,
-            lag: optional_number("LAG", get("LAG")?)?,
-        });
-    }
-    Ok(rows)
+    parse_table(text, "START-OFFSET", |row| {
+        Ok(ShareDescribeRow {
+            group: row.get("GROUP")?.to_owned(),
+            topic: row.get("TOPIC")?.to_owned(),
+            partition: row
+                .number("PARTITION")?
+                .ok_or_else(|| anyhow!("row {:?} has no partition", row.line))?,
+            start_offset: row.number("START-OFFSET")?,
+            lag: row.number("LAG")?,
+        })
+    })
 }
 
 /// Makes `group` a share group that starts at the earliest offset, then consumes (and
