@@ -113,21 +113,35 @@ pub async fn consumer_groups_describe(
     bootstrap: &str,
     group: &str,
 ) -> anyhow::Result<Vec<DescribeRow>> {
-    let output = run(
+    describe(
         tools,
         "kafka-consumer-groups",
-        &[
-            "--bootstrap-server",
-            bootstrap,
-            "--describe",
-            "--group",
-            group,
-        ],
-        None,
+        bootstrap,
+        group,
+        parse_describe,
     )
-    .await?;
-    parse_describe(&output.stdout)
-        .with_context(|| format!("parsing the describe output:\n{}", output.stdout))
+    .await
+}
+
+/// `<tool> --bootstrap-server <bootstrap> --describe --group <group>`, its output parsed by
+/// `parse` (the output is quoted in the error when it cannot be).
+async fn describe<T>(
+    tools: &KafkaTools,
+    tool: &str,
+    bootstrap: &str,
+    group: &str,
+    parse: fn(&str) -> anyhow::Result<Vec<T>>,
+) -> anyhow::Result<Vec<T>> {
+    let args = [
+        "--bootstrap-server",
+        bootstrap,
+        "--describe",
+        "--group",
+        group,
+    ];
+    let output = run(tools, tool, &args, None).await?;
+    parse(&output.stdout)
+        .with_context(|| format!("parsing the output of {tool}:\n{}", output.stdout))
 }
 
 fn optional_text(value: &str) -> Option<String> {
@@ -245,21 +259,14 @@ pub async fn share_groups_describe(
     bootstrap: &str,
     group: &str,
 ) -> anyhow::Result<Vec<ShareDescribeRow>> {
-    let output = run(
+    describe(
         tools,
         "kafka-share-groups",
-        &[
-            "--bootstrap-server",
-            bootstrap,
-            "--describe",
-            "--group",
-            group,
-        ],
-        None,
+        bootstrap,
+        group,
+        parse_share_describe,
     )
-    .await?;
-    parse_share_describe(&output.stdout)
-        .with_context(|| format!("parsing the share describe output:\n{}", output.stdout))
+    .await
 }
 
 /// Parses the table `kafka-share-groups --describe` prints.
