@@ -64,6 +64,21 @@ const LOCKED: Schedule = Schedule {
     measure: Duration::from_secs(50),
 };
 
+/// The issue's workload at lagwatch's default intervals (10 s polls and evaluations, commits
+/// every 5 s that leave 6 s of messages behind); truth 6 s to 11 s, mean 8.5 s. Polls only
+/// every 10 s make a five-minute run hold about 30 distinct reads, too few for a 10 % bound
+/// to hold on every run, so this one is a measurement run by hand (docs/benchmarks.md):
+/// `cargo test -p lagwatch-source-kafka --test time_lag -- --ignored --nocapture`.
+const ISSUE: Schedule = Schedule {
+    rate: 20,
+    lag: 120,
+    commit_every: Duration::from_secs(5),
+    offset_refresh: Duration::from_secs(10),
+    evaluate_every: Duration::from_secs(10),
+    warm_up: Duration::from_secs(35),
+    measure: Duration::from_secs(300),
+};
+
 impl Schedule {
     /// The true time lag: (min, max, mean) in seconds.
     fn truth(&self) -> (f64, f64, f64) {
@@ -248,4 +263,11 @@ async fn admin_mode_polls_do_not_lock_onto_the_commit_cycle() {
 async fn auto_mode_time_lag_matches_the_known_truth() {
     let m = measure(KafkaMode::Auto, &MIXED).await;
     check("auto", &MIXED, &m);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a five-minute measurement run by hand; MIXED and LOCKED guard the same code in CI"]
+async fn admin_mode_time_lag_on_the_issue_schedule() {
+    let m = measure(KafkaMode::Admin, &ISSUE).await;
+    check("admin, issue schedule", &ISSUE, &m);
 }
