@@ -95,6 +95,28 @@ async fn share_group_lag_per_partition_equals_the_share_groups_tool() {
     );
     let expected = tool_view(&group).await;
     assert!(!expected.is_empty(), "the tool shows no started partition");
+    // Kafka 4.4 answers DescribeShareGroupOffsets v1: the lag is the broker's own, the
+    // number the tool prints, not the model's log end minus start offset.
+    let broker_lags: BTreeMap<(String, i32), Option<i64>> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ShareGroupOffsets {
+                group: g,
+                partitions,
+                ..
+            } if *g == group => Some(partitions),
+            _ => None,
+        })
+        .flatten()
+        .map(|p| ((p.topic.clone(), p.partition), p.lag))
+        .collect();
+    for (key, (_, lag)) in &expected {
+        assert_eq!(
+            broker_lags.get(key).copied().flatten(),
+            Some(i64::try_from(*lag).unwrap()),
+            "{key:?}: the broker's lag (v1) should be in the event: {broker_lags:?}"
+        );
+    }
     let r = report(&mut model, &group);
     assert_eq!(r.group_type, GroupType::Share);
     assert_eq!(lagwatch_view(&r), expected);

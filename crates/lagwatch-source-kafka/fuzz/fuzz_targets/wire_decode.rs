@@ -18,12 +18,16 @@ use libfuzzer_sys::fuzz_target;
 #[path = "../../src/wire/codec.rs"]
 mod codec;
 
+#[allow(dead_code)]
+#[path = "../../src/wire/share_offsets.rs"]
+mod share_offsets;
+
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
     let body = Bytes::copy_from_slice(rest);
-    let failed = match pick % 14 {
+    let failed = match pick % 16 {
         0 => codec::decode_response::<ApiVersionsRequest>(body, 3, 1).is_err(),
         1 => codec::decode_response::<FindCoordinatorRequest>(body, 4, 1).is_err(),
         2 => codec::decode_response::<FindCoordinatorRequest>(body, 6, 1).is_err(),
@@ -37,6 +41,8 @@ fuzz_target!(|data: &[u8]| {
         10 => codec::decode_response::<MetadataRequest>(body, 4, 1).is_err(),
         11 => codec::decode_response::<SaslHandshakeRequest>(body, 1, 1).is_err(),
         12 => codec::decode_response::<SaslAuthenticateRequest>(body, 2, 1).is_err(),
+        13 => codec::decode_response::<share_offsets::ShareOffsetsRequest>(body, 0, 1).is_err(),
+        14 => codec::decode_response::<share_offsets::ShareOffsetsRequest>(body, 1, 1).is_err(),
         _ => match rest.first_chunk::<4>() {
             Some(size) => codec::response_size(i32::from_be_bytes(*size)).is_err(),
             None => true,

@@ -34,6 +34,7 @@ mod error;
 mod sasl;
 mod settings;
 mod share;
+pub(crate) mod share_offsets;
 mod transport;
 
 pub use error::WireError;

@@ -4,13 +4,14 @@
 //!    asks each of them for the share groups it coordinates;
 //! 2. `FindCoordinator` for those groups (batched, as for consumer groups), then per
 //!    coordinator `ShareGroupDescribe` v1 (members and their assignments) and
-//!    `DescribeShareGroupOffsets` v0 (every topic: start offset per partition), up to
-//!    [`super::MAX_GROUPS`] groups per request. Version 1 (Kafka 4.2+, KIP-1226) adds the
-//!    broker's own lag, but kafka-protocol 0.18 has no v1 of the message, so the lag is the
-//!    model's log end minus the start offset.
+//!    `DescribeShareGroupOffsets` (every topic: start offset per partition, and from v1,
+//!    Kafka 4.2+, the broker's lag; [`super::share_offsets`] frames it), up to
+//!    [`super::MAX_GROUPS`] groups per request. From a v0 broker (Kafka 4.0 and 4.1) the
+//!    lag is the model's log end minus the start offset.
 //!
 //! A broker without these APIs (Kafka 3.x) has no share groups: the listing is empty.
 
+use super::share_offsets::ShareOffsetsRequest;
 use super::{WireClient, WireError};
 use kafka_protocol::messages::{
     DescribeShareGroupOffsetsRequest, GroupId, ListGroupsRequest, MetadataRequest,
@@ -26,9 +27,8 @@ use std::collections::{BTreeMap, BTreeSet};
 const LIST_GROUPS_MIN: i16 = 5;
 /// ShareGroupDescribe v1 is the production version (Kafka 4.1+).
 const SHARE_DESCRIBE_MIN: i16 = 1;
-/// DescribeShareGroupOffsets v0: kafka-protocol 0.18 has no v1, which adds the broker's lag
-/// (KIP-1226, Kafka 4.2+); the model takes the lag as log end minus start offset instead.
-const SHARE_OFFSETS_MAX: i16 = 0;
+/// DescribeShareGroupOffsets v1 adds the broker's lag (KIP-1226, Kafka 4.2+).
+const SHARE_OFFSETS_MAX: i16 = 1;
 
 /// One share group as read: its state, members' assignments and partitions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,14 +132,16 @@ impl WireClient {
         let offsets = self
             .send(
                 addr,
-                &DescribeShareGroupOffsetsRequest::default().with_groups(
-                    ids.into_iter()
-                        .map(|id| {
-                            DescribeShareGroupOffsetsRequestGroup::default()
-                                .with_group_id(id)
-                                .with_topics(None)
-                        })
-                        .collect(),
+                &ShareOffsetsRequest(
+                    DescribeShareGroupOffsetsRequest::default().with_groups(
+                        ids.into_iter()
+                            .map(|id| {
+                                DescribeShareGroupOffsetsRequestGroup::default()
+                                    .with_group_id(id)
+                                    .with_topics(None)
+                            })
+                            .collect(),
+                    ),
                 ),
                 0,
                 SHARE_OFFSETS_MAX,
@@ -149,10 +151,10 @@ impl WireClient {
         let mut partitions: BTreeMap<String, Vec<SharePartitionOffset>> = BTreeMap::new();
         for g in offsets.groups {
             if g.error_code != 0 {
-                tracing::debug!(group = %g.group_id.0.as_str(), code = g.error_code, "share group offsets not read");
+                tracing::debug!(group = %g.group_id.as_str(), code = g.error_code, "share group offsets not read");
                 continue;
             }
-            let list = partitions.entry(g.group_id.0.to_string()).or_default();
+            let list = partitions.entry(g.group_id.to_string()).or_default();
             for t in g.topics {
                 for p in t.partitions {
                     // A partition the group has not started on has no start offset yet.
@@ -160,10 +162,10 @@ impl WireClient {
                         continue;
                     }
                     list.push(SharePartitionOffset {
-                        topic: t.topic_name.0.to_string(),
+                        topic: t.topic_name.to_string(),
                         partition: p.partition_index,
                         start_offset: p.start_offset,
-                        lag: None,
+                        lag: p.lag,
                     });
                 }
             }
