@@ -882,6 +882,8 @@ impl LagModel {
                 })
             })
             .collect();
+        // The snapshot is kept until the next one replaces it: no spare capacity.
+        groups.shrink_to_fit();
         SnapshotData {
             at_ms: now_ms,
             cycle,
@@ -1065,7 +1067,9 @@ fn evaluate_state(
     now_ms: TimestampMs,
     settings: &EvaluatorSettings,
 ) -> GroupReport {
-    let mut reports = Vec::new();
+    // Sized exactly: a snapshot holds one report per group partition, and a vector grown by
+    // doubling would carry up to half as much again unused.
+    let mut reports = Vec::with_capacity(state.topics.values().map(Vec::len).sum());
     for (topic, partitions) in &mut state.topics {
         let broker = topics.get(topic);
         for (index, p) in partitions.iter_mut().enumerate() {

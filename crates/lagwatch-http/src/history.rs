@@ -1,9 +1,14 @@
 //! A short in-memory history of every group's lag, one point per evaluation, for the JSON API
 //! (and the dashboard built on it). Fed by the pipeline's snapshot channel; bounded by age.
 //!
-//! Besides the group's figures, every point keeps each partition's lag as one `u64`; the
-//! partitions' names are stored once per group and shared by every point taken while the
-//! group's partition list stayed the same.
+//! Besides the group's figures, every point keeps each partition's lag, packed as a varint
+//! (one byte below 128, two below 16,384, …); the partitions' names are stored once per group
+//! and shared by every point taken while the group's partition list stayed the same.
+//!
+//! Points are kept at every evaluation for the newest [`FULL_RESOLUTION`]; older ones are
+//! thinned to one per [`THINNED_STEP`]. At a 10 s interval a 1 h history then holds about 110
+//! points per group instead of 360: for 10,000 groups of 10 partitions, about 130 MB instead
+//! of the 630 MB that every point at full size would take.
 
 use lagwatch_core::{GroupReport, GroupStatus, Snapshot, TimestampMs};
 use serde::Serialize;
@@ -50,12 +55,68 @@ impl HistoryPoint {
 /// A topic and partition number.
 pub type PartitionKey = (String, i32);
 
-/// One stored point: the group's figures and every partition's lag, in the order of `keys`.
+/// Points newer than this are all kept.
+pub const FULL_RESOLUTION: Duration = Duration::from_secs(10 * 60);
+
+/// Older points are kept at most one per this step.
+pub const THINNED_STEP: Duration = Duration::from_secs(60);
+
+/// One stored point: the group's figures and every partition's lag, in the order of `keys`
+/// (varints, see [`pack_lags`]).
 #[derive(Debug)]
 struct Stored {
     point: HistoryPoint,
     keys: Arc<[PartitionKey]>,
-    lags: Box<[u64]>,
+    lags: Box<[u8]>,
+}
+
+/// Packs lags as LEB128 varints: 7 bits per byte, low bits first, the high bit set on every
+/// byte but the last.
+fn pack_lags(lags: impl Iterator<Item = u64>) -> Box<[u8]> {
+    let mut out = Vec::new();
+    for mut lag in lags {
+        while lag >= 0x80 {
+            out.push((lag as u8) | 0x80);
+            lag >>= 7;
+        }
+        out.push(lag as u8);
+    }
+    out.into_boxed_slice()
+}
+
+/// The lags [`pack_lags`] packed, in order.
+fn unpack_lags(packed: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    let mut rest = packed;
+    std::iter::from_fn(move || {
+        let mut value = 0u64;
+        for (i, &byte) in rest.iter().enumerate() {
+            if i < 10 {
+                value |= u64::from(byte & 0x7f) << (7 * i);
+            }
+            if byte & 0x80 == 0 {
+                rest = &rest[i + 1..];
+                return Some(value);
+            }
+        }
+        None
+    })
+}
+
+/// Drops points of `series` older than `thin_before` that follow the previous kept point
+/// by less than `step_ms`.
+fn thin(series: &mut VecDeque<Stored>, thin_before: TimestampMs, step_ms: i64) {
+    let mut last_kept: Option<TimestampMs> = None;
+    series.retain(|stored| {
+        let at = stored.point.at_ms;
+        if at >= thin_before {
+            return true;
+        }
+        let keep = last_kept.is_none_or(|last| at.saturating_sub(last) >= step_ms);
+        if keep {
+            last_kept = Some(at);
+        }
+        keep
+    });
 }
 
 /// Per-partition lag over time for one group (see [`History::partition_series`]).
@@ -66,6 +127,10 @@ pub struct PartitionLagHistory {
     /// Per point (oldest first): the evaluation time and the lag of every partition of
     /// `partitions`, `None` where the partition was not part of the group then.
     pub points: Vec<(TimestampMs, Vec<Option<u64>>)>,
+}
+
+fn duration_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Every group's recent points, oldest first, kept for `keep`.
@@ -79,7 +144,7 @@ impl History {
     /// An empty history keeping points for `keep`.
     pub fn new(keep: Duration) -> History {
         History {
-            keep_ms: i64::try_from(keep.as_millis()).unwrap_or(i64::MAX),
+            keep_ms: duration_ms(keep),
             groups: RwLock::new(HashMap::new()),
         }
     }
@@ -117,13 +182,18 @@ impl History {
                     .map(|p| (p.topic.clone(), p.partition))
                     .collect(),
             };
-            let lags = report.partitions.iter().map(|p| p.current_lag).collect();
+            let lags = pack_lags(report.partitions.iter().map(|p| p.current_lag));
             series.push_back(Stored { point, keys, lags });
         }
+        let thin_before = snapshot
+            .at_ms()
+            .saturating_sub(duration_ms(FULL_RESOLUTION));
+        let step_ms = duration_ms(THINNED_STEP);
         groups.retain(|_, series| {
             while series.front().is_some_and(|p| p.point.at_ms < cutoff) {
                 series.pop_front();
             }
+            thin(series, thin_before, step_ms);
             !series.is_empty()
         });
     }
@@ -155,9 +225,9 @@ impl History {
         }
         for stored in series {
             let mut lags = vec![None; out.partitions.len()];
-            for (key, lag) in stored.keys.iter().zip(stored.lags.iter()) {
+            for (key, lag) in stored.keys.iter().zip(unpack_lags(&stored.lags)) {
                 if let Some(&i) = index.get(key) {
-                    lags[i] = Some(*lag);
+                    lags[i] = Some(lag);
                 }
             }
             out.points.push((stored.point.at_ms, lags));
@@ -280,6 +350,39 @@ mod tests {
             history.partition_series("c", "nope"),
             PartitionLagHistory::default()
         );
+    }
+
+    #[test]
+    fn lags_pack_to_varints_and_back() {
+        let lags = [0, 1, 127, 128, 16_383, 16_384, 1 << 40, u64::MAX];
+        let packed = pack_lags(lags.iter().copied());
+        // 1 + 1 + 1 + 2 + 2 + 3 + 6 + 10 bytes.
+        assert_eq!(packed.len(), 26);
+        assert_eq!(unpack_lags(&packed).collect::<Vec<_>>(), lags);
+        assert_eq!(&*pack_lags([300].into_iter()), &[0xac, 0x02]);
+        assert_eq!(unpack_lags(&pack_lags(std::iter::empty())).count(), 0);
+    }
+
+    #[test]
+    fn points_older_than_the_full_resolution_span_are_thinned_to_one_per_step() {
+        let history = History::new(Duration::from_secs(3600));
+        // 40 minutes of evaluations every 10 s.
+        let end = 40 * 60 * 1000;
+        for (i, at) in (0..=end).step_by(10_000).enumerate() {
+            history.record(&with_partitions(at, i as u64 + 1, vec![("a", 0, i as u64)]));
+        }
+        let at: Vec<i64> = history.series("c", "g").iter().map(|p| p.at_ms).collect();
+        let full = duration_ms(FULL_RESOLUTION);
+        let step = duration_ms(THINNED_STEP);
+        let (old, recent): (Vec<i64>, Vec<i64>) = at.iter().partition(|&&t| t < end - full);
+        // Every point of the newest 10 minutes (60 intervals and the newest point)...
+        assert_eq!(recent.len(), 61, "{recent:?}");
+        // ...and before that one per minute: 0, 60 s, ..., 29 min.
+        assert_eq!(old, (0..30).map(|m| m * step).collect::<Vec<_>>());
+        // Lags stay with their points.
+        let series = history.partition_series("c", "g");
+        assert_eq!(series.points[1], (60_000, vec![Some(6)]));
+        assert_eq!(series.points.last().unwrap(), &(end, vec![Some(240)]));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use lagwatch_component::{
 use lagwatch_config::ElasticsearchSinkConfig;
 use lagwatch_config::elasticsearch::SpoolFullPolicy;
 use lagwatch_core::Snapshot;
-use lagwatch_core::measurement::{MeasurementOptions, from_snapshot};
+use lagwatch_core::measurement::{MeasurementOptions, measurements};
 use rand::{Rng, SeedableRng};
 use std::io::Write;
 use std::path::PathBuf;
@@ -195,9 +195,8 @@ impl ElasticsearchSink {
 
     /// The documents one snapshot becomes, in order.
     pub fn documents(&self, snapshot: &Snapshot) -> Vec<Doc> {
-        from_snapshot(snapshot, &self.options)
-            .iter()
-            .map(|m| Doc::from_measurement(m, &self.pattern))
+        measurements(snapshot, &self.options)
+            .map(|m| Doc::from_measurement(&m, &self.pattern))
             .collect()
     }
 

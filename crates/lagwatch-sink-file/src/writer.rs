@@ -6,7 +6,7 @@ use crate::naming::{Naming, parse_date};
 use lagwatch_component::ComponentError;
 use lagwatch_config::types::{FileSinkConfig, FsyncPolicy};
 use lagwatch_core::Snapshot;
-use lagwatch_core::measurement::{MeasurementOptions, day_of, from_snapshot};
+use lagwatch_core::measurement::{MeasurementOptions, day_of, measurements};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -174,14 +174,17 @@ impl Writer {
         snapshot: &Snapshot,
         options: &MeasurementOptions,
     ) -> Result<usize, ComponentError> {
-        let records = from_snapshot(snapshot, options);
-        if records.is_empty() {
+        // Documents are rendered straight into the buffer, one record at a time: the buffer
+        // is what the file gets, and it is written whole so that a failed write can be cut.
+        let mut buffer = String::new();
+        let records = measurements(snapshot, options)
+            .map(|record| {
+                record.write_document(&mut buffer);
+                buffer.push('\n');
+            })
+            .count();
+        if records == 0 {
             return Ok(0);
-        }
-        let mut buffer = String::with_capacity(records.len() * 320);
-        for record in &records {
-            record.write_document(&mut buffer);
-            buffer.push('\n');
         }
         let len = buffer.len() as u64;
         let day = day_of(snapshot.at_ms());
@@ -223,7 +226,7 @@ impl Writer {
         }
         self.size = before + len;
         self.day = Some(day);
-        Ok(records.len())
+        Ok(records)
     }
 
     /// Renames the active file to the next rotated name for `name_day`, starts a new active
