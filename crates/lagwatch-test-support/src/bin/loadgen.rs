@@ -87,7 +87,8 @@ struct Args {
     /// Groups whose commits are read back and checked at the end.
     #[arg(long, default_value_t = 20)]
     verify: usize,
-    /// Write the expected lag of every group as JSON to this file.
+    /// Write the expected lag of every group as JSON to this file: per group its topics, total
+    /// lag and committed offset per partition (`committed`: topic -> offsets by partition).
     #[arg(long)]
     manifest: Option<PathBuf>,
     /// Instead of generating: delete the topics and groups whose names start with
@@ -495,9 +496,19 @@ fn write_manifest(args: &Args, plan: &Plan, prefix: &str, path: &PathBuf) -> any
         .iter()
         .map(|g| {
             let topics: Vec<&str> = g.topics.iter().map(|&t| plan.topics[t].as_str()).collect();
+            // Committed offset of every partition, by topic, indexed by partition: the exact
+            // truth a lag reader must serve (lag = `messages_per_partition` − offset), and
+            // what a re-committer sends again to keep the group's windows live.
+            let mut committed: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+            for &(t, _, offset) in &g.commits {
+                committed
+                    .entry(plan.topics[t].as_str())
+                    .or_default()
+                    .push(offset);
+            }
             (
                 g.name.as_str(),
-                json!({ "topics": topics, "total_lag": g.total_lag }),
+                json!({ "topics": topics, "total_lag": g.total_lag, "committed": committed }),
             )
         })
         .collect();
@@ -673,6 +684,28 @@ mod tests {
         let a = args(&["--groups", "5", "--seed", "7"]);
         let lags = |plan: Plan| plan.groups.iter().map(|g| g.total_lag).collect::<Vec<_>>();
         assert_eq!(lags(a.plan("x").unwrap()), lags(a.plan("x").unwrap()));
+    }
+
+    #[test]
+    fn the_manifest_holds_every_committed_offset() {
+        let a = args(&["--topics", "3", "--partitions", "4", "--groups", "5"]);
+        let plan = a.plan("m").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("manifest.json");
+        write_manifest(&a, &plan, "m", &path).unwrap();
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        for group in &plan.groups {
+            let entry = &manifest["groups"][group.name.as_str()];
+            let committed = entry["committed"].as_object().unwrap();
+            assert_eq!(committed.len(), 1);
+            let offsets = committed[&plan.topics[group.topics[0]]].as_array().unwrap();
+            let expected: Vec<i64> = group.commits.iter().map(|&(_, _, o)| o).collect();
+            let got: Vec<i64> = offsets.iter().map(|o| o.as_i64().unwrap()).collect();
+            assert_eq!(got, expected);
+            let lag: u64 = got.iter().map(|&o| 20 - o as u64).sum();
+            assert_eq!(lag, entry["total_lag"].as_u64().unwrap());
+        }
     }
 
     #[test]
