@@ -6,6 +6,7 @@ use crate::persister::{Job, PersisterHandle};
 use crate::queue::DropOldestQueue;
 use crate::state_dir::{self, AlertsFile, ModelFile};
 use crate::stats::{Counters, RunSummary};
+use lagwatch_component::stats::ReadLog;
 use lagwatch_component::{
     Alerter, ComponentError, EventSender, LagSink, NoRules, OffsetSource, RuleEngine, SourceContext,
 };
@@ -450,6 +451,7 @@ impl Pipeline {
         let events = events.with_read_log(live.reads.clone());
         let mut source_tasks = JoinSet::new();
         let source_count = sources.len();
+        let source_names: Vec<String> = sources.iter().map(|s| s.name().to_owned()).collect();
         for source in sources {
             let ctx = SourceContext {
                 events: events.named(source.name().to_owned()),
@@ -483,6 +485,9 @@ impl Pipeline {
         let mut ticker = tokio::time::interval(evaluation_interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticker.tick().await; // the first tick is immediate; evaluate after one interval
+        // Unless every source has read its cluster once before that: then the first
+        // evaluation comes right after (see `FirstEvaluation`), and the interval counts from it.
+        let mut first = FirstEvaluation::new(source_names, evaluation_interval);
 
         loop {
             tokio::select! {
@@ -490,6 +495,14 @@ impl Pipeline {
                 _ = shutdown.cancelled() => break,
                 _ = ticker.tick() => {
                     state.evaluate(&latest, &mut *rules, &sink_workers, &persister);
+                    first.done();
+                }
+                () = first.wait() => {
+                    if first.due(&live.reads, event_rx.is_empty()) {
+                        state.evaluate(&latest, &mut *rules, &sink_workers, &persister);
+                        first.done();
+                        ticker.reset();
+                    }
                 }
                 Some(batch) = event_rx.recv() => {
                     live.event_queue_depth.store(event_rx.len() as u64, Ordering::Relaxed);
@@ -636,6 +649,67 @@ impl Pipeline {
             }
             _ => Ok(summary),
         }
+    }
+}
+
+/// When the first evaluation is due. Sources read their clusters in a few hundred
+/// milliseconds to a few seconds, while the evaluation interval is 10 s by default: waiting a
+/// whole interval would leave the API, the sinks and `/readyz` empty for that long after every
+/// start. So once every source has completed its first read, and the events it sent are
+/// applied (the event queue is empty), the first evaluation follows after [`FIRST_SETTLE`]
+/// (for the events a source sends just after recording its read). The regular interval still
+/// applies when a source takes longer.
+struct FirstEvaluation {
+    sources: Vec<String>,
+    /// `None` once the first evaluation ran (or when the interval is too short to matter).
+    check: Option<tokio::time::Interval>,
+    due_at: Option<tokio::time::Instant>,
+}
+
+/// How often readiness is checked before the first evaluation.
+const FIRST_CHECK: Duration = Duration::from_millis(100);
+
+/// Delay between every source's first read and the first evaluation.
+const FIRST_SETTLE: Duration = Duration::from_millis(300);
+
+impl FirstEvaluation {
+    fn new(sources: Vec<String>, interval: Duration) -> FirstEvaluation {
+        let worth_it = !sources.is_empty() && interval > FIRST_SETTLE + FIRST_CHECK;
+        FirstEvaluation {
+            sources,
+            check: worth_it.then(|| tokio::time::interval(FIRST_CHECK)),
+            due_at: None,
+        }
+    }
+
+    /// Resolves at the next check while the first evaluation is pending; never after.
+    async fn wait(&mut self) {
+        match &mut self.check {
+            Some(check) => {
+                check.tick().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Whether the first evaluation is due now: every source has read once and the queue was
+    /// empty at least [`FIRST_SETTLE`] ago.
+    fn due(&mut self, reads: &ReadLog, queue_empty: bool) -> bool {
+        let now = tokio::time::Instant::now();
+        match self.due_at {
+            Some(at) => now >= at,
+            None => {
+                if queue_empty && self.sources.iter().all(|s| reads.has_read(s)) {
+                    self.due_at = Some(now + FIRST_SETTLE);
+                }
+                false
+            }
+        }
+    }
+
+    /// The first evaluation ran.
+    fn done(&mut self) {
+        self.check = None;
     }
 }
 

@@ -114,6 +114,36 @@ async fn the_handle_answers_from_the_running_model() {
     assert_eq!(handle.group_detail("c", "g").await, Err(NotRunning));
 }
 
+/// The first evaluation does not wait a whole interval once every source has read: with an
+/// interval of an hour, the first snapshot still holds the source's group, and the next one
+/// waits for the interval.
+#[tokio::test]
+async fn the_first_evaluation_follows_every_sources_first_read() {
+    let now = lagwatch_component::clock::wall_clock_ms();
+    let pipeline = Pipeline::builder()
+        .source(Box::new(Scripted {
+            batches: vec![events(now)],
+        }))
+        .sink(Box::new(Counting))
+        .evaluation_interval(Duration::from_secs(3600))
+        .build();
+    let handle = pipeline.handle();
+    let mut latest = handle.subscribe();
+    let shutdown = CancellationToken::new();
+    let run = tokio::spawn(pipeline.run(shutdown.clone()));
+    wait_until(&mut latest, |s| s.cycle() >= 1).await;
+    let first = handle.latest();
+    assert_eq!(first.cycle(), 1);
+    assert_eq!(first.groups().len(), 1, "the source's events are in it");
+    assert_eq!(first.groups()[0].totallag, 20);
+    assert!(handle.stats().ready());
+    // No second evaluation before the interval.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(handle.latest().cycle(), 1);
+    shutdown.cancel();
+    run.await.unwrap().unwrap();
+}
+
 #[test]
 fn the_stats_slot_shows_the_built_pipeline() {
     use lagwatch_component::StatsProvider;
