@@ -31,6 +31,20 @@ pub struct MemberAssignment {
     pub client_id: String,
 }
 
+/// One partition of a share group, as a source read it ([`Event::ShareGroupOffsets`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharePartitionOffset {
+    /// Topic name.
+    pub topic: String,
+    /// Partition number.
+    pub partition: i32,
+    /// The share-partition start offset: every record below it is done.
+    pub start_offset: i64,
+    /// The broker's lag of the partition (KIP-1226), when it reports one; `None` makes the
+    /// model use its newest high-water mark minus `start_offset`.
+    pub lag: Option<i64>,
+}
+
 /// Something a source observed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -105,14 +119,15 @@ pub enum Event {
     },
     /// One read of a share group (KIP-932): every partition it consumes with its start offset
     /// and lag, and what its members are assigned. Each read is one sample of the group's
-    /// window (see [`crate::share`]); a partition left out is no longer consumed.
+    /// window (the share-group rules, docs/evaluator.md §10); a partition left out is no
+    /// longer consumed.
     ShareGroupOffsets {
         /// Cluster name.
         cluster: String,
         /// Share group.
         group: String,
         /// Start offset and lag per partition.
-        partitions: Vec<crate::share::SharePartitionOffset>,
+        partitions: Vec<SharePartitionOffset>,
         /// The members' assignments (several members may share a partition).
         assignments: Vec<MemberAssignment>,
         /// When the group was read (source clock, ms).

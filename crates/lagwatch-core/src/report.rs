@@ -139,7 +139,8 @@ pub enum GroupType {
     /// A consumer group that commits offsets: classic or KIP-848 (`consumer` protocol).
     #[default]
     Consumer,
-    /// A share group (KIP-932): no commits; judged by [`crate::share`]'s rules.
+    /// A share group (KIP-932): no commits; judged by the share-group rules (the `share`
+    /// module, docs/evaluator.md §10).
     Share,
 }
 

@@ -32,22 +32,10 @@
 use crate::TimestampMs;
 use crate::report::{OffsetPoint, PartitionExtras, PartitionReport};
 use crate::status::PartitionStatus;
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
-/// One partition of a share group, as a source read it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SharePartitionOffset {
-    /// Topic name.
-    pub topic: String,
-    /// Partition number.
-    pub partition: i32,
-    /// The share-partition start offset: every record below it is done.
-    pub start_offset: i64,
-    /// The broker's lag of the partition (KIP-1226), when it reports one; `None` makes the
-    /// model use its newest high-water mark minus `start_offset`.
-    pub lag: Option<i64>,
-}
+// Defined beside the event that carries it, so that `event` does not depend on this module.
+pub use crate::event::SharePartitionOffset;
 
 /// One read of a share partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
