@@ -3,12 +3,12 @@
 use crate::error::AlertError;
 use lagwatch_config::{RuleConfig, StatusLevel, ThresholdOp, ThresholdTarget};
 use lagwatch_core::alert::{PartitionDetail, Severity};
+use lagwatch_core::duration::millis;
 use lagwatch_core::filter::NameFilter;
 use lagwatch_core::report::{GroupReport, PartitionReport};
 use lagwatch_core::rule::{Comparison, Threshold};
 use lagwatch_core::status::{GroupStatus, PartitionStatus};
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// At most this many partitions are named in one notification.
 pub const MAX_PARTITIONS: usize = 5;
@@ -78,10 +78,6 @@ pub enum RuleKind {
         /// Whether data loss before the catch up also fires.
         retention: bool,
     },
-}
-
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl Rule {

@@ -8,6 +8,11 @@ use std::time::Duration;
 /// timestamp in milliseconds can never overflow, and a typo such as `"10000d"` is caught.
 pub const MAX: Duration = Duration::from_secs(365 * 86_400);
 
+/// `d` in whole milliseconds as the model's timestamps count them, saturating at `i64::MAX`.
+pub fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// Parses a human duration such as `"30s"`, `"1m 30s"` or `"250ms"`, at most [`MAX`].
 pub fn parse(text: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(text.trim()).map_err(|e| {

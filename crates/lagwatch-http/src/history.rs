@@ -10,6 +10,7 @@
 //! points per group instead of 360: for 10,000 groups of 10 partitions, about 130 MB instead
 //! of the 630 MB that every point at full size would take.
 
+use lagwatch_core::duration::millis;
 use lagwatch_core::{GroupReport, GroupStatus, Snapshot, TimestampMs};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
@@ -129,10 +130,6 @@ pub struct PartitionLagHistory {
     pub points: Vec<(TimestampMs, Vec<Option<u64>>)>,
 }
 
-fn duration_ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
 /// Every group's recent points, oldest first, kept for `keep`.
 #[derive(Debug)]
 pub struct History {
@@ -144,7 +141,7 @@ impl History {
     /// An empty history keeping points for `keep`.
     pub fn new(keep: Duration) -> History {
         History {
-            keep_ms: duration_ms(keep),
+            keep_ms: millis(keep),
             groups: RwLock::new(HashMap::new()),
         }
     }
@@ -185,10 +182,8 @@ impl History {
             let lags = pack_lags(report.partitions.iter().map(|p| p.current_lag));
             series.push_back(Stored { point, keys, lags });
         }
-        let thin_before = snapshot
-            .at_ms()
-            .saturating_sub(duration_ms(FULL_RESOLUTION));
-        let step_ms = duration_ms(THINNED_STEP);
+        let thin_before = snapshot.at_ms().saturating_sub(millis(FULL_RESOLUTION));
+        let step_ms = millis(THINNED_STEP);
         groups.retain(|_, series| {
             while series.front().is_some_and(|p| p.point.at_ms < cutoff) {
                 series.pop_front();
@@ -372,8 +367,8 @@ mod tests {
             history.record(&with_partitions(at, i as u64 + 1, vec![("a", 0, i as u64)]));
         }
         let at: Vec<i64> = history.series("c", "g").iter().map(|p| p.at_ms).collect();
-        let full = duration_ms(FULL_RESOLUTION);
-        let step = duration_ms(THINNED_STEP);
+        let full = millis(FULL_RESOLUTION);
+        let step = millis(THINNED_STEP);
         let (old, recent): (Vec<i64>, Vec<i64>) = at.iter().partition(|&&t| t < end - full);
         // Every point of the newest 10 minutes (60 intervals and the newest point)...
         assert_eq!(recent.len(), 61, "{recent:?}");

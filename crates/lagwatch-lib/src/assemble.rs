@@ -1,6 +1,5 @@
 //! From a configuration to a runnable pipeline.
 
-#[allow(unused_imports)] // sinks and sources are empty when their features are off
 use crate::{sinks, sources};
 #[cfg(feature = "alert")]
 use lagwatch_component::Alerter;
@@ -8,11 +7,12 @@ use lagwatch_component::{ComponentError, FromConfig, LagSink, OffsetSource};
 #[cfg(feature = "alert")]
 use lagwatch_config::AlerterConfig;
 use lagwatch_config::{Config, ModelConfig, SinkConfig, SourceConfig};
+#[allow(unused_imports)] // sinks and sources are empty when their features are off
+use lagwatch_core::duration::millis;
 use lagwatch_core::evaluator::EvaluatorSettings;
 use lagwatch_core::filter::{FilterError, NameFilter};
 use lagwatch_core::model::ModelSettings;
 use lagwatch_runtime::{Pipeline, PipelineBuilder};
-use std::time::Duration;
 
 /// Why a configuration could not be turned into a pipeline.
 #[derive(Debug, thiserror::Error)]
@@ -96,10 +96,6 @@ pub fn model_settings(model: &ModelConfig) -> Result<ModelSettings, AssembleErro
     })
 }
 
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
 /// Builds the pipeline a configuration describes: every source and sink section becomes a
 /// component, the model, evaluator and general sections become pipeline settings.
 ///
@@ -111,7 +107,7 @@ pub fn assemble(config: &Config) -> Result<PipelineBuilder, AssembleError> {
         .evaluator(EvaluatorSettings {
             minimum_complete: config.evaluator.minimum_complete,
             allowed_lag: config.evaluator.allowed_lag,
-            warm_up_ms: i64::try_from(config.evaluator.warm_up.as_millis()).unwrap_or(i64::MAX),
+            warm_up_ms: millis(config.evaluator.warm_up),
         })
         .evaluation_interval(config.general.evaluation_interval)
         .event_queue(config.general.event_queue)

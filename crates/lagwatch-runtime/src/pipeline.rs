@@ -389,11 +389,11 @@ impl Pipeline {
         live.started_ms.store(clock.now_ms(), Ordering::Relaxed);
         live.event_queue_capacity
             .store(event_queue.max(1) as u64, Ordering::Relaxed);
+        let source_names: Vec<String> = sources.iter().map(|s| s.name().to_owned()).collect();
         *live
             .sources
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) =
-            sources.iter().map(|s| s.name().to_owned()).collect();
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = source_names.clone();
 
         let mut tasks = Tasks::default();
         let sink_workers: Vec<SinkWorker> = sinks
@@ -451,7 +451,6 @@ impl Pipeline {
         let events = events.with_read_log(live.reads.clone());
         let mut source_tasks = JoinSet::new();
         let source_count = sources.len();
-        let source_names: Vec<String> = sources.iter().map(|s| s.name().to_owned()).collect();
         for source in sources {
             let ctx = SourceContext {
                 events: events.named(source.name().to_owned()),
