@@ -133,6 +133,20 @@ pub enum Event {
         /// When the group was read (source clock, ms).
         observed_ms: TimestampMs,
     },
+    /// A group's committed offset of one partition was deleted: the group was deleted, the
+    /// offset expired (`offsets.retention.minutes`), or `kafka-consumer-groups
+    /// --delete-offsets` removed it. Kafka 3.x deletes a group that only ever committed
+    /// offsets with such deletions alone, one per partition, and no group deletion.
+    OffsetDeleted {
+        /// Cluster name.
+        cluster: String,
+        /// Consumer group.
+        group: String,
+        /// Topic name.
+        topic: String,
+        /// Partition number.
+        partition: i32,
+    },
     /// A topic was deleted from the cluster.
     TopicDeleted {
         /// Cluster name.
@@ -177,6 +191,7 @@ impl Event {
             | Event::CommitsRead { cluster, .. }
             | Event::Members { cluster, .. }
             | Event::GroupDeleted { cluster, .. }
+            | Event::OffsetDeleted { cluster, .. }
             | Event::TopicDeleted { cluster, .. }
             | Event::SourceHealth { cluster, .. }
             | Event::ShareGroupOffsets { cluster, .. }

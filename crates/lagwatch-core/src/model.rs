@@ -255,6 +255,10 @@ impl LagModel {
     ///   their owner. An empty assignment list clears every owner of the group.
     /// * `GroupDeleted` removes the group; `TopicDeleted` removes the topic's broker data and
     ///   the topic from every group (a group left without topics stays, as in Burrow).
+    /// * `OffsetDeleted` removes the partition's commits (and a commit parked for it). A topic
+    ///   left with neither commits nor owners leaves the group, and a group left without
+    ///   topics is removed: Kafka 3.x deletes a group that never had members with offset
+    ///   deletions alone.
     /// * `SourceHealth` marks the cluster stale (`healthy: false`) or fresh.
     /// * `GroupVerdict` stores an external evaluator's report for the group (creating the
     ///   cluster if needed); from then on [`LagModel::evaluate_group`] and
@@ -325,6 +329,12 @@ impl LagModel {
                 observed_ms,
             } => self.apply_share_group(cluster, group, partitions, assignments, *observed_ms),
             Event::GroupDeleted { cluster, group } => self.apply_group_deleted(cluster, group),
+            Event::OffsetDeleted {
+                cluster,
+                group,
+                topic,
+                partition,
+            } => self.apply_offset_deleted(cluster, group, topic, *partition),
             Event::TopicDeleted { cluster, topic } => self.apply_topic_deleted(cluster, topic),
             Event::SourceHealth {
                 cluster, healthy, ..
@@ -719,6 +729,54 @@ impl LagModel {
                 group: group.to_owned(),
             }),
         }
+    }
+
+    fn apply_offset_deleted(
+        &mut self,
+        cluster: &str,
+        group: &str,
+        topic: &str,
+        partition: i32,
+    ) -> Applied {
+        if let Some(waiting) = self.parked.get_mut(&(cluster.to_owned(), topic.to_owned())) {
+            if waiting.remove(&(group.to_owned(), partition)).is_some() {
+                self.parked_count = self.parked_count.saturating_sub(1);
+            }
+        }
+        let unknown = || {
+            Applied::Ignored(IgnoreReason::UnknownGroup {
+                cluster: cluster.to_owned(),
+                group: group.to_owned(),
+            })
+        };
+        let Some(state) = self.clusters.get_mut(cluster) else {
+            return Applied::Ignored(IgnoreReason::UnknownCluster {
+                cluster: cluster.to_owned(),
+            });
+        };
+        let Some(g) = state.groups.get_mut(group) else {
+            return unknown();
+        };
+        let Some(partitions) = g.topics.get_mut(topic) else {
+            return unknown();
+        };
+        if let Some(p) = usize::try_from(partition)
+            .ok()
+            .and_then(|i| partitions.get_mut(i))
+        {
+            p.ring = None;
+            p.last_status = None;
+        }
+        if partitions
+            .iter()
+            .all(|p| p.ring.is_none() && p.owner.is_empty())
+        {
+            g.topics.remove(topic);
+            if g.topics.is_empty() {
+                state.groups.remove(group);
+            }
+        }
+        Applied::Stored
     }
 
     fn apply_topic_deleted(&mut self, cluster: &str, topic: &str) -> Applied {
@@ -1529,6 +1587,105 @@ mod tests {
         let mut stale = only.clone();
         stale.stale = true;
         assert_eq!(model.evaluate_group("other", "h", 9_000, &settings), stale);
+    }
+
+    #[test]
+    fn deleted_offsets_remove_partitions_then_topics_then_the_group() {
+        let mut model = LagModel::new(ModelSettings::default());
+        let settings = EvaluatorSettings::default();
+        let broker = |topic: &str| Event::BrokerOffsets {
+            cluster: "c".into(),
+            topic: topic.into(),
+            partition_count: 2,
+            offsets: (0..2)
+                .map(|partition| BrokerOffset {
+                    partition,
+                    high_water: 100,
+                    log_start: None,
+                })
+                .collect(),
+            observed_ms: 1_000,
+        };
+        let commit = |group: &str, topic: &str, partition, offset| Event::Commit {
+            cluster: "c".into(),
+            group: group.into(),
+            topic: topic.into(),
+            partition,
+            offset,
+            timestamp_ms: 1_000,
+            order: None,
+        };
+        let deleted = |group: &str, topic: &str, partition| Event::OffsetDeleted {
+            cluster: "c".into(),
+            group: group.into(),
+            topic: topic.into(),
+            partition,
+        };
+        model.apply(&broker("orders"), 1_000);
+        for (group, partition, offset) in [("g", 0, 90), ("g", 1, 80), ("h", 0, 70)] {
+            let event = commit(group, "orders", partition, offset);
+            assert_eq!(model.apply(&event, 1_000), Applied::Stored);
+        }
+        assert_eq!(
+            model.evaluate_group("c", "g", 2_000, &settings).totallag,
+            30
+        );
+
+        // One partition's offset goes; the group keeps the other.
+        assert_eq!(
+            model.apply(&deleted("g", "orders", 0), 2_000),
+            Applied::Stored
+        );
+        assert_eq!(
+            model.evaluate_group("c", "g", 3_000, &settings).totallag,
+            20
+        );
+        assert_eq!(model.groups("c"), vec!["g".to_owned(), "h".to_owned()]);
+        // The last one goes: so does the group (Kafka 3.x deletes a member-less group so).
+        assert_eq!(
+            model.apply(&deleted("g", "orders", 1), 3_000),
+            Applied::Stored
+        );
+        assert_eq!(model.groups("c"), vec!["h".to_owned()]);
+        assert_eq!(
+            model.apply(&deleted("g", "orders", 1), 4_000),
+            Applied::Ignored(IgnoreReason::UnknownGroup {
+                cluster: "c".into(),
+                group: "g".into(),
+            })
+        );
+
+        // A partition with an owner stays (and with it the group), without its commits.
+        let members = Event::Members {
+            cluster: "c".into(),
+            group: "h".into(),
+            assignments: vec![MemberAssignment {
+                topic: "orders".into(),
+                partition: 0,
+                owner: "/10.0.0.1".into(),
+                client_id: "app".into(),
+            }],
+        };
+        assert_eq!(model.apply(&members, 4_000), Applied::Stored);
+        assert_eq!(
+            model.apply(&deleted("h", "orders", 0), 5_000),
+            Applied::Stored
+        );
+        assert_eq!(model.groups("c"), vec!["h".to_owned()]);
+        assert_eq!(model.evaluate_group("c", "h", 6_000, &settings).totallag, 0);
+
+        // A commit parked for a topic without broker offsets yet is deleted too.
+        let early = commit("p", "later", 0, 5);
+        assert!(matches!(model.apply(&early, 6_000), Applied::Ignored(_)));
+        assert_eq!(
+            model.apply(&deleted("p", "later", 0), 6_500),
+            Applied::Ignored(IgnoreReason::UnknownGroup {
+                cluster: "c".into(),
+                group: "p".into(),
+            })
+        );
+        model.apply(&broker("later"), 7_000);
+        assert_eq!(model.groups("c"), vec!["h".to_owned()]);
     }
 
     #[test]

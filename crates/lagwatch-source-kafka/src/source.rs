@@ -456,7 +456,7 @@ const HISTORY_DEADLINE: Duration = Duration::from_secs(120);
 struct Backlog {
     commits: Vec<Event>,
     members: Vec<Event>,
-    /// (group, topic, partition) with a commit in the history.
+    /// (group, topic, partition) with a commit or an offset deletion in the history.
     covered: BTreeSet<(String, String, i32)>,
     /// Groups a tombstone in the history deleted.
     deleted: BTreeSet<String>,
@@ -501,6 +501,17 @@ impl Backlog {
                 Event::GroupDeleted { group, .. } => {
                     self.covered.retain(|(g, _, _)| g != group);
                     self.deleted.insert(group.clone());
+                }
+                // The history is newer than the snapshot: a deleted offset stays deleted
+                // unless a later commit in the history covers it again.
+                Event::OffsetDeleted {
+                    group,
+                    topic,
+                    partition,
+                    ..
+                } => {
+                    self.covered
+                        .insert((group.clone(), topic.clone(), *partition));
                 }
                 _ => {}
             }

@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The Kafka source against the harness Kafka 4.4: lag per partition equal to the Java
 //! consumer-groups tool for classic, KIP-848 and assign-only groups; owners and client ids;
-//! streaming commits, group and topic deletion; SASL and TLS listeners and a wrong password.
+//! streaming commits, group and topic deletion (and on Kafka 3.9, a member-less group's
+//! deletion); SASL and TLS listeners and a wrong password.
 
 use lagwatch_component::FromConfig;
 use lagwatch_component::{EventSender, OffsetSource, SourceContext};
@@ -316,6 +317,100 @@ async fn streaming_sees_commits_group_deletion_and_topic_deletion() {
         _ => None,
     })
     .await;
+    token.cancel();
+    task.await.unwrap();
+}
+
+/// Applies the source's events to `m` until exactly `want` partitions of `groups` have a
+/// committed offset; returns them.
+async fn committed_partitions(
+    m: &mut LagModel,
+    rx: &mut mpsc::Receiver<Vec<Event>>,
+    groups: &[&str],
+    want: usize,
+) -> View {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        while let Ok(batch) = rx.try_recv() {
+            for e in &batch {
+                m.apply(e, now_ms());
+            }
+        }
+        let seen = view(m, groups);
+        if seen.values().filter(|s| s.committed.is_some()).count() == want {
+            return seen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never {want} committed partitions: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Kafka 3.9 deletes a group that never had members with offset tombstones alone (no group
+/// tombstone): in `auto` mode the model still loses the group at once, long before the
+/// group listings (`group_refresh`, set to an hour here) could notice it is gone, while a
+/// second group's deleted offset leaves its other partition in place.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_less_group_deleted_on_kafka_3_9_leaves_the_model_at_once() {
+    let kafka_env = env::kafka_legacy();
+    let bootstrap = kafka_env.bootstrap.as_str();
+    let topic = names::unique("lw-src-del39");
+    let gone = names::unique("lw-del39-gone");
+    let kept = names::unique("lw-del39-kept");
+    kafka::create_topic(bootstrap, &topic, 2).await.unwrap();
+    kafka::produce_spread(bootstrap, &topic, 10).await.unwrap();
+    for group in [&gone, &kept] {
+        kafka::commit_offsets(bootstrap, group, &[(&topic, 0, 2), (&topic, 1, 3)])
+            .await
+            .unwrap();
+    }
+
+    let mut c = config(bootstrap);
+    c.mode = KafkaMode::Auto;
+    c.group_refresh = Duration::from_secs(3600);
+    // The commits come from the start's snapshot; the stream brings what follows.
+    c.history = Duration::ZERO;
+    let (mut rx, token, task) = spawn(KafkaSource::from_config("live", &c).unwrap());
+    let mut m = model();
+    let groups = [gone.as_str(), kept.as_str()];
+    committed_partitions(&mut m, &mut rx, &groups, 4).await;
+    // Give the stream a moment to reach the end of every partition of the offsets topic.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let deleted_at = Instant::now();
+    kafka::delete_group(bootstrap, &gone).await.unwrap();
+    let partition_1 = format!("{topic}:1");
+    tools::run(
+        &env::kafka_legacy_tools(),
+        "kafka-consumer-groups",
+        &[
+            "--bootstrap-server",
+            bootstrap,
+            "--delete-offsets",
+            "--group",
+            &kept,
+            "--topic",
+            &partition_1,
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    let seen = committed_partitions(&mut m, &mut rx, &groups, 1).await;
+    eprintln!("deletions applied after {:?}", deleted_at.elapsed());
+    let listed = m.groups("live");
+    assert!(
+        !listed.contains(&gone) && listed.contains(&kept),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.get(&(kept.clone(), topic.clone(), 0))
+            .and_then(|s| s.committed),
+        Some(2),
+        "{seen:?}"
+    );
     token.cancel();
     task.await.unwrap();
 }

@@ -8,8 +8,10 @@
 //!   clears its owners. Other protocol types (Kafka Connect, ...) are skipped.
 //! * A classic group tombstone or a KIP-848 consumer group tombstone becomes an
 //!   [`Event::GroupDeleted`].
-//! * Offset tombstones (an offset deleted or expired) are not events: the group's other
-//!   partitions may still be live, and deleting a whole group writes a group tombstone.
+//! * An offset tombstone (an offset deleted or expired, or its group deleted) becomes an
+//!   [`Event::OffsetDeleted`] for that partition alone: the group's other partitions may
+//!   still be live. Kafka 3.x deletes a group that never had members with offset tombstones
+//!   and no group tombstone; the model drops a group whose last commit is deleted.
 //! * KIP-848 member records carry topic ids, not names; owners of KIP-848 groups come from
 //!   the periodic group description instead.
 //!
@@ -88,6 +90,18 @@ impl RecordMapper {
                     assignments,
                 });
             }
+            Record::OffsetTombstone {
+                group,
+                topic,
+                partition,
+            } if self.topics.accepts(&topic) => {
+                out.push(Event::OffsetDeleted {
+                    cluster: self.cluster.clone(),
+                    group,
+                    topic,
+                    partition,
+                });
+            }
             Record::GroupTombstone { group } | Record::ConsumerGroupTombstone { group } => {
                 out.push(Event::GroupDeleted {
                     cluster: self.cluster.clone(),
@@ -152,6 +166,29 @@ mod tests {
                 offset: 40,
                 timestamp_ms: 1_700_000_000_000,
                 order: Some(1234),
+            }]
+        );
+    }
+
+    #[test]
+    fn an_offset_tombstone_deletes_that_partition_only() {
+        let tombstone = |group: &str, topic: &str| Record::OffsetTombstone {
+            group: group.into(),
+            topic: topic.into(),
+            partition: 3,
+        };
+        let mut out = Vec::new();
+        let m = mapper();
+        m.apply(tombstone("g", "orders"), 7, &mut out);
+        m.apply(tombstone("console-consumer-1", "orders"), 8, &mut out);
+        m.apply(tombstone("g", "__consumer_offsets"), 9, &mut out);
+        assert_eq!(
+            out,
+            vec![Event::OffsetDeleted {
+                cluster: "live".into(),
+                group: "g".into(),
+                topic: "orders".into(),
+                partition: 3,
             }]
         );
     }

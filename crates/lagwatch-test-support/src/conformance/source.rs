@@ -384,6 +384,19 @@ pub fn check_event(event: &Event) -> Result<(), String> {
         Event::TopicDeleted { topic, .. } if topic.trim().is_empty() => {
             return fail("empty topic name".into());
         }
+        Event::OffsetDeleted {
+            group,
+            topic,
+            partition,
+            ..
+        } => {
+            if group.trim().is_empty() || topic.trim().is_empty() {
+                return fail("offset deletion with an empty group or topic name".into());
+            }
+            if *partition < 0 {
+                return fail(format!("offset deletion of negative partition {partition}"));
+            }
+        }
         // Health reports, well-formed deletions and kinds added later: nothing more to check.
         _ => {}
     }
