@@ -349,6 +349,7 @@ fn execute(
         }
         let shutdown = CancellationToken::new();
         lagwatch_lib::runtime::cancel_on_signals(shutdown.clone());
+        crate::memory::spawn(pipeline.handle().subscribe(), shutdown.clone());
         if let Some(d) = duration {
             let token = shutdown.clone();
             tokio::spawn(async move {

@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod commands;
 mod logging;
+mod memory;
 mod serve;
 
 use clap::{CommandFactory, FromArgMatches};
