@@ -716,6 +716,19 @@ mod tests {
     }
 
     #[test]
+    fn an_offset_the_history_deleted_is_not_sent_from_the_snapshot() {
+        let mut batch = vec![commit("a", 0, 10), commit("a", 1, 20)];
+        let mut backlog = Backlog::hold(&mut batch);
+        backlog.observe(&[Event::OffsetDeleted {
+            cluster: "live".into(),
+            group: "a".into(),
+            topic: "t".into(),
+            partition: 1,
+        }]);
+        assert_eq!(backlog.release(), vec![commit("a", 0, 10)]);
+    }
+
+    #[test]
     fn the_snapshot_fills_only_what_the_history_did_not_cover() {
         let broker = Event::TopicDeleted {
             cluster: "live".into(),
