@@ -43,6 +43,11 @@ pub struct ElasticsearchSinkConfig {
     /// Longest time documents wait for more to join their batch.
     #[serde(default = "default_batch_max_wait", with = "serde_text")]
     pub batch_max_wait: Duration,
+    /// Most `_bulk` requests in flight at once. A snapshot larger than one request is sent
+    /// as several; with more than one in flight the cluster indexes one while the next is
+    /// on its way.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
     /// Compress request bodies with gzip.
     #[serde(default)]
     pub gzip: bool,
@@ -122,6 +127,7 @@ impl ElasticsearchSinkConfig {
             batch_max_docs: default_batch_max_docs(),
             batch_max_bytes: default_batch_max_bytes(),
             batch_max_wait: default_batch_max_wait(),
+            concurrency: default_concurrency(),
             gzip: false,
             max_retries: default_max_retries(),
             retry_initial_backoff: default_initial_backoff(),
@@ -160,6 +166,9 @@ impl ElasticsearchSinkConfig {
         }
         if self.batch_max_docs < 1 {
             out.push(("batch_max_docs", "must be at least 1".to_owned()));
+        }
+        if !(1..=64).contains(&self.concurrency) {
+            out.push(("concurrency", "must be between 1 and 64".to_owned()));
         }
         if self.spool_max_bytes < 1024 * 1024 {
             out.push((
@@ -297,6 +306,10 @@ fn default_batch_max_bytes() -> usize {
 
 fn default_batch_max_wait() -> Duration {
     Duration::from_secs(1)
+}
+
+fn default_concurrency() -> usize {
+    2
 }
 
 fn default_max_retries() -> u32 {

@@ -113,3 +113,22 @@ fn retention_defaults_are_bounded_and_checked() {
         ["sinks.es.dead_letter_max_bytes: must be at least 1048576 (1 MiB)"]
     );
 }
+
+#[test]
+fn elasticsearch_requests_in_flight_are_bounded() {
+    for bad in ["0", "65"] {
+        let found = problems(&format!(
+            "[sources.a]\ntype = \"demo\"\n[sinks.es]\ntype = \"elasticsearch\"\n\
+             url = \"http://127.0.0.1:9200\"\nconcurrency = {bad}\n"
+        ));
+        assert_eq!(found, ["sinks.es.concurrency: must be between 1 and 64"]);
+    }
+    let text = "[sources.a]\ntype = \"demo\"\n[sinks.es]\ntype = \"elasticsearch\"\n\
+                url = \"http://127.0.0.1:9200\"\nconcurrency = 4\n";
+    match Config::from_str(text, Format::Toml).map(|c| c.sinks.get("es").cloned()) {
+        Ok(Some(lagwatch_config::SinkConfig::Elasticsearch(es))) => {
+            assert_eq!(es.concurrency, 4);
+        }
+        other => panic!("{other:?}"),
+    }
+}

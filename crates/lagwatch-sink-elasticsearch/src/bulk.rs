@@ -158,22 +158,24 @@ fn classify(status: u16, error: Option<&Value>) -> ItemOutcome {
     }
 }
 
-/// Splits `docs` into `_bulk` bodies of at most `max_docs` documents and `max_bytes` bytes
-/// (a single larger document gets a body of its own). Returns (first doc, doc count, body).
-pub fn chunk(docs: &[Doc], max_docs: usize, max_bytes: usize) -> Vec<(usize, usize, String)> {
+/// Splits `docs` into `_bulk` requests of at most `max_docs` documents and `max_bytes` bytes
+/// (a single larger document gets a request of its own), measured with [`Doc::bulk_len`]
+/// without rendering anything. Returns (first doc, doc count) of each request.
+pub fn chunk(docs: &[Doc], max_docs: usize, max_bytes: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
-    let mut body = String::new();
+    let mut bytes = 0usize;
     for (i, doc) in docs.iter().enumerate() {
         let count = i - start;
-        if count > 0 && (count >= max_docs || body.len() + doc.bulk_len() > max_bytes) {
-            out.push((start, count, std::mem::take(&mut body)));
+        if count > 0 && (count >= max_docs || bytes + doc.bulk_len() > max_bytes) {
+            out.push((start, count));
             start = i;
+            bytes = 0;
         }
-        doc.write_bulk(&mut body);
+        bytes += doc.bulk_len();
     }
     if start < docs.len() {
-        out.push((start, docs.len() - start, body));
+        out.push((start, docs.len() - start));
     }
     out
 }
@@ -259,17 +261,17 @@ mod tests {
     fn chunks_respect_count_and_bytes() {
         let docs: Vec<Doc> = (0..10).map(doc).collect();
         let by_count = chunk(&docs, 4, usize::MAX);
-        assert_eq!(
-            by_count.iter().map(|c| (c.0, c.1)).collect::<Vec<_>>(),
-            [(0, 4), (4, 4), (8, 2)]
-        );
+        assert_eq!(by_count, [(0, 4), (4, 4), (8, 2)]);
         let one = docs[0].bulk_len();
         let by_bytes = chunk(&docs, 100, one * 3);
-        assert_eq!(
-            by_bytes.iter().map(|c| (c.0, c.1)).collect::<Vec<_>>(),
-            [(0, 3), (3, 3), (6, 3), (9, 1)]
-        );
-        assert!(by_bytes.iter().all(|c| c.2.len() <= one * 3));
+        assert_eq!(by_bytes, [(0, 3), (3, 3), (6, 3), (9, 1)]);
+        for &(start, count) in &by_bytes {
+            let mut body = String::new();
+            docs[start..start + count]
+                .iter()
+                .for_each(|d| d.write_bulk(&mut body));
+            assert!(body.len() <= one * 3);
+        }
         // A document bigger than the limit still goes, alone.
         assert_eq!(chunk(&docs[..2], 100, 1).len(), 2);
         assert!(chunk(&[], 10, 10).is_empty());

@@ -5,6 +5,7 @@ use crate::bulk::{Doc, ItemOutcome, chunk, is_retryable_status, parse_response};
 use crate::client::{EsClient, ServerInfo};
 use crate::index::IndexPattern;
 use crate::spool::{FullPolicy, Spool};
+use futures_util::StreamExt;
 use lagwatch_component::{
     Ack, CancellationToken, ComponentError, FromConfig, LagSink, async_trait,
 };
@@ -465,10 +466,17 @@ impl Writer {
         }
     }
 
+    /// Sends `docs` as bounded `_bulk` requests, at most `concurrency` in flight; every
+    /// request is tried (and retried) even when another failed, and the first error is
+    /// returned.
     async fn write_all(&self, docs: &[Doc]) -> Result<(), EsError> {
+        let batches = chunk(docs, self.cfg.batch_max_docs, self.cfg.batch_max_bytes);
+        let mut sent = futures_util::stream::iter(batches)
+            .map(|(start, count)| self.send_batch(&docs[start..start + count]))
+            .buffer_unordered(self.cfg.concurrency.max(1));
         let mut first_error = None;
-        for (start, count, _) in chunk(docs, self.cfg.batch_max_docs, self.cfg.batch_max_bytes) {
-            if let Err(e) = self.send_batch(&docs[start..start + count]).await {
+        while let Some(result) = sent.next().await {
+            if let Err(e) = result {
                 tracing::warn!(url = %self.client.shown_url(), error = %e, "documents not written");
                 first_error.get_or_insert(e);
             }

@@ -20,6 +20,9 @@ fn config(url: &str) -> ElasticsearchSinkConfig {
     cfg.batch_max_wait = Duration::from_millis(10);
     cfg.retry_initial_backoff = Duration::from_millis(10);
     cfg.retry_max_backoff = Duration::from_millis(40);
+    // One request at a time, so scripted replies meet their requests in order;
+    // `requests_in_flight_are_bounded_by_concurrency` covers more.
+    cfg.concurrency = 1;
     cfg
 }
 
@@ -228,6 +231,33 @@ async fn batches_are_bounded_by_count_and_bytes_and_may_be_gzipped() {
     assert_eq!(requests.len(), 2);
     assert!(requests.iter().all(|r| r.body.len() <= 1024));
     assert_eq!(ids(&requests[0]).len(), fit);
+}
+
+#[tokio::test]
+async fn requests_in_flight_are_bounded_by_concurrency() {
+    const HOLD: Duration = Duration::from_millis(600);
+    for concurrency in [1, 3] {
+        let server = Receiver::start().await.unwrap();
+        server.set_default(bulk_reply(&[201]).delayed(HOLD));
+        let mut cfg = config(server.url());
+        cfg.batch_max_docs = 1;
+        cfg.concurrency = concurrency;
+        let sink = ElasticsearchSink::from_config("es", &cfg).unwrap();
+        sink.write_docs((0..7).map(doc).collect()).await.unwrap();
+        let requests = server.requests();
+        let mut all: Vec<String> = requests.iter().flat_map(ids).collect();
+        all.sort();
+        assert_eq!(all, (0..7).map(|n| doc(n).id).collect::<Vec<_>>());
+        // Nothing is answered before HOLD has passed, so every request that arrived
+        // before then was in flight beside the first.
+        let first = requests[0].received_instant;
+        let together = requests
+            .iter()
+            .filter(|r| r.received_instant.duration_since(first) < HOLD)
+            .count();
+        assert_eq!(together, concurrency, "requests in flight at once");
+        assert_eq!(sink.stats().requests(), 7);
+    }
 }
 
 #[tokio::test]
