@@ -41,6 +41,7 @@ pub mod model;
 pub mod report;
 pub mod rule;
 pub mod secret;
+pub mod sharding;
 pub mod share;
 pub mod snapshot;
 pub mod status;

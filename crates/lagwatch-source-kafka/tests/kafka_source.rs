@@ -885,3 +885,101 @@ async fn auto_mode_records_its_first_read_once_the_history_is_read() {
     token.cancel();
     task.await.unwrap();
 }
+
+/// `lagwatch_core::sharding::offsets_partition` names the partition of `__consumer_offsets`
+/// where the broker really stores a group's commits: the division of groups that instances
+/// sharing the offsets topic rely on.
+#[tokio::test(flavor = "multi_thread")]
+async fn groups_commit_into_the_offsets_partition_their_hash_names() {
+    use kafka::KafkaTarget;
+    use lagwatch_core::sharding::offsets_partition;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::{Message, Offset, TopicPartitionList};
+
+    let kafka_env = env::kafka();
+    let bootstrap = kafka_env.bootstrap.as_str();
+    let topic = names::unique("lw-shard");
+    kafka::create_topic(bootstrap, &topic, 1).await.unwrap();
+    kafka::produce_spread(bootstrap, &topic, 4).await.unwrap();
+    let mut groups: Vec<String> = (0..16)
+        .map(|i| names::unique(&format!("lw-shard-{i}")))
+        .collect();
+    groups.push(names::unique("lw-shard-grüße-группа"));
+    for group in &groups {
+        kafka::commit_offsets(bootstrap, group, &[(&topic, 0, 2)])
+            .await
+            .unwrap();
+    }
+    let partitions = kafka::partition_count(bootstrap, "__consumer_offsets")
+        .await
+        .unwrap();
+    assert!(
+        partitions > 1,
+        "the harness broker's offsets topic has {partitions} partition"
+    );
+    let ends = kafka::high_watermarks(bootstrap, "__consumer_offsets")
+        .await
+        .unwrap();
+
+    // Every partition of the offsets topic read from its start to its end.
+    let consumer: BaseConsumer = bootstrap
+        .client_config()
+        .set("group.id", "lw-shard-reader")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let wanted: std::collections::BTreeSet<String> = groups.iter().cloned().collect();
+    let found = tokio::task::spawn_blocking(move || {
+        let mut list = TopicPartitionList::new();
+        for p in 0..partitions {
+            list.add_partition_offset("__consumer_offsets", p, Offset::Beginning)
+                .unwrap();
+        }
+        consumer.assign(&list).unwrap();
+        let mut found: BTreeMap<String, std::collections::BTreeSet<i32>> = BTreeMap::new();
+        let mut done: BTreeMap<i32, bool> = (0..partitions)
+            .map(|p| (p, ends.get(&p).copied().unwrap_or(0) == 0))
+            .collect();
+        let deadline = Instant::now() + WAIT;
+        while done.values().any(|d| !d) && Instant::now() < deadline {
+            let Some(message) = consumer.poll(Duration::from_millis(200)) else {
+                continue;
+            };
+            let message = message.unwrap();
+            let p = message.partition();
+            let record = message.key().and_then(|key| {
+                lagwatch_source_kafka::records::decode(key, message.payload()).ok()
+            });
+            if let Some(group) = record.as_ref().and_then(|r| r.group()) {
+                if wanted.contains(group) {
+                    found.entry(group.to_owned()).or_default().insert(p);
+                }
+            }
+            if message.offset() + 1 >= ends.get(&p).copied().unwrap_or(0) {
+                done.insert(p, true);
+            }
+        }
+        found
+    })
+    .await
+    .unwrap();
+
+    let spread: std::collections::BTreeSet<u32> = groups
+        .iter()
+        .map(|g| offsets_partition(g, partitions as u32))
+        .collect();
+    assert!(
+        spread.len() > 1,
+        "the groups all hash to one partition: {spread:?}"
+    );
+    for group in &groups {
+        let expected = offsets_partition(group, partitions as u32) as i32;
+        assert_eq!(
+            found
+                .get(group)
+                .map(|p| p.iter().copied().collect::<Vec<_>>()),
+            Some(vec![expected]),
+            "partition of {group}"
+        );
+    }
+}
