@@ -147,7 +147,8 @@ impl History {
     }
 
     /// Adds one point per group of `snapshot`; drops points older than the kept span, and
-    /// groups whose newest point is that old.
+    /// the points of a group the snapshot no longer has (deleted) once its newest point is
+    /// [`FULL_RESOLUTION`] old (or the kept span, when shorter).
     pub fn record(&self, snapshot: &Snapshot) {
         if snapshot.cycle() == 0 {
             return;
@@ -184,7 +185,12 @@ impl History {
         }
         let thin_before = snapshot.at_ms().saturating_sub(millis(FULL_RESOLUTION));
         let step_ms = millis(THINNED_STEP);
+        // A group of this snapshot got a point at its time above; one without is gone.
+        let gone_before = thin_before.max(cutoff);
         groups.retain(|_, series| {
+            if series.back().is_some_and(|p| p.point.at_ms < gone_before) {
+                return false;
+            }
             while series.front().is_some_and(|p| p.point.at_ms < cutoff) {
                 series.pop_front();
             }
@@ -389,6 +395,36 @@ mod tests {
         let groups = history.groups.read().unwrap();
         let series = &groups[&("c".to_owned(), "g".to_owned())];
         assert!(Arc::ptr_eq(&series[0].keys, &series[2].keys));
+    }
+
+    #[test]
+    fn a_deleted_group_keeps_its_points_for_the_full_resolution_span_only() {
+        let history = History::new(Duration::from_secs(3600));
+        let minute = 60_000i64;
+        for i in 0..20 {
+            let at = i * minute;
+            let mut parts = vec![("t", 0, 5)];
+            if i < 15 {
+                parts.push(("t", 1, 7));
+            }
+            let mut snap = with_partitions(at, i as u64 + 1, parts).data().clone();
+            // "gone" is deleted after minute 5; "g" stays.
+            if i <= 5 {
+                let mut gone = snap.groups[0].clone();
+                gone.group = "gone".into();
+                snap.groups.push(gone);
+            }
+            history.record(&Snapshot::new(snap));
+            let kept = history.series("c", "gone").len();
+            if i <= 5 {
+                assert_eq!(kept, i as usize + 1);
+            } else if i <= 5 + 10 {
+                assert_eq!(kept, 6, "minute {i}: the deleted group's points are kept");
+            } else {
+                assert_eq!(kept, 0, "minute {i}: 10 minutes after, they are dropped");
+            }
+        }
+        assert_eq!(history.series("c", "g").len(), 20);
     }
 
     #[test]
