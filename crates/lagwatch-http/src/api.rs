@@ -186,6 +186,7 @@ async fn status(State(state): State<AppState>) -> Response {
             })
             .collect()
     };
+    let (history_groups, history_points) = state.history.counts();
     Json(json!({
         "ready": stats.ready(),
         "started_ms": stats.started_ms,
@@ -195,6 +196,7 @@ async fn status(State(state): State<AppState>) -> Response {
         "events": stats.events,
         "event_queue": { "depth": stats.event_queue_depth, "capacity": stats.event_queue_capacity },
         "state_save_failures": stats.state_save_failures,
+        "history": { "groups": history_groups, "points": history_points },
         "sources": sources,
         "sinks": outputs(&stats.sinks),
         "alerters": outputs(&stats.alerters),

@@ -199,6 +199,13 @@ impl History {
         });
     }
 
+    /// How many groups have points, and how many points there are in all: what the history
+    /// holds in memory (see docs/http-api.md for the size of a point).
+    pub fn counts(&self) -> (usize, usize) {
+        let groups = self.groups.read().unwrap_or_else(PoisonError::into_inner);
+        (groups.len(), groups.values().map(VecDeque::len).sum())
+    }
+
     /// A group's points, oldest first (empty for an unknown group).
     pub fn series(&self, cluster: &str, group: &str) -> Vec<HistoryPoint> {
         let groups = self.groups.read().unwrap_or_else(PoisonError::into_inner);
@@ -425,6 +432,7 @@ mod tests {
             }
         }
         assert_eq!(history.series("c", "g").len(), 20);
+        assert_eq!(history.counts(), (1, 20));
     }
 
     #[test]

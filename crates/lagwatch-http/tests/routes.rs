@@ -312,6 +312,7 @@ async fn the_json_api_sorts_worst_first_and_tells_unknown_cluster_from_unknown_g
     let status = get(&app, "/api/v1/status").await.json();
     assert_eq!(status["ready"], false);
     assert_eq!(status["cycle"], 1);
+    assert!(status["history"]["points"].is_u64(), "{status}");
 }
 
 #[tokio::test]
