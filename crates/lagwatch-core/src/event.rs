@@ -147,6 +147,17 @@ pub enum Event {
         /// Partition number.
         partition: i32,
     },
+    /// Another instance took over the groups whose commits live in these partitions of the
+    /// offsets topic (several instances sharing a cluster, `coordination`): they leave this
+    /// instance's model as if deleted, without being deleted in Kafka.
+    GroupsReleased {
+        /// Cluster name.
+        cluster: String,
+        /// The offsets-topic partitions no longer owned.
+        offsets_partitions: Vec<u32>,
+        /// The offsets topic's partition count groups are divided by.
+        partition_count: u32,
+    },
     /// A topic was deleted from the cluster.
     TopicDeleted {
         /// Cluster name.
@@ -192,6 +203,7 @@ impl Event {
             | Event::Members { cluster, .. }
             | Event::GroupDeleted { cluster, .. }
             | Event::OffsetDeleted { cluster, .. }
+            | Event::GroupsReleased { cluster, .. }
             | Event::TopicDeleted { cluster, .. }
             | Event::SourceHealth { cluster, .. }
             | Event::ShareGroupOffsets { cluster, .. }

@@ -335,6 +335,11 @@ impl LagModel {
                 topic,
                 partition,
             } => self.apply_offset_deleted(cluster, group, topic, *partition),
+            Event::GroupsReleased {
+                cluster,
+                offsets_partitions,
+                partition_count,
+            } => self.apply_groups_released(cluster, offsets_partitions, *partition_count),
             Event::TopicDeleted { cluster, topic } => self.apply_topic_deleted(cluster, topic),
             Event::SourceHealth {
                 cluster, healthy, ..
@@ -729,6 +734,33 @@ impl LagModel {
                 group: group.to_owned(),
             }),
         }
+    }
+
+    /// Drops every group of `cluster` whose commits live in one of `released` (partitions of
+    /// an offsets topic of `count` partitions).
+    fn apply_groups_released(&mut self, cluster: &str, released: &[u32], count: u32) -> Applied {
+        let released: std::collections::BTreeSet<u32> = released.iter().copied().collect();
+        let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        if let Some(state) = self.clusters.get(cluster) {
+            names.extend(state.groups.keys().cloned());
+        }
+        for (c, g) in self.verdicts.keys().chain(self.share_groups.keys()) {
+            if c == cluster {
+                names.insert(g.clone());
+            }
+        }
+        for ((c, _), waiting) in &self.parked {
+            if c == cluster {
+                names.extend(waiting.keys().map(|(g, _)| g.clone()));
+            }
+        }
+        for group in names {
+            if released.contains(&crate::sharding::offsets_partition(&group, count)) {
+                self.apply_group_deleted(cluster, &group);
+            }
+        }
+        // Nothing to drop is as good: the groups are not this instance's either way.
+        Applied::Stored
     }
 
     fn apply_offset_deleted(
@@ -1587,6 +1619,51 @@ mod tests {
         let mut stale = only.clone();
         stale.stale = true;
         assert_eq!(model.evaluate_group("other", "h", 9_000, &settings), stale);
+    }
+
+    #[test]
+    fn released_groups_leave_by_offsets_partition_and_others_stay() {
+        let mut model = LagModel::new(ModelSettings::default());
+        model.apply(
+            &Event::BrokerOffsets {
+                cluster: "c".into(),
+                topic: "orders".into(),
+                partition_count: 1,
+                offsets: vec![BrokerOffset {
+                    partition: 0,
+                    high_water: 100,
+                    log_start: None,
+                }],
+                observed_ms: 1_000,
+            },
+            1_000,
+        );
+        // Of an offsets topic of 4 partitions: "abc" and "orders-consumer" live in 2,
+        // "a" and "grüße-gruppe" in 1.
+        let groups = ["abc", "orders-consumer", "a", "grüße-gruppe"];
+        for group in groups {
+            let commit = Event::Commit {
+                cluster: "c".into(),
+                group: group.into(),
+                topic: "orders".into(),
+                partition: 0,
+                offset: 50,
+                timestamp_ms: 1_000,
+                order: None,
+            };
+            assert_eq!(model.apply(&commit, 1_000), Applied::Stored);
+        }
+        let release = |partitions: Vec<u32>| Event::GroupsReleased {
+            cluster: "c".into(),
+            offsets_partitions: partitions,
+            partition_count: 4,
+        };
+        assert_eq!(model.apply(&release(vec![2, 3]), 2_000), Applied::Stored);
+        assert_eq!(model.groups("c"), ["a", "grüße-gruppe"]);
+        assert_eq!(model.apply(&release(vec![0]), 2_000), Applied::Stored);
+        assert_eq!(model.groups("c").len(), 2, "nothing in partition 0");
+        model.apply(&release(vec![1]), 2_000);
+        assert!(model.groups("c").is_empty());
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! the Admin API instead (which sees every group) can keep the same division by asking
 //! [`offsets_partition`] which partition a group belongs to.
 
+use std::collections::BTreeSet;
+use std::sync::{Arc, PoisonError, RwLock};
+
 /// Java's `String.hashCode` of `text`, which Kafka's brokers use for group ids: over the
 /// text's UTF-16 code units, `h = 31 * h + unit`, wrapping at 32 bits.
 pub fn java_string_hash(text: &str) -> i32 {
@@ -28,6 +31,96 @@ pub fn offsets_partition(group: &str, partitions: u32) -> u32 {
         hash.unsigned_abs()
     };
     positive % partitions.max(1)
+}
+
+/// Which groups this instance owns when several share a cluster's work: those whose commits
+/// live in an offsets-topic partition assigned to it. Cloned handles share one state, so the
+/// task that follows the assignment and the readers that filter groups see the same.
+#[derive(Debug, Clone)]
+pub struct Ownership {
+    state: Arc<RwLock<Owned>>,
+}
+
+#[derive(Debug)]
+struct Owned {
+    /// `None`: not coordinated, every group is owned.
+    partitions: Option<u32>,
+    assigned: BTreeSet<u32>,
+}
+
+impl Ownership {
+    /// Every group is owned: one instance alone.
+    pub fn everything() -> Ownership {
+        Ownership::with(None)
+    }
+
+    /// No group is owned yet, out of an offsets topic of `partitions` partitions: an
+    /// instance before its first assignment.
+    pub fn coordinated(partitions: u32) -> Ownership {
+        Ownership::with(Some(partitions.max(1)))
+    }
+
+    fn with(partitions: Option<u32>) -> Ownership {
+        Ownership {
+            state: Arc::new(RwLock::new(Owned {
+                partitions,
+                assigned: BTreeSet::new(),
+            })),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Owned> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Owned> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether `group` is this instance's.
+    pub fn owns(&self, group: &str) -> bool {
+        let owned = self.read();
+        match owned.partitions {
+            None => true,
+            Some(n) => owned.assigned.contains(&offsets_partition(group, n)),
+        }
+    }
+
+    /// Whether several instances share the work.
+    pub fn is_coordinated(&self) -> bool {
+        self.read().partitions.is_some()
+    }
+
+    /// The offsets-topic partition count groups are divided by (`None` when not
+    /// coordinated).
+    pub fn partition_count(&self) -> Option<u32> {
+        self.read().partitions
+    }
+
+    /// Adds `partitions` to what this instance owns; returns those it did not own before.
+    pub fn assign(&self, partitions: &[u32]) -> Vec<u32> {
+        let mut owned = self.write();
+        partitions
+            .iter()
+            .copied()
+            .filter(|p| owned.assigned.insert(*p))
+            .collect()
+    }
+
+    /// Removes `partitions` from what this instance owns; returns those it owned.
+    pub fn revoke(&self, partitions: &[u32]) -> Vec<u32> {
+        let mut owned = self.write();
+        partitions
+            .iter()
+            .copied()
+            .filter(|p| owned.assigned.remove(p))
+            .collect()
+    }
+
+    /// The offsets-topic partitions owned now, in order.
+    pub fn assigned(&self) -> Vec<u32> {
+        self.read().assigned.iter().copied().collect()
+    }
 }
 
 #[cfg(test)]
@@ -57,6 +150,29 @@ mod tests {
             assert_eq!(offsets_partition(group, 4), p4, "{group:?} of 4");
             assert_eq!(offsets_partition(group, 12), p12, "{group:?} of 12");
         }
+    }
+
+    #[test]
+    fn ownership_follows_assignments_and_revocations() {
+        let alone = Ownership::everything();
+        assert!(alone.owns("orders-consumer") && !alone.is_coordinated());
+
+        let shared = Ownership::coordinated(50);
+        let handle = shared.clone();
+        assert!(
+            !shared.owns("orders-consumer"),
+            "nothing before the first assignment"
+        );
+        assert_eq!(handle.assign(&[40, 4]), [40, 4]);
+        assert_eq!(handle.assign(&[4, 5]), [5], "only what is new");
+        assert!(
+            shared.owns("orders-consumer") && shared.owns("abc") && shared.owns("grüße-gruppe")
+        );
+        assert!(!shared.owns("a"), "partition 47 is not assigned");
+        assert_eq!(shared.assigned(), [4, 5, 40]);
+        assert_eq!(handle.revoke(&[40, 41]), [40], "only what was owned");
+        assert!(!shared.owns("orders-consumer") && shared.owns("abc"));
+        assert_eq!(shared.partition_count(), Some(50));
     }
 
     #[test]
