@@ -44,6 +44,7 @@ mod creation_error;
 mod error;
 pub mod groups;
 mod jitter;
+pub mod membership;
 pub mod metadata;
 pub mod offsets_topic;
 mod reader;

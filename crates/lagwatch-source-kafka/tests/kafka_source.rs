@@ -983,3 +983,97 @@ async fn groups_commit_into_the_offsets_partition_their_hash_names() {
         );
     }
 }
+
+/// Two members of one coordination group divide the offsets topic's partitions between
+/// them, and when one leaves the other is given its partitions (cooperative rebalancing:
+/// nothing the staying member owned is revoked on the way).
+#[tokio::test(flavor = "multi_thread")]
+async fn members_of_a_coordination_group_divide_the_offsets_topic() {
+    use kafka::KafkaTarget;
+    use lagwatch_source_kafka::membership::{Change, Membership};
+
+    let kafka_env = env::kafka();
+    let bootstrap = kafka_env.bootstrap.as_str();
+    let partitions = kafka::partition_count(bootstrap, "__consumer_offsets")
+        .await
+        .unwrap() as u32;
+    assert!(
+        partitions > 1,
+        "the harness broker's offsets topic has {partitions} partition"
+    );
+    let group = names::unique("lw-coord");
+    let join = || {
+        Membership::join(
+            bootstrap.client_config(),
+            "live",
+            &group,
+            "__consumer_offsets",
+            partitions,
+            Duration::from_secs(6),
+        )
+        .unwrap()
+    };
+    let mut first = join();
+    let second = join();
+    let all: Vec<u32> = (0..partitions).collect();
+    let deadline = Instant::now() + WAIT;
+    let split = loop {
+        let (a, b) = (first.ownership().assigned(), second.ownership().assigned());
+        let mut union: Vec<u32> = a.iter().chain(&b).copied().collect();
+        union.sort_unstable();
+        if !a.is_empty() && !b.is_empty() && union == all {
+            break (a, b);
+        }
+        assert!(Instant::now() < deadline, "not divided: {a:?} and {b:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(split.0.iter().all(|p| !split.1.contains(p)), "{split:?}");
+    for group_name in ["abc", "orders-consumer", "grüße-gruppe"] {
+        assert_ne!(
+            first.ownership().owns(group_name),
+            second.ownership().owns(group_name),
+            "{group_name} belongs to exactly one member"
+        );
+    }
+    // Drain what the first member was told so far.
+    while let Ok(Some(_)) =
+        tokio::time::timeout(Duration::from_millis(100), first.next_change()).await
+    {}
+    tokio::task::spawn_blocking(move || second.leave())
+        .await
+        .unwrap();
+    let deadline = Instant::now() + WAIT;
+    while first.ownership().assigned() != all {
+        assert!(
+            Instant::now() < deadline,
+            "the staying member owns {:?}",
+            first.ownership().assigned()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut told = Vec::new();
+    while let Ok(Some(change)) =
+        tokio::time::timeout(Duration::from_millis(200), first.next_change()).await
+    {
+        told.push(change);
+    }
+    let mut given: Vec<u32> = told
+        .iter()
+        .flat_map(|c| match c {
+            Change::Assigned(p) => p.clone(),
+            Change::Revoked(_) => Vec::new(),
+        })
+        .collect();
+    given.sort_unstable();
+    assert_eq!(
+        given, split.1,
+        "the leaving member's partitions, told once: {told:?}"
+    );
+    assert!(
+        told.iter().all(|c| matches!(c, Change::Assigned(_))),
+        "nothing revoked from the staying member: {told:?}"
+    );
+    tokio::task::spawn_blocking(move || first.leave())
+        .await
+        .unwrap();
+}
