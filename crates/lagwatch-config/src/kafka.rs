@@ -170,6 +170,16 @@ pub struct KafkaSourceConfig {
     /// commit windows at once, each with its own commit time. `0s` turns it off.
     #[serde(default = "default_history", with = "serde_text")]
     pub history: Duration,
+    /// Kafka consumer group on the offsets topic that instances sharing this cluster join
+    /// (empty: this instance reads every group alone). Kafka divides the offsets topic's
+    /// partitions among the members, and each instance keeps the groups whose commits live
+    /// in its partitions.
+    #[serde(default)]
+    pub coordination_group: String,
+    /// How long the coordination group waits for an instance that stopped answering before
+    /// its groups move to the others (Kafka's `session.timeout.ms`).
+    #[serde(default = "default_coordination_session_timeout", with = "serde_text")]
+    pub coordination_session_timeout: Duration,
     /// Client id the source's connections announce.
     #[serde(default = "default_client_id")]
     pub client_id: String,
@@ -246,6 +256,10 @@ fn default_history() -> Duration {
     DEFAULT_HISTORY
 }
 
+fn default_coordination_session_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
 fn default_concurrency() -> usize {
     16
 }
@@ -285,6 +299,8 @@ impl Default for KafkaSourceConfig {
             offsets_topic: default_offsets_topic(),
             offsets_topic_start: OffsetsTopicStart::Earliest,
             history: default_history(),
+            coordination_group: String::new(),
+            coordination_session_timeout: default_coordination_session_timeout(),
             client_id: default_client_id(),
             security_protocol: SecurityProtocol::Plaintext,
             sasl_mechanism: SaslMechanism::Plain,
@@ -336,6 +352,19 @@ pub const OWNED_LIBRDKAFKA_KEYS: &[&str] = &[
 
 /// The semantic checks of a kafka source section at `path`.
 pub(crate) fn check(path: &str, c: &KafkaSourceConfig, report: &mut dyn FnMut(String, String)) {
+    if !c.coordination_group.is_empty() && c.coordination_group.trim() != c.coordination_group {
+        report(
+            format!("{path}.coordination_group"),
+            "must not start or end with white space".into(),
+        );
+    }
+    let timeout = c.coordination_session_timeout;
+    if timeout < Duration::from_secs(6) || timeout > Duration::from_secs(1800) {
+        report(
+            format!("{path}.coordination_session_timeout"),
+            "must be between 6s and 30m (the brokers' default limits)".into(),
+        );
+    }
     if c.servers.trim().is_empty() {
         report(format!("{path}.servers"), "missing required key".into());
     } else {

@@ -130,6 +130,13 @@ impl GroupTracker {
         }
     }
 
+    /// Forgets, without a deletion event, every group `ownership` no longer gives this
+    /// instance (another instance took it over), so that it is sent afresh if it comes back.
+    pub fn forget_unowned(&mut self, ownership: &lagwatch_core::sharding::Ownership) {
+        self.groups.retain(|g, _| ownership.owns(g));
+        self.missing.retain(|g, _| ownership.owns(g));
+    }
+
     /// Forgets one group and emits [`Event::GroupDeleted`] when it was known.
     pub fn remove(&mut self, group: &str, out: &mut Vec<Event>) {
         self.missing.remove(group);

@@ -9,6 +9,7 @@ use crate::stats::Stats;
 use crate::topics::{TopicInfo, TopicTable};
 use crate::wire::WireClient;
 use lagwatch_core::filter::NameFilter;
+use lagwatch_core::sharding::Ownership;
 use lagwatch_core::{Event, MemberAssignment, TimestampMs};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub(crate) struct Reader {
     topic_refresh: Duration,
     concurrency: usize,
     groups: NameFilter,
+    ownership: Ownership,
     topic_filter: NameFilter,
     pub(crate) topics: TopicTable,
     pub(crate) tracker: GroupTracker,
@@ -81,6 +83,8 @@ pub(crate) struct ReaderSettings {
     pub concurrency: usize,
     pub groups: NameFilter,
     pub topics: NameFilter,
+    /// The groups this instance owns (all of them unless instances share the cluster).
+    pub ownership: Ownership,
     /// The batched committed-offset path, when the listener allows it.
     pub wire: Option<Arc<WireClient>>,
 }
@@ -101,6 +105,7 @@ impl Reader {
             topic_refresh: settings.topic_refresh,
             concurrency: settings.concurrency.max(1),
             groups: settings.groups,
+            ownership: settings.ownership,
             metadata_read: None,
             metadata_stale: true,
             brokers: 0,
@@ -110,6 +115,14 @@ impl Reader {
             wire: settings.wire,
             share_groups: BTreeSet::new(),
         }
+    }
+
+    /// Forgets the groups this instance no longer owns (their release is sent by the
+    /// caller), so that one coming back is read afresh.
+    pub(crate) fn forget_unowned(&mut self) {
+        self.tracker.forget_unowned(&self.ownership);
+        let ownership = &self.ownership;
+        self.share_groups.retain(|g| ownership.owns(g));
     }
 
     /// Every readable group's committed offsets in a few batched `OffsetFetch` requests per
@@ -174,7 +187,7 @@ impl Reader {
             let listed = wire.list_share_groups().await?;
             let listed: Vec<String> = listed
                 .into_iter()
-                .filter(|g| self.groups.accepts(g))
+                .filter(|g| self.groups.accepts(g) && self.ownership.owns(g))
                 .collect();
             let described = if listed.is_empty() {
                 Vec::new()
@@ -323,7 +336,7 @@ impl Reader {
         self.stats.requests(self.brokers.max(1));
         let groups: Vec<_> = listed
             .into_iter()
-            .filter(|g| self.groups.accepts(&g.group))
+            .filter(|g| self.groups.accepts(&g.group) && self.ownership.owns(&g.group))
             .collect();
         let present: BTreeSet<String> = groups.iter().map(|g| g.group.clone()).collect();
         // librdkafka lists classic and KIP-848 consumer groups (share and streams groups never

@@ -5,6 +5,7 @@ use crate::client;
 use crate::client::{Connection, QuietContext};
 use crate::error::KafkaError;
 use crate::jitter::Jitter;
+use crate::membership::{Change, Membership};
 use crate::offsets_topic::stream::{OffsetsStream, StreamStart};
 use crate::reader::{Reader, ReaderSettings, Scope};
 use crate::stats::{KafkaSourceStats, Stats};
@@ -14,6 +15,7 @@ use lagwatch_config::KafkaSourceConfig;
 use lagwatch_config::kafka::{KafkaMode, OffsetsTopicStart};
 use lagwatch_core::Event;
 use lagwatch_core::filter::{FilterError, NameFilter};
+use lagwatch_core::sharding::Ownership;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -132,7 +134,7 @@ impl KafkaSource {
             })
     }
 
-    fn reader(&self, conn: Arc<Connection>) -> Reader {
+    fn reader(&self, conn: Arc<Connection>, ownership: Ownership) -> Reader {
         Reader::new(
             conn,
             ReaderSettings {
@@ -142,6 +144,7 @@ impl KafkaSource {
                 concurrency: self.config.concurrency,
                 groups: self.groups.clone(),
                 topics: self.topics.clone(),
+                ownership,
                 wire: self.wire.clone(),
             },
             Arc::clone(&self.stats),
@@ -156,7 +159,7 @@ impl KafkaSource {
     /// The first failure (the caller adds which cluster it was about).
     pub async fn read_once(&self) -> Result<Vec<Event>, KafkaError> {
         let conn = self.connect()?;
-        let mut reader = self.reader(conn);
+        let mut reader = self.reader(conn, Ownership::everything());
         reader
             .read(Scope {
                 describe: true,
@@ -172,7 +175,7 @@ impl KafkaSource {
     /// [`KafkaError::Config`] when librdkafka refuses the client settings.
     pub fn snapshots(&self) -> Result<Snapshots, KafkaError> {
         Ok(Snapshots {
-            reader: self.reader(self.connect()?),
+            reader: self.reader(self.connect()?, Ownership::everything()),
         })
     }
 
@@ -295,7 +298,21 @@ impl OffsetSource for KafkaSource {
             topic_refresh = ?self.config.topic_refresh,
             "kafka source starting"
         );
-        let mut reader = self.reader(conn);
+        // Several instances sharing the cluster: join them before the first read, so that
+        // it reads only this instance's groups.
+        let mut membership = match self.join_coordination(&ctx).await {
+            Ok(joined) => joined,
+            Err(e) => {
+                return Err(
+                    ComponentError::permanent(self.name.clone(), self.cluster_error(&e))
+                        .with_source(e),
+                );
+            }
+        };
+        let ownership = membership
+            .as_ref()
+            .map_or_else(Ownership::everything, |m| m.ownership().clone());
+        let mut reader = self.reader(conn, ownership.clone());
         let mut health = Health {
             cluster: self.cluster.clone(),
             source: self.name.clone(),
@@ -327,6 +344,33 @@ impl OffsetSource for KafkaSource {
             tokio::select! {
                 biased;
                 () = ctx.shutdown.cancelled() => return Ok(()),
+                change = next_change(&mut membership) => {
+                    match change {
+                        Change::Revoked(partitions) => {
+                            // Another instance has these groups now: they leave this one's
+                            // model (not deleted in Kafka), and come back afresh if returned.
+                            reader.forget_unowned();
+                            let released = Event::GroupsReleased {
+                                cluster: self.cluster.clone(),
+                                offsets_partitions: partitions,
+                                partition_count: ownership.partition_count().unwrap_or(1),
+                            };
+                            tokio::select! {
+                                biased;
+                                () = ctx.shutdown.cancelled() => return Ok(()),
+                                sent = ctx.events.send_batch(vec![released]) => sent?,
+                            }
+                        }
+                        Change::Assigned(_) => {
+                            // New groups: read them (and their owners) now rather than at
+                            // the next interval; the stream reads their partitions again
+                            // from the start by itself.
+                            last_describe = None;
+                            next_read = tokio::time::Instant::now();
+                        }
+                    }
+                    continue;
+                }
                 () = tokio::time::sleep_until(next_read) => {}
             }
             let polling = poll_commits.load(Ordering::Relaxed);
@@ -382,7 +426,7 @@ impl OffsetSource for KafkaSource {
             };
             if streaming && !stream_started && health.healthy == Some(true) {
                 let start = self.stream_start();
-                match self.open_stream(start).await {
+                match self.open_stream(start, ownership.clone()).await {
                     Ok(stream) => {
                         stream_started = true;
                         self.stats.set_mode("offsets-topic");
@@ -442,6 +486,49 @@ impl OffsetSource for KafkaSource {
                 sent = ctx.events.send_batch(batch) => sent?,
             }
         }
+    }
+}
+
+/// The next change of this instance's share of the groups; never, when it works alone.
+async fn next_change(membership: &mut Option<Membership>) -> Change {
+    match membership {
+        Some(m) => match m.next_change().await {
+            Some(change) => change,
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+/// The partition count of the offsets topic `topic`.
+async fn offsets_topic_partitions(
+    config: rdkafka::ClientConfig,
+    cluster: &str,
+    topic: &str,
+    timeout: Duration,
+) -> Result<u32, KafkaError> {
+    use rdkafka::consumer::{BaseConsumer, Consumer as _};
+    let unreadable = |reason: String| KafkaError::OffsetsTopic {
+        topic: topic.to_owned(),
+        reason,
+    };
+    let consumer: BaseConsumer<QuietContext> = config
+        .create_with_context(QuietContext::new(cluster))
+        .map_err(|e| unreadable(format!("cannot create a client: {e}")))?;
+    let wanted = topic.to_owned();
+    let metadata =
+        tokio::task::spawn_blocking(move || consumer.fetch_metadata(Some(&wanted), timeout))
+            .await
+            .map_err(|e| KafkaError::Internal(format!("worker thread failed: {e}")))?
+            .map_err(|e| unreadable(e.to_string()))?;
+    let count = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic && t.error().is_none())
+        .map_or(0, |t| t.partitions().len());
+    match u32::try_from(count) {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(unreadable("no partitions in the cluster's metadata".into())),
     }
 }
 
@@ -553,8 +640,13 @@ impl KafkaSource {
         }
     }
 
-    /// Opens the offsets topic at `start`.
-    async fn open_stream(&self, start: StreamStart) -> Result<OffsetsStream, KafkaError> {
+    /// Opens the offsets topic at `start`, keeping the groups `ownership` gives this
+    /// instance.
+    async fn open_stream(
+        &self,
+        start: StreamStart,
+        ownership: Ownership,
+    ) -> Result<OffsetsStream, KafkaError> {
         OffsetsStream::open(
             client::client_config(&self.config),
             &self.config,
@@ -563,10 +655,54 @@ impl KafkaSource {
             self.cluster.clone(),
             self.groups.clone(),
             self.topics.clone(),
+            ownership,
             Arc::clone(&self.stats),
             self.config.request_timeout,
         )
         .await
+    }
+
+    /// Joins the instances sharing this cluster (`coordination_group`) and waits, for at
+    /// most the session timeout and a few seconds more, for the first assignment; `None`
+    /// when this instance works alone.
+    ///
+    /// # Errors
+    /// [`KafkaError::OffsetsTopic`] when the offsets topic's partitions cannot be counted;
+    /// [`KafkaError::Internal`] when the member cannot be created.
+    async fn join_coordination(
+        &self,
+        ctx: &SourceContext,
+    ) -> Result<Option<Membership>, KafkaError> {
+        let group = self.config.coordination_group.clone();
+        if group.is_empty() {
+            return Ok(None);
+        }
+        let topic = self.config.offsets_topic.clone();
+        let partitions = offsets_topic_partitions(
+            client::client_config(&self.config),
+            &self.cluster,
+            &topic,
+            self.config.request_timeout,
+        )
+        .await?;
+        let mut membership = Membership::join(
+            client::client_config(&self.config),
+            &self.cluster,
+            &group,
+            &topic,
+            partitions,
+            self.config.coordination_session_timeout,
+        )?;
+        tracing::info!(source = %self.name, coordination_group = %group, offsets_partitions = partitions, "joining the instances that share this cluster");
+        let wait = self.config.coordination_session_timeout + Duration::from_secs(10);
+        tokio::select! {
+            () = ctx.shutdown.cancelled() => {}
+            first = tokio::time::timeout(wait, membership.next_change()) => match first {
+                Ok(Some(_)) => tracing::info!(source = %self.name, owned = ?membership.ownership().assigned(), "first share of the cluster's groups"),
+                _ => tracing::warn!(source = %self.name, coordination_group = %group, "no offsets-topic partition assigned yet; reading no group until one is"),
+            },
+        }
+        Ok(Some(membership))
     }
 
     /// Spawns the task that streams the offsets topic until `token` is cancelled, sending

@@ -1077,3 +1077,77 @@ async fn members_of_a_coordination_group_divide_the_offsets_topic() {
         .await
         .unwrap();
 }
+
+/// Applies every batch waiting in `rx` to `m`.
+fn drain(m: &mut LagModel, rx: &mut mpsc::Receiver<Vec<Event>>) {
+    while let Ok(batch) = rx.try_recv() {
+        for e in &batch {
+            m.apply(e, now_ms());
+        }
+    }
+}
+
+/// Two instances with one `coordination_group` each keep a disjoint share of the cluster's
+/// groups that together cover them all, in `auto` and in `admin` mode; when one stops, the
+/// other takes its groups over.
+#[tokio::test(flavor = "multi_thread")]
+async fn instances_sharing_a_cluster_divide_its_groups_and_take_over() {
+    let kafka_env = env::kafka();
+    let bootstrap = kafka_env.bootstrap.as_str();
+    for mode in [KafkaMode::Auto, KafkaMode::Admin] {
+        let prefix = names::unique("lw-share");
+        let topic = format!("{prefix}-t");
+        kafka::create_topic(bootstrap, &topic, 1).await.unwrap();
+        kafka::produce_spread(bootstrap, &topic, 10).await.unwrap();
+        let groups: Vec<String> = (0..12).map(|i| format!("{prefix}-g{i}")).collect();
+        for group in &groups {
+            kafka::commit_offsets(bootstrap, group, &[(&topic, 0, 4)])
+                .await
+                .unwrap();
+        }
+        let mut c = config(bootstrap);
+        c.mode = mode;
+        c.group_allowlist = format!("^{prefix}-");
+        c.coordination_group = format!("{prefix}-coord");
+        c.coordination_session_timeout = Duration::from_secs(6);
+        let (mut rx_a, stop_a, task_a) = spawn(KafkaSource::from_config("live", &c).unwrap());
+        let (mut rx_b, stop_b, task_b) = spawn(KafkaSource::from_config("live", &c).unwrap());
+        let (mut a, mut b) = (model(), model());
+        let all: std::collections::BTreeSet<String> = groups.iter().cloned().collect();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            drain(&mut a, &mut rx_a);
+            drain(&mut b, &mut rx_b);
+            let (in_a, in_b) = (a.groups("live"), b.groups("live"));
+            let both: Vec<&String> = in_a.iter().filter(|g| in_b.contains(g)).collect();
+            let union: std::collections::BTreeSet<String> =
+                in_a.iter().chain(&in_b).cloned().collect();
+            if union == all && both.is_empty() && !in_a.is_empty() && !in_b.is_empty() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{mode:?}: not divided: {in_a:?} and {in_b:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+
+        stop_b.cancel();
+        task_b.await.unwrap();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            drain(&mut a, &mut rx_a);
+            let in_a: std::collections::BTreeSet<String> = a.groups("live").into_iter().collect();
+            if in_a == all {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{mode:?}: the staying instance has {in_a:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        stop_a.cancel();
+        task_a.await.unwrap();
+    }
+}

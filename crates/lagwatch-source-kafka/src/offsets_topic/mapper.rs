@@ -19,6 +19,7 @@
 
 use super::decode::Record;
 use lagwatch_core::filter::NameFilter;
+use lagwatch_core::sharding::Ownership;
 use lagwatch_core::{Event, MemberAssignment};
 
 /// Maps records of one cluster's offsets topic to events; see the [module documentation](self).
@@ -27,6 +28,7 @@ pub struct RecordMapper {
     cluster: String,
     groups: NameFilter,
     topics: NameFilter,
+    ownership: Ownership,
 }
 
 impl RecordMapper {
@@ -36,12 +38,23 @@ impl RecordMapper {
             cluster: cluster.into(),
             groups,
             topics,
+            ownership: Ownership::everything(),
         }
+    }
+
+    /// Keeps only the groups `ownership` says are this instance's (several instances sharing
+    /// a cluster).
+    pub fn with_ownership(mut self, ownership: Ownership) -> RecordMapper {
+        self.ownership = ownership;
+        self
     }
 
     /// Appends the events of `record`, read at `record_offset` of the offsets topic, to `out`.
     pub fn apply(&self, record: Record, record_offset: i64, out: &mut Vec<Event>) {
-        if record.group().is_some_and(|g| !self.groups.accepts(g)) {
+        if record
+            .group()
+            .is_some_and(|g| !self.groups.accepts(g) || !self.ownership.owns(g))
+        {
             return;
         }
         match record {

@@ -19,6 +19,7 @@ use crate::stats::Stats;
 use lagwatch_config::KafkaSourceConfig;
 use lagwatch_core::Event;
 use lagwatch_core::filter::NameFilter;
+use lagwatch_core::sharding::Ownership;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::error::{KafkaError as RdError, RDKafkaErrorCode};
 use rdkafka::{ClientConfig, Message as _, Offset, TopicPartitionList};
@@ -84,6 +85,11 @@ pub(crate) struct OffsetsStream {
     behind: BTreeSet<i32>,
     /// Events of the batch being gathered (see [`OffsetsStream::next_batch`]).
     pending: Vec<Event>,
+    /// The groups this instance owns (several instances sharing the cluster).
+    ownership: Ownership,
+    /// The owned partitions the stream has caught up with: one assigned since is read
+    /// again from its start, since its groups were skipped until then.
+    followed: BTreeSet<u32>,
 }
 
 impl OffsetsStream {
@@ -101,6 +107,7 @@ impl OffsetsStream {
         cluster: String,
         groups: NameFilter,
         topics: NameFilter,
+        ownership: Ownership,
         stats: Arc<Stats>,
         timeout: Duration,
     ) -> Result<OffsetsStream, KafkaError> {
@@ -172,11 +179,13 @@ impl OffsetsStream {
         Ok(OffsetsStream {
             consumer,
             topic: topic.to_owned(),
-            mapper: RecordMapper::new(cluster, groups, topics),
+            mapper: RecordMapper::new(cluster, groups, topics).with_ownership(ownership.clone()),
             stats,
             decode_errors: 0,
             behind: ids.into_iter().collect(),
             pending: Vec::new(),
+            followed: ownership.assigned().into_iter().collect(),
+            ownership,
         })
     }
 
@@ -202,6 +211,7 @@ impl OffsetsStream {
     /// so a call cancelled by the caller's `select!` loses nothing: the next call hands them
     /// on.
     async fn gather(&mut self) -> Result<(), KafkaError> {
+        self.follow_assignment();
         let mut records = usize::from(!self.pending.is_empty());
         // Bytes the batch's events hold, so a run of large owner lists is handed on early.
         let mut weight = self.pending.iter().map(event_bytes).sum::<usize>();
@@ -275,6 +285,34 @@ impl OffsetsStream {
             }
         }
         Ok(())
+    }
+
+    /// Reads every offsets-topic partition newly assigned to this instance again from its
+    /// start: its groups were skipped while another instance had them. A partition whose
+    /// seek fails is tried again at the next batch.
+    fn follow_assignment(&mut self) {
+        if !self.ownership.is_coordinated() {
+            return;
+        }
+        let owned: BTreeSet<u32> = self.ownership.assigned().into_iter().collect();
+        self.followed.retain(|p| owned.contains(p));
+        for &partition in owned.difference(&self.followed.clone()) {
+            let Ok(id) = i32::try_from(partition) else {
+                continue;
+            };
+            match self
+                .consumer
+                .seek(&self.topic, id, Offset::Beginning, Duration::from_secs(5))
+            {
+                Ok(()) => {
+                    tracing::info!(topic = %self.topic, partition, "reading a newly assigned partition from its start");
+                    self.followed.insert(partition);
+                }
+                Err(e) => {
+                    tracing::debug!(topic = %self.topic, partition, error = %e, "cannot seek yet");
+                }
+            }
+        }
     }
 
     fn skip(&mut self, partition: i32, offset: i64, reason: &str) {
