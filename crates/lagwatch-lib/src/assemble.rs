@@ -1,5 +1,6 @@
 //! From a configuration to a runnable pipeline.
 
+#[allow(unused_imports)] // sinks and sources are empty when their features are off
 use crate::{sinks, sources};
 #[cfg(feature = "alert")]
 use lagwatch_component::Alerter;
@@ -7,7 +8,6 @@ use lagwatch_component::{ComponentError, FromConfig, LagSink, OffsetSource};
 #[cfg(feature = "alert")]
 use lagwatch_config::AlerterConfig;
 use lagwatch_config::{Config, ModelConfig, SinkConfig, SourceConfig};
-#[allow(unused_imports)] // sinks and sources are empty when their features are off
 use lagwatch_core::duration::millis;
 use lagwatch_core::evaluator::EvaluatorSettings;
 use lagwatch_core::filter::{FilterError, NameFilter};
