@@ -296,7 +296,8 @@ impl OffsetsStream {
         }
         let owned: BTreeSet<u32> = self.ownership.assigned().into_iter().collect();
         self.followed.retain(|p| owned.contains(p));
-        for &partition in owned.difference(&self.followed.clone()) {
+        let new: Vec<u32> = owned.difference(&self.followed).copied().collect();
+        for partition in new {
             let Ok(id) = i32::try_from(partition) else {
                 continue;
             };
