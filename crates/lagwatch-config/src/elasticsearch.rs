@@ -309,7 +309,7 @@ fn default_batch_max_wait() -> Duration {
 }
 
 fn default_concurrency() -> usize {
-    1
+    2
 }
 
 fn default_max_retries() -> u32 {
