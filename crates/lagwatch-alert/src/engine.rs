@@ -2,7 +2,7 @@
 
 use crate::error::AlertError;
 use crate::rule::{Condition, Rule, RuleKind, detail, number, status_of, worst};
-use lagwatch_component::RuleEngine;
+use lagwatch_component::{HandedAlert, RuleEngine};
 use lagwatch_config::{RuleConfig, ThresholdTarget};
 use lagwatch_core::alert::{AlertNotification, AlertState};
 use lagwatch_core::report::GroupReport;
@@ -803,6 +803,64 @@ impl RuleEngine for RuleSet {
             }
         }
         Ok(())
+    }
+
+    fn release_groups(&mut self, cluster: &str, released: &dyn Fn(&str) -> bool) -> usize {
+        let leaves = |record: &AlertRecord| {
+            record.labels.get("cluster").is_some_and(|c| c == cluster)
+                && record.labels.get("group").is_some_and(|g| released(g))
+        };
+        let before = self.state.alerts.len();
+        self.state.alerts.retain(|_, record| !leaves(record));
+        for runtime in &mut self.runtime {
+            runtime
+                .series
+                .retain(|(c, g, _), _| !(c == cluster && released(g)));
+        }
+        before - self.state.alerts.len()
+    }
+
+    fn open_alerts(&self) -> Vec<HandedAlert> {
+        self.state
+            .alerts
+            .iter()
+            .filter_map(|(id, record)| {
+                Some(HandedAlert {
+                    id: id.clone(),
+                    cluster: record.labels.get("cluster")?.clone(),
+                    group: record.labels.get("group")?.clone(),
+                    record: Some(serde_json::to_value(record).ok()?),
+                })
+            })
+            .collect()
+    }
+
+    fn adopt_alerts(&mut self, alerts: Vec<HandedAlert>) -> usize {
+        let mut taken = 0;
+        for alert in alerts {
+            let Some(Ok(mut record)) = alert.record.map(serde_json::from_value::<AlertRecord>)
+            else {
+                continue;
+            };
+            if !self.rules.iter().any(|r| r.name == record.rule) {
+                continue;
+            }
+            // An alert this instance already announced stays as it is unless the previous
+            // owner announced it too (then the earlier announcement is the incident's).
+            if let Some(local) = self.state.alerts.get(&alert.id) {
+                let local_first = local.phase == Phase::Firing
+                    && (record.phase == Phase::Pending
+                        || local.started_at_ms <= record.started_at_ms);
+                if local_first {
+                    continue;
+                }
+            }
+            // The group's absence counts from this instance's own evaluations.
+            record.missing_since_ms = None;
+            self.state.alerts.insert(alert.id, record);
+            taken += 1;
+        }
+        taken
     }
 }
 

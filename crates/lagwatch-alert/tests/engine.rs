@@ -736,3 +736,76 @@ fn catch_up_rule_fires_when_not_catching_up_or_losing_data_but_never_while_warmi
     assert!(e.evaluate(&snap(60 * S, vec![stale])).is_empty());
     assert!(e.state().alerts.is_empty());
 }
+
+#[test]
+fn a_group_handed_to_another_instance_is_neither_announced_again_nor_left_unresolved() {
+    let rules = || engine(last_lag_rule(0, 0));
+    let mut old = rules();
+    assert_eq!(run(&mut old, &[(0, 50)]), [(0, AlertState::Firing, false)]);
+    let handed = old.open_alerts();
+    assert_eq!(handed.len(), 1);
+    assert_eq!(
+        (handed[0].cluster.as_str(), handed[0].group.as_str()),
+        ("c", "g")
+    );
+    assert_eq!(
+        handed[0].id,
+        old.state().alerts.keys().next().unwrap().clone()
+    );
+
+    // The old owner lets the group go: silently, now and after the vanished-group minute.
+    assert_eq!(old.release_groups("other", &|_| true), 0);
+    assert_eq!(old.release_groups("c", &|g| g == "g"), 1);
+    assert!(old.state().alerts.is_empty());
+    for t in [60, 120, 180] {
+        assert!(old.evaluate(&snap(t * S, vec![])).is_empty());
+    }
+
+    // The new owner takes the record: still breaching, nothing is sent; the recovery is
+    // announced once, with the start the old owner announced.
+    let mut new = rules();
+    assert_eq!(new.adopt_alerts(handed.clone()), 1);
+    let mut notes = Vec::new();
+    for (t, lag) in [(60, 50), (120, 50), (180, 0), (240, 0)] {
+        notes.extend(new.evaluate(&snap(t * S, vec![grp(&[lag], t * S)])));
+    }
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].state, AlertState::Resolved);
+    assert_eq!((notes[0].started_at_ms, notes[0].at_ms), (0, 180 * S));
+    assert!(new.open_alerts().is_empty());
+
+    // Records of rules the new owner does not have, unreadable ones and closings are skipped.
+    let mut other = RuleSet::from_config(&BTreeMap::from([(
+        "another".to_owned(),
+        last_lag_rule(0, 0),
+    )]))
+    .unwrap();
+    let mut junk = handed[0].clone();
+    junk.record = Some(serde_json::json!({"rule": 3}));
+    let mut closed = handed[0].clone();
+    closed.record = None;
+    assert_eq!(other.adopt_alerts(vec![handed[0].clone(), junk, closed]), 0);
+    assert!(other.state().alerts.is_empty());
+}
+
+#[test]
+fn an_adopted_alert_does_not_replace_one_announced_earlier_here() {
+    let mut here = engine(last_lag_rule(0, 0));
+    assert_eq!(run(&mut here, &[(0, 50)]), [(0, AlertState::Firing, false)]);
+    let mut later = engine(last_lag_rule(0, 0));
+    assert_eq!(
+        run(&mut later, &[(30, 50)]),
+        [(30, AlertState::Firing, false)]
+    );
+    assert_eq!(here.adopt_alerts(later.open_alerts()), 0);
+    assert_eq!(
+        here.state().alerts.values().next().unwrap().started_at_ms,
+        Some(0)
+    );
+    // The other way round the earlier announcement wins.
+    assert_eq!(later.adopt_alerts(here.open_alerts()), 1);
+    assert_eq!(
+        later.state().alerts.values().next().unwrap().started_at_ms,
+        Some(0)
+    );
+}

@@ -8,6 +8,8 @@
 //!   acknowledges it only once it is durably accepted.
 //! * [`Alerter`] — delivers [`AlertNotification`](lagwatch_core::alert::AlertNotification)s.
 //! * [`RuleEngine`] — turns snapshots into alert state changes (pure; the runtime calls it).
+//! * [`AlertHandover`] — where an instance leaves its open alerts for the next owner of their
+//!   groups, when several instances share a cluster.
 //! * [`FromConfig`] — the one way to build a source, sink or alerter from its configuration
 //!   section.
 //!
@@ -24,6 +26,7 @@ mod alerter;
 mod build;
 pub mod clock;
 mod error;
+pub mod handover;
 mod rules;
 mod sink;
 mod source;
@@ -32,10 +35,11 @@ pub mod stats;
 pub use alerter::{Alerter, Delivery};
 pub use build::FromConfig;
 pub use error::{ComponentError, ErrorClass};
+pub use handover::{AlertHandover, HandedAlert, MemoryHandover};
 pub use rules::{NoRules, RuleEngine};
 pub use sink::{Ack, LagSink};
 pub use source::{EventSender, OffsetSource, SourceContext};
-pub use stats::{ReadLog, RuntimeStats, StatsProvider, StatsSlot};
+pub use stats::{OwnershipRow, ReadLog, RuntimeStats, StatsProvider, StatsSlot};
 
 /// Re-exported so implementors need not depend on `async-trait` themselves.
 pub use async_trait::async_trait;

@@ -1,3 +1,4 @@
+use crate::handover::HandedAlert;
 use lagwatch_core::Snapshot;
 use lagwatch_core::alert::AlertNotification;
 
@@ -38,6 +39,28 @@ pub trait RuleEngine: Send {
         let _ = (alerts, windows);
         Ok(())
     }
+
+    /// Another instance took over the groups of `cluster` for which `released` is true:
+    /// forgets their open alerts and windows without any notification (the next owner picks
+    /// the alerts up, see [`open_alerts`](RuleEngine::open_alerts)). Returns how many open
+    /// alerts were let go.
+    fn release_groups(&mut self, cluster: &str, released: &dyn Fn(&str) -> bool) -> usize {
+        let _ = (cluster, released);
+        0
+    }
+
+    /// Every open alert (pending or firing), for the instance that may own its group next.
+    fn open_alerts(&self) -> Vec<HandedAlert> {
+        Vec::new()
+    }
+
+    /// Takes over open alerts a previous owner of their groups left (records from
+    /// [`open_alerts`](RuleEngine::open_alerts)); alerts of rules this engine does not have,
+    /// and records it cannot read, are skipped. Returns how many were taken.
+    fn adopt_alerts(&mut self, alerts: Vec<HandedAlert>) -> usize {
+        let _ = alerts;
+        0
+    }
 }
 
 impl<T: RuleEngine + ?Sized> RuleEngine for Box<T> {
@@ -59,6 +82,18 @@ impl<T: RuleEngine + ?Sized> RuleEngine for Box<T> {
         windows: Option<serde_json::Value>,
     ) -> Result<(), String> {
         (**self).restore_state(alerts, windows)
+    }
+
+    fn release_groups(&mut self, cluster: &str, released: &dyn Fn(&str) -> bool) -> usize {
+        (**self).release_groups(cluster, released)
+    }
+
+    fn open_alerts(&self) -> Vec<HandedAlert> {
+        (**self).open_alerts()
+    }
+
+    fn adopt_alerts(&mut self, alerts: Vec<HandedAlert>) -> usize {
+        (**self).adopt_alerts(alerts)
     }
 }
 

@@ -124,6 +124,18 @@ pub struct SourceState {
     pub has_read: bool,
 }
 
+/// The share of a cluster this instance has when it shares the cluster with other instances
+/// (a Kafka source's `coordination_group`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnershipRow {
+    /// Cluster name.
+    pub cluster: String,
+    /// The offsets-topic partitions (and so the groups and topics) this instance owns.
+    pub offsets_partitions: Vec<u32>,
+    /// The offsets topic's partition count.
+    pub partition_count: u32,
+}
+
 /// A point-in-time view of a running pipeline.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuntimeStats {
@@ -149,6 +161,8 @@ pub struct RuntimeStats {
     pub alerters: Vec<OutputStats>,
     /// Saves of the state directory that failed.
     pub state_save_failures: u64,
+    /// This instance's share of every cluster it shares with other instances.
+    pub ownership: Vec<OwnershipRow>,
 }
 
 impl RuntimeStats {

@@ -180,6 +180,10 @@ pub struct KafkaSourceConfig {
     /// its groups move to the others (Kafka's `session.timeout.ms`).
     #[serde(default = "default_coordination_session_timeout", with = "serde_text")]
     pub coordination_session_timeout: Duration,
+    /// Compacted topic on this cluster where instances sharing it (`coordination_group`)
+    /// leave their groups' open alerts for the next owner. Empty: `<coordination_group>.alerts`.
+    #[serde(default)]
+    pub coordination_alert_topic: String,
     /// Client id the source's connections announce.
     #[serde(default = "default_client_id")]
     pub client_id: String,
@@ -301,6 +305,7 @@ impl Default for KafkaSourceConfig {
             history: default_history(),
             coordination_group: String::new(),
             coordination_session_timeout: default_coordination_session_timeout(),
+            coordination_alert_topic: String::new(),
             client_id: default_client_id(),
             security_protocol: SecurityProtocol::Plaintext,
             sasl_mechanism: SaslMechanism::Plain,
@@ -328,6 +333,32 @@ impl KafkaSourceConfig {
             servers: servers.into(),
             ..KafkaSourceConfig::default()
         }
+    }
+
+    /// The topic where open alerts wait for the next owner of their groups:
+    /// `coordination_alert_topic`, or `<coordination_group>.alerts` with every character a
+    /// topic name cannot hold replaced by `_`. Empty without a `coordination_group`.
+    pub fn alert_topic(&self) -> String {
+        if !self.coordination_alert_topic.is_empty() {
+            return self.coordination_alert_topic.clone();
+        }
+        if self.coordination_group.is_empty() {
+            return String::new();
+        }
+        let mut topic: String = self
+            .coordination_group
+            .chars()
+            .map(|ch| {
+                if ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-') {
+                    ch
+                } else {
+                    '_'
+                }
+            })
+            .take(242)
+            .collect();
+        topic.push_str(".alerts");
+        topic
     }
 }
 
@@ -357,6 +388,18 @@ pub(crate) fn check(path: &str, c: &KafkaSourceConfig, report: &mut dyn FnMut(St
             format!("{path}.coordination_group"),
             "must not start or end with white space".into(),
         );
+    }
+    let topic = &c.coordination_alert_topic;
+    if !topic.is_empty() {
+        let legal = topic
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-'));
+        if !legal || topic.len() > 249 || topic == "." || topic == ".." {
+            report(
+                format!("{path}.coordination_alert_topic"),
+                "not a Kafka topic name (up to 249 of a-z, A-Z, 0-9, '.', '_', '-')".into(),
+            );
+        }
     }
     let timeout = c.coordination_session_timeout;
     if timeout < Duration::from_secs(6) || timeout > Duration::from_secs(1800) {

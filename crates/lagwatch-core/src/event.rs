@@ -158,6 +158,18 @@ pub enum Event {
         /// The offsets topic's partition count groups are divided by.
         partition_count: u32,
     },
+    /// This instance took over the groups whose commits live in these partitions of the
+    /// offsets topic (several instances sharing a cluster, `coordination`). The model needs
+    /// nothing from it (the source reads those groups and they warm up); the runtime hands
+    /// the alerts their previous owner left open to the rule engine.
+    GroupsAcquired {
+        /// Cluster name.
+        cluster: String,
+        /// The offsets-topic partitions newly owned.
+        offsets_partitions: Vec<u32>,
+        /// The offsets topic's partition count groups are divided by.
+        partition_count: u32,
+    },
     /// A topic was deleted from the cluster.
     TopicDeleted {
         /// Cluster name.
@@ -204,6 +216,7 @@ impl Event {
             | Event::GroupDeleted { cluster, .. }
             | Event::OffsetDeleted { cluster, .. }
             | Event::GroupsReleased { cluster, .. }
+            | Event::GroupsAcquired { cluster, .. }
             | Event::TopicDeleted { cluster, .. }
             | Event::SourceHealth { cluster, .. }
             | Event::ShareGroupOffsets { cluster, .. }

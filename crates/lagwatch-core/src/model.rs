@@ -340,6 +340,8 @@ impl LagModel {
                 offsets_partitions,
                 partition_count,
             } => self.apply_groups_released(cluster, offsets_partitions, *partition_count),
+            // Nothing to keep: the groups arrive through the source's own events.
+            Event::GroupsAcquired { .. } => Applied::Stored,
             Event::TopicDeleted { cluster, topic } => self.apply_topic_deleted(cluster, topic),
             Event::SourceHealth {
                 cluster, healthy, ..

@@ -197,6 +197,11 @@ async fn status(State(state): State<AppState>) -> Response {
         "event_queue": { "depth": stats.event_queue_depth, "capacity": stats.event_queue_capacity },
         "state_save_failures": stats.state_save_failures,
         "history": { "groups": history_groups, "points": history_points },
+        "coordination": stats.ownership.iter().map(|row| json!({
+            "cluster": row.cluster,
+            "offsets_partitions": row.offsets_partitions,
+            "partition_count": row.partition_count,
+        })).collect::<Vec<_>>(),
         "sources": sources,
         "sinks": outputs(&stats.sinks),
         "alerters": outputs(&stats.alerters),

@@ -226,10 +226,43 @@ fn build_alerting(
     if !config.rules.is_empty() {
         let rules = lagwatch_alert::RuleSet::from_config(&config.rules)?;
         builder = builder.rules(Box::new(rules));
+        builder = add_alert_handovers(builder, config)?;
     }
     for (name, alerter) in &config.alerters {
         builder = builder.alerter(build_alerter(name, alerter)?);
     }
+    Ok(builder)
+}
+
+/// For every Kafka source that shares its cluster with other instances
+/// (`coordination_group`), the compacted topic where open alerts move with their groups.
+#[cfg(feature = "alert")]
+fn add_alert_handovers(
+    mut builder: PipelineBuilder,
+    config: &Config,
+) -> Result<PipelineBuilder, AssembleError> {
+    #[cfg(feature = "kafka")]
+    for (name, source) in &config.sources {
+        let SourceConfig::Kafka(c) = source else {
+            continue;
+        };
+        if c.coordination_group.is_empty() {
+            continue;
+        }
+        let mut settings = (**c).clone();
+        if settings.cluster.trim().is_empty() {
+            name.clone_into(&mut settings.cluster);
+        }
+        let store = sources::kafka::KafkaAlertHandover::new(&settings).map_err(|source| {
+            AssembleError::Component {
+                section: format!("sources.{name}"),
+                source,
+            }
+        })?;
+        builder = builder.alert_handover(&settings.cluster, std::sync::Arc::new(store));
+    }
+    #[cfg(not(feature = "kafka"))]
+    let _ = config;
     Ok(builder)
 }
 

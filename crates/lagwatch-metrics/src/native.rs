@@ -195,6 +195,15 @@ pub(crate) const STATE_SAVE_FAILURES: Family = Family::counter(
     "lagwatch_state_save_failures",
     "Saves of the state directory that failed.",
 );
+pub(crate) const OWNED_PARTITIONS: Family = Family::gauge(
+    "lagwatch_coordination_owned_partitions",
+    "Offsets-topic partitions (and so groups and topics) of the cluster this instance owns, \
+     when instances share it; summed over the instances it equals the partition count.",
+);
+pub(crate) const COORDINATION_PARTITIONS: Family = Family::gauge(
+    "lagwatch_coordination_partitions",
+    "Partitions of the cluster's offsets topic that the instances sharing it divide.",
+);
 pub(crate) const BUILD_INFO: Family = Family {
     name: "lagwatch_build",
     help: "lagwatch's version (value 1).",
@@ -479,6 +488,26 @@ fn operational(walk: &Walk<'_>, visitor: &mut dyn MetricVisitor) -> fmt::Result 
     visitor.family(&STATE_SAVE_FAILURES, &mut |out: &mut dyn SampleSink| {
         out.sample(&[], num(stats.state_save_failures))
     })?;
+    if !stats.ownership.is_empty() {
+        visitor.family(&OWNED_PARTITIONS, &mut |out: &mut dyn SampleSink| {
+            for row in &stats.ownership {
+                out.sample(
+                    &[("cluster", row.cluster.as_str())],
+                    num(row.offsets_partitions.len() as u64),
+                )?;
+            }
+            Ok(())
+        })?;
+        visitor.family(&COORDINATION_PARTITIONS, &mut |out: &mut dyn SampleSink| {
+            for row in &stats.ownership {
+                out.sample(
+                    &[("cluster", row.cluster.as_str())],
+                    num(u64::from(row.partition_count)),
+                )?;
+            }
+            Ok(())
+        })?;
+    }
     visitor.family(&READY, &mut |out: &mut dyn SampleSink| {
         out.sample(&[], flag(stats.ready()))
     })

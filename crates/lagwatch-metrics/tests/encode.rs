@@ -95,6 +95,8 @@ fn operational_metrics_come_from_the_runtime_figures() {
         "lagwatch_alerter_queue_depth{alerter=\"slack\"} 1",
         "lagwatch_alerter_coalesced_total{alerter=\"slack\"} 6",
         "lagwatch_state_save_failures_total 0",
+        "lagwatch_coordination_owned_partitions{cluster=\"live\"} 2",
+        "lagwatch_coordination_partitions{cluster=\"live\"} 4",
         "# TYPE lagwatch_build_info gauge",
         "lagwatch_ready 1",
     ] {

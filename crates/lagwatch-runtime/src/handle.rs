@@ -175,6 +175,8 @@ pub(crate) struct Live {
     pub(crate) outputs: Mutex<Vec<Output>>,
     pub(crate) reads: ReadLog,
     pub(crate) alerts: Mutex<AlertLog>,
+    /// This instance's share of the clusters it shares with others.
+    pub(crate) ownership: Arc<Mutex<Vec<lagwatch_component::OwnershipRow>>>,
 }
 
 impl Live {
@@ -220,6 +222,11 @@ impl Live {
                 .unwrap_or_else(PoisonError::into_inner)
                 .as_ref()
                 .map_or(0, |f| f.load(Ordering::Relaxed)),
+            ownership: self
+                .ownership
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
         }
     }
 }

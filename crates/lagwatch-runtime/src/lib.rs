@@ -50,6 +50,7 @@ mod alert_queue;
 mod changes;
 mod clock;
 mod handle;
+mod handover;
 mod persister;
 mod pipeline;
 mod queue;

@@ -2,17 +2,20 @@ use crate::alert_queue::AlertQueue;
 use crate::changes::StatusTracker;
 use crate::clock::{Clock, SystemClock};
 use crate::handle::{Live, ModelRequest, Output, PipelineHandle};
+use crate::handover::HandoverLink;
 use crate::persister::{Job, PersisterHandle};
 use crate::queue::DropOldestQueue;
 use crate::state_dir::{self, AlertsFile, ModelFile};
 use crate::stats::{Counters, RunSummary};
 use lagwatch_component::stats::ReadLog;
 use lagwatch_component::{
-    Alerter, ComponentError, EventSender, LagSink, NoRules, OffsetSource, RuleEngine, SourceContext,
+    AlertHandover, Alerter, ComponentError, EventSender, LagSink, NoRules, OffsetSource,
+    RuleEngine, SourceContext,
 };
 use lagwatch_core::evaluator::EvaluatorSettings;
 use lagwatch_core::model::{Applied, LagModel, ModelSettings};
 use lagwatch_core::{Event, Snapshot};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -69,6 +72,7 @@ pub struct PipelineBuilder {
     state_dir: Option<PathBuf>,
     state_save_interval: Duration,
     stats_slot: lagwatch_component::StatsSlot,
+    handovers: BTreeMap<String, Arc<dyn AlertHandover>>,
 }
 
 impl Default for PipelineBuilder {
@@ -89,6 +93,7 @@ impl Default for PipelineBuilder {
             state_dir: None,
             state_save_interval: Duration::from_secs(10),
             stats_slot: lagwatch_component::StatsSlot::new(),
+            handovers: BTreeMap::new(),
         }
     }
 }
@@ -146,6 +151,18 @@ impl PipelineBuilder {
     /// Adds an alerter.
     pub fn alerter(mut self, alerter: Box<dyn Alerter>) -> Self {
         self.alerters.push(alerter);
+        self
+    }
+
+    /// Hands the open alerts of `cluster`'s groups to and from `store` when this instance
+    /// shares the cluster with others (a source that divides its groups, such as a Kafka
+    /// source with `coordination_group`): alerts of groups that move away are published there
+    /// and dropped here without notification, those of groups that arrive are taken from
+    /// there, so a firing alert is announced once and resolved once whichever instance owns
+    /// its group. Open alerts of `cluster` restored from the state directory are dropped at
+    /// start: the store holds them.
+    pub fn alert_handover(mut self, cluster: &str, store: Arc<dyn AlertHandover>) -> Self {
+        self.handovers.insert(cluster.to_owned(), store);
         self
     }
 
@@ -332,6 +349,7 @@ impl Pipeline {
             state_dir,
             state_save_interval,
             stats_slot: _,
+            handovers,
         } = parts;
 
         tracing::info!(
@@ -385,6 +403,11 @@ impl Pipeline {
                 }
             }
         }
+
+        let handover_stop = shutdown.child_token();
+        let (mut handover, mut adopted) =
+            HandoverLink::start(handovers, handover_stop.clone(), live.ownership.clone());
+        handover.forget_restored(&mut *rules);
 
         live.started_ms.store(clock.now_ms(), Ordering::Relaxed);
         live.event_queue_capacity
@@ -493,20 +516,22 @@ impl Pipeline {
                 biased;
                 _ = shutdown.cancelled() => break,
                 _ = ticker.tick() => {
-                    state.evaluate(&latest, &mut *rules, &sink_workers, &persister);
+                    state.evaluate(&latest, &mut *rules, &sink_workers, &persister, &mut handover);
                     first.done();
                 }
                 () = first.wait() => {
                     if first.due(&live.reads, event_rx.is_empty()) {
-                        state.evaluate(&latest, &mut *rules, &sink_workers, &persister);
+                        state.evaluate(&latest, &mut *rules, &sink_workers, &persister, &mut handover);
                         first.done();
                         ticker.reset();
                     }
                 }
                 Some(batch) = event_rx.recv() => {
                     live.event_queue_depth.store(event_rx.len() as u64, Ordering::Relaxed);
+                    handover.observe(&batch, &mut *rules);
                     state.apply(batch);
                 }
+                Some(taken) = adopted.recv() => handover.adopt(&mut *rules, taken),
                 Some(request) = requests.recv() => state.answer(request),
                 Some(joined) = tasks.set.join_next_with_id() => {
                     let (component, reason) = tasks.describe(joined);
@@ -542,7 +567,10 @@ impl Pipeline {
             .unwrap_or_else(|| Instant::now() + SHUTDOWN_GRACE);
         while !source_tasks.is_empty() {
             tokio::select! {
-                Some(batch) = event_rx.recv() => state.apply(batch),
+                Some(batch) = event_rx.recv() => {
+                    handover.observe(&batch, &mut *rules);
+                    state.apply(batch);
+                }
                 joined = source_tasks.join_next() => {
                     if let Some(Ok((name, Err(e)))) = joined {
                         if e.class != lagwatch_component::ErrorClass::Closed {
@@ -558,6 +586,7 @@ impl Pipeline {
             }
         }
         while let Ok(batch) = event_rx.try_recv() {
+            handover.observe(&batch, &mut *rules);
             state.apply(batch);
         }
         // Records are stamped in whole seconds and sinks key them by time: a last evaluation
@@ -575,7 +604,17 @@ impl Pipeline {
                 tokio::time::sleep(wait).await;
             }
         }
-        state.evaluate(&latest, &mut *rules, &sink_workers, &persister);
+        state.evaluate(
+            &latest,
+            &mut *rules,
+            &sink_workers,
+            &persister,
+            &mut handover,
+        );
+        handover_stop.cancel();
+        handover
+            .finish(deadline.saturating_duration_since(Instant::now()) / 2)
+            .await;
         // The last windows, whatever the save interval.
         state.save(&*rules, &persister, true);
 
@@ -790,19 +829,27 @@ impl LoopState {
         rules: &mut dyn RuleEngine,
         sinks: &[SinkWorker],
         persister: &PersisterHandle,
+        handover: &mut HandoverLink,
     ) {
         let started = Instant::now();
         self.summary.cycles += 1;
         let cycle = self.summary.cycles;
         let now = self.clock.now_ms();
         self.last_evaluated_ms = Some(now);
-        let data = self.model.snapshot(now, &self.evaluator, cycle);
+        let mut data = self.model.snapshot(now, &self.evaluator, cycle);
+        if handover.shares_a_cluster() {
+            data.topics
+                .retain(|t| handover.reports_topic(&t.cluster, &t.topic));
+        }
         let snapshot = Snapshot::new(data);
         let changes = self.tracker.observe(&snapshot);
         for sink in sinks {
             sink.offer(snapshot.clone());
         }
-        let notifications = rules.evaluate(&snapshot);
+        let notifications = match handover.rules_view(&snapshot) {
+            Some(view) => rules.evaluate(&view),
+            None => rules.evaluate(&snapshot),
+        };
         self.summary.notifications += notifications.len() as u64;
         if !notifications.is_empty() {
             let mut log = self
@@ -830,6 +877,7 @@ impl LoopState {
                 notifications,
             });
         }
+        handover.after_evaluation(rules);
         self.save(rules, persister, false);
         let partitions: usize = snapshot.groups().iter().map(|g| g.partitions.len()).sum();
         let warming_up = snapshot.groups().iter().filter(|g| g.warming_up).count();

@@ -63,6 +63,7 @@ fn stats(now_ms: i64) -> RuntimeStats {
         }],
         alerters: Vec::new(),
         state_save_failures: 0,
+        ownership: Vec::new(),
     }
 }
 

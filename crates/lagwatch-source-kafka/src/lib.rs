@@ -43,6 +43,7 @@ pub mod client;
 mod creation_error;
 mod error;
 pub mod groups;
+pub mod handover;
 mod jitter;
 pub mod membership;
 pub mod metadata;
@@ -55,6 +56,7 @@ pub mod topics;
 pub mod wire;
 
 pub use error::KafkaError;
+pub use handover::KafkaAlertHandover;
 pub use source::{KafkaSource, Snapshots};
 pub use stats::KafkaSourceStats;
 

@@ -361,12 +361,23 @@ impl OffsetSource for KafkaSource {
                                 sent = ctx.events.send_batch(vec![released]) => sent?,
                             }
                         }
-                        Change::Assigned(_) => {
+                        Change::Assigned(partitions) => {
                             // New groups: read them (and their owners) now rather than at
                             // the next interval; the stream reads their partitions again
-                            // from the start by itself.
+                            // from the start by itself. The runtime picks up the alerts
+                            // their previous owner left open.
                             last_describe = None;
                             next_read = tokio::time::Instant::now();
+                            let acquired = Event::GroupsAcquired {
+                                cluster: self.cluster.clone(),
+                                offsets_partitions: partitions,
+                                partition_count: ownership.partition_count().unwrap_or(1),
+                            };
+                            tokio::select! {
+                                biased;
+                                () = ctx.shutdown.cancelled() => return Ok(()),
+                                sent = ctx.events.send_batch(vec![acquired]) => sent?,
+                            }
                         }
                     }
                     continue;
@@ -698,8 +709,29 @@ impl KafkaSource {
         tokio::select! {
             () = ctx.shutdown.cancelled() => {}
             first = tokio::time::timeout(wait, membership.next_change()) => match first {
-                Ok(Some(_)) => tracing::info!(source = %self.name, owned = ?membership.ownership().assigned(), "first share of the cluster's groups"),
-                _ => tracing::warn!(source = %self.name, coordination_group = %group, "no offsets-topic partition assigned yet; reading no group until one is"),
+                Ok(Some(change)) => {
+                    tracing::info!(source = %self.name, owned = ?membership.ownership().assigned(), "first share of the cluster's groups");
+                    if let Change::Assigned(owned) = change {
+                        let acquired = Event::GroupsAcquired {
+                            cluster: self.cluster.clone(),
+                            offsets_partitions: owned,
+                            partition_count: partitions,
+                        };
+                        // Fails only when the pipeline is stopping, which the caller sees.
+                        let _ = ctx.events.send_batch(vec![acquired]).await;
+                    }
+                }
+                _ => {
+                    tracing::warn!(source = %self.name, coordination_group = %group, "no offsets-topic partition assigned yet; reading no group until one is");
+                    // Tells the runtime the cluster is shared, so this instance reports none
+                    // of its topics either.
+                    let nothing = Event::GroupsAcquired {
+                        cluster: self.cluster.clone(),
+                        offsets_partitions: Vec::new(),
+                        partition_count: partitions,
+                    };
+                    let _ = ctx.events.send_batch(vec![nothing]).await;
+                }
             },
         }
         Ok(Some(membership))

@@ -56,3 +56,36 @@ async fn passes_the_source_conformance_checks_in_auto_mode() {
 async fn passes_the_source_conformance_checks_in_offsets_topic_mode() {
     passes_in(KafkaMode::OffsetsTopic).await;
 }
+
+/// The alert handover on a compacted topic of the harness Kafka 4.4 passes the shared
+/// checks; the topic is created on first use with `cleanup.policy=compact`, and a second
+/// store on the same topic (another instance) reads what the first one wrote.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_kafka_alert_handover_passes_the_handover_conformance_checks() {
+    use lagwatch_component::AlertHandover;
+    use lagwatch_source_kafka::KafkaAlertHandover;
+    use lagwatch_test_support::conformance::handover::check_handover;
+
+    let bootstrap = env::kafka().bootstrap;
+    let mut config = KafkaSourceConfig::new("live", bootstrap.as_str());
+    config.request_timeout = Duration::from_secs(5);
+    config.coordination_group = names::unique("lw-handover");
+    let store = KafkaAlertHandover::new(&config).unwrap();
+    assert_eq!(
+        store.topic(),
+        format!("{}.alerts", config.coordination_group)
+    );
+    check_handover(&store, "first").await.unwrap();
+
+    let compaction = kafka::topic_config(bootstrap.as_str(), store.topic(), "cleanup.policy")
+        .await
+        .unwrap();
+    assert_eq!(compaction.as_deref(), Some("compact"));
+
+    // Another instance (its own client) sees the same open alerts.
+    let other = KafkaAlertHandover::new(&config).unwrap();
+    let all: Vec<u32> = (0..4).collect();
+    let seen = other.collect("first-c", &all, 4).await.unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].id, "first-2");
+}

@@ -180,5 +180,10 @@ pub fn stats() -> RuntimeStats {
             queue_capacity: 64,
         }],
         state_save_failures: 0,
+        ownership: vec![lagwatch_component::OwnershipRow {
+            cluster: "live".into(),
+            offsets_partitions: vec![0, 2],
+            partition_count: 4,
+        }],
     }
 }

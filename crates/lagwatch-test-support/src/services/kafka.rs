@@ -330,6 +330,28 @@ pub async fn partition_count(
     .await
 }
 
+/// The value of the topic-level setting `key` of `topic` (`None`: not reported).
+pub async fn topic_config(
+    target: &(impl KafkaTarget + ?Sized),
+    topic: &str,
+    key: &str,
+) -> anyhow::Result<Option<String>> {
+    let admin = admin(target)?;
+    let results = admin
+        .describe_configs(
+            [&rdkafka::admin::ResourceSpecifier::Topic(topic)],
+            &admin_options(),
+        )
+        .await
+        .with_context(|| format!("cannot describe topic {topic}"))?;
+    let resource = results
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow!("no answer for topic {topic}"))?
+        .map_err(|e| anyhow!("topic {topic}: {e}"))?;
+    Ok(resource.get(key).and_then(|entry| entry.value.clone()))
+}
+
 /// High watermark (log end offset) of every partition of `topic`.
 pub async fn high_watermarks(
     target: &(impl KafkaTarget + ?Sized),
