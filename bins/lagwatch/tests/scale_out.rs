@@ -342,6 +342,25 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
         "one notification per lagging group: {fired:?}"
     );
 
+    // Another instance's API says that the group is not its own, and why.
+    let owner = before[&groups[0]];
+    let other = (owner + 1) % INSTANCES;
+    let ask = |i: usize| {
+        let port = instances[i].as_ref().unwrap().port;
+        let url = format!("http://127.0.0.1:{port}/api/v1/groups/live/{}", groups[0]);
+        async move {
+            let reply = reqwest::get(&url).await.unwrap();
+            (reply.status().as_u16(), reply.text().await.unwrap())
+        }
+    };
+    assert_eq!(ask(owner).await.0, 200);
+    let (status, body) = ask(other).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body.contains("another lagwatch instance sharing the cluster owns"),
+        "{body}"
+    );
+
     // Kill the owner of the first lagging group.
     let victim = before[&groups[0]];
     let moved: BTreeSet<&String> = before

@@ -60,3 +60,41 @@ fn example_round_trips_through_the_shown_toml() {
     let again = Config::from_str(&shown, Format::Toml);
     assert_eq!(again.ok(), Some(c));
 }
+
+/// The configuration a Kubernetes manifest under deploy/k8s carries in its ConfigMap.
+fn k8s_config(name: &str) -> Config {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy/k8s")
+        .join(name);
+    let manifest = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let embedded: String = manifest
+        .lines()
+        .skip_while(|l| l.trim() != "lagwatch.toml: |")
+        .skip(1)
+        .take_while(|l| l.starts_with("    ") || l.trim().is_empty())
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect();
+    assert!(
+        !embedded.is_empty(),
+        "{name}: no lagwatch.toml in the ConfigMap"
+    );
+    let config =
+        Config::from_str(&embedded, Format::Toml).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(config.validate(), Ok(()), "{name}");
+    config
+}
+
+#[test]
+fn the_kubernetes_manifests_carry_valid_configurations() {
+    let single = k8s_config("lagwatch.yaml");
+    let shared = k8s_config("lagwatch-shared.yaml");
+    let coordination = |c: &Config| match c.sources.get("live") {
+        Some(SourceConfig::Kafka(k)) => (k.coordination_group.clone(), k.alert_topic()),
+        other => panic!("live source: {other:?}"),
+    };
+    assert_eq!(coordination(&single), (String::new(), String::new()));
+    assert_eq!(
+        coordination(&shared),
+        ("lagwatch".to_owned(), "lagwatch.alerts".to_owned())
+    );
+}

@@ -298,7 +298,9 @@ fn unknown_group(
     cluster: &str,
     group: &str,
 ) -> Response {
-    if cluster_names(state, snapshot).contains(cluster) {
+    if let Some(elsewhere) = state.owned_elsewhere(cluster, group) {
+        problem(StatusCode::NOT_FOUND, format!("no group here: {elsewhere}"))
+    } else if cluster_names(state, snapshot).contains(cluster) {
         problem(
             StatusCode::NOT_FOUND,
             format!("no group {group:?} in cluster {cluster:?}"),
@@ -369,7 +371,9 @@ async fn topic(
         .iter()
         .find(|t| t.cluster == cluster && t.topic == topic)
     else {
-        return if cluster_names(&state, &snapshot).contains(&cluster) {
+        return if let Some(elsewhere) = state.owned_elsewhere(&cluster, &topic) {
+            problem(StatusCode::NOT_FOUND, format!("no topic here: {elsewhere}"))
+        } else if cluster_names(&state, &snapshot).contains(&cluster) {
             problem(
                 StatusCode::NOT_FOUND,
                 format!("no topic {topic:?} in cluster {cluster:?}"),

@@ -266,7 +266,14 @@ async fn consumer_detail(
                 &state.settings.host,
             ),
         },
-        Ok(None) => not_found(&state, &uri, "cluster or consumer not found"),
+        Ok(None) => match state.owned_elsewhere(&cluster, &group) {
+            Some(elsewhere) => not_found(
+                &state,
+                &uri,
+                &format!("consumer not found here: {elsewhere}"),
+            ),
+            None => not_found(&state, &uri, "cluster or consumer not found"),
+        },
         Err(e) => error_with(
             StatusCode::SERVICE_UNAVAILABLE,
             &e.to_string(),
@@ -289,9 +296,15 @@ fn status_response(state: &AppState, uri: &Uri, cluster: &str, group: &str, all:
         StatusCode::OK
     };
     let value = serde_json::to_value(&report).unwrap_or(Value::Null);
+    let elsewhere = (code == StatusCode::NOT_FOUND)
+        .then(|| state.owned_elsewhere(cluster, group))
+        .flatten();
     let body = json!({
         "error": false,
-        "message": "consumer status returned",
+        "message": elsewhere.map_or_else(
+            || "consumer status returned".to_owned(),
+            |e| format!("consumer not found here: {e}"),
+        ),
         "status": value,
         "request": request_info(uri.path(), &state.settings.host),
     });

@@ -41,3 +41,26 @@ pub trait MetricsRenderer: Send + Sync {
         out: &mut String,
     ) -> &'static str;
 }
+
+impl AppState {
+    /// When `cluster` is shared with other instances (`coordination_group`) and `name`, a
+    /// group or a topic, belongs to an offsets-topic partition this instance does not own:
+    /// a sentence saying so, for a 404 that would otherwise only say "unknown".
+    pub(crate) fn owned_elsewhere(&self, cluster: &str, name: &str) -> Option<String> {
+        let stats = self.handle.stats();
+        let row = stats.ownership.iter().find(|r| r.cluster == cluster)?;
+        if row.partition_count == 0 {
+            return None;
+        }
+        let partition = lagwatch_core::sharding::offsets_partition(name, row.partition_count);
+        if row.offsets_partitions.contains(&partition) {
+            return None;
+        }
+        Some(format!(
+            "{name:?} belongs to offsets-topic partition {partition} of cluster {cluster:?}, \
+             which another lagwatch instance sharing the cluster owns (this one owns \
+             partitions {:?} of {}): ask that instance",
+            row.offsets_partitions, row.partition_count
+        ))
+    }
+}
