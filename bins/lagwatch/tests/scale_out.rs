@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Consumer groups in the test; the first [`LAGGING`] of them lag.
+/// Consumer groups in the test (`LAGWATCH_TEST_SCALE_OUT_GROUPS` sets another number, e.g.
+/// the 3,000 when run by hand); the first [`LAGGING`] of them lag.
 const GROUPS: usize = 300;
 const LAGGING: usize = 3;
 /// Partitions of the test topic, and messages in each.
@@ -303,7 +304,12 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
             .unwrap();
     }
     let ends = kafka::high_watermarks(bootstrap, &topic).await.unwrap();
-    let groups: Vec<String> = (0..GROUPS).map(|i| format!("{prefix}-g{i:04}")).collect();
+    let count = std::env::var("LAGWATCH_TEST_SCALE_OUT_GROUPS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(GROUPS)
+        .max(LAGGING + 1);
+    let groups: Vec<String> = (0..count).map(|i| format!("{prefix}-g{i:05}")).collect();
     let all: BTreeSet<String> = groups.iter().cloned().collect();
     let lagging: BTreeSet<String> = groups[..LAGGING].iter().cloned().collect();
     commit_all(bootstrap, &topic, &groups, &ends).await;

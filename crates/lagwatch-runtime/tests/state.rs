@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 mod common;
-use common::Scripted;
+use common::{Null, Scripted};
 
 use lagwatch_component::clock::wall_clock_ms as now_ms;
 
@@ -116,26 +116,6 @@ impl Alerter for Receiver {
         }
         self.got.lock().unwrap().push(n.clone());
         Ok(Delivery { attempts: 1 })
-    }
-}
-
-struct Null;
-
-#[async_trait]
-impl LagSink for Null {
-    fn name(&self) -> &str {
-        "null"
-    }
-    async fn healthcheck(&self) -> Result<(), ComponentError> {
-        Ok(())
-    }
-    async fn write(&self, s: &Snapshot) -> Result<Ack, ComponentError> {
-        Ok(Ack {
-            records: s.groups().len(),
-        })
-    }
-    async fn flush(&self) -> Result<(), ComponentError> {
-        Ok(())
     }
 }
 

@@ -345,20 +345,16 @@ impl OffsetSource for KafkaSource {
                 biased;
                 () = ctx.shutdown.cancelled() => return Ok(()),
                 change = next_change(&mut membership) => {
-                    match change {
+                    let partition_count = ownership.partition_count().unwrap_or(1);
+                    let event = match change {
                         Change::Revoked(partitions) => {
                             // Another instance has these groups now: they leave this one's
                             // model (not deleted in Kafka), and come back afresh if returned.
                             reader.forget_unowned();
-                            let released = Event::GroupsReleased {
+                            Event::GroupsReleased {
                                 cluster: self.cluster.clone(),
                                 offsets_partitions: partitions,
-                                partition_count: ownership.partition_count().unwrap_or(1),
-                            };
-                            tokio::select! {
-                                biased;
-                                () = ctx.shutdown.cancelled() => return Ok(()),
-                                sent = ctx.events.send_batch(vec![released]) => sent?,
+                                partition_count,
                             }
                         }
                         Change::Assigned(partitions) => {
@@ -368,17 +364,17 @@ impl OffsetSource for KafkaSource {
                             // their previous owner left open.
                             last_describe = None;
                             next_read = tokio::time::Instant::now();
-                            let acquired = Event::GroupsAcquired {
+                            Event::GroupsAcquired {
                                 cluster: self.cluster.clone(),
                                 offsets_partitions: partitions,
-                                partition_count: ownership.partition_count().unwrap_or(1),
-                            };
-                            tokio::select! {
-                                biased;
-                                () = ctx.shutdown.cancelled() => return Ok(()),
-                                sent = ctx.events.send_batch(vec![acquired]) => sent?,
+                                partition_count,
                             }
                         }
+                    };
+                    tokio::select! {
+                        biased;
+                        () = ctx.shutdown.cancelled() => return Ok(()),
+                        sent = ctx.events.send_batch(vec![event]) => sent?,
                     }
                     continue;
                 }

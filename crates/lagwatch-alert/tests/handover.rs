@@ -50,6 +50,26 @@ impl OffsetSource for Remote {
     }
 }
 
+struct Null;
+
+#[async_trait]
+impl LagSink for Null {
+    fn name(&self) -> &str {
+        "null"
+    }
+    async fn healthcheck(&self) -> Result<(), ComponentError> {
+        Ok(())
+    }
+    async fn write(&self, s: &Snapshot) -> Result<Ack, ComponentError> {
+        Ok(Ack {
+            records: s.groups().len(),
+        })
+    }
+    async fn flush(&self) -> Result<(), ComponentError> {
+        Ok(())
+    }
+}
+
 #[derive(Clone, Default)]
 struct Received(Arc<Mutex<Vec<AlertNotification>>>);
 
@@ -70,26 +90,6 @@ impl Alerter for Received {
 impl Received {
     fn states(&self) -> Vec<AlertState> {
         self.0.lock().unwrap().iter().map(|n| n.state).collect()
-    }
-}
-
-struct Null;
-
-#[async_trait]
-impl LagSink for Null {
-    fn name(&self) -> &str {
-        "null"
-    }
-    async fn healthcheck(&self) -> Result<(), ComponentError> {
-        Ok(())
-    }
-    async fn write(&self, s: &Snapshot) -> Result<Ack, ComponentError> {
-        Ok(Ack {
-            records: s.groups().len(),
-        })
-    }
-    async fn flush(&self) -> Result<(), ComponentError> {
-        Ok(())
     }
 }
 
@@ -281,70 +281,4 @@ async fn without_the_previous_owners_record_the_new_owner_announces_the_alert() 
     assert_eq!(new.received.states(), [AlertState::Firing]);
     new.shutdown.cancel();
     new.run.await.unwrap().unwrap();
-}
-
-/// Broker offsets of `topic` (one partition) in cluster `c`.
-fn broker(topic: &str) -> Event {
-    Event::BrokerOffsets {
-        cluster: "c".into(),
-        topic: topic.into(),
-        partition_count: 1,
-        offsets: vec![BrokerOffset {
-            partition: 0,
-            high_water: 10,
-            log_start: Some(0),
-        }],
-        observed_ms: now_ms(),
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn each_topic_is_reported_by_the_instance_owning_its_name_s_partition() {
-    use lagwatch_core::sharding::offsets_partition;
-    // Two topic names in different partitions of four.
-    let first = "orders".to_owned();
-    let second = (0..)
-        .map(|i| format!("payments-{i}"))
-        .find(|t| offsets_partition(t, 4) != offsets_partition(&first, 4))
-        .unwrap();
-    let topics = |s: &Snapshot| -> Vec<String> {
-        let mut names: Vec<String> = s.topics().iter().map(|t| t.topic.clone()).collect();
-        names.sort();
-        names
-    };
-    let store = Arc::new(MemoryHandover::new());
-    let mut instance = start(&store);
-    // Alone (no ownership news): every topic.
-    instance
-        .events
-        .send(vec![broker(&first), broker(&second)])
-        .unwrap();
-    wait_for(&mut instance, "both topics", |s| s.topics().len() == 2).await;
-
-    // Sharing the cluster and given the first topic's partition: only that one.
-    instance
-        .events
-        .send(vec![Event::GroupsAcquired {
-            cluster: "c".into(),
-            offsets_partitions: vec![offsets_partition(&first, 4)],
-            partition_count: 4,
-        }])
-        .unwrap();
-    wait_for(&mut instance, "the owned topic only", |s| {
-        topics(s) == [first.clone()]
-    })
-    .await;
-
-    // Given nothing (more instances than partitions): no topic at all.
-    instance
-        .events
-        .send(vec![Event::GroupsReleased {
-            cluster: "c".into(),
-            offsets_partitions: vec![offsets_partition(&first, 4)],
-            partition_count: 4,
-        }])
-        .unwrap();
-    wait_for(&mut instance, "no topic", |s| s.topics().is_empty()).await;
-    instance.shutdown.cancel();
-    instance.run.await.unwrap().unwrap();
 }
