@@ -528,8 +528,7 @@ impl Pipeline {
                 }
                 Some(batch) = event_rx.recv() => {
                     live.event_queue_depth.store(event_rx.len() as u64, Ordering::Relaxed);
-                    handover.observe(&batch, &mut *rules);
-                    state.apply(batch);
+                    state.apply(batch, &mut handover, &mut *rules);
                 }
                 Some(taken) = adopted.recv() => handover.adopt(&mut *rules, taken),
                 Some(request) = requests.recv() => state.answer(request),
@@ -567,10 +566,7 @@ impl Pipeline {
             .unwrap_or_else(|| Instant::now() + SHUTDOWN_GRACE);
         while !source_tasks.is_empty() {
             tokio::select! {
-                Some(batch) = event_rx.recv() => {
-                    handover.observe(&batch, &mut *rules);
-                    state.apply(batch);
-                }
+                Some(batch) = event_rx.recv() => state.apply(batch, &mut handover, &mut *rules),
                 joined = source_tasks.join_next() => {
                     if let Some(Ok((name, Err(e)))) = joined {
                         if e.class != lagwatch_component::ErrorClass::Closed {
@@ -586,8 +582,7 @@ impl Pipeline {
             }
         }
         while let Ok(batch) = event_rx.try_recv() {
-            handover.observe(&batch, &mut *rules);
-            state.apply(batch);
+            state.apply(batch, &mut handover, &mut *rules);
         }
         // Records are stamped in whole seconds and sinks key them by time: a last evaluation
         // in the same second as the previous one would carry the same keys (Elasticsearch's
@@ -770,7 +765,15 @@ struct LoopState {
 }
 
 impl LoopState {
-    fn apply(&mut self, batch: Vec<Event>) {
+    /// Applies a batch of events to the model; ownership changes among them go to the
+    /// handover first (the rule engine lets released groups' alerts go).
+    fn apply(
+        &mut self,
+        batch: Vec<Event>,
+        handover: &mut HandoverLink,
+        rules: &mut dyn RuleEngine,
+    ) {
+        handover.observe(&batch, rules);
         let now = self.clock.now_ms();
         for event in &batch {
             self.summary.events += 1;
