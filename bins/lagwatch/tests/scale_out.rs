@@ -5,7 +5,11 @@
 //! Checked:
 //! * every group is served by exactly one instance's API (`/v3/kafka/<cluster>/consumer`),
 //!   before and after the kill, and every group's and topic's records are written by exactly
-//!   one instance (file sinks: the records Elasticsearch would get);
+//!   one instance: in the harness Elasticsearch (each instance writes its own index, so the
+//!   writer of every document is known) and in file sinks with the same renderer;
+//! * any instance's API answers for any group: a question about a group another instance
+//!   owns is forwarded to the owner (named in `x-lagwatch-answered-by`), before and after
+//!   the kill;
 //! * after the kill the survivors serve the dead instance's groups (the time it took is
 //!   printed), with no STOP or STALL for a healthy group;
 //! * every alert is announced once: the groups that lag fire once, the new owner does not
@@ -14,7 +18,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lagwatch_test_support::services::http::Receiver;
-use lagwatch_test_support::services::{env, kafka, names};
+use lagwatch_test_support::services::{env, es, kafka, names};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -40,10 +44,26 @@ struct Instance {
     port: u16,
     records: PathBuf,
     log: PathBuf,
+    /// The Elasticsearch index this instance writes (its own, to tell writers apart).
+    index: String,
+}
+
+/// Where the instances write: the harness Elasticsearch, and the webhook receiver.
+struct Outputs<'a> {
+    elasticsearch: &'a str,
+    hook: &'a str,
 }
 
 impl Instance {
-    fn start(dir: &Path, bootstrap: &str, prefix: &str, coordination: &str, hook: &str) -> Self {
+    fn start(
+        dir: &Path,
+        bootstrap: &str,
+        prefix: &str,
+        coordination: &str,
+        outputs: &Outputs<'_>,
+    ) -> Self {
+        let hook = outputs.hook;
+        let elasticsearch = outputs.elasticsearch;
         std::fs::create_dir_all(dir).unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -51,6 +71,10 @@ impl Instance {
             .unwrap()
             .port();
         let records = dir.join("lag.ndjson");
+        let index = format!(
+            "{prefix}-{}",
+            dir.file_name().unwrap_or_default().to_string_lossy()
+        );
         let config = format!(
             r#"[general]
 evaluation_interval = "1s"
@@ -75,6 +99,12 @@ type = "file"
 path = {records:?}
 rotate_bytes = 0
 rotate_daily = false
+
+[sinks.es]
+type = "elasticsearch"
+url = "{elasticsearch}"
+index_name = "{index}"
+batch_max_wait = "1s"
 
 [rules.lag]
 type = "threshold"
@@ -106,7 +136,38 @@ url = "{hook}"
             port,
             records,
             log,
+            index,
         }
+    }
+
+    /// The groups of the `burrow_group` documents this instance wrote to Elasticsearch with
+    /// a time at or after `since_ms`.
+    async fn indexed_groups(&self, elasticsearch: &str, since_ms: i64) -> BTreeSet<String> {
+        es::refresh(elasticsearch, &self.index).await.unwrap();
+        let query = serde_json::json!({
+            "size": 0,
+            "query": {"bool": {"filter": [
+                {"term": {"measurement_name.keyword": "burrow_group"}},
+                {"range": {"@timestamp": {"gte": since_ms, "format": "epoch_millis"}}}
+            ]}},
+            "aggs": {"groups": {"terms": {"field": "tag.group.keyword", "size": 65536}}}
+        });
+        let answer = es::search(elasticsearch, &self.index, &query)
+            .await
+            .unwrap();
+        answer["aggregations"]["groups"]["buckets"]
+            .as_array()
+            .map(|buckets| {
+                buckets
+                    .iter()
+                    .filter_map(|b| b["key"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
     }
 
     /// The groups this instance's API serves (empty while it cannot answer).
@@ -315,6 +376,11 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
     commit_all(bootstrap, &topic, &groups, &ends).await;
 
     let receiver = Receiver::start().await.unwrap();
+    let elasticsearch = env::elasticsearch();
+    let outputs = Outputs {
+        elasticsearch: &elasticsearch,
+        hook: receiver.url(),
+    };
     let dir = tempfile::tempdir().unwrap();
     let coordination = format!("{prefix}-lagwatch");
     let mut instances: Vec<Option<Instance>> = (0..INSTANCES)
@@ -324,7 +390,7 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
                 bootstrap,
                 &prefix,
                 &coordination,
-                receiver.url(),
+                &outputs,
             ))
         })
         .collect();
@@ -348,24 +414,9 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
         "one notification per lagging group: {fired:?}"
     );
 
-    // Another instance's API says that the group is not its own, and why.
-    let owner = before[&groups[0]];
-    let other = (owner + 1) % INSTANCES;
-    let ask = |i: usize| {
-        let port = instances[i].as_ref().unwrap().port;
-        let url = format!("http://127.0.0.1:{port}/api/v1/groups/live/{}", groups[0]);
-        async move {
-            let reply = reqwest::get(&url).await.unwrap();
-            (reply.status().as_u16(), reply.text().await.unwrap())
-        }
-    };
-    assert_eq!(ask(owner).await.0, 200);
-    let (status, body) = ask(other).await;
-    assert_eq!(status, 404, "{body}");
-    assert!(
-        body.contains("another lagwatch instance sharing the cluster owns"),
-        "{body}"
-    );
+    // Every instance answers for every group, forwarding to the owner what is not its own.
+    let sample: Vec<&String> = groups.iter().step_by(7).chain(&groups[..LAGGING]).collect();
+    answers_for_every_group(&instances, &before, &sample, "three instances").await;
 
     // Kill the owner of the first lagging group.
     let victim = before[&groups[0]];
@@ -384,12 +435,30 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
         served_at.duration_since(killed_at).as_secs_f64()
     );
     assert!(after.values().all(|owner| *owner != victim));
+    // The survivors answer for every group again, the moved ones included.
+    let moved_sample: Vec<&String> = moved
+        .iter()
+        .copied()
+        .chain(sample.iter().copied())
+        .collect();
+    answers_for_every_group(&instances, &after, &moved_sample, "after the kill").await;
     // From here on nothing changes hands: what each survivor writes from now is its share.
     let marks: Vec<usize> = instances
         .iter()
         .flatten()
         .map(|i| i.records().len())
         .collect();
+    // Evaluations stamp documents with the second they ran in: from the next second on.
+    let mark_ms = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+        / 1000
+        * 1000
+        + 1000;
 
     // No announcement again while the lagging groups still lag.
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -453,6 +522,28 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
         .zip(&marks)
         .map(|(instance, mark)| instance.records().split_off(*mark))
         .collect();
+    // The same in Elasticsearch, once the sinks' last batches are in (at most a second).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut indexed = Vec::new();
+    for instance in instances.iter().flatten() {
+        indexed.push(instance.indexed_groups(&elasticsearch, mark_ms).await);
+    }
+    for (i, a) in indexed.iter().enumerate() {
+        for b in &indexed[i + 1..] {
+            let common: Vec<_> = a.intersection(b).take(5).collect();
+            assert!(
+                common.is_empty(),
+                "Elasticsearch: groups written by two instances since the takeover: {common:?}"
+            );
+        }
+    }
+    let union: BTreeSet<String> = indexed.iter().flatten().cloned().collect();
+    assert_eq!(
+        union.len(),
+        all.len(),
+        "Elasticsearch: every group written since the takeover, by one of the survivors"
+    );
+    assert_eq!(union, all);
     for instance in instances.iter_mut().flatten() {
         instance.stop().await;
     }
@@ -511,4 +602,52 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
         "nobody wrote the topic's records"
     );
     let _ = kafka::delete_topic(bootstrap, &topic).await;
+    for i in 0..INSTANCES {
+        let _ = es::delete_index(&elasticsearch, &format!("{prefix}-instance-{i}")).await;
+    }
+}
+
+/// Asks every live instance's JSON API about each of `groups`: each answers 200, either
+/// itself (the group's owner in `owners`) or through the owner, named in
+/// `x-lagwatch-answered-by`. Retries a group for a while: right after a takeover an
+/// instance may still forward to the previous owner until the new one has announced itself.
+async fn answers_for_every_group(
+    instances: &[Option<Instance>],
+    owners: &BTreeMap<String, usize>,
+    groups: &[&String],
+    what: &str,
+) {
+    let client = reqwest::Client::new();
+    for (i, instance) in instances.iter().enumerate() {
+        let Some(instance) = instance else { continue };
+        for group in groups {
+            let owner = owners[*group];
+            let owner_url = instances[owner].as_ref().unwrap().url();
+            let url = format!("{}/api/v1/groups/live/{group}", instance.url());
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let reply = client.get(&url).send().await.unwrap();
+                let status = reply.status().as_u16();
+                let answered_by = reply
+                    .headers()
+                    .get("x-lagwatch-answered-by")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let body: Value = reply.json().await.unwrap_or(Value::Null);
+                let expected_by = (owner != i).then(|| owner_url.clone());
+                let ok = status == 200
+                    && answered_by == expected_by
+                    && body["group"]["group"].as_str() == Some(group.as_str());
+                if ok {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{what}: instance {i} about {group} (owned by {owner}): {status}, answered \
+                     by {answered_by:?}, {body}"
+                );
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@
 //! forgets to announce its resolution.
 
 use crate::ComponentError;
+use crate::directory::{Member, MemberDirectory, member_key};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -64,11 +65,12 @@ pub fn owned_by(group: &str, offsets_partitions: &[u32], partition_count: u32) -
         ))
 }
 
-/// An [`AlertHandover`] in memory, shared by the instances of one process (tests, and a
-/// library user's own wiring).
+/// An [`AlertHandover`] and [`MemberDirectory`] in memory, shared by the instances of one
+/// process (tests, and a library user's own wiring).
 #[derive(Debug, Default)]
 pub struct MemoryHandover {
     alerts: Mutex<BTreeMap<String, HandedAlert>>,
+    members: Mutex<BTreeMap<String, Member>>,
 }
 
 impl MemoryHandover {
@@ -124,6 +126,40 @@ impl AlertHandover for MemoryHandover {
             .filter(|a| {
                 a.cluster == cluster && owned_by(&a.group, offsets_partitions, partition_count)
             })
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl MemberDirectory for MemoryHandover {
+    fn name(&self) -> &str {
+        "memory"
+    }
+
+    async fn announce(&self, member: &Member) -> Result<(), ComponentError> {
+        self.members
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(member_key(&member.cluster, &member.address), member.clone());
+        Ok(())
+    }
+
+    async fn withdraw(&self, cluster: &str, address: &str) -> Result<(), ComponentError> {
+        self.members
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&member_key(cluster, address));
+        Ok(())
+    }
+
+    async fn members(&self, cluster: &str) -> Result<Vec<Member>, ComponentError> {
+        Ok(self
+            .members
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .filter(|m| m.cluster == cluster)
             .cloned()
             .collect())
     }

@@ -25,6 +25,7 @@ struct ReadmeDoctests;
 mod alerter;
 mod build;
 pub mod clock;
+pub mod directory;
 mod error;
 pub mod handover;
 mod rules;
@@ -34,6 +35,7 @@ pub mod stats;
 
 pub use alerter::{Alerter, Delivery};
 pub use build::FromConfig;
+pub use directory::{Member, MemberDirectory};
 pub use error::{ComponentError, ErrorClass};
 pub use handover::{AlertHandover, HandedAlert, MemoryHandover};
 pub use rules::{NoRules, RuleEngine};

@@ -35,6 +35,10 @@ pub struct HttpConfig {
     /// `Access-Control-Allow-Origin` value on every response (empty: none), like Burrow's
     /// `general.access-control-allow-origin`.
     pub allow_origin: String,
+    /// The base URL (`http://10.0.0.7:8000`) at which the other instances sharing a cluster
+    /// (`coordination_group`) reach this one's API, to forward questions about the groups
+    /// it owns; empty: the listen address, with the host name in place of `0.0.0.0`.
+    pub advertise: String,
     /// What `/metrics` exposes.
     pub metrics: MetricsConfig,
 }
@@ -52,6 +56,7 @@ impl Default for HttpConfig {
             admin_token: Secret::default(),
             history: Duration::from_secs(3600),
             allow_origin: String::new(),
+            advertise: String::new(),
             metrics: MetricsConfig::default(),
         }
     }

@@ -45,6 +45,30 @@ pub enum OffsetsTopicStart {
     Latest,
 }
 
+/// The group protocol instances sharing a cluster (`coordination_group`) divide it with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CoordinationProtocol {
+    /// The classic protocol with the `cooperative-sticky` assignor: every broker version;
+    /// `coordination_session_timeout` applies.
+    #[default]
+    Classic,
+    /// KIP-848's protocol (`group.protocol=consumer`, Kafka 4.0+): the brokers assign
+    /// partitions and every change is incremental; the session timeout is the brokers'
+    /// (`group.consumer.session.timeout.ms`, 45 s by default).
+    Consumer,
+}
+
+impl CoordinationProtocol {
+    /// The name as configured.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoordinationProtocol::Classic => "classic",
+            CoordinationProtocol::Consumer => "consumer",
+        }
+    }
+}
+
 /// How the source talks to the brokers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -180,6 +204,10 @@ pub struct KafkaSourceConfig {
     /// its groups move to the others (Kafka's `session.timeout.ms`).
     #[serde(default = "default_coordination_session_timeout", with = "serde_text")]
     pub coordination_session_timeout: Duration,
+    /// The group protocol of the coordination group: `classic` (cooperative-sticky, every
+    /// broker) or `consumer` (KIP-848, Kafka 4.0+; the brokers' session timeout applies).
+    #[serde(default)]
+    pub coordination_protocol: CoordinationProtocol,
     /// Compacted topic on this cluster where instances sharing it (`coordination_group`)
     /// leave their groups' open alerts for the next owner. Empty: `<coordination_group>.alerts`.
     #[serde(default)]
@@ -305,6 +333,7 @@ impl Default for KafkaSourceConfig {
             history: default_history(),
             coordination_group: String::new(),
             coordination_session_timeout: default_coordination_session_timeout(),
+            coordination_protocol: CoordinationProtocol::default(),
             coordination_alert_topic: String::new(),
             client_id: default_client_id(),
             security_protocol: SecurityProtocol::Plaintext,

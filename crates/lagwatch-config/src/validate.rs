@@ -575,6 +575,32 @@ fn check_http(h: &crate::http::HttpConfig, report: &mut Sink<'_>) {
             ),
         );
     }
+    if !h.advertise.is_empty() {
+        let scheme_ok = h.advertise.starts_with("http://") || h.advertise.starts_with("https://");
+        let host = h
+            .advertise
+            .split_once("://")
+            .map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
+        let path = h
+            .advertise
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split_once('/'))
+            .map_or("", |(_, path)| path);
+        if !scheme_ok
+            || host.is_empty()
+            || !path.is_empty()
+            || h.advertise.contains(['?', '#', ' '])
+        {
+            report(
+                "http.advertise".into(),
+                format!(
+                    "must be a base URL such as http://10.0.0.7:8000 (http or https, a host, \
+                     no path), got {:?}",
+                    h.advertise
+                ),
+            );
+        }
+    }
     let cert = !h.tls_cert.as_os_str().is_empty();
     let key = !h.tls_key.as_os_str().is_empty();
     if cert != key {

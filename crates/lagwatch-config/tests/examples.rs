@@ -97,4 +97,20 @@ fn the_kubernetes_manifests_carry_valid_configurations() {
         coordination(&shared),
         ("lagwatch".to_owned(), "lagwatch.alerts".to_owned())
     );
+    // The shared pods announce their own address (from the pod IP) for forwarding.
+    let manifest = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/k8s/lagwatch-shared.yaml"),
+    )
+    .unwrap_or_default();
+    let advertise = manifest
+        .lines()
+        .skip_while(|l| !l.contains("name: LAGWATCH_HTTP__ADVERTISE"))
+        .nth(1)
+        .and_then(|l| l.trim().strip_prefix("value: "))
+        .map(|v| v.trim_matches('"').replace("$(POD_IP)", "10.0.0.7"))
+        .unwrap_or_default();
+    assert_eq!(advertise, "http://10.0.0.7:8000");
+    let mut with_address = shared;
+    with_address.http.advertise = advertise;
+    assert_eq!(with_address.validate(), Ok(()));
 }

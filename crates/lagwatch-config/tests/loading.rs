@@ -587,6 +587,7 @@ fn http_problems_name_their_keys() {
         "{MINIMAL}
 [http]
 listen = \"localhost\"
+advertise = \"10.0.0.7:8000\"
 tls_cert = \"cert.pem\"
 bearer_token = \"t\"
 username = \"u\"
@@ -611,6 +612,7 @@ group_denylist = \"(\"
         paths,
         [
             "http.listen",
+            "http.advertise",
             "http.tls_key",
             "http.username",
             "http.password",
@@ -685,6 +687,7 @@ password = ""
 admin_token = ""
 history = "1h"
 allow_origin = ""
+advertise = ""
 
 [http.metrics]
 sets = ["native"]

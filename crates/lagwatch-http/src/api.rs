@@ -26,14 +26,22 @@ use lagwatch_core::{GroupReport, GroupStatus, PartitionReport, PartitionStatus, 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/status", get(status))
-        .route("/api/v1/clusters", get(clusters))
-        .route("/api/v1/groups", get(groups))
+/// The JSON API; the routes about one group or topic go to the instance that owns it
+/// ([`crate::forward`]).
+pub(crate) fn routes(state: &AppState) -> Router<AppState> {
+    let owned = Router::new()
         .route("/api/v1/groups/{cluster}/{group}", get(group))
         .route("/api/v1/groups/{cluster}/{group}/history", get(history))
         .route("/api/v1/topics/{cluster}/{topic}", get(topic))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::forward::to_owner,
+        ));
+    Router::new()
+        .merge(owned)
+        .route("/api/v1/status", get(status))
+        .route("/api/v1/clusters", get(clusters))
+        .route("/api/v1/groups", get(groups))
         .route("/api/v1/alerts", get(alerts))
 }
 

@@ -18,21 +18,15 @@ use lagwatch_core::{GroupReport, GroupStatus, Snapshot};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-/// Routes under `/v3` plus Burrow's health checks.
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/burrow/admin", get(health))
-        .route("/burrow/admin/ready", get(ready))
-        .route("/v3/kafka", get(clusters))
-        .route("/v3/kafka/", get(clusters))
-        .route("/v3/kafka/{cluster}", get(cluster_detail))
-        .route("/v3/kafka/{cluster}/topic", get(topics))
+/// Routes under `/v3` plus Burrow's health checks; those about one group or topic go to
+/// the instance that owns it ([`crate::forward`]).
+pub(crate) fn routes(state: &AppState) -> Router<AppState> {
+    let owned = Router::new()
         .route("/v3/kafka/{cluster}/topic/{topic}", get(topic_detail))
         .route(
             "/v3/kafka/{cluster}/topic/{topic}/consumers",
             get(topic_consumers),
         )
-        .route("/v3/kafka/{cluster}/consumer", get(consumers))
         .route(
             "/v3/kafka/{cluster}/consumer/{group}",
             get(consumer_detail).delete(delete_group),
@@ -46,6 +40,19 @@ pub(crate) fn routes() -> Router<AppState> {
             get(group_status),
         )
         .route("/v3/kafka/{cluster}/consumer/{group}/lag", get(group_lag))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::forward::to_owner,
+        ));
+    Router::new()
+        .merge(owned)
+        .route("/burrow/admin", get(health))
+        .route("/burrow/admin/ready", get(ready))
+        .route("/v3/kafka", get(clusters))
+        .route("/v3/kafka/", get(clusters))
+        .route("/v3/kafka/{cluster}", get(cluster_detail))
+        .route("/v3/kafka/{cluster}/topic", get(topics))
+        .route("/v3/kafka/{cluster}/consumer", get(consumers))
         .route("/v3/config", get(main_config))
         .route("/v3/config/{kind}", get(module_list))
         .route("/v3/config/{kind}/{name}", get(module_detail))

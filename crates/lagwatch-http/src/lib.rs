@@ -38,6 +38,7 @@ mod auth;
 mod burrow;
 pub mod dashboard;
 mod error;
+pub mod forward;
 mod health;
 pub mod history;
 mod reply;
@@ -61,8 +62,8 @@ pub fn router(state: AppState) -> Router {
         .ok()
         .filter(|v| !v.is_empty());
     let mut app = Router::new()
-        .merge(burrow::routes())
-        .merge(api::routes())
+        .merge(burrow::routes(&state))
+        .merge(api::routes(&state))
         .merge(health::routes())
         .merge(dashboard::routes())
         .fallback(reply::fallback)

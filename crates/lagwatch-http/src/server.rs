@@ -26,6 +26,7 @@ impl HttpServer {
                 history,
                 log_level: None,
                 metrics: None,
+                peer_client: crate::forward::client(),
             },
         }
     }
@@ -106,9 +107,33 @@ impl BoundServer {
         format!("{scheme}://{}", self.local)
     }
 
+    /// The base URL announced to the instances sharing a cluster with this one (see
+    /// [`lagwatch_runtime::PipelineHandle::advertise`]): the `advertise` setting, else
+    /// [`Self::url`] with the host name in place of an unspecified IP.
+    pub fn advertised_url(&self) -> String {
+        if let Some(address) = &self.state.settings.advertise {
+            return address.trim_end_matches('/').to_owned();
+        }
+        if self.local.ip().is_unspecified() {
+            let scheme = if self.state.settings.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            return format!(
+                "{scheme}://{}:{}",
+                crate::settings::host_name(),
+                self.local.port()
+            );
+        }
+        self.url()
+    }
+
     /// Serves until `shutdown` is cancelled, then finishes the requests in flight. Also
-    /// records every snapshot into the history.
+    /// records every snapshot into the history, and announces [`Self::advertised_url`] to
+    /// the instances sharing a cluster with this one.
     pub async fn serve(self, shutdown: CancellationToken) -> Result<(), HttpError> {
+        self.state.handle.advertise(self.advertised_url());
         let history = self.state.history.clone();
         let snapshots = self.state.handle.subscribe();
         let follow_token = shutdown.clone();

@@ -134,6 +134,10 @@ pub struct HttpSettings {
     pub burrow: BurrowView,
     /// Value of `Access-Control-Allow-Origin` on every response (empty: none).
     pub allow_origin: String,
+    /// The base URL other instances sharing a cluster reach this one at
+    /// (`http://10.0.0.7:8000`); `None`: the bound address, with [`host_name`] in place of
+    /// an unspecified IP (`0.0.0.0`).
+    pub advertise: Option<String>,
 }
 
 impl Default for HttpSettings {
@@ -147,6 +151,7 @@ impl Default for HttpSettings {
             host: host_name(),
             burrow: BurrowView::default(),
             allow_origin: String::new(),
+            advertise: None,
         }
     }
 }

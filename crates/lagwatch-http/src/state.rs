@@ -27,6 +27,8 @@ pub struct AppState {
     pub log_level: Option<Arc<dyn LogLevelControl>>,
     /// Renders `/metrics` (the metrics crate's encoder), when configured.
     pub metrics: Option<Arc<dyn MetricsRenderer>>,
+    /// Sends questions about groups and topics another instance owns to that instance.
+    pub peer_client: reqwest::Client,
 }
 
 /// Renders the metrics exposition for a scrape.

@@ -122,7 +122,55 @@ pub fn assemble(config: &Config) -> Result<PipelineBuilder, AssembleError> {
     for (name, sink) in &config.sinks {
         builder = builder.sink(build_sink(name, sink, &stats)?);
     }
-    build_alerting(builder, config)
+    let shared = coordination_stores(config)?;
+    for store in &shared {
+        builder = builder.member_directory(&store.cluster, std::sync::Arc::clone(&store.members));
+    }
+    build_alerting(builder, config, &shared)
+}
+
+/// The store of one cluster this instance shares with others: where open alerts move with
+/// their groups, and where the instances announce themselves.
+#[allow(dead_code)] // fields unused when the alert or kafka feature is off
+struct SharedStore {
+    cluster: String,
+    alerts: std::sync::Arc<dyn lagwatch_component::AlertHandover>,
+    members: std::sync::Arc<dyn lagwatch_component::MemberDirectory>,
+}
+
+/// For every Kafka source that shares its cluster with other instances
+/// (`coordination_group`), its compacted coordination topic.
+fn coordination_stores(
+    #[allow(unused_variables)] config: &Config,
+) -> Result<Vec<SharedStore>, AssembleError> {
+    #[allow(unused_mut)]
+    let mut stores = Vec::new();
+    #[cfg(feature = "kafka")]
+    for (name, source) in &config.sources {
+        let SourceConfig::Kafka(c) = source else {
+            continue;
+        };
+        if c.coordination_group.is_empty() {
+            continue;
+        }
+        let mut settings = (**c).clone();
+        if settings.cluster.trim().is_empty() {
+            name.clone_into(&mut settings.cluster);
+        }
+        let store = sources::kafka::KafkaAlertHandover::new(&settings).map_err(|source| {
+            AssembleError::Component {
+                section: format!("sources.{name}"),
+                source,
+            }
+        })?;
+        let store = std::sync::Arc::new(store);
+        stores.push(SharedStore {
+            cluster: settings.cluster,
+            alerts: store.clone(),
+            members: store,
+        });
+    }
+    Ok(stores)
 }
 
 /// Builds component `T` for the section `at` (`("sinks", "archive")`) the one way every
@@ -222,47 +270,18 @@ fn unknown(at: (&str, &str), type_name: &'static str) -> AssembleError {
 fn build_alerting(
     mut builder: PipelineBuilder,
     config: &Config,
+    shared: &[SharedStore],
 ) -> Result<PipelineBuilder, AssembleError> {
     if !config.rules.is_empty() {
         let rules = lagwatch_alert::RuleSet::from_config(&config.rules)?;
         builder = builder.rules(Box::new(rules));
-        builder = add_alert_handovers(builder, config)?;
+        for store in shared {
+            builder = builder.alert_handover(&store.cluster, std::sync::Arc::clone(&store.alerts));
+        }
     }
     for (name, alerter) in &config.alerters {
         builder = builder.alerter(build_alerter(name, alerter)?);
     }
-    Ok(builder)
-}
-
-/// For every Kafka source that shares its cluster with other instances
-/// (`coordination_group`), the compacted topic where open alerts move with their groups.
-#[cfg(feature = "alert")]
-fn add_alert_handovers(
-    mut builder: PipelineBuilder,
-    config: &Config,
-) -> Result<PipelineBuilder, AssembleError> {
-    #[cfg(feature = "kafka")]
-    for (name, source) in &config.sources {
-        let SourceConfig::Kafka(c) = source else {
-            continue;
-        };
-        if c.coordination_group.is_empty() {
-            continue;
-        }
-        let mut settings = (**c).clone();
-        if settings.cluster.trim().is_empty() {
-            name.clone_into(&mut settings.cluster);
-        }
-        let store = sources::kafka::KafkaAlertHandover::new(&settings).map_err(|source| {
-            AssembleError::Component {
-                section: format!("sources.{name}"),
-                source,
-            }
-        })?;
-        builder = builder.alert_handover(&settings.cluster, std::sync::Arc::new(store));
-    }
-    #[cfg(not(feature = "kafka"))]
-    let _ = config;
     Ok(builder)
 }
 
@@ -271,6 +290,7 @@ fn add_alert_handovers(
 fn build_alerting(
     builder: PipelineBuilder,
     config: &Config,
+    _shared: &[SharedStore],
 ) -> Result<PipelineBuilder, AssembleError> {
     let section = config
         .rules

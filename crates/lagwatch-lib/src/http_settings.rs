@@ -45,6 +45,7 @@ pub fn http_settings(config: &Config) -> Result<Option<HttpSettings>, AssembleEr
         admin_token: secret_or_none(&h.admin_token),
         history: h.history,
         allow_origin: h.allow_origin.clone(),
+        advertise: (!h.advertise.is_empty()).then(|| h.advertise.trim_end_matches('/').to_owned()),
         burrow: burrow_view(config),
         ..HttpSettings::default()
     };

@@ -175,8 +175,9 @@ pub(crate) struct Live {
     pub(crate) outputs: Mutex<Vec<Output>>,
     pub(crate) reads: ReadLog,
     pub(crate) alerts: Mutex<AlertLog>,
-    /// This instance's share of the clusters it shares with others.
-    pub(crate) ownership: Arc<Mutex<Vec<lagwatch_component::OwnershipRow>>>,
+    /// This instance's share of the clusters it shares with others, and the other
+    /// instances.
+    pub(crate) peers: Arc<crate::peers::Peers>,
 }
 
 impl Live {
@@ -222,11 +223,7 @@ impl Live {
                 .unwrap_or_else(PoisonError::into_inner)
                 .as_ref()
                 .map_or(0, |f| f.load(Ordering::Relaxed)),
-            ownership: self
-                .ownership
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
+            ownership: self.peers.rows(),
         }
     }
 }
@@ -285,6 +282,25 @@ impl PipelineHandle {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .view()
+    }
+
+    /// Where `name`, a group or a topic of `cluster`, is answered: here, or (when instances
+    /// share the cluster and another one owns the name's offsets-topic partition) by which
+    /// instance, as far as their announcements tell.
+    pub async fn owner(&self, cluster: &str, name: &str) -> crate::Owner {
+        self.live.peers.owner(cluster, name).await
+    }
+
+    /// Sets the base URL of this instance's HTTP API (`http://10.0.0.7:8000`), which it
+    /// announces to the instances it shares clusters with, so that they can forward
+    /// questions about its groups; the HTTP server calls this once it has bound.
+    pub fn advertise(&self, address: impl Into<String>) {
+        self.live.peers.set_address(address.into());
+    }
+
+    /// The address set by [`Self::advertise`], if any.
+    pub fn advertised(&self) -> Option<String> {
+        self.live.peers.address()
     }
 
     /// When the pipeline started (ms since the epoch; 0 before it runs).

@@ -46,8 +46,8 @@ pub(crate) struct HandoverLink {
     publisher: Option<JoinHandle<()>>,
     adopted: mpsc::UnboundedSender<Adopted>,
     stop: CancellationToken,
-    /// Where the ownership is shown (`RuntimeStats::ownership`).
-    shown: Arc<std::sync::Mutex<Vec<lagwatch_component::OwnershipRow>>>,
+    /// Where the ownership is shown (`RuntimeStats::ownership`) and announced.
+    shown: Arc<crate::peers::Peers>,
 }
 
 /// The pause before retry number `failures` of a store operation.
@@ -61,7 +61,7 @@ impl HandoverLink {
     pub(crate) fn start(
         stores: BTreeMap<String, Arc<dyn AlertHandover>>,
         stop: CancellationToken,
-        shown: Arc<std::sync::Mutex<Vec<lagwatch_component::OwnershipRow>>>,
+        shown: Arc<crate::peers::Peers>,
     ) -> (HandoverLink, mpsc::UnboundedReceiver<Adopted>) {
         for (cluster, store) in &stores {
             tracing::info!(%cluster, store = store.name(), "open alerts of this cluster's groups move with their groups between the instances sharing it");
@@ -138,10 +138,7 @@ impl HandoverLink {
                 )
                 .collect();
             rows.sort_by(|a, b| a.cluster.cmp(&b.cluster));
-            *self
-                .shown
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = rows;
+            self.shown.set_rows(rows);
         }
     }
 

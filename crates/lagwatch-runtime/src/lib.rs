@@ -51,6 +51,7 @@ mod changes;
 mod clock;
 mod handle;
 mod handover;
+mod peers;
 mod persister;
 mod pipeline;
 mod queue;
@@ -60,6 +61,7 @@ mod stats;
 
 pub use clock::{Clock, SystemClock};
 pub use handle::{AlertsView, GroupDetail, NotRunning, PipelineHandle, RECENT_ALERTS};
+pub use peers::Owner;
 pub use pipeline::{Pipeline, PipelineBuilder, RuntimeError};
 pub use queue::DropOldestQueue;
 pub use signal::cancel_on_signals;

@@ -9,8 +9,8 @@ use crate::state_dir::{self, AlertsFile, ModelFile};
 use crate::stats::{Counters, RunSummary};
 use lagwatch_component::stats::ReadLog;
 use lagwatch_component::{
-    AlertHandover, Alerter, ComponentError, EventSender, LagSink, NoRules, OffsetSource,
-    RuleEngine, SourceContext,
+    AlertHandover, Alerter, ComponentError, EventSender, LagSink, MemberDirectory, NoRules,
+    OffsetSource, RuleEngine, SourceContext,
 };
 use lagwatch_core::evaluator::EvaluatorSettings;
 use lagwatch_core::model::{Applied, LagModel, ModelSettings};
@@ -73,6 +73,7 @@ pub struct PipelineBuilder {
     state_save_interval: Duration,
     stats_slot: lagwatch_component::StatsSlot,
     handovers: BTreeMap<String, Arc<dyn AlertHandover>>,
+    directories: BTreeMap<String, Arc<dyn MemberDirectory>>,
 }
 
 impl Default for PipelineBuilder {
@@ -94,6 +95,7 @@ impl Default for PipelineBuilder {
             state_save_interval: Duration::from_secs(10),
             stats_slot: lagwatch_component::StatsSlot::new(),
             handovers: BTreeMap::new(),
+            directories: BTreeMap::new(),
         }
     }
 }
@@ -166,6 +168,15 @@ impl PipelineBuilder {
         self
     }
 
+    /// Announces this instance through `directory` to the others sharing `cluster`: its HTTP
+    /// address (once [`PipelineHandle::advertise`] sets it) and the offsets-topic partitions
+    /// it owns, again at every change, withdrawn at shutdown. [`PipelineHandle::owner`]
+    /// reads the others' announcements to tell which instance owns a group or a topic.
+    pub fn member_directory(mut self, cluster: &str, directory: Arc<dyn MemberDirectory>) -> Self {
+        self.directories.insert(cluster.to_owned(), directory);
+        self
+    }
+
     /// Sets the rule engine that turns snapshots into alert notifications.
     pub fn rules(mut self, rules: Box<dyn RuleEngine>) -> Self {
         self.rules = rules;
@@ -210,8 +221,12 @@ impl PipelineBuilder {
     pub fn build(self) -> Pipeline {
         let (latest, _) = watch::channel(Snapshot::default());
         let (requests_tx, requests) = mpsc::channel(64);
+        let live = Arc::new(Live::default());
+        for (cluster, directory) in &self.directories {
+            live.peers.add_directory(cluster, Arc::clone(directory));
+        }
         let pipeline = Pipeline {
-            live: Arc::new(Live::default()),
+            live,
             latest,
             requests_tx,
             requests,
@@ -350,6 +365,7 @@ impl Pipeline {
             state_save_interval,
             stats_slot: _,
             handovers,
+            directories: _,
         } = parts;
 
         tracing::info!(
@@ -406,7 +422,11 @@ impl Pipeline {
 
         let handover_stop = shutdown.child_token();
         let (mut handover, mut adopted) =
-            HandoverLink::start(handovers, handover_stop.clone(), live.ownership.clone());
+            HandoverLink::start(handovers, handover_stop.clone(), live.peers.clone());
+        let announcer = tokio::spawn(crate::peers::announce(
+            live.peers.clone(),
+            handover_stop.clone(),
+        ));
         handover.forget_restored(&mut *rules);
 
         live.started_ms.store(clock.now_ms(), Ordering::Relaxed);
@@ -610,6 +630,8 @@ impl Pipeline {
         handover
             .finish(deadline.saturating_duration_since(Instant::now()) / 2)
             .await;
+        // Withdraws this instance's announcements (bounded inside).
+        let _ = announcer.await;
         // The last windows, whatever the save interval.
         state.save(&*rules, &persister, true);
 

@@ -1,15 +1,20 @@
 //! [`AlertHandover`] on a compacted Kafka topic of the monitored cluster: the instances that
 //! share the cluster (`coordination_group`) leave their groups' open alerts there, one record
 //! per alert keyed by its incident id (rule and labels), and a closed alert as a tombstone.
-//! Compaction keeps the topic at about one record per open alert.
+//! Compaction keeps the topic at about one record per open alert. The same topic holds the
+//! instances' announcements ([`MemberDirectory`]: HTTP address and owned partitions, keyed
+//! `lagwatch.member/<cluster>/<address>`).
 //!
 //! The topic (`coordination_alert_topic`) is created on first use when it is missing: one
 //! partition (records of one key stay in order, and the new owner reads them all), the
 //! brokers' default replication, `cleanup.policy=compact`.
 
 use crate::client::{QuietContext, client_config, redact};
+use lagwatch_component::directory::{MEMBER_KEY_PREFIX, member_key};
 use lagwatch_component::handover::owned_by;
-use lagwatch_component::{AlertHandover, ComponentError, HandedAlert, async_trait};
+use lagwatch_component::{
+    AlertHandover, ComponentError, HandedAlert, Member, MemberDirectory, async_trait,
+};
 use lagwatch_config::KafkaSourceConfig;
 use rdkafka::Message as _;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -135,6 +140,16 @@ impl KafkaAlertHandover {
                             tracing::info!(topic = %self.topic, "created the alert handover topic");
                         }
                         Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                        // Not allowed to create topics: one created beforehand (as the
+                        // operations guide describes for locked-down clusters) still serves;
+                        // if there is none, publishing and reading say so.
+                        Err((
+                            _,
+                            code @ (RDKafkaErrorCode::TopicAuthorizationFailed
+                            | RDKafkaErrorCode::ClusterAuthorizationFailed),
+                        )) => {
+                            tracing::warn!(topic = %self.topic, error = %code, "not allowed to create the alert handover topic; using it as it is (create it beforehand: one partition, cleanup.policy=compact)");
+                        }
                         Err((_, code)) => return Err(self.fail("cannot create", code)),
                     }
                 }
@@ -144,13 +159,13 @@ impl KafkaAlertHandover {
             .map(|_| ())
     }
 
-    /// Every open alert in the topic, by incident id (blocking: run off the runtime).
+    /// The newest value of every key in the topic (blocking: run off the runtime).
     fn read_all(
         config: ClientConfig,
         cluster: String,
         topic: String,
         timeout: Duration,
-    ) -> Result<BTreeMap<String, Stored>, String> {
+    ) -> Result<BTreeMap<String, Vec<u8>>, String> {
         let consumer: BaseConsumer<QuietContext> = config
             .create_with_context(QuietContext::new(&cluster))
             .map_err(|e| format!("cannot create a consumer: {e}"))?;
@@ -186,18 +201,65 @@ impl KafkaAlertHandover {
                 None => {
                     open.remove(key);
                 }
-                Some(payload) => match serde_json::from_slice::<Stored>(payload) {
-                    Ok(stored) => {
-                        open.insert(key.to_owned(), stored);
-                    }
-                    Err(e) => {
-                        tracing::warn!(%topic, offset = message.offset(), error = %e, "skipping an unreadable alert handover record");
-                    }
-                },
+                Some(payload) => {
+                    open.insert(key.to_owned(), payload.to_vec());
+                }
             }
         }
         Ok(open)
     }
+
+    /// Every record of the topic, newest per key: alerts and member announcements.
+    async fn records(&self) -> Result<BTreeMap<String, Vec<u8>>, ComponentError> {
+        self.ensure_topic().await?;
+        let mut config = client_config(&self.settings);
+        config
+            // Needed by librdkafka for a consumer; never joined and nothing is committed.
+            .set("group.id", format!("{}-reader", self.topic))
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest");
+        let (topic, timeout) = (self.topic.clone(), self.timeout * 3);
+        let reader = self.settings.cluster.clone();
+        tokio::task::spawn_blocking(move || {
+            KafkaAlertHandover::read_all(config, reader, topic, timeout)
+        })
+        .await
+        .map_err(|e| self.fail("reader thread failed for", e))?
+        .map_err(|e| self.fail("cannot read", e))
+    }
+
+    /// Writes `records` (key, value; no value is a tombstone) and waits until every one is
+    /// confirmed (acks=all).
+    async fn write(&self, records: &[(String, Option<Vec<u8>>)]) -> Result<(), ComponentError> {
+        self.ensure_topic().await?;
+        let mut sends = Vec::with_capacity(records.len());
+        for (key, payload) in records {
+            let mut record: FutureRecord<'_, str, Vec<u8>> =
+                FutureRecord::to(&self.topic).key(key.as_str()).partition(0);
+            if let Some(payload) = payload {
+                record = record.payload(payload);
+            }
+            sends.push(
+                self.producer
+                    .send_result(record)
+                    .map_err(|(e, _)| self.fail("cannot queue a record for", e))?,
+            );
+        }
+        for send in sends {
+            match send.await {
+                Ok(Ok(_)) => {}
+                Ok(Err((e, _))) => return Err(self.fail("cannot write to", e)),
+                Err(_) => return Err(self.fail("write abandoned for", "producer closed")),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a key of the topic is a member announcement rather than an alert.
+fn is_member_key(key: &str) -> bool {
+    key.starts_with(MEMBER_KEY_PREFIX)
 }
 
 #[async_trait]
@@ -210,8 +272,7 @@ impl AlertHandover for KafkaAlertHandover {
         if alerts.is_empty() {
             return Ok(());
         }
-        self.ensure_topic().await?;
-        let mut sends = Vec::with_capacity(alerts.len());
+        let mut records = Vec::with_capacity(alerts.len());
         for alert in alerts {
             let payload = match &alert.record {
                 Some(record) => Some(
@@ -224,27 +285,10 @@ impl AlertHandover for KafkaAlertHandover {
                 ),
                 None => None,
             };
-            let mut record: FutureRecord<'_, str, Vec<u8>> = FutureRecord::to(&self.topic)
-                .key(alert.id.as_str())
-                .partition(0);
-            if let Some(payload) = &payload {
-                record = record.payload(payload);
-            }
-            sends.push(
-                self.producer
-                    .send_result(record)
-                    .map_err(|(e, _)| self.fail("cannot queue a record for", e))?,
-            );
+            records.push((alert.id.clone(), payload));
         }
-        // Every record is confirmed (acks=all) before the changes count as published.
-        for send in sends {
-            match send.await {
-                Ok(Ok(_)) => {}
-                Ok(Err((e, _))) => return Err(self.fail("cannot write to", e)),
-                Err(_) => return Err(self.fail("write abandoned for", "producer closed")),
-            }
-        }
-        Ok(())
+        // Every record is confirmed before the changes count as published.
+        self.write(&records).await
     }
 
     async fn collect(
@@ -253,24 +297,19 @@ impl AlertHandover for KafkaAlertHandover {
         offsets_partitions: &[u32],
         partition_count: u32,
     ) -> Result<Vec<HandedAlert>, ComponentError> {
-        self.ensure_topic().await?;
-        let mut config = client_config(&self.settings);
-        config
-            // Needed by librdkafka for a consumer; never joined and nothing is committed.
-            .set("group.id", format!("{}-reader", self.topic))
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set("auto.offset.reset", "earliest");
-        let (topic, timeout) = (self.topic.clone(), self.timeout * 3);
-        let reader = self.settings.cluster.clone();
-        let open = tokio::task::spawn_blocking(move || {
-            KafkaAlertHandover::read_all(config, reader, topic, timeout)
-        })
-        .await
-        .map_err(|e| self.fail("reader thread failed for", e))?
-        .map_err(|e| self.fail("cannot read", e))?;
-        Ok(open
+        let open = self
+            .records()
+            .await?
             .into_iter()
+            .filter(|(key, _)| !is_member_key(key))
+            .filter_map(|(key, payload)| match serde_json::from_slice::<Stored>(&payload) {
+                Ok(stored) => Some((key, stored)),
+                Err(e) => {
+                    tracing::warn!(topic = %self.topic, %key, error = %e, "skipping an unreadable alert handover record");
+                    None
+                }
+            });
+        Ok(open
             .filter(|(_, s)| {
                 s.cluster == cluster && owned_by(&s.group, offsets_partitions, partition_count)
             })
@@ -281,5 +320,51 @@ impl AlertHandover for KafkaAlertHandover {
                 record: Some(s.alert),
             })
             .collect())
+    }
+}
+
+#[async_trait]
+impl MemberDirectory for KafkaAlertHandover {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn announce(&self, member: &Member) -> Result<(), ComponentError> {
+        let payload =
+            serde_json::to_vec(member).map_err(|e| self.fail("cannot encode a member for", e))?;
+        self.write(&[(member_key(&member.cluster, &member.address), Some(payload))])
+            .await
+    }
+
+    async fn withdraw(&self, cluster: &str, address: &str) -> Result<(), ComponentError> {
+        self.write(&[(member_key(cluster, address), None)]).await
+    }
+
+    async fn members(&self, cluster: &str) -> Result<Vec<Member>, ComponentError> {
+        Ok(self
+            .records()
+            .await?
+            .into_iter()
+            .filter(|(key, _)| is_member_key(key))
+            .filter_map(|(key, payload)| match serde_json::from_slice::<Member>(&payload) {
+                Ok(member) => Some(member),
+                Err(e) => {
+                    tracing::warn!(topic = %self.topic, %key, error = %e, "skipping an unreadable member announcement");
+                    None
+                }
+            })
+            .filter(|m| m.cluster == cluster)
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_keys_are_told_from_incident_ids() {
+        assert!(is_member_key(&member_key("live", "http://10.0.0.7:8000")));
+        assert!(!is_member_key("lag-above:live/orders"));
     }
 }

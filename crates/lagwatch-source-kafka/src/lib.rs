@@ -44,6 +44,7 @@ mod creation_error;
 mod error;
 pub mod groups;
 pub mod handover;
+mod interest;
 mod jitter;
 pub mod membership;
 pub mod metadata;

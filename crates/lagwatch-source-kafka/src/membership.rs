@@ -5,8 +5,8 @@
 //! commits all live in one of those partitions ([`lagwatch_core::sharding`]), so the
 //! assignment divides the groups. The member only listens to the assignment: its partitions
 //! are paused at once and nothing is ever committed under the coordination group. The
-//! cooperative protocol (`cooperative-sticky`) moves only the partitions that change hands
-//! when a member joins or leaves. What this member owns is kept in an [`Ownership`] that the
+//! cooperative protocol (`cooperative-sticky`, or KIP-848's `consumer` protocol) moves only
+//! the partitions that change hands when a member joins or leaves. What this member owns is kept in an [`Ownership`] that the
 //! source's readers consult, and every change is also sent as a [`Change`].
 
 use crate::client::QuietContext;
@@ -23,6 +23,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
+
+/// The group protocol a member joins with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// The classic protocol with the `cooperative-sticky` assignor; `session_timeout` is
+    /// how long the group waits for a member that stopped answering before its partitions
+    /// move.
+    Classic {
+        /// Kafka's `session.timeout.ms`.
+        session_timeout: Duration,
+    },
+    /// KIP-848's protocol (`group.protocol=consumer`, Kafka 4.0+): the brokers assign, every
+    /// change is incremental, and the brokers' `group.consumer.session.timeout.ms` applies.
+    Consumer,
+}
 
 /// A change of what this member owns, in offsets-topic partitions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,8 +114,7 @@ fn partitions(list: &TopicPartitionList) -> Vec<u32> {
 
 impl Membership {
     /// Joins `group` on `topic` (an offsets topic of `partition_count` partitions) with the
-    /// source's connection settings `config`; `session_timeout` is how long the group waits
-    /// for a member that stopped answering before its partitions move.
+    /// source's connection settings `config`, with `protocol`.
     ///
     /// # Errors
     /// [`KafkaError::Internal`] when the consumer cannot be created or cannot subscribe.
@@ -110,20 +124,29 @@ impl Membership {
         group: &str,
         topic: &str,
         partition_count: u32,
-        session_timeout: Duration,
+        protocol: Protocol,
     ) -> Result<Membership, KafkaError> {
         let ownership = Ownership::coordinated(partition_count);
         let (tx, changes) = mpsc::unbounded_channel();
+        config.set("group.id", group);
+        match protocol {
+            Protocol::Classic { session_timeout } => {
+                config
+                    .set("partition.assignment.strategy", "cooperative-sticky")
+                    .set(
+                        "session.timeout.ms",
+                        session_timeout
+                            .as_millis()
+                            .clamp(1, i32::MAX as u128)
+                            .to_string(),
+                    );
+            }
+            // The brokers assign (their default assignor) and keep the session timeout.
+            Protocol::Consumer => {
+                config.set("group.protocol", "consumer");
+            }
+        }
         config
-            .set("group.id", group)
-            .set("partition.assignment.strategy", "cooperative-sticky")
-            .set(
-                "session.timeout.ms",
-                session_timeout
-                    .as_millis()
-                    .clamp(1, i32::MAX as u128)
-                    .to_string(),
-            )
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "latest");

@@ -5,6 +5,7 @@ use crate::admin::{AdminError, GroupKind, OffsetSpec};
 use crate::client::Connection;
 use crate::error::KafkaError;
 use crate::groups::{GroupSnapshot, GroupTracker};
+use crate::interest::TopicInterest;
 use crate::stats::Stats;
 use crate::topics::{TopicInfo, TopicTable};
 use crate::wire::WireClient;
@@ -58,6 +59,9 @@ pub(crate) struct Reader {
     wire: Option<Arc<WireClient>>,
     /// Share groups seen by the previous read (a group missing from a listing is deleted).
     share_groups: BTreeSet<String>,
+    /// The topics this instance's groups consume (only these and the topics it reports
+    /// get broker offsets when the cluster is shared).
+    interest: TopicInterest,
 }
 
 /// The wall clock in ms.
@@ -87,6 +91,8 @@ pub(crate) struct ReaderSettings {
     pub ownership: Ownership,
     /// The batched committed-offset path, when the listener allows it.
     pub wire: Option<Arc<WireClient>>,
+    /// The topics this instance's groups consume, shared with the offsets-topic stream.
+    pub interest: TopicInterest,
 }
 
 impl Reader {
@@ -114,6 +120,7 @@ impl Reader {
             stats,
             wire: settings.wire,
             share_groups: BTreeSet::new(),
+            interest: settings.interest,
         }
     }
 
@@ -121,6 +128,7 @@ impl Reader {
     /// caller), so that one coming back is read afresh.
     pub(crate) fn forget_unowned(&mut self) {
         self.tracker.forget_unowned(&self.ownership);
+        self.interest.retain_owned(&self.ownership);
         let ownership = &self.ownership;
         self.share_groups.retain(|g| ownership.owns(g));
     }
@@ -165,11 +173,18 @@ impl Reader {
         if due {
             self.refresh_metadata(&mut events).await?;
         }
-        self.read_broker_offsets(&mut events, due).await?;
+        let read = self
+            .read_broker_offsets(&mut events, due, &BTreeSet::new())
+            .await?;
         if scope.describe || scope.commits {
             self.read_groups(scope, &mut events).await?;
         }
         self.read_share_groups(&mut events).await;
+        if self.ownership.is_coordinated() && self.interest.observe(&events) {
+            // Topics this read found consumed by this instance's groups: their end offsets
+            // now rather than one interval later.
+            self.read_broker_offsets(&mut events, false, &read).await?;
+        }
         self.stats.cycle_done(started.elapsed());
         Ok(events)
     }
@@ -265,26 +280,48 @@ impl Reader {
         Ok(())
     }
 
-    /// The latest offsets of every led partition: one ListOffsets round (a request per leader
-    /// broker). The earliest offsets (log start) move only with retention: they are read in a
-    /// second round together with the topic metadata (`with_earliest`), and reused between.
+    /// The latest offsets of every led partition this instance wants (all of them unless
+    /// the cluster is shared, see [`TopicInterest`]) but those of the topics in `skip`: one
+    /// ListOffsets round (a request per leader broker). The earliest offsets (log start) move
+    /// only with retention: they are read in a second round together with the topic metadata
+    /// (`with_earliest`) and for partitions without one yet, and reused between. Returns the
+    /// topics read.
     async fn read_broker_offsets(
         &mut self,
         events: &mut Vec<Event>,
         with_earliest: bool,
-    ) -> Result<(), KafkaError> {
-        let partitions = self.topics.led_partitions();
-        if partitions.is_empty() {
-            return Ok(());
+        skip: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, KafkaError> {
+        let all = self.topics.led_partitions();
+        let led = all.len();
+        let partitions: Vec<(String, i32)> = all
+            .into_iter()
+            .filter(|(t, _)| !skip.contains(t) && self.interest.wants(t, &self.ownership))
+            .collect();
+        if self.ownership.is_coordinated() {
+            tracing::debug!(cluster = %self.cluster, partitions = partitions.len(), led, consumed_topics = self.interest.consumed(), "broker offsets of this instance's topics");
         }
-        let with_earliest = with_earliest || self.earliest.is_empty();
+        let read: BTreeSet<String> = partitions.iter().map(|(t, _)| t.clone()).collect();
+        if partitions.is_empty() {
+            return Ok(read);
+        }
+        let without_earliest: Vec<(String, i32)> = if with_earliest {
+            partitions.clone()
+        } else {
+            partitions
+                .iter()
+                .filter(|p| !self.earliest.contains_key(*p))
+                .cloned()
+                .collect()
+        };
+        let earliest_round = !without_earliest.is_empty();
         let leaders = self.leaders.max(1);
         let conn = Arc::clone(&self.conn);
         let timeout = self.timeout;
         let (latest, earliest) = blocking(move || {
             let latest = conn.list_offsets(&partitions, OffsetSpec::Latest, timeout)?;
-            let earliest = if with_earliest {
-                Some(conn.list_offsets(&partitions, OffsetSpec::Earliest, timeout)?)
+            let earliest = if earliest_round {
+                Some(conn.list_offsets(&without_earliest, OffsetSpec::Earliest, timeout)?)
             } else {
                 None
             };
@@ -292,7 +329,7 @@ impl Reader {
         })
         .await?;
         self.stats
-            .requests(leaders * if with_earliest { 2 } else { 1 });
+            .requests(leaders * if earliest_round { 2 } else { 1 });
         let observed = now_ms();
         let mut ok = |list: Vec<crate::admin::PartitionOffset>| -> BTreeMap<(String, i32), i64> {
             let mut map = BTreeMap::new();
@@ -312,13 +349,19 @@ impl Reader {
         };
         let latest = ok(latest);
         if let Some(earliest) = earliest {
-            self.earliest = ok(earliest);
+            let earliest = ok(earliest);
+            if with_earliest {
+                // A full round: partitions gone from metadata are dropped with it.
+                self.earliest = earliest;
+            } else {
+                self.earliest.extend(earliest);
+            }
         }
         events.extend(
             self.topics
                 .broker_offsets(&latest, &self.earliest, observed),
         );
-        Ok(())
+        Ok(read)
     }
 
     async fn read_groups(

@@ -4,15 +4,16 @@ use crate::admin::AdminConnection;
 use crate::client;
 use crate::client::{Connection, QuietContext};
 use crate::error::KafkaError;
+use crate::interest::TopicInterest;
 use crate::jitter::Jitter;
-use crate::membership::{Change, Membership};
+use crate::membership::{Change, Membership, Protocol};
 use crate::offsets_topic::stream::{OffsetsStream, StreamStart};
 use crate::reader::{Reader, ReaderSettings, Scope};
 use crate::stats::{KafkaSourceStats, Stats};
 use crate::wire::{WireClient, WireSettings};
 use lagwatch_component::{ComponentError, FromConfig, OffsetSource, SourceContext, async_trait};
 use lagwatch_config::KafkaSourceConfig;
-use lagwatch_config::kafka::{KafkaMode, OffsetsTopicStart};
+use lagwatch_config::kafka::{CoordinationProtocol, KafkaMode, OffsetsTopicStart};
 use lagwatch_core::Event;
 use lagwatch_core::filter::{FilterError, NameFilter};
 use lagwatch_core::sharding::Ownership;
@@ -134,7 +135,12 @@ impl KafkaSource {
             })
     }
 
-    fn reader(&self, conn: Arc<Connection>, ownership: Ownership) -> Reader {
+    fn reader(
+        &self,
+        conn: Arc<Connection>,
+        ownership: Ownership,
+        interest: TopicInterest,
+    ) -> Reader {
         Reader::new(
             conn,
             ReaderSettings {
@@ -146,6 +152,7 @@ impl KafkaSource {
                 topics: self.topics.clone(),
                 ownership,
                 wire: self.wire.clone(),
+                interest,
             },
             Arc::clone(&self.stats),
         )
@@ -159,7 +166,7 @@ impl KafkaSource {
     /// The first failure (the caller adds which cluster it was about).
     pub async fn read_once(&self) -> Result<Vec<Event>, KafkaError> {
         let conn = self.connect()?;
-        let mut reader = self.reader(conn, Ownership::everything());
+        let mut reader = self.reader(conn, Ownership::everything(), TopicInterest::default());
         reader
             .read(Scope {
                 describe: true,
@@ -175,7 +182,11 @@ impl KafkaSource {
     /// [`KafkaError::Config`] when librdkafka refuses the client settings.
     pub fn snapshots(&self) -> Result<Snapshots, KafkaError> {
         Ok(Snapshots {
-            reader: self.reader(self.connect()?, Ownership::everything()),
+            reader: self.reader(
+                self.connect()?,
+                Ownership::everything(),
+                TopicInterest::default(),
+            ),
         })
     }
 
@@ -312,7 +323,11 @@ impl OffsetSource for KafkaSource {
         let ownership = membership
             .as_ref()
             .map_or_else(Ownership::everything, |m| m.ownership().clone());
-        let mut reader = self.reader(conn, ownership.clone());
+        // Sharing the cluster, broker offsets are read only for the topics this instance's
+        // groups consume (learnt from what the reader and the stream send) and those it
+        // reports.
+        let interest = TopicInterest::default();
+        let mut reader = self.reader(conn, ownership.clone(), interest.clone());
         let mut health = Health {
             cluster: self.cluster.clone(),
             source: self.name.clone(),
@@ -340,6 +355,7 @@ impl OffsetSource for KafkaSource {
         let mut jitter = Jitter::new(&self.cluster);
         let mut next_read = tokio::time::Instant::now();
         let mut last_describe: Option<Instant> = None;
+        let mut last_read: Option<tokio::time::Instant> = None;
         loop {
             tokio::select! {
                 biased;
@@ -378,8 +394,16 @@ impl OffsetSource for KafkaSource {
                     }
                     continue;
                 }
+                () = interest.grown(), if ownership.is_coordinated() => {
+                    // The stream found this instance's groups consuming new topics (a
+                    // takeover, a new group): their end offsets soon, not one interval later.
+                    let soon = last_read.map_or_else(tokio::time::Instant::now, |at| at + WANTED_TOPICS_GAP);
+                    next_read = next_read.min(soon);
+                    continue;
+                }
                 () = tokio::time::sleep_until(next_read) => {}
             }
+            last_read = Some(tokio::time::Instant::now());
             let polling = poll_commits.load(Ordering::Relaxed);
             let interval = if polling {
                 jitter.around(self.config.offset_refresh)
@@ -459,8 +483,11 @@ impl OffsetSource for KafkaSource {
                             backlog,
                             &ctx,
                             stream_token.clone(),
-                            Arc::clone(&poll_commits),
-                            Arc::clone(&view_complete),
+                            StreamLinks {
+                                poll_commits: Arc::clone(&poll_commits),
+                                view_complete: Arc::clone(&view_complete),
+                                interest: ownership.is_coordinated().then(|| interest.clone()),
+                            },
                         );
                         continue;
                     }
@@ -538,6 +565,20 @@ async fn offsets_topic_partitions(
         _ => Err(unreadable("no partitions in the cluster's metadata".into())),
     }
 }
+
+/// What the offsets-topic stream task shares with the source's read loop.
+struct StreamLinks {
+    /// Set when the stream fails in `auto` mode: commits are polled from then on.
+    poll_commits: Arc<AtomicBool>,
+    /// Set once the stream has read the history (the view of the cluster is complete).
+    view_complete: Arc<AtomicBool>,
+    /// When the cluster is shared: the topics this instance's groups consume, which the
+    /// stream's commits add to.
+    interest: Option<TopicInterest>,
+}
+
+/// The shortest time between two reads that new wanted topics bring forward.
+const WANTED_TOPICS_GAP: Duration = Duration::from_secs(1);
 
 /// How long the history read at start may take before the held snapshot commits are sent
 /// anyway.
@@ -698,10 +739,20 @@ impl KafkaSource {
             &group,
             &topic,
             partitions,
-            self.config.coordination_session_timeout,
+            match self.config.coordination_protocol {
+                CoordinationProtocol::Classic => Protocol::Classic {
+                    session_timeout: self.config.coordination_session_timeout,
+                },
+                CoordinationProtocol::Consumer => Protocol::Consumer,
+            },
         )?;
-        tracing::info!(source = %self.name, coordination_group = %group, offsets_partitions = partitions, "joining the instances that share this cluster");
-        let wait = self.config.coordination_session_timeout + Duration::from_secs(10);
+        tracing::info!(source = %self.name, coordination_group = %group, protocol = self.config.coordination_protocol.as_str(), offsets_partitions = partitions, "joining the instances that share this cluster");
+        let session = match self.config.coordination_protocol {
+            CoordinationProtocol::Classic => self.config.coordination_session_timeout,
+            // The brokers' default `group.consumer.session.timeout.ms`.
+            CoordinationProtocol::Consumer => Duration::from_secs(45),
+        };
+        let wait = session + Duration::from_secs(10);
         tokio::select! {
             () = ctx.shutdown.cancelled() => {}
             first = tokio::time::timeout(wait, membership.next_change()) => match first {
@@ -747,9 +798,13 @@ impl KafkaSource {
         backlog: Backlog,
         ctx: &SourceContext,
         token: CancellationToken,
-        poll_commits: Arc<AtomicBool>,
-        view_complete: Arc<AtomicBool>,
+        links: StreamLinks,
     ) {
+        let StreamLinks {
+            poll_commits,
+            view_complete,
+            interest,
+        } = links;
         let reads = ctx.clone();
         let cluster = self.cluster.clone();
         let events = ctx.events.clone();
@@ -800,6 +855,11 @@ impl KafkaSource {
                             tracing::info!(source = %name, took = ?started.elapsed(), "offsets topic history read");
                             batch.extend(held.release());
                         }
+                    }
+                }
+                if let Some(interest) = &interest {
+                    if interest.observe(&batch) {
+                        interest.wake();
                     }
                 }
                 if !batch.is_empty() {

@@ -58,13 +58,13 @@ async fn passes_the_source_conformance_checks_in_offsets_topic_mode() {
 }
 
 /// The alert handover on a compacted topic of the harness Kafka 4.4 passes the shared
-/// checks; the topic is created on first use with `cleanup.policy=compact`, and a second
+/// checks (alerts, and the instances' announcements on the same topic); the topic is created on first use with `cleanup.policy=compact`, and a second
 /// store on the same topic (another instance) reads what the first one wrote.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_kafka_alert_handover_passes_the_handover_conformance_checks() {
     use lagwatch_component::AlertHandover;
     use lagwatch_source_kafka::KafkaAlertHandover;
-    use lagwatch_test_support::conformance::handover::check_handover;
+    use lagwatch_test_support::conformance::handover::{check_directory, check_handover};
 
     let bootstrap = env::kafka().bootstrap;
     let mut config = KafkaSourceConfig::new("live", bootstrap.as_str());
@@ -82,7 +82,11 @@ async fn the_kafka_alert_handover_passes_the_handover_conformance_checks() {
         .unwrap();
     assert_eq!(compaction.as_deref(), Some("compact"));
 
-    // Another instance (its own client) sees the same open alerts.
+    // The instances' announcements share the topic with the alerts.
+    check_directory(&store, "first").await.unwrap();
+
+    // Another instance (its own client) sees the same open alerts, and no announcement
+    // among them.
     let other = KafkaAlertHandover::new(&config).unwrap();
     let all: Vec<u32> = (0..4).collect();
     let seen = other.collect("first-c", &all, 4).await.unwrap();

@@ -986,9 +986,23 @@ async fn groups_commit_into_the_offsets_partition_their_hash_names() {
 
 /// Two members of one coordination group divide the offsets topic's partitions between
 /// them, and when one leaves the other is given its partitions (cooperative rebalancing:
-/// nothing the staying member owned is revoked on the way).
+/// nothing the staying member owned is revoked on the way); with the classic protocol.
 #[tokio::test(flavor = "multi_thread")]
 async fn members_of_a_coordination_group_divide_the_offsets_topic() {
+    use lagwatch_source_kafka::membership::Protocol;
+    members_divide_the_offsets_topic(Protocol::Classic {
+        session_timeout: Duration::from_secs(6),
+    })
+    .await;
+}
+
+/// The same with KIP-848's consumer protocol (Kafka 4.4 has it on by default).
+#[tokio::test(flavor = "multi_thread")]
+async fn members_of_a_kip_848_coordination_group_divide_the_offsets_topic() {
+    members_divide_the_offsets_topic(lagwatch_source_kafka::membership::Protocol::Consumer).await;
+}
+
+async fn members_divide_the_offsets_topic(protocol: lagwatch_source_kafka::membership::Protocol) {
     use kafka::KafkaTarget;
     use lagwatch_source_kafka::membership::{Change, Membership};
 
@@ -1009,7 +1023,7 @@ async fn members_of_a_coordination_group_divide_the_offsets_topic() {
             &group,
             "__consumer_offsets",
             partitions,
-            Duration::from_secs(6),
+            protocol,
         )
         .unwrap()
     };
@@ -1088,8 +1102,8 @@ fn drain(m: &mut LagModel, rx: &mut mpsc::Receiver<Vec<Event>>) {
 }
 
 /// Two instances with one `coordination_group` each keep a disjoint share of the cluster's
-/// groups that together cover them all, in `auto` and in `admin` mode; when one stops, the
-/// other takes its groups over.
+/// groups that together cover them all, in `auto` mode (classic protocol) and in `admin`
+/// mode (KIP-848's consumer protocol); when one stops, the other takes its groups over.
 #[tokio::test(flavor = "multi_thread")]
 async fn instances_sharing_a_cluster_divide_its_groups_and_take_over() {
     let kafka_env = env::kafka();
@@ -1110,6 +1124,9 @@ async fn instances_sharing_a_cluster_divide_its_groups_and_take_over() {
         c.group_allowlist = format!("^{prefix}-");
         c.coordination_group = format!("{prefix}-coord");
         c.coordination_session_timeout = Duration::from_secs(6);
+        if mode == KafkaMode::Admin {
+            c.coordination_protocol = lagwatch_config::kafka::CoordinationProtocol::Consumer;
+        }
         let (mut rx_a, stop_a, task_a) = spawn(KafkaSource::from_config("live", &c).unwrap());
         let (mut rx_b, stop_b, task_b) = spawn(KafkaSource::from_config("live", &c).unwrap());
         let (mut a, mut b) = (model(), model());
@@ -1144,6 +1161,171 @@ async fn instances_sharing_a_cluster_divide_its_groups_and_take_over() {
             assert!(
                 Instant::now() < deadline,
                 "{mode:?}: the staying instance has {in_a:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        stop_a.cancel();
+        task_a.await.unwrap();
+    }
+}
+
+/// Sharing a cluster, an instance reads the end offsets only of the topics its own groups
+/// consume and of the topics it reports (those whose name hashes to one of its offsets-topic
+/// partitions), not of every topic; after a takeover it reads the topics of the groups it
+/// gained, so their lag is served.
+#[tokio::test(flavor = "multi_thread")]
+async fn instances_sharing_a_cluster_read_only_their_groups_topics() {
+    use lagwatch_core::sharding::offsets_partition;
+    use std::collections::BTreeSet;
+    let kafka_env = env::kafka();
+    let bootstrap = kafka_env.bootstrap.as_str();
+    for mode in [KafkaMode::Auto, KafkaMode::Admin] {
+        let prefix = names::unique("lw-topics");
+        // Twelve groups, each consuming its own topic, and six topics nobody consumes.
+        let groups: Vec<(String, String)> = (0..12)
+            .map(|i| (format!("{prefix}-g{i}"), format!("{prefix}-t{i}")))
+            .collect();
+        let idle: Vec<String> = (0..6).map(|i| format!("{prefix}-idle{i}")).collect();
+        for (group, topic) in &groups {
+            kafka::create_topic(bootstrap, topic, 1).await.unwrap();
+            kafka::produce_spread(bootstrap, topic, 10).await.unwrap();
+            kafka::commit_offsets(bootstrap, group, &[(topic, 0, 4)])
+                .await
+                .unwrap();
+        }
+        for topic in &idle {
+            kafka::create_topic(bootstrap, topic, 1).await.unwrap();
+        }
+        let mut c = config(bootstrap);
+        c.mode = mode;
+        c.group_allowlist = format!("^{prefix}-");
+        c.topic_allowlist = format!("^{prefix}-");
+        c.coordination_group = format!("{prefix}-coord");
+        c.coordination_session_timeout = Duration::from_secs(6);
+        let (mut rx_a, stop_a, task_a) = spawn(KafkaSource::from_config("live", &c).unwrap());
+        let (mut rx_b, stop_b, task_b) = spawn(KafkaSource::from_config("live", &c).unwrap());
+
+        /// What one instance was sent: its model, the offsets-topic partitions it was given
+        /// (and not taken back), and every topic it was sent broker offsets for.
+        struct Seen {
+            model: LagModel,
+            owned: BTreeSet<u32>,
+            count: u32,
+            offsets_for: BTreeSet<String>,
+        }
+        fn follow(seen: &mut Seen, rx: &mut mpsc::Receiver<Vec<Event>>) {
+            while let Ok(batch) = rx.try_recv() {
+                for e in &batch {
+                    match e {
+                        Event::GroupsAcquired {
+                            offsets_partitions,
+                            partition_count,
+                            ..
+                        } => {
+                            seen.owned.extend(offsets_partitions);
+                            seen.count = *partition_count;
+                        }
+                        Event::GroupsReleased {
+                            offsets_partitions, ..
+                        } => {
+                            for p in offsets_partitions {
+                                seen.owned.remove(p);
+                            }
+                        }
+                        Event::BrokerOffsets { topic, .. } => {
+                            seen.offsets_for.insert(topic.clone());
+                        }
+                        _ => {}
+                    }
+                    seen.model.apply(e, now_ms());
+                }
+            }
+        }
+        let fresh = || Seen {
+            model: model(),
+            owned: BTreeSet::new(),
+            count: 0,
+            offsets_for: BTreeSet::new(),
+        };
+        // The groups whose lag `seen` serves (a committed offset and a log end).
+        let served = |seen: &mut Seen| -> BTreeSet<String> {
+            let names: Vec<&str> = groups.iter().map(|(g, _)| g.as_str()).collect();
+            view(&mut seen.model, &names)
+                .into_iter()
+                .filter(|(_, s)| s.committed == Some(4) && s.log_end == Some(10))
+                .map(|((g, _, _), _)| g)
+                .collect()
+        };
+        let (mut a, mut b) = (fresh(), fresh());
+        let deadline = Instant::now() + WAIT;
+        loop {
+            follow(&mut a, &mut rx_a);
+            follow(&mut b, &mut rx_b);
+            let (in_a, in_b) = (served(&mut a), served(&mut b));
+            if in_a.len() + in_b.len() == groups.len()
+                && in_a.is_disjoint(&in_b)
+                && !in_a.is_empty()
+                && !in_b.is_empty()
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{mode:?}: lag not served once by the two: {in_a:?} and {in_b:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // From here on (the division settled: a member that first had every partition has
+        // given half away), a few more reads, then what each was sent.
+        a.offsets_for.clear();
+        b.offsets_for.clear();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        follow(&mut a, &mut rx_a);
+        follow(&mut b, &mut rx_b);
+        for (label, seen) in [("a", &a), ("b", &b)] {
+            assert!(seen.count > 0, "{mode:?}: {label} was never given a share");
+            let owns = |name: &str| seen.owned.contains(&offsets_partition(name, seen.count));
+            let wanted: BTreeSet<String> = groups
+                .iter()
+                .filter(|(g, _)| owns(g))
+                .map(|(_, t)| t.clone())
+                .chain(
+                    groups
+                        .iter()
+                        .map(|(_, t)| t)
+                        .chain(&idle)
+                        .filter(|t| owns(t))
+                        .cloned(),
+                )
+                .collect();
+            let extra: Vec<&String> = seen.offsets_for.difference(&wanted).collect();
+            assert!(
+                extra.is_empty(),
+                "{mode:?}: {label} (partitions {:?} of {}) read the end offsets of topics \
+                 neither its groups consume nor it reports: {extra:?}",
+                seen.owned,
+                seen.count
+            );
+            let missing: Vec<&String> = wanted.difference(&seen.offsets_for).collect();
+            assert!(
+                missing.is_empty(),
+                "{mode:?}: {label} did not read its own topics: {missing:?}"
+            );
+        }
+
+        // B leaves: A reads B's groups' topics and serves every group's lag.
+        stop_b.cancel();
+        task_b.await.unwrap();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            follow(&mut a, &mut rx_a);
+            let in_a = served(&mut a);
+            if in_a.len() == groups.len() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{mode:?}: after the takeover the staying instance serves {in_a:?}"
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

@@ -1,6 +1,7 @@
-//! Conformance checks every [`AlertHandover`] must pass.
+//! Conformance checks every [`AlertHandover`] and [`MemberDirectory`] must pass.
 
-use lagwatch_component::{AlertHandover, HandedAlert};
+use lagwatch_component::directory::owner_of;
+use lagwatch_component::{AlertHandover, HandedAlert, Member, MemberDirectory};
 use lagwatch_core::sharding::offsets_partition;
 
 /// The partition count the checks divide groups by.
@@ -115,10 +116,87 @@ pub async fn check_handover(store: &dyn AlertHandover, prefix: &str) -> Result<(
     Ok(())
 }
 
+/// Announces, replaces, lists and withdraws members of clusters `<prefix>-c` and
+/// `<prefix>-other`: a later announcement of an address replaces the earlier one, members
+/// come back only for their cluster (alert records in the same store are not members), a
+/// withdrawn member is gone, and the newest claim of a partition owns it.
+///
+/// # Errors
+/// A description of the first check that failed.
+pub async fn check_directory(store: &dyn MemberDirectory, prefix: &str) -> Result<(), String> {
+    let (cluster, other) = (format!("{prefix}-c"), format!("{prefix}-other"));
+    let ((group, p), (_, q)) = two_groups(prefix);
+    if store.name().trim().is_empty() {
+        return Err("name() is empty".into());
+    }
+    let member = |cluster: &str, address: &str, partitions: Vec<u32>, at: i64| Member {
+        cluster: cluster.to_owned(),
+        address: address.to_owned(),
+        offsets_partitions: partitions,
+        partition_count: PARTITIONS,
+        announced_ms: at,
+    };
+    let (a, b) = ("http://127.0.0.1:18001", "http://127.0.0.1:18002");
+    for m in [
+        member(&cluster, a, vec![p, q], 1_000),
+        member(&cluster, b, vec![], 1_001),
+        member(&other, a, vec![q], 1_002),
+        // The takeover: b now owns `p`, a is gone without withdrawing.
+        member(&cluster, b, vec![p], 2_000),
+    ] {
+        store
+            .announce(&m)
+            .await
+            .map_err(|e| format!("announcing {m:?}: {e}"))?;
+    }
+    let listed = |cluster: String| async move {
+        let mut members = store
+            .members(&cluster)
+            .await
+            .map_err(|e| format!("listing the members of {cluster}: {e}"))?;
+        members.sort_by(|x, y| x.address.cmp(&y.address));
+        Ok::<_, String>(members)
+    };
+    let got = listed(cluster.clone()).await?;
+    let want = vec![
+        member(&cluster, a, vec![p, q], 1_000),
+        member(&cluster, b, vec![p], 2_000),
+    ];
+    if got != want {
+        return Err(format!(
+            "the latest announcement per address: got {got:?}, expected {want:?}"
+        ));
+    }
+    let owner = owner_of(&got, &group).map(|m| m.address.clone());
+    if owner.as_deref() != Some(b) {
+        return Err(format!("the newest claim owns {group}: got {owner:?}"));
+    }
+    store
+        .withdraw(&cluster, b)
+        .await
+        .map_err(|e| format!("withdrawing {b}: {e}"))?;
+    let got = listed(cluster.clone()).await?;
+    if got != vec![member(&cluster, a, vec![p, q], 1_000)] {
+        return Err(format!("after withdrawing {b}: got {got:?}"));
+    }
+    let got = listed(other.clone()).await?;
+    if got != vec![member(&other, a, vec![q], 1_002)] {
+        return Err(format!("the other cluster: got {got:?}"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use lagwatch_component::MemoryHandover;
+
+    #[tokio::test]
+    async fn the_in_memory_directory_passes() {
+        let store = MemoryHandover::new();
+        check_handover(&store, "mem").await.unwrap();
+        check_directory(&store, "mem").await.unwrap();
+    }
 
     #[tokio::test]
     async fn the_in_memory_store_passes() {

@@ -1,0 +1,127 @@
+//! Questions about a group or a topic that another instance owns (several instances sharing
+//! a cluster, see `PipelineHandle::owner`) are forwarded to that instance, so that any
+//! instance answers for every group.
+//!
+//! Only reads (`GET`, `HEAD`) are forwarded, and only once: a forwarded request carries
+//! [`FORWARDED_BY`], and an instance that receives one answers from its own model whatever
+//! it holds (a 404 that names the owning partition if the partition moved meanwhile). The
+//! owner's answer is passed through as it is (status, content type, body), with
+//! [`ANSWERED_BY`] naming the instance that answered. When the owner is not known (no
+//! instance announced the partition yet) the route answers itself; when the owner does not
+//! answer, the reply is a 502 that names it.
+
+use crate::state::AppState;
+use axum::extract::{RawPathParams, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use lagwatch_runtime::Owner;
+use std::time::Duration;
+
+/// Header on a forwarded request: the address of the instance that forwarded it.
+pub const FORWARDED_BY: &str = "x-lagwatch-forwarded-by";
+
+/// Header on a forwarded answer: the address of the instance that answered.
+pub const ANSWERED_BY: &str = "x-lagwatch-answered-by";
+
+/// How long the owner may take to answer a forwarded request.
+const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The client forwarded requests go through.
+pub(crate) fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(FORWARD_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
+}
+
+/// Middleware on the routes about one group or topic (path parameters `cluster` and
+/// `group` or `topic`): sends the request to the owner when another instance owns the name.
+pub(crate) async fn to_owner(
+    State(state): State<AppState>,
+    params: RawPathParams,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !matches!(*request.method(), Method::GET | Method::HEAD)
+        || request.headers().contains_key(FORWARDED_BY)
+    {
+        return next.run(request).await;
+    }
+    let mut cluster = None;
+    let mut name = None;
+    for (key, value) in &params {
+        match key {
+            "cluster" => cluster = Some(value.to_owned()),
+            "group" | "topic" if name.is_none() => name = Some(value.to_owned()),
+            _ => {}
+        }
+    }
+    let (Some(cluster), Some(name)) = (cluster, name) else {
+        return next.run(request).await;
+    };
+    let Owner::Elsewhere {
+        address: Some(owner),
+        ..
+    } = state.handle.owner(&cluster, &name).await
+    else {
+        return next.run(request).await;
+    };
+    forward(&state, &owner, request.method(), request.uri(), request.headers())
+        .await
+        .unwrap_or_else(|reason| {
+            tracing::warn!(%cluster, %name, %owner, %reason, "the instance that owns this group or topic did not answer a forwarded request");
+            let body = serde_json::json!({
+                "error": true,
+                "message": format!(
+                    "{name:?} of cluster {cluster:?} is owned by the lagwatch instance at \
+                     {owner}, which did not answer: {reason}"
+                ),
+                "owner": owner,
+            });
+            (StatusCode::BAD_GATEWAY, axum::Json(body)).into_response()
+        })
+}
+
+/// Sends the request to `owner` and returns its answer.
+async fn forward(
+    state: &AppState,
+    owner: &str,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+) -> Result<Response, String> {
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let url = format!("{}{path}", owner.trim_end_matches('/'));
+    let method = reqwest::Method::from_bytes(method.as_str().as_bytes())
+        .map_err(|e| format!("method: {e}"))?;
+    let mut outgoing = state.peer_client.request(method, &url);
+    for name in [header::AUTHORIZATION, header::ACCEPT] {
+        if let Some(value) = headers.get(&name) {
+            outgoing = outgoing.header(name.as_str(), value.as_bytes());
+        }
+    }
+    let me = state
+        .handle
+        .advertised()
+        .unwrap_or_else(|| "unknown".to_owned());
+    outgoing = outgoing.header(FORWARDED_BY, me);
+    let answer = outgoing.send().await.map_err(|e| e.to_string())?;
+    let status =
+        StatusCode::from_u16(answer.status().as_u16()).map_err(|e| format!("status: {e}"))?;
+    let content_type = answer
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
+    let body = answer.bytes().await.map_err(|e| e.to_string())?;
+    let mut response = (status, body).into_response();
+    let out = response.headers_mut();
+    if let Some(content_type) = content_type {
+        out.insert(header::CONTENT_TYPE, content_type);
+    }
+    if let Ok(owner) = HeaderValue::from_str(owner) {
+        out.insert(ANSWERED_BY, owner);
+    }
+    Ok(response)
+}
