@@ -8,8 +8,8 @@
 //!   one instance: in the harness Elasticsearch (each instance writes its own index, so the
 //!   writer of every document is known) and in file sinks with the same renderer;
 //! * any instance's API answers for any group: a question about a group another instance
-//!   owns is forwarded to the owner (named in `x-lagwatch-answered-by`), before and after
-//!   the kill;
+//!   owns is forwarded to the owner (named in `x-lagwatch-answered-by`), and Burrow's list
+//!   of groups from any instance holds every group, before and after the kill;
 //! * after the kill the survivors serve the dead instance's groups (the time it took is
 //!   printed), with no STOP or STALL for a healthy group;
 //! * every alert is announced once: the groups that lag fire once, the new owner does not
@@ -170,8 +170,15 @@ url = "{hook}"
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// The groups this instance's API serves (empty while it cannot answer).
+    /// The groups this instance's API serves itself (empty while it cannot answer): its
+    /// list asked as another instance would ask it, so without the other instances' shares.
     async fn groups(&mut self) -> BTreeSet<String> {
+        self.listed(true).await
+    }
+
+    /// Burrow's list of the cluster's groups from this instance: its own share (`own`), or
+    /// as a client sees it, every instance's share gathered.
+    async fn listed(&mut self, own: bool) -> BTreeSet<String> {
         if let Ok(Some(status)) = self.child.try_wait() {
             panic!(
                 "lagwatch on port {} exited ({status}):\n{}",
@@ -180,7 +187,11 @@ url = "{hook}"
             );
         }
         let url = format!("http://127.0.0.1:{}/v3/kafka/live/consumer", self.port);
-        let Ok(reply) = reqwest::get(&url).await else {
+        let mut ask = reqwest::Client::new().get(&url);
+        if own {
+            ask = ask.header("x-lagwatch-forwarded-by", "the scale-out test");
+        }
+        let Ok(reply) = ask.send().await else {
             return BTreeSet::new();
         };
         let Ok(body) = reply.json::<Value>().await else {
@@ -414,7 +425,9 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
         "one notification per lagging group: {fired:?}"
     );
 
-    // Every instance answers for every group, forwarding to the owner what is not its own.
+    // Every instance lists every group, and answers for every group, forwarding to the owner
+    // what is not its own.
+    lists_every_group(&mut instances, &all, "three instances").await;
     let sample: Vec<&String> = groups.iter().step_by(7).chain(&groups[..LAGGING]).collect();
     answers_for_every_group(&instances, &before, &sample, "three instances").await;
 
@@ -428,6 +441,22 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
     let killed_at = Instant::now();
     instances[victim].as_mut().unwrap().kill();
     let victim_records = instances[victim].take().unwrap();
+    // Until the session timeout has passed the dead instance still owns its groups: a
+    // survivor asked about one says which instance did not answer.
+    let survivor = instances.iter().flatten().next().unwrap();
+    let reply = reqwest::get(format!(
+        "{}/api/v1/groups/live/{}",
+        survivor.url(),
+        groups[0]
+    ))
+    .await
+    .unwrap();
+    let status = reply.status().as_u16();
+    let body = reply.text().await.unwrap_or_default();
+    if killed_at.elapsed() < Duration::from_secs(5) {
+        assert_eq!(status, 502, "{body}");
+        assert!(body.contains(&victim_records.url()), "{body}");
+    }
     let (after, served_at) = until_all_served(&mut instances, &all, "after the kill").await;
     println!(
         "takeover: {} groups served again {:.1} s after the SIGKILL (session timeout 6 s)",
@@ -442,6 +471,7 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
         .chain(sample.iter().copied())
         .collect();
     answers_for_every_group(&instances, &after, &moved_sample, "after the kill").await;
+    lists_every_group(&mut instances, &all, "after the kill").await;
     // From here on nothing changes hands: what each survivor writes from now is its share.
     let marks: Vec<usize> = instances
         .iter()
@@ -604,6 +634,29 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
     let _ = kafka::delete_topic(bootstrap, &topic).await;
     for i in 0..INSTANCES {
         let _ = es::delete_index(&elasticsearch, &format!("{prefix}-instance-{i}")).await;
+    }
+}
+
+/// Waits until Burrow's list of groups from every live instance holds exactly `all` (each
+/// instance adds the others' shares to its own).
+async fn lists_every_group(instances: &mut [Option<Instance>], all: &BTreeSet<String>, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for (i, instance) in instances.iter_mut().enumerate() {
+        let Some(instance) = instance else { continue };
+        loop {
+            let listed = instance.listed(false).await;
+            if listed == *all {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: instance {i} lists {} of {} groups ({} unknown)",
+                listed.intersection(all).count(),
+                all.len(),
+                listed.difference(all).count()
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
     }
 }
 

@@ -72,6 +72,27 @@ pub fn owner_of<'a>(members: &'a [Member], name: &str) -> Option<&'a Member> {
         })
 }
 
+/// The member that owns `partition` of an offsets topic of `partition_count` partitions:
+/// the newest announcement (for that partition count) claiming it.
+pub fn owner_of_partition(
+    members: &[Member],
+    partition: u32,
+    partition_count: u32,
+) -> Option<&Member> {
+    members
+        .iter()
+        .filter(|m| {
+            partition_count > 0
+                && m.partition_count == partition_count
+                && m.offsets_partitions.contains(&partition)
+        })
+        .max_by(|a, b| {
+            a.announced_ms
+                .cmp(&b.announced_ms)
+                .then_with(|| a.address.cmp(&b.address))
+        })
+}
+
 /// How every [`member_key`] starts (a store that shares its keys with other records tells
 /// announcements apart by it).
 pub const MEMBER_KEY_PREFIX: &str = "lagwatch.member/";
@@ -113,5 +134,15 @@ mod tests {
         let unclaimed = vec![member("http://a:8000", &[other], 100)];
         assert_eq!(owner_of(&unclaimed, group), None);
         assert_eq!(owner_of(&[], group), None);
+        assert_eq!(
+            owner_of_partition(&members, other, 12).map(|m| m.address.as_str()),
+            Some("http://a:8000"),
+            "a stale claim still counts where nobody newer claims the partition"
+        );
+        assert_eq!(
+            owner_of_partition(&members, p, 12).map(|m| m.address.as_str()),
+            Some("http://b:8000")
+        );
+        assert_eq!(owner_of_partition(&members, p, 50), None, "another count");
     }
 }

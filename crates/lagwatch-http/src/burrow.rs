@@ -51,8 +51,22 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/v3/kafka", get(clusters))
         .route("/v3/kafka/", get(clusters))
         .route("/v3/kafka/{cluster}", get(cluster_detail))
-        .route("/v3/kafka/{cluster}/topic", get(topics))
-        .route("/v3/kafka/{cluster}/consumer", get(consumers))
+        .merge(
+            Router::new()
+                .route("/v3/kafka/{cluster}/topic", get(topics))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    (state.clone(), "topics"),
+                    crate::forward::with_other_shares,
+                )),
+        )
+        .merge(
+            Router::new()
+                .route("/v3/kafka/{cluster}/consumer", get(consumers))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    (state.clone(), "consumers"),
+                    crate::forward::with_other_shares,
+                )),
+        )
         .route("/v3/config", get(main_config))
         .route("/v3/config/{kind}", get(module_list))
         .route("/v3/config/{kind}/{name}", get(module_detail))

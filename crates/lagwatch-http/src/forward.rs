@@ -9,6 +9,12 @@
 //! [`ANSWERED_BY`] naming the instance that answered. When the owner is not known (no
 //! instance announced the partition yet) the route answers itself; when the owner does not
 //! answer, the reply is a 502 that names it.
+//!
+//! Burrow's lists of a cluster's groups and topics (what Telegraf's `inputs.burrow` walks)
+//! gather every instance's share the same way ([`with_other_shares`]): the local list, plus
+//! the lists of the instances that own the other partitions now, asked once each with
+//! [`FORWARDED_BY`]. An instance that does not answer is named in the envelope's `message`
+//! and in `incomplete`, and its share is missing from that answer.
 
 use crate::state::AppState;
 use axum::extract::{RawPathParams, Request, State};
@@ -27,10 +33,18 @@ pub const ANSWERED_BY: &str = "x-lagwatch-answered-by";
 /// How long the owner may take to answer a forwarded request.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long connecting to another instance may take (one that died keeps its announcement
+/// until another takes its partitions over).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The largest answer read from another instance, or from this one's own list.
+const BODY_LIMIT: usize = 256 * 1024 * 1024;
+
 /// The client forwarded requests go through.
 pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(FORWARD_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap_or_default()
@@ -82,6 +96,106 @@ pub(crate) async fn to_owner(
             });
             (StatusCode::BAD_GATEWAY, axum::Json(body)).into_response()
         })
+}
+
+/// Middleware on Burrow's lists of one cluster: adds the other instances' entries of the
+/// array `field` (`consumers`, `topics`) to this instance's answer when the cluster is
+/// shared, sorted and without duplicates.
+pub(crate) async fn with_other_shares(
+    State((state, field)): State<(AppState, &'static str)>,
+    params: RawPathParams,
+    request: Request,
+    next: Next,
+) -> Response {
+    if *request.method() != Method::GET || request.headers().contains_key(FORWARDED_BY) {
+        return next.run(request).await;
+    }
+    let Some(cluster) = params
+        .iter()
+        .find(|(key, _)| *key == "cluster")
+        .map(|(_, value)| value.to_owned())
+    else {
+        return next.run(request).await;
+    };
+    let others = match state.handle.other_instances(&cluster).await {
+        Some(others) if !others.is_empty() => others,
+        _ => return next.run(request).await,
+    };
+    let (method, uri, headers) = (
+        request.method().clone(),
+        request.uri().clone(),
+        request.headers().clone(),
+    );
+    let local = next.run(request).await;
+    if !local.status().is_success() {
+        return local;
+    }
+    let (parts, body) = local.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "could not read the list").into_response();
+    };
+    let Ok(mut answer) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    let mut entries: std::collections::BTreeSet<String> = names(&answer[field]);
+    let mut missing = Vec::new();
+    let mut asks = tokio::task::JoinSet::new();
+    for other in others {
+        let (state, method, uri, headers) =
+            (state.clone(), method.clone(), uri.clone(), headers.clone());
+        asks.spawn(async move {
+            let answer = async {
+                let response = forward(&state, &other, &method, &uri, &headers).await?;
+                if !response.status().is_success() {
+                    return Err(format!("answered {}", response.status()));
+                }
+                let bytes = axum::body::to_bytes(response.into_body(), BODY_LIMIT)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| e.to_string())
+            };
+            let answer = answer.await;
+            (other, answer)
+        });
+    }
+    while let Some(done) = asks.join_next().await {
+        match done {
+            Ok((_, Ok(theirs))) => entries.extend(names(&theirs[field])),
+            Ok((other, Err(reason))) => {
+                tracing::warn!(%cluster, instance = %other, %reason, "an instance sharing the cluster did not give its share of a list");
+                missing.push(serde_json::json!({"instance": other, "error": reason}));
+            }
+            Err(e) => missing.push(serde_json::json!({"error": e.to_string()})),
+        }
+    }
+    answer[field] = serde_json::json!(entries);
+    if !missing.is_empty() {
+        answer["message"] = serde_json::json!(format!(
+            "{} returned without the share of {} instance(s) that did not answer",
+            field,
+            missing.len()
+        ));
+        answer["incomplete"] = serde_json::json!(missing);
+    }
+    let mut response = (parts.status, axum::Json(answer)).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_LENGTH {
+            response.headers_mut().insert(name, value.clone());
+        }
+    }
+    response
+}
+
+/// The strings of a JSON array (nothing for anything else).
+fn names(list: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    list.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Sends the request to `owner` and returns its answer.

@@ -298,6 +298,13 @@ impl PipelineHandle {
         self.live.peers.set_address(address.into());
     }
 
+    /// The other instances that own part of `cluster` now (their HTTP base URLs), for
+    /// answers that gather every instance's share; `None` when this instance does not share
+    /// the cluster.
+    pub async fn other_instances(&self, cluster: &str) -> Option<Vec<String>> {
+        self.live.peers.others(cluster).await
+    }
+
     /// The address set by [`Self::advertise`], if any.
     pub fn advertised(&self) -> Option<String> {
         self.live.peers.address()

@@ -116,6 +116,29 @@ impl Peers {
         }
     }
 
+    /// The other instances that own some of `cluster`'s offsets-topic partitions now (by
+    /// their newest announcements), by address; `None` when this instance does not share
+    /// the cluster.
+    pub(crate) async fn others(&self, cluster: &str) -> Option<Vec<String>> {
+        let row = self
+            .rows()
+            .into_iter()
+            .find(|r| r.cluster == cluster && r.partition_count > 0)?;
+        let own = lock(&self.address).clone();
+        let Some(members) = self.members(cluster).await else {
+            return Some(Vec::new());
+        };
+        let others: std::collections::BTreeSet<String> = (0..row.partition_count)
+            .filter(|p| !row.offsets_partitions.contains(p))
+            .filter_map(|p| {
+                lagwatch_component::directory::owner_of_partition(&members, p, row.partition_count)
+            })
+            .map(|m| m.address.clone())
+            .filter(|a| Some(a) != own.as_ref())
+            .collect();
+        Some(others.into_iter().collect())
+    }
+
     /// The announcements of `cluster`, read at most [`MEMBERS_TTL`] ago; `None` without a
     /// directory or when it cannot be read.
     async fn members(&self, cluster: &str) -> Option<Arc<Vec<Member>>> {
@@ -277,6 +300,11 @@ mod tests {
             }
         );
         assert_eq!(a.owner("other", &group_in(3)).await, Owner::Here);
+        assert_eq!(
+            a.others("c").await,
+            Some(vec!["http://127.0.0.1:2".to_owned()])
+        );
+        assert_eq!(a.others("other").await, None);
 
         stop.cancel();
         for task in tasks {

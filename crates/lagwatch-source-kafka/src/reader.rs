@@ -285,23 +285,29 @@ impl Reader {
     /// ListOffsets round (a request per leader broker). The earliest offsets (log start) move
     /// only with retention: they are read in a second round together with the topic metadata
     /// (`with_earliest`) and for partitions without one yet, and reused between. Returns the
-    /// topics read.
+    /// topics read when the cluster is shared (else nothing).
     async fn read_broker_offsets(
         &mut self,
         events: &mut Vec<Event>,
         with_earliest: bool,
         skip: &BTreeSet<String>,
     ) -> Result<BTreeSet<String>, KafkaError> {
-        let all = self.topics.led_partitions();
-        let led = all.len();
-        let partitions: Vec<(String, i32)> = all
-            .into_iter()
-            .filter(|(t, _)| !skip.contains(t) && self.interest.wants(t, &self.ownership))
-            .collect();
-        if self.ownership.is_coordinated() {
+        let mut partitions = self.topics.led_partitions();
+        let coordinated = self.ownership.is_coordinated();
+        if coordinated {
+            let led = partitions.len();
+            partitions
+                .retain(|(t, _)| !skip.contains(t) && self.interest.wants(t, &self.ownership));
             tracing::debug!(cluster = %self.cluster, partitions = partitions.len(), led, consumed_topics = self.interest.consumed(), "broker offsets of this instance's topics");
+        } else if !skip.is_empty() {
+            partitions.retain(|(t, _)| !skip.contains(t));
         }
-        let read: BTreeSet<String> = partitions.iter().map(|(t, _)| t.clone()).collect();
+        // Only a shared cluster reads again what a read learnt (see `read`).
+        let read: BTreeSet<String> = if coordinated {
+            partitions.iter().map(|(t, _)| t.clone()).collect()
+        } else {
+            BTreeSet::new()
+        };
         if partitions.is_empty() {
             return Ok(read);
         }

@@ -592,7 +592,22 @@ pub async fn commit_offsets(
         &format!("committing offsets of group {group}"),
         OP_TIMEOUT * 2,
         move || {
-            client.commit(&list, CommitMode::Sync)?;
+            // A broker that has just started answers "coordinator load in progress" (or
+            // "not coordinator") until it has loaded the group's offsets-topic partition:
+            // retried, as a consumer would.
+            let deadline = Instant::now() + OP_TIMEOUT;
+            loop {
+                match client.commit(&list, CommitMode::Sync) {
+                    Err(KafkaError::ConsumerCommit(
+                        RDKafkaErrorCode::CoordinatorLoadInProgress
+                        | RDKafkaErrorCode::NotCoordinator
+                        | RDKafkaErrorCode::CoordinatorNotAvailable,
+                    )) if Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                    other => break other?,
+                }
+            }
             let committed = client.committed_offsets(list, OP_TIMEOUT)?;
             for (topic, partition, offset) in expected {
                 let found = committed.find_partition(&topic, partition).ok_or_else(|| {
