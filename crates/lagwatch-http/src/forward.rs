@@ -11,7 +11,7 @@
 //! answer, the reply is a 502 that names it.
 //!
 //! Burrow's lists of a cluster's groups and topics (what Telegraf's `inputs.burrow` walks)
-//! gather every instance's share the same way ([`with_other_shares`]): the local list, plus
+//! gather every instance's share the same way (`with_other_shares`): the local list, plus
 //! the lists of the instances that own the other partitions now, asked once each with
 //! [`FORWARDED_BY`]. An instance that does not answer is named in the envelope's `message`
 //! and in `incomplete`, and its share is missing from that answer.
