@@ -105,8 +105,28 @@ impl Imported {
 }
 
 /// Imports the Burrow and/or Telegraf file the arguments name (`None` when they name
-/// neither). Errors start with the name of the file at fault.
+/// neither), with `LAGWATCH_*` environment overrides applied as to a lagwatch file. Errors
+/// start with the name of the file at fault.
 fn import(args: &ConfigArgs) -> anyhow::Result<Option<Imported>> {
+    let Some(mut imported) = import_files(args)? else {
+        return Ok(None);
+    };
+    imported.config = imported
+        .config
+        .with_env(lagwatch_lib::config::process_env())
+        .map_err(|e| {
+            let files: Vec<String> = imported
+                .files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect();
+            anyhow::anyhow!("{} with environment overrides: {e}", files.join(" and "))
+        })?;
+    Ok(Some(imported))
+}
+
+/// [`import`] without the environment overrides.
+fn import_files(args: &ConfigArgs) -> anyhow::Result<Option<Imported>> {
     let with = |file: &Path, warnings: Vec<String>| {
         warnings
             .into_iter()

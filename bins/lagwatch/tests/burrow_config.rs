@@ -75,7 +75,6 @@ fn the_seed_burrow_toml_validates_converts_and_runs() {
             "consumer.live.group-whitelist",
             "consumer.live_zk.group-blacklist",
             "consumer.live_zk.group-whitelist",
-            "httpserver.default.address",
             "zookeeper.root-path",
             "zookeeper.servers",
             "zookeeper.timeout",

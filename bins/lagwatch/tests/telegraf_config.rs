@@ -36,6 +36,7 @@ cluster="live"
 
 [httpserver.default]
 address=":8000"
+timeout=300
 "#;
 
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
@@ -128,7 +129,7 @@ fn burrow_and_telegraf_files_combine_and_bad_values_name_file_and_key() {
         .collect();
     assert_eq!(lines.len(), 4, "{text}");
     assert!(
-        lines[0].starts_with(&format!("{burrow}: httpserver.default.address: ")),
+        lines[0].starts_with(&format!("{burrow}: httpserver.default.timeout: ")),
         "{text}"
     );
     assert!(
@@ -147,6 +148,8 @@ fn burrow_and_telegraf_files_combine_and_bad_values_name_file_and_key() {
     let table: toml::Table = String::from_utf8_lossy(&converted.stdout).parse().unwrap();
     assert_eq!(table["sources"]["live"]["type"].as_str(), Some("kafka"));
     assert!(table["sources"].get("burrow").is_none());
+    // Burrow's listener address carries over, so inputs.burrow elsewhere keeps its URL.
+    assert_eq!(table["http"]["listen"].as_str(), Some("0.0.0.0:8000"));
     assert_eq!(
         table["sinks"]["elasticsearch"]["type"].as_str(),
         Some("elasticsearch")

@@ -236,6 +236,52 @@ impl Config {
     ) -> Result<Config, Error> {
         load(text, format, "configuration text", env)
     }
+
+    /// This configuration (built in code, or imported from a Burrow or Telegraf file) with
+    /// overrides from `env` applied as [`Config::load_with_env`] applies them to a file, so
+    /// `LAGWATCH_HTTP__LISTEN=...` works the same whichever way the configuration came.
+    /// Without any `LAGWATCH_*` variable in `env` the configuration is returned as it is.
+    ///
+    /// ```
+    /// use lagwatch_config::Config;
+    /// # fn main() -> Result<(), lagwatch_config::Error> {
+    /// let env = [("LAGWATCH_HTTP__LISTEN".to_string(), "127.0.0.1:0".to_string())];
+    /// let config = Config::demo().with_env(env)?;
+    /// assert_eq!(config.http.listen, "127.0.0.1:0");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when an override is invalid (the problem names the variable);
+    /// [`Error::Render`] if the configuration has no TOML form.
+    pub fn with_env(
+        self,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, Error> {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let any_override = env.iter().any(|(name, _)| {
+            name.get(..ENV_PREFIX.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(ENV_PREFIX))
+        });
+        if !any_override {
+            return Ok(self);
+        }
+        // The text carries the secrets themselves (so they survive the round trip); it is
+        // read back here and never shown: a syntax error in it is reported without it.
+        let text =
+            lagwatch_core::secret::serialize_exposed(|| toml::to_string(&self)).map_err(|e| {
+                Error::Render {
+                    message: e.to_string(),
+                }
+            })?;
+        const ORIGIN: &str = "configuration";
+        load(&text, Format::Toml, ORIGIN, env).map_err(|e| match e {
+            Error::Syntax { origin, .. } if origin == ORIGIN => Error::Render {
+                message: "the configuration did not read back as TOML".to_owned(),
+            },
+            other => other,
+        })
+    }
 }
 
 /// The variables of this process's environment, for [`Config::load_with_env`] and

@@ -1,10 +1,42 @@
 //! A value that never shows itself in logs, errors or serialised output.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::cell::Cell;
 use std::fmt;
 
 /// Text shown in place of a secret.
 pub const REDACTED: &str = "<redacted>";
+
+thread_local! {
+    /// Set while [`serialize_exposed`] runs on this thread.
+    static EXPOSED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with [`Secret`] and [`SecretUrl`] serialising as their real values on this
+/// thread, and restores redaction afterwards (also when `f` panics). For turning a value into
+/// text that is read back at once in the same process, such as a configuration re-read with
+/// environment overrides; that text must never be printed, logged or returned in an error.
+///
+/// ```
+/// use lagwatch_core::secret::{serialize_exposed, Secret};
+/// let s = Secret::new("hunter2".to_string());
+/// assert_eq!(serialize_exposed(|| serde_json::to_string(&s)).ok().as_deref(), Some("\"hunter2\""));
+/// assert_eq!(serde_json::to_string(&s).ok().as_deref(), Some("\"<redacted>\""));
+/// ```
+pub fn serialize_exposed<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            EXPOSED.with(|e| e.set(self.0));
+        }
+    }
+    let _restore = Restore(EXPOSED.with(|e| e.replace(true)));
+    f()
+}
+
+fn exposed() -> bool {
+    EXPOSED.with(Cell::get)
+}
 
 /// Holds a secret (password, token, webhook URL). `Debug`, `Display` and `Serialize` print
 /// [`REDACTED`]; the value is only reachable through [`Secret::expose`]. An empty secret
@@ -52,8 +84,8 @@ impl<T> fmt::Display for Secret<T> {
 
 impl<T: AsRef<str>> Serialize for Secret<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.0.as_ref().is_empty() {
-            serializer.serialize_str("")
+        if self.0.as_ref().is_empty() || exposed() {
+            serializer.serialize_str(self.0.as_ref())
         } else {
             serializer.serialize_str(REDACTED)
         }
@@ -137,7 +169,11 @@ impl fmt::Display for SecretUrl {
 
 impl Serialize for SecretUrl {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.redacted())
+        if exposed() {
+            serializer.serialize_str(&self.0)
+        } else {
+            serializer.serialize_str(&self.redacted())
+        }
     }
 }
 

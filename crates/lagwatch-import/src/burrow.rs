@@ -15,6 +15,10 @@
 //! * `[storage.<name>]` → `[model]` (`intervals`, `min-distance`, `expire-group`, group
 //!   lists);
 //! * `[evaluator.<name>]` → `[evaluator]` (`minimum-complete`, `allowed-lag`);
+//! * `[httpserver.<name>]` → `[http]`: the `address` of the `default` listener (or of the
+//!   first, when none is called `default`) as `listen`, so Telegraf's `inputs.burrow` and
+//!   other Burrow API clients keep their URL, and its `tls` profile's `certfile` and
+//!   `keyfile`;
 //! * `group-whitelist` / `group-blacklist` (Burrow before 1.3.5) are read as `group-allowlist`
 //!   / `group-denylist`, with a warning; an empty list means "not set".
 //!
@@ -37,7 +41,7 @@ pub struct BurrowImport {
     /// The lagwatch configuration.
     pub config: Config,
     /// One line per key (or section) of the Burrow file that has no effect in lagwatch,
-    /// naming it with its path (e.g. `httpserver.default.address`).
+    /// naming it with its path (e.g. `zookeeper.servers`).
     pub warnings: Vec<String>,
 }
 
@@ -110,6 +114,10 @@ pub fn from_burrow_toml(text: &str) -> Result<BurrowImport, BurrowImportError> {
             import.consumer(name, module)?;
         }
     }
+    // Before the unused-profile check: a listener's `tls` names a `[tls.*]` profile.
+    if let Some(listeners) = root.get("httpserver") {
+        import.httpserver(listeners, &profiles)?;
+    }
     for (kind, table) in [
         ("client-profile", profiles.client),
         ("tls", profiles.tls),
@@ -142,11 +150,7 @@ pub fn from_burrow_toml(text: &str) -> Result<BurrowImport, BurrowImportError> {
                 table,
                 "Burrow's own ZooKeeper (notifier lock) is not needed by lagwatch",
             ),
-            ("httpserver", table) => import.unsupported_keys(
-                "httpserver",
-                table,
-                "lagwatch has no HTTP API listener yet",
-            ),
+            ("httpserver", _) => {}
             ("notifier", table) => import.unsupported_keys(
                 "notifier",
                 table,
@@ -187,6 +191,21 @@ struct Profiles<'a> {
     client: &'a Table,
     tls: &'a Table,
     sasl: &'a Table,
+}
+
+/// Burrow's listener `address` (`host:port`, the host may be empty for every interface) as
+/// lagwatch's `http.listen`; `None` when the host is neither empty, `localhost` nor an IP
+/// address, or the port is not a number.
+fn listen_address(address: &str) -> Option<String> {
+    let (host, port) = address.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let ip: std::net::IpAddr = match host {
+        "" => std::net::Ipv4Addr::UNSPECIFIED.into(),
+        "localhost" => std::net::Ipv4Addr::LOCALHOST.into(),
+        other => other.parse().ok()?,
+    };
+    Some(std::net::SocketAddr::new(ip, port).to_string())
 }
 
 fn section_table<'a>(root: &'a Table, name: &str) -> Option<&'a Table> {
@@ -378,6 +397,75 @@ impl Importer {
         };
         self.used_profiles.insert(format!("{kind}.{name}"));
         Ok(keys)
+    }
+
+    /// `[httpserver.<name>]` → `[http]`: the listener's `address` (`:8000` listens on every
+    /// interface, as Burrow does) and the certificate and key of its `tls` profile. lagwatch
+    /// has one listener: `default` (or else the first by name) is imported, the others are
+    /// named in warnings.
+    fn httpserver(
+        &mut self,
+        listeners: &Value,
+        profiles: &Profiles<'_>,
+    ) -> Result<(), BurrowImportError> {
+        let Value::Table(listeners) = listeners else {
+            self.unsupported_keys("httpserver", listeners, "not a table of listeners");
+            return Ok(());
+        };
+        let chosen = if listeners.contains_key("default") {
+            Some("default")
+        } else {
+            listeners.keys().next().map(String::as_str)
+        };
+        for (name, listener) in listeners {
+            let path = format!("httpserver.{name}");
+            if Some(name.as_str()) != chosen {
+                let why = format!(
+                    "lagwatch serves one HTTP listener; httpserver.{} is the one imported",
+                    chosen.unwrap_or_default()
+                );
+                self.unsupported_keys(&path, listener, &why);
+                continue;
+            }
+            let Value::Table(keys) = listener else {
+                self.unsupported_keys(&path, listener, "not a listener table");
+                continue;
+            };
+            for (key, value) in keys {
+                let full = format!("{path}.{key}");
+                match key.as_str() {
+                    "address" => {
+                        let address = text(&full, value)?;
+                        match listen_address(&address) {
+                            Some(listen) => self.config.http.listen = listen,
+                            None => self.warn(
+                                &full,
+                                "lagwatch listens on an IP address and port (http.listen)",
+                            ),
+                        }
+                    }
+                    "tls" => {
+                        let profile = text(&full, value)?;
+                        let tls = self.profile(&full, "tls", &profile, profiles.tls)?;
+                        for (key, value) in tls {
+                            let tls_path = format!("tls.{profile}.{key}");
+                            match key.as_str() {
+                                "certfile" => {
+                                    self.config.http.tls_cert = text(&tls_path, value)?.into();
+                                }
+                                "keyfile" => {
+                                    self.config.http.tls_key = text(&tls_path, value)?.into();
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    "timeout" => self.warn(&full, "lagwatch's HTTP API keeps its own timeouts"),
+                    _ => self.warn(&full, "unknown key of an HTTP listener"),
+                }
+            }
+        }
+        Ok(())
     }
 
     fn tls_profile(
@@ -618,6 +706,8 @@ address=":8000"
         );
         assert_eq!(import.config.sources.len(), 2);
         assert!(import.config.sinks.contains_key("stdout"));
+        // Burrow's ":8000" listens on every interface; so does the imported API.
+        assert_eq!(import.config.http.listen, "0.0.0.0:8000");
         let dropped: Vec<&str> = import
             .warnings
             .iter()
@@ -630,7 +720,6 @@ address=":8000"
                 "consumer.live.group-whitelist",
                 "consumer.live_zk.group-blacklist",
                 "consumer.live_zk.group-whitelist",
-                "httpserver.default.address",
                 "zookeeper.root-path",
                 "zookeeper.servers",
                 "zookeeper.timeout",
@@ -693,6 +782,123 @@ groups-reaper-refresh=30
                 "cluster.prod.groups-reaper-refresh",
                 "tls.unused",
             ]
+        );
+    }
+
+    #[test]
+    fn environment_overrides_apply_to_an_import_and_keep_its_secrets() {
+        let text = r#"
+[client-profile.secure]
+sasl="monitor"
+[sasl.monitor]
+username="burrow"
+password="s3cret"
+[cluster.prod]
+class-name="kafka"
+servers="127.0.0.1:9093"
+client-profile="secure"
+"#;
+        let import = from_burrow_toml(text).unwrap();
+        let env = [
+            ("LAGWATCH_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+            ("LAGWATCH_MODEL__INTERVALS".to_owned(), "15".to_owned()),
+        ];
+        let overridden = import.config.clone().with_env(env).unwrap();
+        let mut expected = import.config;
+        expected.http.listen = "127.0.0.1:0".to_owned();
+        expected.model.intervals = 15;
+        assert_eq!(overridden, expected);
+        let Some(SourceConfig::Kafka(kafka)) = overridden.sources.get("prod") else {
+            panic!("{:?}", overridden.sources);
+        };
+        assert_eq!(kafka.sasl_password.expose(), "s3cret");
+
+        let bad = [("LAGWATCH_MODEL__INTERVALS".to_owned(), "many".to_owned())];
+        let err = expected.with_env(bad).unwrap_err().to_string();
+        assert!(err.contains("LAGWATCH_MODEL__INTERVALS"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    #[test]
+    fn one_http_listener_is_imported_with_its_tls_profile() {
+        let listener = |address: &str| {
+            let text = format!(
+                "[cluster.c]\nclass-name=\"kafka\"\nservers=\"127.0.0.1:9092\"\n\
+                 [httpserver.default]\naddress=\"{address}\"\n"
+            );
+            let import = from_burrow_toml(&text).unwrap();
+            (import.config.http.listen, import.warnings)
+        };
+        assert_eq!(listener(":8000").0, "0.0.0.0:8000");
+        assert_eq!(listener("127.0.0.1:8080").0, "127.0.0.1:8080");
+        assert_eq!(listener("localhost:9000").0, "127.0.0.1:9000");
+        assert_eq!(listener("[::1]:8000").0, "[::1]:8000");
+        let (listen, warnings) = listener("burrow.example:8000");
+        assert_eq!(listen, "127.0.0.1:8000", "the default stays");
+        assert!(
+            warnings[0].starts_with("httpserver.default.address: not imported"),
+            "{warnings:?}"
+        );
+
+        let text = r#"
+[cluster.c]
+class-name="kafka"
+servers="127.0.0.1:9092"
+[tls.web]
+certfile="/etc/burrow/cert.pem"
+keyfile="/etc/burrow/key.pem"
+[httpserver.admin]
+address=":9001"
+[httpserver.public]
+address=":8443"
+tls="web"
+timeout=60
+"#;
+        let import = from_burrow_toml(text).unwrap();
+        let http = &import.config.http;
+        assert_eq!(http.listen, "0.0.0.0:9001");
+        assert_eq!(
+            (http.tls_cert.to_str(), http.tls_key.to_str()),
+            (Some(""), Some(""))
+        );
+        let dropped: Vec<&str> = import
+            .warnings
+            .iter()
+            .map(|w| w.split(':').next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            dropped,
+            [
+                "httpserver.public.address",
+                "httpserver.public.timeout",
+                "httpserver.public.tls",
+                "tls.web",
+            ]
+        );
+
+        let text = text
+            .replace("[httpserver.admin]", "[httpserver.other]")
+            .replace("[httpserver.public]", "[httpserver.default]");
+        let import = from_burrow_toml(&text).unwrap();
+        let http = &import.config.http;
+        assert_eq!(http.listen, "0.0.0.0:8443");
+        assert_eq!(http.tls_cert.to_str(), Some("/etc/burrow/cert.pem"));
+        assert_eq!(http.tls_key.to_str(), Some("/etc/burrow/key.pem"));
+        assert!(
+            import
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("httpserver.default.timeout")),
+            "{:?}",
+            import.warnings
+        );
+        assert!(
+            import
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("httpserver.other.address")),
+            "{:?}",
+            import.warnings
         );
     }
 

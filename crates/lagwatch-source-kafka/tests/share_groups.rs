@@ -82,6 +82,17 @@ async fn share_group_lag_per_partition_equals_the_share_groups_tool() {
     tools::share_consume(&env::kafka_tools(), &bootstrap, &topic, &group, 50)
         .await
         .unwrap();
+    // The consumer's acknowledgements reach the share-partition state a moment after it
+    // exits: wait until the broker itself counts all 50 before comparing views.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let view = tool_view(&group).await;
+        let acknowledged: i64 = view.values().map(|(start, _)| start).sum();
+        if acknowledged == 50 || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 
     let source = source(&group);
     let mut source = source.snapshots().unwrap();
