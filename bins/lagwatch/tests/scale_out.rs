@@ -207,6 +207,26 @@ url = "{hook}"
             .unwrap_or_default()
     }
 
+    /// The JSON API's group list of the cluster from this instance (the dashboard's), every
+    /// instance's share gathered, in the order given; empty while it cannot answer.
+    async fn json_listed(&mut self) -> Vec<String> {
+        let url = format!("{}/api/v1/groups?cluster=live", self.url());
+        let Ok(reply) = reqwest::Client::new().get(&url).send().await else {
+            return Vec::new();
+        };
+        let Ok(body) = reply.json::<Value>().await else {
+            return Vec::new();
+        };
+        body["groups"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|g| g["group"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Every record of the file sink: (measurement, group, topic, stamp, status).
     fn records(&self) -> Vec<(String, String, String, String, String)> {
         let text = std::fs::read_to_string(&self.records).unwrap_or_default();
@@ -637,23 +657,29 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
     }
 }
 
-/// Waits until Burrow's list of groups from every live instance holds exactly `all` (each
-/// instance adds the others' shares to its own).
+/// Waits until Burrow's list of groups and the JSON API's from every live instance hold
+/// exactly `all`, the JSON one each group once (each instance adds the others' shares to its
+/// own).
 async fn lists_every_group(instances: &mut [Option<Instance>], all: &BTreeSet<String>, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     for (i, instance) in instances.iter_mut().enumerate() {
         let Some(instance) = instance else { continue };
         loop {
             let listed = instance.listed(false).await;
-            if listed == *all {
+            let json = instance.json_listed().await;
+            let json_set: BTreeSet<String> = json.iter().cloned().collect();
+            if listed == *all && json_set == *all && json.len() == all.len() {
                 break;
             }
             assert!(
                 Instant::now() < deadline,
-                "{what}: instance {i} lists {} of {} groups ({} unknown)",
+                "{what}: instance {i}'s Burrow list holds {} of {} groups ({} unknown); its \
+                 /api/v1/groups {} entries, {} of the groups",
                 listed.intersection(all).count(),
                 all.len(),
-                listed.difference(all).count()
+                listed.difference(all).count(),
+                json.len(),
+                json_set.intersection(all).count(),
             );
             tokio::time::sleep(Duration::from_millis(250)).await;
         }

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `GET /api/v1/status` | readiness, evaluation cycle, sources with their reads, sinks, alerters |
 //! | `GET /api/v1/clusters` | every cluster with group and topic counts and staleness |
-//! | `GET /api/v1/groups` | every group (worst first), filtered by `cluster`, `status`, `q` (name contains) |
+//! | `GET /api/v1/groups` | every group (worst first), filtered by `cluster`, `status`, `q` (name contains); with several instances sharing a cluster, every instance's groups |
 //! | `GET /api/v1/groups/{cluster}/{group}` | one group with every partition |
 //! | `GET /api/v1/groups/{cluster}/{group}/history` | the group's recent points, oldest first, with every partition's lag |
 //! | `GET /api/v1/topics/{cluster}/{topic}` | the topic's end offsets and the groups consuming it |
@@ -18,7 +18,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use lagwatch_core::trend::TrendFields;
@@ -253,7 +253,12 @@ fn severity(g: &GroupReport) -> (std::cmp::Reverse<GroupStatus>, std::cmp::Rever
     (std::cmp::Reverse(g.status), std::cmp::Reverse(g.totallag))
 }
 
-async fn groups(State(state): State<AppState>, Query(query): Query<GroupQuery>) -> Response {
+async fn groups(
+    State(state): State<AppState>,
+    Query(query): Query<GroupQuery>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let wanted_status = match query.status.as_deref().map(str::to_ascii_uppercase) {
         None => None,
         Some(s) => match s.as_str() {
@@ -296,7 +301,107 @@ async fn groups(State(state): State<AppState>, Query(query): Query<GroupQuery>) 
             s
         })
         .collect();
-    Json(json!({ "evaluated_at_ms": snapshot.at_ms(), "groups": summaries })).into_response()
+    let others = if headers.contains_key(crate::forward::FORWARDED_BY) {
+        Vec::new()
+    } else {
+        other_instances(&state, &snapshot, query.cluster.as_deref()).await
+    };
+    if others.is_empty() {
+        return Json(json!({ "evaluated_at_ms": snapshot.at_ms(), "groups": summaries }))
+            .into_response();
+    }
+    let (theirs, missing) =
+        crate::forward::ask_others(&state, others, &Method::GET, &uri, &headers).await;
+    let mut body = json!({
+        "evaluated_at_ms": snapshot.at_ms(),
+        "groups": merge_group_lists(&summaries, &theirs),
+    });
+    if !missing.is_empty() {
+        body["incomplete"] = json!(missing);
+    }
+    Json(body).into_response()
+}
+
+/// The other instances that share a cluster of this list (`cluster`, or every cluster this
+/// instance knows), each named once.
+async fn other_instances(
+    state: &AppState,
+    snapshot: &lagwatch_core::Snapshot,
+    cluster: Option<&str>,
+) -> Vec<String> {
+    let clusters = match cluster {
+        Some(cluster) => std::collections::BTreeSet::from([cluster.to_owned()]),
+        None => cluster_names(state, snapshot),
+    };
+    let mut others = std::collections::BTreeSet::new();
+    for cluster in &clusters {
+        others.extend(
+            state
+                .handle
+                .other_instances(cluster)
+                .await
+                .unwrap_or_default(),
+        );
+    }
+    others.into_iter().collect()
+}
+
+/// This instance's summaries and the `groups` of the other instances' answers as one list,
+/// worst first as [`severity`] orders it, each group once (this instance's entry wins while a
+/// group changes hands). An entry without a readable `cluster`, `group`, `status` or
+/// `total_lag` is left out.
+fn merge_group_lists(
+    mine: &[GroupSummary<'_>],
+    theirs: &[serde_json::Value],
+) -> Vec<serde_json::Value> {
+    type Key = (
+        std::cmp::Reverse<GroupStatus>,
+        std::cmp::Reverse<u64>,
+        String,
+        String,
+    );
+    let mut seen = std::collections::HashSet::new();
+    let mut merged: Vec<(Key, serde_json::Value)> = Vec::new();
+    for summary in mine {
+        let Ok(value) = serde_json::to_value(summary) else {
+            continue;
+        };
+        seen.insert((summary.cluster.to_owned(), summary.group.to_owned()));
+        let key = (
+            std::cmp::Reverse(summary.status),
+            std::cmp::Reverse(summary.total_lag),
+            summary.cluster.to_owned(),
+            summary.group.to_owned(),
+        );
+        merged.push((key, value));
+    }
+    for item in theirs
+        .iter()
+        .filter_map(|a| a["groups"].as_array())
+        .flatten()
+    {
+        let (Some(cluster), Some(group), Some(total_lag)) = (
+            item["cluster"].as_str(),
+            item["group"].as_str(),
+            item["total_lag"].as_u64(),
+        ) else {
+            continue;
+        };
+        let Ok(status) = GroupStatus::deserialize(&item["status"]) else {
+            continue;
+        };
+        if seen.insert((cluster.to_owned(), group.to_owned())) {
+            let key = (
+                std::cmp::Reverse(status),
+                std::cmp::Reverse(total_lag),
+                cluster.to_owned(),
+                group.to_owned(),
+            );
+            merged.push((key, item.clone()));
+        }
+    }
+    merged.sort_by(|a, b| a.0.cmp(&b.0));
+    merged.into_iter().map(|(_, value)| value).collect()
 }
 
 /// 404 naming what is unknown: the cluster, or the group in a known cluster.
@@ -420,4 +525,66 @@ async fn topic(
 async fn alerts(State(state): State<AppState>) -> Response {
     let view = state.handle.alerts();
     Json(json!({ "open": view.open, "recent": view.recent })).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary<'a>(group: &'a str, status: GroupStatus, total_lag: u64) -> GroupSummary<'a> {
+        GroupSummary {
+            cluster: "live",
+            group,
+            status,
+            worst_partition: None,
+            total_lag,
+            max_lag: total_lag,
+            max_time_lag_seconds: None,
+            trend: TrendFields::default(),
+            partition_count: 1,
+            complete: 1.0,
+            warming_up: false,
+            stale: false,
+            evaluated_at_ms: 0,
+            sparkline: None,
+        }
+    }
+
+    #[test]
+    fn other_instances_groups_merge_worst_first_each_once() {
+        let mine = [
+            summary("a", GroupStatus::Ok, 5),
+            summary("b", GroupStatus::Warn, 1),
+        ];
+        let theirs = [
+            json!({"groups": [
+                {"cluster": "live", "group": "c", "status": "ERR", "total_lag": 0},
+                {"cluster": "live", "group": "a", "status": "ERR", "total_lag": 99},
+                {"cluster": "live", "group": "d", "status": "OK", "total_lag": 7},
+            ]}),
+            json!({"groups": [
+                {"cluster": "live", "group": "e", "status": "OK", "total_lag": 5},
+                {"cluster": "live", "group": "broken", "status": "SOMETHING", "total_lag": 1},
+                {"cluster": "live", "status": "OK", "total_lag": 1},
+            ]}),
+            json!({"error": "not a list"}),
+        ];
+        let merged = merge_group_lists(&mine, &theirs);
+        let order: Vec<(&str, &str)> = merged
+            .iter()
+            .map(|g| (g["group"].as_str().unwrap(), g["status"].as_str().unwrap()))
+            .collect();
+        // "a" is this instance's (OK, 5), not the other's stale ERR entry.
+        assert_eq!(
+            order,
+            [
+                ("c", "ERR"),
+                ("b", "WARN"),
+                ("d", "OK"),
+                ("a", "OK"),
+                ("e", "OK")
+            ]
+        );
+        assert_eq!(merged[3]["total_lag"], 5);
+    }
 }

@@ -14,7 +14,9 @@
 //! gather every instance's share the same way (`with_other_shares`): the local list, plus
 //! the lists of the instances that own the other partitions now, asked once each with
 //! [`FORWARDED_BY`]. An instance that does not answer is named in the envelope's `message`
-//! and in `incomplete`, and its share is missing from that answer.
+//! and in `incomplete`, and its share is missing from that answer. The JSON API's group list
+//! (`/api/v1/groups`, the dashboard's) does the same with whole group summaries, sorted again
+//! worst first.
 
 use crate::state::AppState;
 use axum::extract::{RawPathParams, Request, State};
@@ -138,7 +140,38 @@ pub(crate) async fn with_other_shares(
         return Response::from_parts(parts, axum::body::Body::from(bytes));
     };
     let mut entries: std::collections::BTreeSet<String> = names(&answer[field]);
-    let mut missing = Vec::new();
+    let (theirs, missing) = ask_others(&state, others, &method, &uri, &headers).await;
+    for their in &theirs {
+        entries.extend(names(&their[field]));
+    }
+    answer[field] = serde_json::json!(entries);
+    if !missing.is_empty() {
+        answer["message"] = serde_json::json!(format!(
+            "{} returned without the share of {} instance(s) that did not answer",
+            field,
+            missing.len()
+        ));
+        answer["incomplete"] = serde_json::json!(missing);
+    }
+    let mut response = (parts.status, axum::Json(answer)).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_LENGTH {
+            response.headers_mut().insert(name, value.clone());
+        }
+    }
+    response
+}
+
+/// Asks each of `others` the same request, marked with [`FORWARDED_BY`] so that each answers
+/// with its own share only. Returns the JSON answers, and for each instance that gave none an
+/// object `{"instance", "error"}` (also logged as a warning).
+pub(crate) async fn ask_others(
+    state: &AppState,
+    others: Vec<String>,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
     let mut asks = tokio::task::JoinSet::new();
     for other in others {
         let (state, method, uri, headers) =
@@ -158,32 +191,18 @@ pub(crate) async fn with_other_shares(
             (other, answer)
         });
     }
+    let (mut answers, mut missing) = (Vec::new(), Vec::new());
     while let Some(done) = asks.join_next().await {
         match done {
-            Ok((_, Ok(theirs))) => entries.extend(names(&theirs[field])),
+            Ok((_, Ok(theirs))) => answers.push(theirs),
             Ok((other, Err(reason))) => {
-                tracing::warn!(%cluster, instance = %other, %reason, "an instance sharing the cluster did not give its share of a list");
+                tracing::warn!(path = %uri.path(), instance = %other, %reason, "an instance sharing a cluster did not give its share of a list");
                 missing.push(serde_json::json!({"instance": other, "error": reason}));
             }
             Err(e) => missing.push(serde_json::json!({"error": e.to_string()})),
         }
     }
-    answer[field] = serde_json::json!(entries);
-    if !missing.is_empty() {
-        answer["message"] = serde_json::json!(format!(
-            "{} returned without the share of {} instance(s) that did not answer",
-            field,
-            missing.len()
-        ));
-        answer["incomplete"] = serde_json::json!(missing);
-    }
-    let mut response = (parts.status, axum::Json(answer)).into_response();
-    for (name, value) in &parts.headers {
-        if name != header::CONTENT_LENGTH {
-            response.headers_mut().insert(name, value.clone());
-        }
-    }
-    response
+    (answers, missing)
 }
 
 /// The strings of a JSON array (nothing for anything else).
