@@ -650,6 +650,15 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    /// The key paths the warnings name, in order.
+    fn dropped_paths(import: &BurrowImport) -> Vec<&str> {
+        import
+            .warnings
+            .iter()
+            .map(|w| w.split(':').next().unwrap_or(""))
+            .collect()
+    }
+
     /// The seed pipeline's burrow.toml, with loopback hosts.
     const SEED: &str = r#"
 [zookeeper]
@@ -708,11 +717,7 @@ address=":8000"
         assert!(import.config.sinks.contains_key("stdout"));
         // Burrow's ":8000" listens on every interface; so does the imported API.
         assert_eq!(import.config.http.listen, "0.0.0.0:8000");
-        let dropped: Vec<&str> = import
-            .warnings
-            .iter()
-            .map(|w| w.split(':').next().unwrap_or(""))
-            .collect();
+        let dropped = dropped_paths(&import);
         assert_eq!(
             dropped,
             [
@@ -770,11 +775,7 @@ groups-reaper-refresh=30
         assert_eq!(kafka.sasl_password.expose(), "s3cret");
         assert_eq!(kafka.tls_ca, std::path::PathBuf::from("/etc/kafka/ca.pem"));
         assert_eq!(kafka.client_id, "burrow-lagchecker");
-        let dropped: Vec<&str> = import
-            .warnings
-            .iter()
-            .map(|w| w.split(':').next().unwrap_or(""))
-            .collect();
+        let dropped = dropped_paths(&import);
         assert_eq!(
             dropped,
             [
@@ -861,11 +862,7 @@ timeout=60
             (http.tls_cert.to_str(), http.tls_key.to_str()),
             (Some(""), Some(""))
         );
-        let dropped: Vec<&str> = import
-            .warnings
-            .iter()
-            .map(|w| w.split(':').next().unwrap_or(""))
-            .collect();
+        let dropped = dropped_paths(&import);
         assert_eq!(
             dropped,
             [
