@@ -1028,6 +1028,14 @@ mod tests {
                 "processors.rename[0]",
             ]
         );
+
+        // `LAGWATCH_*` overrides (as `lagwatch run --telegraf-config` applies them) change
+        // only their key; the passwords and the token survive the round trip.
+        let env = [("LAGWATCH_HTTP__LISTEN".to_owned(), "127.0.0.1:0".to_owned())];
+        let overridden = import.config.clone().with_env(env).unwrap();
+        let mut expected = import.config;
+        expected.http.listen = "127.0.0.1:0".to_owned();
+        assert_eq!(overridden, expected);
     }
 
     #[test]
