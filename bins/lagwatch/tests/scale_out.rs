@@ -209,15 +209,33 @@ url = "{hook}"
 
     /// The JSON API's group list of the cluster from this instance (the dashboard's), every
     /// instance's share gathered, in the order given; empty while it cannot answer.
-    async fn json_listed(&mut self) -> Vec<String> {
-        let url = format!("{}/api/v1/groups?cluster=live", self.url());
-        let Ok(reply) = reqwest::Client::new().get(&url).send().await else {
-            return Vec::new();
-        };
-        let Ok(body) = reply.json::<Value>().await else {
-            return Vec::new();
-        };
-        body["groups"]
+    async fn json_listed(&self) -> Vec<String> {
+        self.json_groups("/api/v1/groups?cluster=live", "groups")
+            .await
+    }
+
+    /// The groups consuming `topic`, from Burrow's list (`burrow`) or the JSON API's topic,
+    /// every instance's share gathered, in the order given; empty while it cannot answer.
+    async fn topic_consumers(&self, topic: &str, burrow: bool) -> Vec<String> {
+        if burrow {
+            let path = format!("/v3/kafka/live/topic/{topic}/consumers");
+            let body = self.get_json(&path).await;
+            return body["consumers"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|g| g.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+        self.json_groups(&format!("/api/v1/topics/live/{topic}"), "consumers")
+            .await
+    }
+
+    /// The `group` of every object in the array `field` of the answer to `path`.
+    async fn json_groups(&self, path: &str, field: &str) -> Vec<String> {
+        self.get_json(path).await[field]
             .as_array()
             .map(|a| {
                 a.iter()
@@ -225,6 +243,15 @@ url = "{hook}"
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The JSON answer to `path` from this instance (`null` while it cannot answer).
+    async fn get_json(&self, path: &str) -> Value {
+        let url = format!("{}{path}", self.url());
+        let Ok(reply) = reqwest::Client::new().get(&url).send().await else {
+            return Value::Null;
+        };
+        reply.json::<Value>().await.unwrap_or(Value::Null)
     }
 
     /// Every record of the file sink: (measurement, group, topic, stamp, status).
@@ -447,7 +474,7 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
 
     // Every instance lists every group, and answers for every group, forwarding to the owner
     // what is not its own.
-    lists_every_group(&mut instances, &all, "three instances").await;
+    lists_every_group(&mut instances, &all, &topic, "three instances").await;
     let sample: Vec<&String> = groups.iter().step_by(7).chain(&groups[..LAGGING]).collect();
     answers_for_every_group(&instances, &before, &sample, "three instances").await;
 
@@ -491,7 +518,7 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
         .chain(sample.iter().copied())
         .collect();
     answers_for_every_group(&instances, &after, &moved_sample, "after the kill").await;
-    lists_every_group(&mut instances, &all, "after the kill").await;
+    lists_every_group(&mut instances, &all, &topic, "after the kill").await;
     // From here on nothing changes hands: what each survivor writes from now is its share.
     let marks: Vec<usize> = instances
         .iter()
@@ -657,29 +684,51 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
     }
 }
 
-/// Waits until Burrow's list of groups and the JSON API's from every live instance hold
-/// exactly `all`, the JSON one each group once (each instance adds the others' shares to its
-/// own).
-async fn lists_every_group(instances: &mut [Option<Instance>], all: &BTreeSet<String>, what: &str) {
+/// Waits until every live instance's lists hold exactly `all`, each group once (each
+/// instance adds the others' shares to its own): Burrow's list of groups, the JSON API's, and
+/// both APIs' consumers of `topic` (which every group consumes).
+async fn lists_every_group(
+    instances: &mut [Option<Instance>],
+    all: &BTreeSet<String>,
+    topic: &str,
+    what: &str,
+) {
     let deadline = Instant::now() + Duration::from_secs(20);
     for (i, instance) in instances.iter_mut().enumerate() {
         let Some(instance) = instance else { continue };
         loop {
             let listed = instance.listed(false).await;
-            let json = instance.json_listed().await;
-            let json_set: BTreeSet<String> = json.iter().cloned().collect();
-            if listed == *all && json_set == *all && json.len() == all.len() {
+            let others = [
+                ("/api/v1/groups", instance.json_listed().await),
+                (
+                    "Burrow's topic consumers",
+                    instance.topic_consumers(topic, true).await,
+                ),
+                (
+                    "/api/v1/topics consumers",
+                    instance.topic_consumers(topic, false).await,
+                ),
+            ];
+            let exact = |list: &Vec<String>| {
+                list.len() == all.len() && list.iter().cloned().collect::<BTreeSet<_>>() == *all
+            };
+            if listed == *all && others.iter().all(|(_, list)| exact(list)) {
                 break;
             }
+            let counts: Vec<String> = others
+                .iter()
+                .map(|(name, list)| {
+                    let known = list.iter().filter(|g| all.contains(*g)).count();
+                    format!("{name}: {} entries, {known} of the groups", list.len())
+                })
+                .collect();
             assert!(
                 Instant::now() < deadline,
-                "{what}: instance {i}'s Burrow list holds {} of {} groups ({} unknown); its \
-                 /api/v1/groups {} entries, {} of the groups",
+                "{what}: instance {i}'s Burrow list holds {} of {} groups ({} unknown); {}",
                 listed.intersection(all).count(),
                 all.len(),
                 listed.difference(all).count(),
-                json.len(),
-                json_set.intersection(all).count(),
+                counts.join("; "),
             );
             tokio::time::sleep(Duration::from_millis(250)).await;
         }

@@ -9,7 +9,7 @@
 //! | `GET /api/v1/groups` | every group (worst first), filtered by `cluster`, `status`, `q` (name contains); with several instances sharing a cluster, every instance's groups |
 //! | `GET /api/v1/groups/{cluster}/{group}` | one group with every partition |
 //! | `GET /api/v1/groups/{cluster}/{group}/history` | the group's recent points, oldest first, with every partition's lag |
-//! | `GET /api/v1/topics/{cluster}/{topic}` | the topic's end offsets and the groups consuming it |
+//! | `GET /api/v1/topics/{cluster}/{topic}` | the topic's end offsets and the groups consuming it (from every instance sharing the cluster) |
 //! | `GET /api/v1/alerts` | firing alerts and the most recent notifications |
 
 use crate::burrow::{cluster_groups, cluster_names, find_group};
@@ -477,8 +477,15 @@ async fn history(
 async fn topic(
     State(state): State<AppState>,
     Path((cluster, topic)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
 ) -> Response {
     let snapshot = state.handle.latest();
+    if headers.contains_key(crate::forward::SHARE_ONLY) {
+        // Another instance completes its list: this one's consumers, known topic or not.
+        let consumers = topic_consumers(&snapshot, &cluster, &topic);
+        return Json(json!({ "consumers": consumers })).into_response();
+    }
     let Some(t) = snapshot
         .topics()
         .iter()
@@ -495,7 +502,53 @@ async fn topic(
             problem(StatusCode::NOT_FOUND, format!("no cluster {cluster:?}"))
         };
     };
-    let consumers: Vec<_> = cluster_groups(&snapshot, &cluster)
+    let mut consumers = topic_consumers(&snapshot, &cluster, &topic);
+    let mut body = json!({
+        "cluster": cluster,
+        "topic": topic,
+        "end_offsets": t.high_water,
+        "start_offsets": t.log_start,
+    });
+    let others = state
+        .handle
+        .other_instances(&cluster)
+        .await
+        .unwrap_or_default();
+    if !others.is_empty() {
+        let (theirs, missing) =
+            crate::forward::ask_others(&state, others, &Method::GET, &uri, &headers).await;
+        let mut seen: std::collections::HashSet<String> = consumers
+            .iter()
+            .filter_map(|c| c["group"].as_str().map(str::to_owned))
+            .collect();
+        for item in theirs
+            .iter()
+            .filter_map(|a| a["consumers"].as_array())
+            .flatten()
+        {
+            if let Some(group) = item["group"].as_str()
+                && seen.insert(group.to_owned())
+            {
+                consumers.push(item.clone());
+            }
+        }
+        consumers.sort_by(|a, b| a["group"].as_str().cmp(&b["group"].as_str()));
+        if !missing.is_empty() {
+            body["incomplete"] = json!(missing);
+        }
+    }
+    body["consumers"] = json!(consumers);
+    Json(body).into_response()
+}
+
+/// The groups of `cluster` in this instance's snapshot that consume `topic`, by name, each
+/// with its lag, worst status and time lag on the topic's partitions.
+fn topic_consumers(
+    snapshot: &lagwatch_core::Snapshot,
+    cluster: &str,
+    topic: &str,
+) -> Vec<serde_json::Value> {
+    cluster_groups(snapshot, cluster)
         .iter()
         .filter(|g| g.partitions.iter().any(|p| p.topic == topic))
         .map(|g| {
@@ -511,15 +564,7 @@ async fn topic(
                 "warming_up": g.warming_up, "stale": g.stale,
             })
         })
-        .collect();
-    Json(json!({
-        "cluster": cluster,
-        "topic": topic,
-        "end_offsets": t.high_water,
-        "start_offsets": t.log_start,
-        "consumers": consumers,
-    }))
-    .into_response()
+        .collect()
 }
 
 async fn alerts(State(state): State<AppState>) -> Response {

@@ -24,10 +24,6 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     let owned = Router::new()
         .route("/v3/kafka/{cluster}/topic/{topic}", get(topic_detail))
         .route(
-            "/v3/kafka/{cluster}/topic/{topic}/consumers",
-            get(topic_consumers),
-        )
-        .route(
             "/v3/kafka/{cluster}/consumer/{group}",
             get(consumer_detail).delete(delete_group),
         )
@@ -56,6 +52,18 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
                 .route("/v3/kafka/{cluster}/topic", get(topics))
                 .route_layer(axum::middleware::from_fn_with_state(
                     (state.clone(), "topics"),
+                    crate::forward::with_other_shares,
+                )),
+        )
+        .merge(
+            // Every instance holds some of a topic's consumers: gathered, not forwarded.
+            Router::new()
+                .route(
+                    "/v3/kafka/{cluster}/topic/{topic}/consumers",
+                    get(topic_consumers),
+                )
+                .route_layer(axum::middleware::from_fn_with_state(
+                    (state.clone(), "consumers"),
                     crate::forward::with_other_shares,
                 )),
         )

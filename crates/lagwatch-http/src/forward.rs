@@ -16,7 +16,9 @@
 //! [`FORWARDED_BY`]. An instance that does not answer is named in the envelope's `message`
 //! and in `incomplete`, and its share is missing from that answer. The JSON API's group list
 //! (`/api/v1/groups`, the dashboard's) does the same with whole group summaries, sorted again
-//! worst first.
+//! worst first, and a topic's consumers (Burrow's `topic/<topic>/consumers` and the
+//! `consumers` of the JSON API's topic, which the topic's owner completes with the other
+//! instances' groups).
 
 use crate::state::AppState;
 use axum::extract::{RawPathParams, Request, State};
@@ -28,6 +30,12 @@ use std::time::Duration;
 
 /// Header on a forwarded request: the address of the instance that forwarded it.
 pub const FORWARDED_BY: &str = "x-lagwatch-forwarded-by";
+
+/// Header on a request for an instance's own share of a list (sent by [`ask_others`] with
+/// [`FORWARDED_BY`]): the instance answers from its own groups only, and asks nobody else,
+/// even on a route that gathers shares for a request forwarded to it as the owner (a topic's
+/// consumers in the JSON API).
+pub const SHARE_ONLY: &str = "x-lagwatch-share-only";
 
 /// Header on a forwarded answer: the address of the instance that answered.
 pub const ANSWERED_BY: &str = "x-lagwatch-answered-by";
@@ -84,7 +92,7 @@ pub(crate) async fn to_owner(
     else {
         return next.run(request).await;
     };
-    forward(&state, &owner, request.method(), request.uri(), request.headers())
+    forward(&state, &owner, request.method(), request.uri(), request.headers(), false)
         .await
         .unwrap_or_else(|reason| {
             tracing::warn!(%cluster, %name, %owner, %reason, "the instance that owns this group or topic did not answer a forwarded request");
@@ -162,8 +170,8 @@ pub(crate) async fn with_other_shares(
     response
 }
 
-/// Asks each of `others` the same request, marked with [`FORWARDED_BY`] so that each answers
-/// with its own share only. Returns the JSON answers, and for each instance that gave none an
+/// Asks each of `others` the same request, marked with [`FORWARDED_BY`] and [`SHARE_ONLY`] so
+/// that each answers with its own share only. Returns the JSON answers, and for each instance that gave none an
 /// object `{"instance", "error"}` (also logged as a warning).
 pub(crate) async fn ask_others(
     state: &AppState,
@@ -178,7 +186,7 @@ pub(crate) async fn ask_others(
             (state.clone(), method.clone(), uri.clone(), headers.clone());
         asks.spawn(async move {
             let answer = async {
-                let response = forward(&state, &other, &method, &uri, &headers).await?;
+                let response = forward(&state, &other, &method, &uri, &headers, true).await?;
                 if !response.status().is_success() {
                     return Err(format!("answered {}", response.status()));
                 }
@@ -217,13 +225,14 @@ fn names(list: &serde_json::Value) -> std::collections::BTreeSet<String> {
         .unwrap_or_default()
 }
 
-/// Sends the request to `owner` and returns its answer.
+/// Sends the request to `owner` and returns its answer; `share_only` adds [`SHARE_ONLY`].
 async fn forward(
     state: &AppState,
     owner: &str,
     method: &Method,
     uri: &axum::http::Uri,
     headers: &HeaderMap,
+    share_only: bool,
 ) -> Result<Response, String> {
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let url = format!("{}{path}", owner.trim_end_matches('/'));
@@ -240,6 +249,9 @@ async fn forward(
         .advertised()
         .unwrap_or_else(|| "unknown".to_owned());
     outgoing = outgoing.header(FORWARDED_BY, me);
+    if share_only {
+        outgoing = outgoing.header(SHARE_ONLY, "true");
+    }
     let answer = outgoing.send().await.map_err(|e| e.to_string())?;
     let status =
         StatusCode::from_u16(answer.status().as_u16()).map_err(|e| format!("status: {e}"))?;
