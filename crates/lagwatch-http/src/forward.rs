@@ -31,8 +31,9 @@ use std::time::Duration;
 /// Header on a forwarded request: the address of the instance that forwarded it.
 pub const FORWARDED_BY: &str = "x-lagwatch-forwarded-by";
 
-/// Header on a request for an instance's own share of a list (sent by [`ask_others`] with
-/// [`FORWARDED_BY`]): the instance answers from its own groups only, and asks nobody else,
+/// Header on a request for an instance's own share of a list (sent with [`FORWARDED_BY`] by
+/// an instance gathering the shares): the instance answers from its own groups only, and asks
+/// nobody else,
 /// even on a route that gathers shares for a request forwarded to it as the owner (a topic's
 /// consumers in the JSON API).
 pub const SHARE_ONLY: &str = "x-lagwatch-share-only";
