@@ -526,9 +526,10 @@ async fn topic(
             .filter_map(|a| a["consumers"].as_array())
             .flatten()
         {
-            if let Some(group) = item["group"].as_str()
-                && seen.insert(group.to_owned())
-            {
+            let new = item["group"]
+                .as_str()
+                .is_some_and(|group| seen.insert(group.to_owned()));
+            if new {
                 consumers.push(item.clone());
             }
         }

@@ -32,10 +32,9 @@ use std::time::Duration;
 pub const FORWARDED_BY: &str = "x-lagwatch-forwarded-by";
 
 /// Header on a request for an instance's own share of a list (sent with [`FORWARDED_BY`] by
-/// an instance gathering the shares): the instance answers from its own groups only, and asks
-/// nobody else,
-/// even on a route that gathers shares for a request forwarded to it as the owner (a topic's
-/// consumers in the JSON API).
+/// an instance gathering the shares): the instance answers from its own groups only and asks
+/// nobody else, even on a route that gathers shares for a request forwarded to it as the
+/// owner (a topic's consumers in the JSON API).
 pub const SHARE_ONLY: &str = "x-lagwatch-share-only";
 
 /// Header on a forwarded answer: the address of the instance that answered.
@@ -172,8 +171,8 @@ pub(crate) async fn with_other_shares(
 }
 
 /// Asks each of `others` the same request, marked with [`FORWARDED_BY`] and [`SHARE_ONLY`] so
-/// that each answers with its own share only. Returns the JSON answers, and for each instance that gave none an
-/// object `{"instance", "error"}` (also logged as a warning).
+/// that each answers with its own share only. Returns the JSON answers, and for each instance
+/// that gave none an object `{"instance", "error"}` (also logged as a warning).
 pub(crate) async fn ask_others(
     state: &AppState,
     others: Vec<String>,
