@@ -94,6 +94,12 @@ struct Imported {
 }
 
 impl Imported {
+    /// The imported files' names, joined with "and".
+    fn file_names(&self) -> String {
+        let names: Vec<String> = self.files.iter().map(|f| f.display().to_string()).collect();
+        names.join(" and ")
+    }
+
     /// A warning line: with the file name first when two files were imported.
     fn warning(&self, (file, warning): &(PathBuf, String)) -> String {
         if self.files.len() > 1 {
@@ -108,21 +114,15 @@ impl Imported {
 /// neither), with `LAGWATCH_*` environment overrides applied as to a lagwatch file. Errors
 /// start with the name of the file at fault.
 fn import(args: &ConfigArgs) -> anyhow::Result<Option<Imported>> {
-    let Some(mut imported) = import_files(args)? else {
+    let Some(imported) = import_files(args)? else {
         return Ok(None);
     };
-    imported.config = imported
+    let files = imported.file_names();
+    let config = imported
         .config
         .with_env(lagwatch_lib::config::process_env())
-        .map_err(|e| {
-            let files: Vec<String> = imported
-                .files
-                .iter()
-                .map(|f| f.display().to_string())
-                .collect();
-            anyhow::anyhow!("{} with environment overrides: {e}", files.join(" and "))
-        })?;
-    Ok(Some(imported))
+        .map_err(|e| anyhow::anyhow!("{files} with environment overrides: {e}"))?;
+    Ok(Some(Imported { config, ..imported }))
 }
 
 /// [`import`] without the environment overrides.
@@ -192,12 +192,7 @@ fn convert(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     let Some(imported) = import(args)? else {
         anyhow::bail!("config convert needs --burrow-config FILE and/or --telegraf-config FILE");
     };
-    let files: Vec<String> = imported
-        .files
-        .iter()
-        .map(|f| f.display().to_string())
-        .collect();
-    println!("# Imported from {}", files.join(" and "));
+    println!("# Imported from {}", imported.file_names());
     for entry in &imported.warnings {
         println!("# {}", imported.warning(entry));
     }

@@ -186,32 +186,17 @@ url = "{hook}"
                 std::fs::read_to_string(&self.log).unwrap_or_default()
             );
         }
-        let url = format!("http://127.0.0.1:{}/v3/kafka/live/consumer", self.port);
-        let mut ask = reqwest::Client::new().get(&url);
-        if own {
-            ask = ask.header("x-lagwatch-forwarded-by", "the scale-out test");
-        }
-        let Ok(reply) = ask.send().await else {
-            return BTreeSet::new();
-        };
-        let Ok(body) = reply.json::<Value>().await else {
-            return BTreeSet::new();
-        };
-        body["consumers"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|g| g.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
+        let body = self.get_json("/v3/kafka/live/consumer", own).await;
+        names(&body["consumers"], Value::as_str)
+            .into_iter()
+            .collect()
     }
 
     /// The JSON API's group list of the cluster from this instance (the dashboard's), every
     /// instance's share gathered, in the order given; empty while it cannot answer.
     async fn json_listed(&self) -> Vec<String> {
-        self.json_groups("/api/v1/groups?cluster=live", "groups")
-            .await
+        let body = self.get_json("/api/v1/groups?cluster=live", false).await;
+        names(&body["groups"], |g| g["group"].as_str())
     }
 
     /// The groups consuming `topic`, from Burrow's list (`burrow`) or the JSON API's topic,
@@ -219,36 +204,23 @@ url = "{hook}"
     async fn topic_consumers(&self, topic: &str, burrow: bool) -> Vec<String> {
         if burrow {
             let path = format!("/v3/kafka/live/topic/{topic}/consumers");
-            let body = self.get_json(&path).await;
-            return body["consumers"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|g| g.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let body = self.get_json(&path, false).await;
+            return names(&body["consumers"], Value::as_str);
         }
-        self.json_groups(&format!("/api/v1/topics/live/{topic}"), "consumers")
-            .await
+        let body = self
+            .get_json(&format!("/api/v1/topics/live/{topic}"), false)
+            .await;
+        names(&body["consumers"], |g| g["group"].as_str())
     }
 
-    /// The `group` of every object in the array `field` of the answer to `path`.
-    async fn json_groups(&self, path: &str, field: &str) -> Vec<String> {
-        self.get_json(path).await[field]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|g| g["group"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// The JSON answer to `path` from this instance (`null` while it cannot answer).
-    async fn get_json(&self, path: &str) -> Value {
-        let url = format!("{}{path}", self.url());
-        let Ok(reply) = reqwest::Client::new().get(&url).send().await else {
+    /// The JSON answer to `path` from this instance (`null` while it cannot answer); with
+    /// `own`, asked as another instance asks for its share (`x-lagwatch-forwarded-by`).
+    async fn get_json(&self, path: &str, own: bool) -> Value {
+        let mut ask = reqwest::Client::new().get(format!("{}{path}", self.url()));
+        if own {
+            ask = ask.header("x-lagwatch-forwarded-by", "the scale-out test");
+        }
+        let Ok(reply) = ask.send().await else {
             return Value::Null;
         };
         reply.json::<Value>().await.unwrap_or(Value::Null)
@@ -682,6 +654,17 @@ async fn three_instances_divide_the_groups_and_a_killed_one_loses_nothing() {
     for i in 0..INSTANCES {
         let _ = es::delete_index(&elasticsearch, &format!("{prefix}-instance-{i}")).await;
     }
+}
+
+/// The name `pick` reads from each entry of the JSON array `list` (nothing for anything else).
+fn names(list: &Value, pick: impl Fn(&Value) -> Option<&str>) -> Vec<String> {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|g| pick(g).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Waits until every live instance's lists hold exactly `all`, each group once (each

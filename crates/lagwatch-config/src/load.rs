@@ -259,10 +259,9 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, Error> {
         let env: Vec<(String, String)> = env.into_iter().collect();
-        let any_override = env.iter().any(|(name, _)| {
-            name.get(..ENV_PREFIX.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(ENV_PREFIX))
-        });
+        let any_override = env
+            .iter()
+            .any(|(name, _)| strip_prefix_ignore_case(name, ENV_PREFIX).is_some());
         if !any_override {
             return Ok(self);
         }

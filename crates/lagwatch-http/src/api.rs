@@ -354,54 +354,44 @@ fn merge_group_lists(
     mine: &[GroupSummary<'_>],
     theirs: &[serde_json::Value],
 ) -> Vec<serde_json::Value> {
-    type Key = (
-        std::cmp::Reverse<GroupStatus>,
-        std::cmp::Reverse<u64>,
-        String,
-        String,
-    );
-    let mut seen = std::collections::HashSet::new();
-    let mut merged: Vec<(Key, serde_json::Value)> = Vec::new();
-    for summary in mine {
-        let Ok(value) = serde_json::to_value(summary) else {
-            continue;
-        };
-        seen.insert((summary.cluster.to_owned(), summary.group.to_owned()));
-        let key = (
-            std::cmp::Reverse(summary.status),
-            std::cmp::Reverse(summary.total_lag),
-            summary.cluster.to_owned(),
-            summary.group.to_owned(),
+    let mine = mine.iter().filter_map(|s| serde_json::to_value(s).ok());
+    merge_shares(mine, theirs, "groups", |item| {
+        let name = (
+            item["cluster"].as_str()?.to_owned(),
+            item["group"].as_str()?.to_owned(),
         );
-        merged.push((key, value));
-    }
-    for item in theirs
+        let status = GroupStatus::deserialize(&item["status"]).ok()?;
+        let total_lag = item["total_lag"].as_u64()?;
+        let order = (std::cmp::Reverse(status), std::cmp::Reverse(total_lag));
+        Some((name.clone(), (order, name)))
+    })
+}
+
+/// `mine` followed by the entries of the array `field` of each answer in `theirs`, each
+/// entry once by the identity `key` gives (the first wins: this instance's), sorted by the
+/// order `key` gives with it. Entries `key` cannot read (`None`) are left out.
+fn merge_shares<I: Eq + std::hash::Hash, K: Ord>(
+    mine: impl IntoIterator<Item = serde_json::Value>,
+    theirs: &[serde_json::Value],
+    field: &str,
+    key: impl Fn(&serde_json::Value) -> Option<(I, K)>,
+) -> Vec<serde_json::Value> {
+    let theirs = theirs
         .iter()
-        .filter_map(|a| a["groups"].as_array())
+        .filter_map(|answer| answer[field].as_array())
         .flatten()
-    {
-        let (Some(cluster), Some(group), Some(total_lag)) = (
-            item["cluster"].as_str(),
-            item["group"].as_str(),
-            item["total_lag"].as_u64(),
-        ) else {
-            continue;
-        };
-        let Ok(status) = GroupStatus::deserialize(&item["status"]) else {
-            continue;
-        };
-        if seen.insert((cluster.to_owned(), group.to_owned())) {
-            let key = (
-                std::cmp::Reverse(status),
-                std::cmp::Reverse(total_lag),
-                cluster.to_owned(),
-                group.to_owned(),
-            );
-            merged.push((key, item.clone()));
-        }
-    }
+        .cloned();
+    let mut seen = std::collections::HashSet::new();
+    let mut merged: Vec<(K, serde_json::Value)> = mine
+        .into_iter()
+        .chain(theirs)
+        .filter_map(|item| {
+            let (id, order) = key(&item)?;
+            seen.insert(id).then_some((order, item))
+        })
+        .collect();
     merged.sort_by(|a, b| a.0.cmp(&b.0));
-    merged.into_iter().map(|(_, value)| value).collect()
+    merged.into_iter().map(|(_, item)| item).collect()
 }
 
 /// 404 naming what is unknown: the cluster, or the group in a known cluster.
@@ -502,7 +492,7 @@ async fn topic(
             problem(StatusCode::NOT_FOUND, format!("no cluster {cluster:?}"))
         };
     };
-    let mut consumers = topic_consumers(&snapshot, &cluster, &topic);
+    let consumers = topic_consumers(&snapshot, &cluster, &topic);
     let mut body = json!({
         "cluster": cluster,
         "topic": topic,
@@ -514,31 +504,20 @@ async fn topic(
         .other_instances(&cluster)
         .await
         .unwrap_or_default();
-    if !others.is_empty() {
-        let (theirs, missing) =
-            crate::forward::ask_others(&state, others, &Method::GET, &uri, &headers).await;
-        let mut seen: std::collections::HashSet<String> = consumers
-            .iter()
-            .filter_map(|c| c["group"].as_str().map(str::to_owned))
-            .collect();
-        for item in theirs
-            .iter()
-            .filter_map(|a| a["consumers"].as_array())
-            .flatten()
-        {
-            let new = item["group"]
-                .as_str()
-                .is_some_and(|group| seen.insert(group.to_owned()));
-            if new {
-                consumers.push(item.clone());
-            }
-        }
-        consumers.sort_by(|a, b| a["group"].as_str().cmp(&b["group"].as_str()));
-        if !missing.is_empty() {
-            body["incomplete"] = json!(missing);
-        }
+    if others.is_empty() {
+        body["consumers"] = json!(consumers);
+        return Json(body).into_response();
     }
-    body["consumers"] = json!(consumers);
+    let (theirs, missing) =
+        crate::forward::ask_others(&state, others, &Method::GET, &uri, &headers).await;
+    let by_name = |item: &serde_json::Value| {
+        let group = item["group"].as_str()?.to_owned();
+        Some((group.clone(), group))
+    };
+    body["consumers"] = json!(merge_shares(consumers, &theirs, "consumers", by_name));
+    if !missing.is_empty() {
+        body["incomplete"] = json!(missing);
+    }
     Json(body).into_response()
 }
 
